@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Local AWS for patchpilot: moto's server plus the extensions in localaws_ext/.
+
+Prints `localaws ready http://HOST:PORT` once it answers; runs until SIGTERM/SIGINT."""
+import argparse
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--port", type=int, default=4566)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--sqs-endpoint", default=None, help="deliver EventBridge SQS targets there")
+    p.add_argument("--command-delay", type=float, default=2.0, help="seconds per patch invocation")
+    p.add_argument("--refresh-delay", type=float, default=2.0, help="seconds per instance refresh")
+    p.add_argument("--faults", default=None, help="JSON file with the initial fault rules")
+    p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return p.parse_args(argv)
+
+
+def port_free(host, port):
+    """Bind test: moto's server thread would otherwise die silently on a taken port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def make_server_class():
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+    from localaws_ext.gateway import Gateway
+
+    class LocalAwsServer(ThreadedMotoServer):
+        """moto's threaded server with our gateway wrapped around its dispatcher."""
+
+        def _server_entry(self):
+            app = Gateway(DomainDispatcherApplication(create_backend_app))
+            try:
+                self._server = make_server(self._ip_address, self._port, app, True)
+            except OSError as e:
+                self.start_error = e
+                self._server_ready_event.set()
+                return
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return LocalAwsServer
+
+
+def wait_healthy(url, deadline):
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_localaws/health", timeout=1) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def main(argv=None):
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    if not port_free(args.host, args.port):
+        print(f"localaws: port {args.port} on {args.host} is already in use", file=sys.stderr)
+        return 2
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    if not args.verbose:  # a log line per request costs throughput under load
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    import localaws_ext
+    from localaws_ext import faults
+    localaws_ext.install({"command_delay": args.command_delay, "refresh_delay": args.refresh_delay,
+                          "sqs_endpoint": args.sqs_endpoint})
+    if args.faults:
+        with open(args.faults) as f:
+            faults.load(json.load(f))
+
+    server = make_server_class()(ip_address=args.host, port=args.port, verbose=False)
+    server.start()
+    if getattr(server, "start_error", None):
+        print(f"localaws: cannot listen on {args.host}:{args.port}: {server.start_error}", file=sys.stderr)
+        return 2
+    url = f"http://{args.host}:{args.port}"
+    if not wait_healthy(url, time.time() + 10):
+        print("localaws: server did not become healthy", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print(f"localaws ready {url}", flush=True)
+    while not stop.wait(0.5):
+        pass
+    server._server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""Extensions that make moto answer what patchpilot needs (see ../README.md)."""
+
+
+def install(settings):
+    """Register every extension on moto's classes; call before the server starts."""
+    from . import sim
+    sim.SETTINGS.update(settings)
+    from . import asg_ext, config_ext, events_ext, inventory, ssm_ext
+    for module in (ssm_ext, asg_ext, config_ext, inventory, events_ext):
+        module.install()

@@ -1,0 +1,131 @@
+"""Fault injection rules and AWS error bodies in each protocol's wire format."""
+import json
+import random
+import threading
+import uuid
+
+_lock = threading.Lock()
+_rules = []
+_denied = set()
+
+QUERY_NAMESPACE = {
+    "autoscaling": "http://autoscaling.amazonaws.com/doc/2011-01-01/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+}
+
+
+def load(body):
+    """Replace the current rule set (POST /_localaws/faults or --faults FILE)."""
+    rules = list(body.get("rules") or [])
+    for r in rules:
+        r.setdefault("service", "*")
+        r.setdefault("operation", "*")
+    with _lock:
+        _rules[:] = rules
+        _denied.clear()
+        _denied.update(str(a) for a in body.get("accessDeniedAccounts") or [])
+
+
+def current():
+    with _lock:
+        return {"rules": list(_rules), "accessDeniedAccounts": sorted(_denied)}
+
+
+def clear():
+    load({})
+
+
+def _match(rule, service, operation):
+    ok_s = rule["service"] in ("*", service) or rule["service"].lower() == (service or "").lower()
+    ok_o = rule["operation"] in ("*", operation) or rule["operation"].lower() == (operation or "").lower()
+    return ok_s and ok_o
+
+
+def decide(service, operation):
+    """Return (delay_seconds, fault) for one call; fault is None, 'throttle' or 'error'."""
+    with _lock:
+        rule = next((r for r in _rules if _match(r, service, operation)), None)
+    if rule is None:
+        return 0.0, None
+    delay = (float(rule.get("latencyMs", 0)) + random.uniform(0, float(rule.get("jitterMs", 0)))) / 1000
+    roll = random.random()
+    throttle = float(rule.get("throttleRate", 0))
+    if roll < throttle:
+        return delay, "throttle"
+    if roll < throttle + float(rule.get("errorRate", 0)):
+        return delay, "error"
+    return delay, None
+
+
+def denied_account(account):
+    with _lock:
+        return account in _denied
+
+
+# ---- error bodies --------------------------------------------------------------
+
+def protocol_of(service, has_target_header):
+    """'json' (X-Amz-Target), 'ec2', 's3' (rest-xml) or 'query'."""
+    if has_target_header:
+        return "json"
+    if service in ("ec2", "s3"):
+        return service
+    return "query"
+
+
+def error_response(proto, service, code, message, status):
+    """(status, headers, body) of an AWS error in the protocol's wire format."""
+    rid = str(uuid.uuid4())
+    if proto == "json":
+        body = json.dumps({"__type": code, "message": message})
+        return status, [("Content-Type", "application/x-amz-json-1.1"),
+                        ("x-amzn-RequestId", rid), ("x-amzn-ErrorType", code)], body
+    if proto == "ec2":
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code>'
+                f"<Message>{message}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>")
+        return status, [("Content-Type", "text/xml;charset=UTF-8")], body
+    if proto == "s3":
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+                f"<Message>{message}</Message><RequestId>{rid}</RequestId></Error>")
+        return status, [("Content-Type", "application/xml")], body
+    ns = QUERY_NAMESPACE.get(service, f"http://{service}.amazonaws.com/doc/")
+    kind = "Receiver" if status >= 500 else "Sender"
+    body = (f'<ErrorResponse xmlns="{ns}"><Error><Type>{kind}</Type><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>")
+    return status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], body
+
+
+def throttle_response(proto, service):
+    if proto == "json":
+        return error_response(proto, service, "ThrottlingException", "Rate exceeded", 400)
+    if proto == "ec2":
+        return error_response(proto, service, "RequestLimitExceeded", "Request limit exceeded.", 503)
+    if proto == "s3":
+        return error_response(proto, service, "SlowDown", "Please reduce your request rate.", 503)
+    return error_response(proto, service, "Throttling", "Rate exceeded", 400)
+
+
+def internal_error_response(proto, service):
+    if proto == "ec2":
+        return error_response(proto, service, "InternalError", "An internal error has occurred", 500)
+    if proto == "s3":
+        return error_response(proto, service, "InternalError", "We encountered an internal error. Please try again.", 500)
+    return error_response(proto, service, "InternalFailure", "An internal error has occurred", 500)
+
+
+def access_denied_response(caller_arn, role_arn):
+    msg = f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    return error_response("query", "sts", "AccessDenied", msg, 403)
+
+
+def region_disabled_response(proto, service):
+    """What AWS answers when the account has not enabled an opt-in region."""
+    if proto == "ec2":
+        return error_response(proto, service, "AuthFailure",
+                              "AWS was not able to validate the provided access credentials", 401)
+    if proto == "json":
+        return error_response(proto, service, "UnrecognizedClientException",
+                              "The security token included in the request is invalid.", 400)
+    return error_response(proto, service, "InvalidClientTokenId",
+                          "The security token included in the request is invalid.", 403)

@@ -1,0 +1,116 @@
+"""WSGI middleware around moto's dispatcher: control plane, call log, faults, opt-in regions.
+
+Everything an AWS client sends passes here first, so the call log sees throttled and
+failed calls exactly as the client does."""
+import io
+import re
+import time
+from urllib.parse import parse_qs
+
+from . import calllog, control, faults, sim
+
+_CRED = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_OPT_IN_SERVICES = {"ec2", "ssm", "autoscaling"}
+_S3_VERBS = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "HEAD": "Head", "POST": "Post"}
+
+
+def _form_params(environ):
+    """Query-protocol parameters (query string + form body); the body is put back for moto."""
+    params = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        try:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            size = 0
+        raw = environ["wsgi.input"].read(size) if size else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        params.update({k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()})
+    return params
+
+
+def _s3_operation(environ):
+    parts = [p for p in environ.get("PATH_INFO", "").split("/") if p]
+    verb = _S3_VERBS.get(environ.get("REQUEST_METHOD", "GET"), "Call")
+    if len(parts) >= 2:
+        return f"{verb}Object"
+    if len(parts) == 1:
+        return "ListObjects" if verb == "Get" else f"{verb}Bucket"
+    return "ListBuckets"
+
+
+def identify(environ):
+    """service, operation, account, region, protocol and form params of a signed AWS call."""
+    auth = environ.get("HTTP_AUTHORIZATION", "") or environ.get("QUERY_STRING", "").replace("%2F", "/")
+    m = _CRED.search(auth) or re.search(r"X-Amz-Credential=([^/&]+)/\d{8}/([^/]+)/([^/]+)/aws4_request", auth)
+    if not m:
+        return None
+    access_key, region, service = m.group(1), m.group(2), m.group(3).lower()
+    from moto.iam.models import get_account_id_from
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    params = {} if target or service == "s3" else _form_params(environ)
+    if target:
+        operation = target.split(".")[-1]
+    elif service == "s3":
+        operation = _s3_operation(environ)
+    else:
+        operation = params.get("Action", "Unknown")
+    return {
+        "service": service, "operation": operation, "region": region,
+        "account": get_account_id_from(access_key), "params": params,
+        "proto": faults.protocol_of(service, bool(target)),
+    }
+
+
+def _send(start_response, triple):
+    status, headers, body = triple
+    data = body.encode("utf-8")
+    start_response(f"{status} {'Error'}", headers + [("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _precheck(call):
+    """An injected or simulated answer for this call, or None to let moto answer."""
+    svc, proto = call["service"], call["proto"]
+    if svc in _OPT_IN_SERVICES and sim.region_disabled(call["account"], call["region"]):
+        return "error", faults.region_disabled_response(proto, svc)
+    if svc == "sts" and call["operation"] == "AssumeRole":
+        role = call["params"].get("RoleArn", "")
+        parts = role.split(":")
+        if len(parts) > 4 and faults.denied_account(parts[4]):
+            caller = f"arn:aws:iam::{call['account']}:user/test"
+            return "error", faults.access_denied_response(caller, role)
+    delay, fault = faults.decide(svc, call["operation"])
+    if delay > 0:
+        time.sleep(delay)
+    if fault == "throttle":
+        return "throttled", faults.throttle_response(proto, svc)
+    if fault == "error":
+        return "error", faults.internal_error_response(proto, svc)
+    return None
+
+
+class Gateway:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/_localaws/"):
+            return control.handle(environ, start_response)
+        call = identify(environ)
+        if call is None:
+            return self.app(environ, start_response)
+        answer = _precheck(call)
+        if answer is not None:
+            outcome, triple = answer
+            calllog.record(call["service"], call["operation"], call["account"], call["region"], outcome)
+            return _send(start_response, triple)
+        seen = {}
+
+        def recording_start_response(status, headers, exc_info=None):
+            seen["status"] = int(status.split()[0])
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, recording_start_response)
+        outcome = "error" if seen.get("status", 200) >= 400 else "ok"
+        calllog.record(call["service"], call["operation"], call["account"], call["region"], outcome)
+        return result

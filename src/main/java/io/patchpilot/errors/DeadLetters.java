@@ -1,0 +1,78 @@
+package io.patchpilot.errors;
+
+import io.patchpilot.aws.AwsActions;
+import io.patchpilot.config.PatchpilotConfig;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.camel.Exchange;
+import org.apache.camel.component.aws2.sqs.Sqs2Constants;
+import org.apache.camel.component.aws2.sqs.Sqs2Endpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
+
+/**
+ * Moves a permanently failed SQS message to {@code <source queue>-dlq} with its original body
+ * and attributes plus {@code patchpilot-error} (the one-line reason) and
+ * {@code patchpilot-source-queue}. Sent synchronously before the source message is deleted, so a
+ * crash in between can only duplicate the dead letter, never lose the message.
+ */
+public final class DeadLetters {
+    public static final String ERROR_ATTRIBUTE = "patchpilot-error";
+    public static final String SOURCE_QUEUE_ATTRIBUTE = "patchpilot-source-queue";
+    private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
+
+    private final SqsClient sqs;
+    private final Map<String, String> queueUrls = new java.util.concurrent.ConcurrentHashMap<>();
+
+    public DeadLetters(SqsClient sqs) {
+        this.sqs = sqs;
+    }
+
+    @AwsActions(value = {"sqs:GetQueueUrl", "sqs:SendMessage"}, principal = AwsActions.Principal.HUB)
+    public void send(Exchange exchange) {
+        String sourceQueue = sourceQueue(exchange);
+        String reason = reason(exchange);
+        Map<String, MessageAttributeValue> attributes = new HashMap<>();
+        Object original = exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ATTRIBUTES);
+        if (original instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> {
+                if (v instanceof MessageAttributeValue mav && attributes.size() < 8) attributes.put(k.toString(), mav);
+            });
+        }
+        attributes.put(ERROR_ATTRIBUTE, text(reason));
+        attributes.put(SOURCE_QUEUE_ATTRIBUTE, text(sourceQueue));
+        String dlq = PatchpilotConfig.Queues.deadLetterQueueOf(sourceQueue);
+        String url = queueUrls.computeIfAbsent(dlq, q -> sqs.getQueueUrl(r -> r.queueName(q)).queueUrl());
+        String body = exchange.getIn().getBody(String.class);
+        sqs.sendMessage(r -> r.queueUrl(url).messageBody(body == null || body.isEmpty() ? "(empty)" : body)
+                .messageAttributes(attributes));
+        LOG.warn("Rejected message {} from {} to {}: {}",
+                exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ID), sourceQueue, dlq, reason);
+    }
+
+    static String sourceQueue(Exchange exchange) {
+        if (exchange.getFromEndpoint() instanceof Sqs2Endpoint e) return e.getConfiguration().getQueueName();
+        throw new IllegalStateException("dead letters are for SQS routes; route " + exchange.getFromRouteId() + " is not one");
+    }
+
+    static String reason(Exchange exchange) {
+        Throwable t = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        if (t == null) return "rejected";
+        PermanentFailure pf = findPermanent(t);
+        if (pf != null) return pf.getMessage();
+        return PermanentFailure.oneLine(t.getClass().getSimpleName() + ": " + t.getMessage());
+    }
+
+    private static PermanentFailure findPermanent(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof PermanentFailure pf) return pf;
+        }
+        return null;
+    }
+
+    private static MessageAttributeValue text(String value) {
+        return MessageAttributeValue.builder().dataType("String").stringValue(value).build();
+    }
+}

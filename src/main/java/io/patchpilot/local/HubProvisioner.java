@@ -1,0 +1,116 @@
+package io.patchpilot.local;
+
+import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.aws.AwsClients;
+import io.patchpilot.config.PatchpilotConfig;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
+import software.amazon.awssdk.services.dynamodb.model.BillingMode;
+import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
+import software.amazon.awssdk.services.dynamodb.model.KeyType;
+import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.eventbridge.model.Target;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * Creates the hub's infrastructure in the local AWS, with the names and shapes of the hub stack
+ * in {@code deploy/}: every queue with its DLQ and redrive, the ledger table, the buckets, the
+ * central event bus with rules to the queues, and in each member account × region the rule that
+ * forwards Config compliance changes and self-service requests to the hub bus. Local mode only:
+ * in AWS, {@code deploy/} creates all of this and the service creates nothing.
+ */
+public final class HubProvisioner {
+    public static final String MEMBER_FORWARD_RULE = "patchpilot-forward-to-hub";
+
+    private final AwsClients aws;
+    private final PatchpilotConfig config;
+    private final int visibilitySeconds;
+
+    public HubProvisioner(AwsClients aws, PatchpilotConfig config, int visibilitySeconds) {
+        this.aws = aws;
+        this.config = config;
+        this.visibilitySeconds = visibilitySeconds;
+    }
+
+    public void provisionHub() {
+        createQueues();
+        createLedgerTable();
+        createBuckets();
+        createHubBusAndRules();
+    }
+
+    private void createQueues() {
+        SqsClient sqs = aws.hub(SqsClient.class);
+        for (String queue : config.queues().all()) {
+            String dlq = PatchpilotConfig.Queues.deadLetterQueueOf(queue);
+            sqs.createQueue(r -> r.queueName(dlq).attributes(Map.of(QueueAttributeName.MESSAGE_RETENTION_PERIOD, "1209600")));
+            String redrive = "{\"deadLetterTargetArn\":\"" + queueArn(dlq) + "\",\"maxReceiveCount\":\"" + config.queues().maxReceiveCount() + "\"}";
+            sqs.createQueue(r -> r.queueName(queue).attributes(Map.of(
+                    QueueAttributeName.VISIBILITY_TIMEOUT, Integer.toString(visibilitySeconds),
+                    QueueAttributeName.REDRIVE_POLICY, redrive)));
+        }
+    }
+
+    private void createLedgerTable() {
+        DynamoDbClient ddb = aws.hub(DynamoDbClient.class);
+        ddb.createTable(r -> r.tableName(config.ledgerTable())
+                .billingMode(BillingMode.PAY_PER_REQUEST)
+                .attributeDefinitions(
+                        AttributeDefinition.builder().attributeName("pk").attributeType(ScalarAttributeType.S).build(),
+                        AttributeDefinition.builder().attributeName("sk").attributeType(ScalarAttributeType.S).build())
+                .keySchema(
+                        KeySchemaElement.builder().attributeName("pk").keyType(KeyType.HASH).build(),
+                        KeySchemaElement.builder().attributeName("sk").keyType(KeyType.RANGE).build()));
+    }
+
+    private void createBuckets() {
+        S3Client s3 = aws.hub(S3Client.class);
+        for (String bucket : config.buckets().all()) s3.createBucket(r -> r.bucket(bucket));
+    }
+
+    private void createHubBusAndRules() {
+        EventBridgeClient events = aws.hub(EventBridgeClient.class);
+        events.createEventBus(r -> r.name(config.eventBus()));
+        rule(events, "patchpilot-config-events",
+                "{\"source\":[\"aws.config\"],\"detail-type\":[\"Config Rules Compliance Change\"]}",
+                config.queues().configEvents());
+        rule(events, "patchpilot-self-service",
+                "{\"source\":[\"patchpilot.self-service\"],\"detail-type\":[\"Window Request\"]}",
+                config.queues().selfService());
+    }
+
+    private void rule(EventBridgeClient events, String name, String pattern, String queue) {
+        events.putRule(r -> r.name(name).eventBusName(config.eventBus()).eventPattern(pattern));
+        events.putTargets(r -> r.rule(name).eventBusName(config.eventBus())
+                .targets(Target.builder().id(queue).arn(queueArn(queue)).build()));
+    }
+
+    /** In a member account and region: forward the events patchpilot consumes to the hub bus. */
+    public void provisionMember(AccountRegion target) {
+        EventBridgeClient events = aws.member(EventBridgeClient.class, target, "provision");
+        events.putRule(r -> r.name(MEMBER_FORWARD_RULE)
+                .eventPattern("{\"source\":[\"aws.config\",\"patchpilot.self-service\"]}"));
+        events.putTargets(r -> r.rule(MEMBER_FORWARD_RULE).targets(Target.builder()
+                .id("patchpilot-hub")
+                .arn(hubBusArn())
+                .roleArn("arn:aws:iam::" + target.account() + ":role/patchpilot-event-forwarder")
+                .build()));
+    }
+
+    public String hubBusArn() {
+        return "arn:aws:events:" + config.hub().region() + ":" + LocalAws.HUB_ACCOUNT + ":event-bus/" + config.eventBus();
+    }
+
+    public String queueArn(String queue) {
+        return "arn:aws:sqs:" + config.hub().region() + ":" + LocalAws.HUB_ACCOUNT + ":" + queue;
+    }
+
+    public List<String> queueNames() {
+        return config.queues().all();
+    }
+}

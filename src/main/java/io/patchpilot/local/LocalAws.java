@@ -1,0 +1,197 @@
+package io.patchpilot.local;
+
+import io.patchpilot.config.ConfigException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The local AWS: moto's server extended by {@code deploy/local/localaws.py} on the AWS port
+ * and ElasticMQ for SQS on the next port, both on 127.0.0.1, each its own process, stopped by
+ * their own PIDs on {@link #close()}.
+ */
+public final class LocalAws implements AutoCloseable {
+    public static final String HUB_ACCOUNT = "123456789012";
+    public static final String HUB_REGION = "us-east-1";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(40);
+
+    private final int awsPort;
+    private final List<Process> processes = new ArrayList<>();
+    private final LocalAwsControl control;
+
+    private LocalAws(int awsPort) {
+        this.awsPort = awsPort;
+        this.control = new LocalAwsControl(endpoint());
+    }
+
+    /** Options for the moto launcher, e.g. {@code --command-delay 0.5}. */
+    public static LocalAws start(Path home, int awsPort, List<String> launcherOptions) {
+        requireFree(awsPort);
+        requireFree(awsPort + 1);
+        LocalAws aws = new LocalAws(awsPort);
+        try {
+            Path launcher = home.resolve("deploy/local/localaws.py");
+            if (!Files.isRegularFile(launcher)) throw new ConfigException(launcher + ": local AWS launcher not found");
+            List<String> moto = new ArrayList<>(List.of(python(), launcher.toString(),
+                    "--host", "127.0.0.1", "--port", Integer.toString(awsPort),
+                    "--sqs-endpoint", aws.sqsEndpoint().toString(),
+                    "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+            moto.addAll(launcherOptions);
+            CompletableFuture<Void> motoReady = aws.spawn("localaws", moto, "localaws ready");
+            String java = ProcessHandle.current().info().command().orElse("java");
+            CompletableFuture<Void> sqsReady = aws.spawn("elasticmq", List.of(java, "-Xmx256m", "-XX:+UseSerialGC",
+                    "-cp", System.getProperty("java.class.path"), ElasticMqMain.class.getName(),
+                    Integer.toString(awsPort + 1), HUB_ACCOUNT, HUB_REGION, Long.toString(ProcessHandle.current().pid())),
+                    "elasticmq ready");
+            CompletableFuture.allOf(motoReady, sqsReady).get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            return aws;
+        } catch (ExecutionException e) {
+            aws.close();
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) throw re;
+            throw new IllegalStateException(cause.getMessage(), cause);
+        } catch (TimeoutException e) {
+            aws.close();
+            throw new IllegalStateException("local AWS did not start within " + START_TIMEOUT.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            aws.close();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the local AWS");
+        } catch (RuntimeException e) {
+            aws.close();
+            throw e;
+        }
+    }
+
+    public URI endpoint() {
+        return URI.create("http://127.0.0.1:" + awsPort);
+    }
+
+    public URI sqsEndpoint() {
+        return URI.create("http://127.0.0.1:" + (awsPort + 1));
+    }
+
+    public LocalAwsControl control() {
+        return control;
+    }
+
+    public List<Long> pids() {
+        return processes.stream().map(Process::pid).toList();
+    }
+
+    /** Fails with one line when a port on 127.0.0.1 is taken (another local mode running?). */
+    public static void requireFree(int port) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            s.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new PortInUseException(port);
+        }
+    }
+
+    public static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A free port whose successor is free too (the local SQS listens on AWS port + 1). */
+    public static int freePortPair() {
+        for (int i = 0; i < 50; i++) {
+            int p = freePort();
+            try {
+                requireFree(p + 1);
+                return p;
+            } catch (PortInUseException e) {
+                // try another
+            }
+        }
+        throw new IllegalStateException("no two consecutive free ports on 127.0.0.1");
+    }
+
+    private static String python() {
+        String configured = System.getenv("PATCHPILOT_PYTHON");
+        return configured != null && !configured.isBlank() ? configured : "python3";
+    }
+
+    private CompletableFuture<Void> spawn(String name, List<String> command, String readyLine) {
+        Process p;
+        try {
+            p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new ConfigException(name + ": cannot start '" + command.get(0) + "' (" + e.getMessage()
+                    + "); local mode needs python3 with moto[server] (pip install 'moto[server]')");
+        }
+        processes.add(p);
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            List<String> tail = new ArrayList<>();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (!ready.isDone()) {
+                        if (line.startsWith(readyLine)) {
+                            ready.complete(null);
+                        } else {
+                            tail.add(line);
+                            if (tail.size() > 20) tail.remove(0);
+                        }
+                    } else if (Boolean.getBoolean("patchpilot.local.verbose")) {
+                        System.err.println("[" + name + "] " + line);
+                    }
+                }
+            } catch (IOException e) {
+                // the process ended; handled below
+            }
+            if (!ready.isDone()) {
+                String last = tail.isEmpty() ? "no output" : tail.get(tail.size() - 1);
+                ready.completeExceptionally(new IllegalStateException(name + " exited before it was ready: " + last));
+            }
+        }, name + "-output");
+        reader.setDaemon(true);
+        reader.start();
+        return ready;
+    }
+
+    @Override
+    public void close() {
+        for (Process p : processes) {
+            p.descendants().forEach(ProcessHandle::destroy);
+            p.destroy();
+        }
+        for (Process p : processes) {
+            try {
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                p.destroyForcibly();
+            }
+        }
+        processes.clear();
+    }
+
+    /** A port on 127.0.0.1 is already taken. */
+    public static final class PortInUseException extends RuntimeException {
+        public PortInUseException(int port) {
+            super("port " + port + " on 127.0.0.1 is in use (is another 'patchpilot local' running?)");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package io.patchpilot.local;
+
+import io.patchpilot.aws.AwsClients;
+import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.config.Settings;
+import io.patchpilot.service.PatchpilotService;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Local mode, as {@code patchpilot local} and the end-to-end tests run it: the local AWS, the hub
+ * infrastructure provisioned into it, the fleet loaded into member accounts, and the real service
+ * pointed at it. Closing stops the service, then every process the local AWS started.
+ */
+public final class LocalMode implements AutoCloseable {
+    private final LocalAws localAws;
+    private final AwsClients aws;
+    private final PatchpilotService service;
+    private final PatchpilotConfig config;
+    private final FleetLoader.Summary fleet;
+
+    private LocalMode(LocalAws localAws, AwsClients aws, PatchpilotService service, PatchpilotConfig config, FleetLoader.Summary fleet) {
+        this.localAws = localAws;
+        this.aws = aws;
+        this.service = service;
+        this.config = config;
+        this.fleet = fleet;
+    }
+
+    public record Options(Path home, Path fleetFile, int awsPort, int httpPort, List<String> launcherOptions, Map<String, String> settings) {}
+
+    public static LocalMode start(Options o) throws Exception {
+        FleetFile fleetFile = FleetFile.read(o.fleetFile());
+        LocalAws.requireFree(o.httpPort());
+        Map<String, String> overrides = new HashMap<>(o.settings());
+        overrides.put("patchpilot.aws.endpoint", "http://127.0.0.1:" + o.awsPort());
+        overrides.put("patchpilot.aws.sqs-endpoint", "http://127.0.0.1:" + (o.awsPort() + 1));
+        overrides.put("patchpilot.http.port", Integer.toString(o.httpPort()));
+        Settings settings = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
+        PatchpilotConfig config = PatchpilotConfig.from(settings);
+
+        LocalAws localAws = LocalAws.start(o.home(), o.awsPort(), o.launcherOptions());
+        AwsClients aws = null;
+        PatchpilotService service = null;
+        try {
+            aws = new AwsClients(config);
+            HubProvisioner provisioner = new HubProvisioner(aws, config, settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200));
+            provisioner.provisionHub();
+            FleetLoader.Summary summary = new FleetLoader(aws, localAws.control(), provisioner).load(fleetFile);
+            service = new PatchpilotService(o.home(), settings, config, aws, Map.of());
+            service.start();
+            return new LocalMode(localAws, aws, service, config, summary);
+        } catch (Exception | Error e) {
+            if (service != null) service.close();
+            if (aws != null) aws.close();
+            localAws.close();
+            throw e;
+        }
+    }
+
+    public LocalAws localAws() {
+        return localAws;
+    }
+
+    public AwsClients aws() {
+        return aws;
+    }
+
+    public PatchpilotService service() {
+        return service;
+    }
+
+    public PatchpilotConfig config() {
+        return config;
+    }
+
+    public FleetLoader.Summary fleet() {
+        return fleet;
+    }
+
+    @Override
+    public void close() {
+        try {
+            service.close();
+        } finally {
+            aws.close();
+            localAws.close();
+        }
+    }
+}

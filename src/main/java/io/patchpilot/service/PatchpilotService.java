@@ -1,0 +1,75 @@
+package io.patchpilot.service;
+
+import io.patchpilot.aws.AwsClients;
+import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.config.Settings;
+import io.patchpilot.errors.DeadLetters;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.camel.CamelContext;
+import org.apache.camel.main.Main;
+import software.amazon.awssdk.services.athena.AthenaClient;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+/**
+ * The Camel service: routes from {@code routes/*.camel.yaml}, beans bound in the registry, hub
+ * SDK clients bound so the aws2 components autowire them. Same code locally and in AWS; only
+ * the endpoints in {@link PatchpilotConfig} differ.
+ */
+public final class PatchpilotService implements AutoCloseable {
+    private final Main main = new Main();
+    private final PatchpilotConfig config;
+
+    public PatchpilotService(Path home, Settings settings, PatchpilotConfig config, AwsClients aws, Map<String, Object> extraBeans) {
+        this.config = config;
+        Properties props = settings.nonSecretProperties();
+        props.setProperty("camel.main.name", "patchpilot");
+        props.setProperty("camel.main.routes-include-pattern", home.resolve("routes").toUri() + "*.camel.yaml");
+        props.setProperty("camel.main.hangup-interceptor-enabled", "false");
+        props.setProperty("camel.main.shutdown-timeout", "30");
+        props.setProperty("camel.main.jmx-enabled", "false");
+        props.setProperty("camel.server.enabled", "true");
+        props.setProperty("camel.server.host", config.http().host());
+        props.setProperty("camel.server.port", Integer.toString(config.http().port()));
+        props.setProperty("camel.server.dev-console-enabled", "false");
+        props.setProperty("camel.server.health-check-enabled", "false");
+        main.setInitialProperties(props);
+        main.setDefaultPropertyPlaceholderLocation("false");
+
+        SqsClient sqs = aws.hub(SqsClient.class);
+        main.bind("awsClients", aws);
+        main.bind("patchpilotConfig", config);
+        main.bind("sqsClient", sqs);
+        main.bind("s3Client", aws.hub(S3Client.class));
+        main.bind("eventBridgeClient", aws.hub(EventBridgeClient.class));
+        main.bind("athenaClient", aws.hub(AthenaClient.class));
+        main.bind("deadLetters", new DeadLetters(sqs));
+        extraBeans.forEach(main::bind);
+        main.bind("healthCheck", new HealthCheck(sqs, config, Clock.systemUTC()));
+    }
+
+    public void start() throws Exception {
+        main.start();
+    }
+
+    public CamelContext camel() {
+        return main.getCamelContext();
+    }
+
+    public PatchpilotConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        try {
+            main.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("Camel did not stop cleanly: " + e.getMessage(), e);
+        }
+    }
+}
