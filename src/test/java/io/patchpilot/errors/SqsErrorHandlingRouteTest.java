@@ -1,0 +1,145 @@
+package io.patchpilot.errors;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.patchpilot.local.LocalAws;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.NotifyBuilder;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
+import org.elasticmq.NodeAddress;
+import org.elasticmq.rest.sqs.SQSRestServer;
+import org.elasticmq.rest.sqs.SQSRestServerBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * The shared routeConfiguration in routes/error-handling.camel.yaml against a real local SQS
+ * (ElasticMQ): permanent failures go to the DLQ with their reason and leave the source queue;
+ * transient failures stay for SQS to redeliver until redrive moves them to the DLQ.
+ */
+class SqsErrorHandlingRouteTest {
+    private SQSRestServer sqsServer;
+    private SqsClient sqs;
+    private CamelContext camel;
+    private String sourceUrl;
+    private String dlqUrl;
+    private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        int port = LocalAws.freePort();
+        sqsServer = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(port)
+                .withServerAddress(new NodeAddress("http", "127.0.0.1", port, ""))
+                .withAWSAccountId(LocalAws.HUB_ACCOUNT).withAWSRegion(LocalAws.HUB_REGION).start();
+        sqsServer.waitUntilStarted();
+        sqs = SqsClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + port)).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"))).build();
+        dlqUrl = sqs.createQueue(r -> r.queueName("orders-dlq")).queueUrl();
+        sourceUrl = sqs.createQueue(r -> r.queueName("orders").attributes(Map.of(
+                QueueAttributeName.VISIBILITY_TIMEOUT, "1",
+                QueueAttributeName.REDRIVE_POLICY,
+                "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:orders-dlq\",\"maxReceiveCount\":\"2\"}"))).queueUrl();
+
+        camel = new DefaultCamelContext();
+        camel.getRegistry().bind("sqsClient", sqs);
+        camel.getRegistry().bind("deadLetters", new DeadLetters(sqs));
+        PluginHelper.getRoutesLoader(camel).loadRoutes(ResourceHelper.resolveResource(camel, "file:routes/error-handling.camel.yaml"));
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("aws2-sqs:orders?waitTimeSeconds=1&messageAttributeNames=All&attributeNames=All")
+                        .routeId("orders-test-consumer")
+                        .routeConfigurationId("sqs-error-handling")
+                        .process(e -> {
+                            String body = e.getIn().getBody(String.class);
+                            attempts.computeIfAbsent(body, b -> new AtomicInteger()).incrementAndGet();
+                            if (body.startsWith("bad")) throw new PermanentFailure("quantity: 'ten' is not a number\nsecond line");
+                            if (body.startsWith("flaky")) throw new IllegalStateException("upstream timed out");
+                        })
+                        .to("mock:done");
+            }
+        });
+        camel.start();
+    }
+
+    @AfterEach
+    void stop() {
+        camel.stop();
+        sqs.close();
+        sqsServer.stopAndWait();
+    }
+
+    @Test
+    void permanent_failure_goes_to_the_dlq_with_its_reason_and_leaves_the_source_queue() {
+        NotifyBuilder done = new NotifyBuilder(camel).whenFailed(1).create();
+        sqs.sendMessage(r -> r.queueUrl(sourceUrl).messageBody("bad order"));
+
+        List<Message> dead = awaitMessages(dlqUrl, 1);
+        Message m = dead.get(0);
+        assertEquals("bad order", m.body());
+        assertEquals("quantity: 'ten' is not a number second line", m.messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue());
+        assertEquals("orders", m.messageAttributes().get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE).stringValue());
+        assertFalse(done.matches(1, java.util.concurrent.TimeUnit.SECONDS), "a handled permanent failure does not fail the exchange");
+        await().atMost(Duration.ofSeconds(10)).until(() -> queueDepth(sourceUrl) == 0);
+        assertEquals(1, attempts.get("bad order").get(), "rejected once, never retried");
+    }
+
+    @Test
+    void transient_failure_is_redelivered_then_redriven_to_the_dlq_without_a_reason() {
+        sqs.sendMessage(r -> r.queueUrl(sourceUrl).messageBody("flaky order"));
+
+        List<Message> dead = awaitMessages(dlqUrl, 1);
+        assertEquals("flaky order", dead.get(0).body());
+        assertFalse(dead.get(0).messageAttributes().containsKey(DeadLetters.ERROR_ATTRIBUTE), "redrive, not a rejection");
+        assertEquals(2, attempts.get("flaky order").get(), "received maxReceiveCount times");
+    }
+
+    @Test
+    void good_messages_are_processed_and_deleted() {
+        NotifyBuilder done = new NotifyBuilder(camel).whenCompleted(3).create();
+        for (int i = 0; i < 3; i++) {
+            int n = i;
+            sqs.sendMessage(r -> r.queueUrl(sourceUrl).messageBody("order " + n));
+        }
+        assertTrue(done.matches(20, java.util.concurrent.TimeUnit.SECONDS));
+        await().atMost(Duration.ofSeconds(10)).until(() -> queueDepth(sourceUrl) == 0);
+        assertEquals(0, queueDepth(dlqUrl));
+    }
+
+    private List<Message> awaitMessages(String url, int n) {
+        List<Message> got = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            got.addAll(sqs.receiveMessage(r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(1)
+                    .messageAttributeNames("All")).messages());
+            return got.size() >= n;
+        });
+        return got;
+    }
+
+    private int queueDepth(String url) {
+        Map<QueueAttributeName, String> a = sqs.getQueueAttributes(r -> r.queueUrl(url).attributeNames(
+                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+        return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
+                + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
+    }
+}
