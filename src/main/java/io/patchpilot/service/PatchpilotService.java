@@ -48,6 +48,7 @@ public final class PatchpilotService implements AutoCloseable {
         main.bind("eventBridgeClient", aws.hub(EventBridgeClient.class));
         main.bind("athenaClient", aws.hub(AthenaClient.class));
         main.bind("deadLetters", new DeadLetters(sqs));
+        ServiceBeans.create(settings, config, aws).forEach(main::bind);
         extraBeans.forEach(main::bind);
         main.bind("healthCheck", new HealthCheck(sqs, config, Clock.systemUTC()));
     }

@@ -1,0 +1,70 @@
+package io.patchpilot.ledger;
+
+import io.patchpilot.aws.AwsActions;
+import io.patchpilot.aws.AwsClients;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.BatchWriteItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.PutRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
+
+/**
+ * The run ledger: one DynamoDB table (pk, sk) holding windows, runs, results and audit records.
+ * State lives here, not in the JVM, so any replica can continue any work.
+ */
+public final class Ledger {
+    private static final int BATCH_WRITE_LIMIT = 25;
+    private final AwsClients aws;
+    private final String table;
+
+    public Ledger(AwsClients aws, String table) {
+        this.aws = aws;
+        this.table = table;
+    }
+
+    /** Writes items in batches of 25, retrying what DynamoDB leaves unprocessed. */
+    @AwsActions(value = "dynamodb:BatchWriteItem", principal = AwsActions.Principal.HUB)
+    public void putAll(List<Map<String, AttributeValue>> items) {
+        DynamoDbClient ddb = aws.hub(DynamoDbClient.class);
+        for (int i = 0; i < items.size(); i += BATCH_WRITE_LIMIT) {
+            List<WriteRequest> writes = new ArrayList<>();
+            for (Map<String, AttributeValue> item : items.subList(i, Math.min(items.size(), i + BATCH_WRITE_LIMIT))) {
+                writes.add(WriteRequest.builder().putRequest(PutRequest.builder().item(item).build()).build());
+            }
+            Map<String, List<WriteRequest>> pending = Map.of(table, writes);
+            for (int attempt = 0; !pending.isEmpty() && !pending.getOrDefault(table, List.of()).isEmpty(); attempt++) {
+                if (attempt == 8) throw new IllegalStateException("DynamoDB left " + pending.get(table).size() + " ledger writes unprocessed");
+                Map<String, List<WriteRequest>> request = pending;
+                BatchWriteItemResponse r = ddb.batchWriteItem(b -> b.requestItems(request));
+                pending = r.unprocessedItems() == null ? Map.of() : r.unprocessedItems();
+            }
+        }
+    }
+
+    /** Every item of one partition, in sort-key order. */
+    @AwsActions(value = "dynamodb:Query", principal = AwsActions.Principal.HUB)
+    public List<Map<String, AttributeValue>> partition(String pk) {
+        List<Map<String, AttributeValue>> out = new ArrayList<>();
+        QueryRequest q = QueryRequest.builder().tableName(table)
+                .keyConditionExpression("pk = :pk")
+                .expressionAttributeValues(Map.of(":pk", s(pk))).build();
+        aws.hub(DynamoDbClient.class).queryPaginator(q).items().forEach(out::add);
+        return out;
+    }
+
+    public static AttributeValue s(String v) {
+        return AttributeValue.fromS(v);
+    }
+
+    public static Map<String, AttributeValue> item(String pk, String sk) {
+        Map<String, AttributeValue> m = new HashMap<>();
+        m.put("pk", s(pk));
+        m.put("sk", s(sk));
+        return m;
+    }
+}

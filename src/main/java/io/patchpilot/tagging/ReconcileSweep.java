@@ -1,0 +1,119 @@
+package io.patchpilot.tagging;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.aws.AwsActions;
+import io.patchpilot.aws.AwsClients;
+import io.patchpilot.aws.Organization;
+import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.errors.AwsErrors;
+import io.patchpilot.errors.PermanentFailure;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+
+/**
+ * The reconcile sweep: catches what events missed. A {@code reconcile} message fans out one
+ * {@code reconcile-item} work message per ACTIVE account × configured region; each item lists
+ * every instance and group there (paginated), applies the tag policy and writes in bulk.
+ */
+public final class ReconcileSweep {
+    private static final Logger LOG = LoggerFactory.getLogger(ReconcileSweep.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final AwsClients aws;
+    private final Organization organization;
+    private final TagWriter writer;
+    private final TagAudit audit;
+    private final PatchpilotConfig config;
+    private final Clock clock;
+
+    public ReconcileSweep(AwsClients aws, Organization organization, TagWriter writer, TagAudit audit, PatchpilotConfig config, Clock clock) {
+        this.aws = aws;
+        this.organization = organization;
+        this.writer = writer;
+        this.audit = audit;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    public List<AccountRegion> scope() {
+        List<AccountRegion> scope = new ArrayList<>();
+        for (String account : organization.activeAccounts()) {
+            for (String region : config.regions()) scope.add(new AccountRegion(account, region));
+        }
+        return scope;
+    }
+
+    /** Splits a sweep into one work message per account × region. Returns the run id. */
+    @AwsActions(value = {"sqs:GetQueueUrl", "sqs:SendMessage"}, principal = AwsActions.Principal.HUB)
+    public String fanOut() {
+        String runId = "reconcile-" + clock.instant().toString().replace(":", "") + "-" + UUID.randomUUID().toString().substring(0, 8);
+        SqsClient sqs = aws.hub(SqsClient.class);
+        String url = sqs.getQueueUrl(r -> r.queueName(config.queues().work())).queueUrl();
+        List<AccountRegion> scope = scope();
+        List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
+        for (int i = 0; i < scope.size(); i++) {
+            ObjectNode item = JSON.createObjectNode().put("type", "reconcile-item").put("runId", runId)
+                    .put("account", scope.get(i).account()).put("region", scope.get(i).region());
+            entries.add(SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(item.toString()).build());
+            if (entries.size() == 10 || i == scope.size() - 1) {
+                List<SendMessageBatchRequestEntry> batch = entries;
+                var result = sqs.sendMessageBatch(r -> r.queueUrl(url).entries(batch));
+                if (!result.failed().isEmpty()) throw new IllegalStateException("could not queue " + result.failed().size() + " reconcile items");
+                entries = new ArrayList<>();
+            }
+        }
+        LOG.info("Reconcile {}: {} account-regions queued", runId, scope.size());
+        return runId;
+    }
+
+    /** One account × region of a sweep; returns the audit events to publish. */
+    public List<PutEventsRequest> runItem(String body) {
+        JsonNode item;
+        try {
+            item = JSON.readTree(body);
+        } catch (Exception e) {
+            throw new PermanentFailure("body is not JSON");
+        }
+        String account = item.path("account").asText("");
+        String region = item.path("region").asText("");
+        if (!account.matches("\\d{12}")) throw new PermanentFailure("account: '" + account + "' is not a 12-digit account id");
+        if (!config.regions().contains(region)) throw new PermanentFailure("region: '" + region + "' is not a configured region");
+        if (!organization.isActiveMember(account)) throw new PermanentFailure("account: " + account + " is not an active account of the organization");
+        AccountRegion target = new AccountRegion(account, region);
+        List<TagOutcome> outcomes;
+        try {
+            outcomes = writer.reconcile(target, "sweep:" + item.path("runId").asText("unknown"), false);
+        } catch (RuntimeException e) {
+            if (AwsErrors.code(e).filter(c -> c.equals("OptInRequired") || c.equals("AuthFailure") || c.equals("UnrecognizedClientException")).isPresent()) {
+                LOG.info("Reconcile {}: region not enabled for this account, skipped", target);
+                return List.of();
+            }
+            throw AwsErrors.classify(e, "account " + account + " region " + region);
+        }
+        audit.record(target, outcomes);
+        LOG.info("Reconcile {}: {}", target, counts(outcomes));
+        return audit.events(target, outcomes);
+    }
+
+    /** What a sweep would change, computed with the same code and written nowhere (--dry-run). */
+    public List<TagOutcome> plan(AccountRegion target) {
+        return writer.reconcile(target, "dry-run", true);
+    }
+
+    public static String counts(List<TagOutcome> outcomes) {
+        TreeMap<TagOutcome.Result, Integer> counts = new TreeMap<>();
+        outcomes.forEach(o -> counts.merge(o.result(), 1, Integer::sum));
+        return counts.toString();
+    }
+}

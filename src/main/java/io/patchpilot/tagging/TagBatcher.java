@@ -1,0 +1,175 @@
+package io.patchpilot.tagging;
+
+import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.aws.AwsActions;
+import io.patchpilot.errors.AwsErrors;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.AsyncProcessorSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+
+/**
+ * Lets tag requests for the same account and region that arrive close together share AWS calls.
+ * Each exchange (one SQS message) waits asynchronously, so the consumer keeps receiving; a batch
+ * flushes when it is full or after a short linger, one batch at a time per account-region. An
+ * exchange completes only after its resource's tags are written and audited, so its message is
+ * deleted only then: a crash loses nothing, and a redelivery finds the tags right and writes nothing.
+ */
+public final class TagBatcher extends AsyncProcessorSupport {
+    private static final Logger LOG = LoggerFactory.getLogger(TagBatcher.class);
+
+    private final TagWriter writer;
+    private final TagAudit audit;
+    private volatile ProducerTemplate producer;
+    private final String auditEndpoint;
+    private final int maxBatch;
+    private final long lingerMillis;
+    private final Semaphore inFlight;
+    private final ExecutorService workers;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tag-batch-timer"));
+    private final Map<AccountRegion, Slot> slots = new ConcurrentHashMap<>();
+    private final AtomicLong tagged = new AtomicLong();
+
+    public TagBatcher(TagWriter writer, TagAudit audit, String auditEndpoint,
+                      int maxBatch, long lingerMillis, int maxInFlight, int workerThreads) {
+        this.writer = writer;
+        this.audit = audit;
+        this.auditEndpoint = auditEndpoint;
+        this.maxBatch = maxBatch;
+        this.lingerMillis = lingerMillis;
+        this.inFlight = new Semaphore(maxInFlight);
+        this.workers = Executors.newFixedThreadPool(workerThreads, r -> daemon(r, "tag-batch-worker"));
+    }
+
+    private record Pending(TagRequest request, Exchange exchange, AsyncCallback callback) {}
+
+    /** The pending requests of one account-region; at most one flush of it runs at a time. */
+    private final class Slot {
+        final AccountRegion target;
+        final List<Pending> pending = new ArrayList<>();
+        boolean flushing;
+        boolean scheduled;
+
+        Slot(AccountRegion target) {
+            this.target = target;
+        }
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        TagRequest request = exchange.getMessage().getBody(TagRequest.class);
+        if (producer == null) producer = exchange.getContext().createProducerTemplate();
+        try {
+            inFlight.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            exchange.setException(e);
+            callback.done(true);
+            return true;
+        }
+        Slot slot = slots.computeIfAbsent(request.target(), Slot::new);
+        synchronized (slot) {
+            slot.pending.add(new Pending(request, exchange, callback));
+            if (!slot.flushing) {
+                if (slot.pending.size() >= maxBatch) {
+                    startFlush(slot);
+                } else if (!slot.scheduled) {
+                    slot.scheduled = true;
+                    timer.schedule(() -> {
+                        synchronized (slot) {
+                            slot.scheduled = false;
+                            if (!slot.flushing && !slot.pending.isEmpty()) startFlush(slot);
+                        }
+                    }, lingerMillis, TimeUnit.MILLISECONDS);
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Called holding the slot's lock. */
+    private void startFlush(Slot slot) {
+        slot.flushing = true;
+        List<Pending> batch = new ArrayList<>(slot.pending.subList(0, Math.min(maxBatch, slot.pending.size())));
+        slot.pending.subList(0, batch.size()).clear();
+        workers.execute(() -> {
+            try {
+                flush(slot.target, batch);
+            } finally {
+                synchronized (slot) {
+                    slot.flushing = false;
+                    if (!slot.pending.isEmpty()) startFlush(slot);
+                }
+            }
+        });
+    }
+
+    @AwsActions(value = "events:PutEvents", principal = AwsActions.Principal.HUB)
+    private void flush(AccountRegion target, List<Pending> batch) {
+        // the same resource may be asked for several times in one batch (duplicated events)
+        Map<String, List<Pending>> byResource = new java.util.LinkedHashMap<>();
+        for (Pending p : batch) byResource.computeIfAbsent(key(p.request()), k -> new ArrayList<>()).add(p);
+        List<TagRequest> requests = byResource.values().stream().map(l -> l.get(0).request()).toList();
+        RuntimeException failure = null;
+        List<TagOutcome> outcomes = List.of();
+        try {
+            outcomes = writer.apply(target, requests, false);
+            audit.record(target, outcomes);
+            for (PutEventsRequest events : audit.events(target, outcomes)) producer.sendBody(auditEndpoint, events);
+        } catch (RuntimeException e) {
+            failure = AwsErrors.classify(e, "account " + target.account() + " region " + target.region());
+            LOG.warn("Tagging batch of {} in {} failed: {}", batch.size(), target, failure.getMessage());
+        }
+        Map<String, TagOutcome> byKey = new HashMap<>();
+        for (TagOutcome o : outcomes) byKey.put(key(o.request()), o);
+        for (Map.Entry<String, List<Pending>> e : byResource.entrySet()) {
+            TagOutcome outcome = byKey.get(e.getKey());
+            if (outcome != null && outcome.result() == TagOutcome.Result.TAGGED) tagged.incrementAndGet();
+            for (Pending p : e.getValue()) {
+                if (failure != null) p.exchange().setException(failure);
+                else p.exchange().getMessage().setBody(outcome);
+                inFlight.release();
+                p.callback().done(false);
+            }
+        }
+    }
+
+    private static String key(TagRequest r) {
+        return r.kind() + "/" + r.resourceId();
+    }
+
+    public long taggedCount() {
+        return tagged.get();
+    }
+
+    @Override
+    protected void doStop() {
+        timer.shutdown();
+        workers.shutdown();
+        try {
+            workers.awaitTermination(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+}
