@@ -24,7 +24,11 @@ def parse_args(argv):
     p.add_argument("--command-delay", type=float, default=2.0, help="seconds per patch invocation")
     p.add_argument("--refresh-delay", type=float, default=2.0, help="seconds per instance refresh")
     p.add_argument("--faults", default=None, help="JSON file with the initial fault rules")
+    p.add_argument("--schedule-speedup", type=float, default=1.0,
+                   help="divide rate() periods by this (tests only; cron is unaffected)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    p.add_argument("--parent-pid", type=int, default=None,
+                   help="exit when this process is gone (no orphan outlives a killed parent)")
     return p.parse_args(argv)
 
 
@@ -61,6 +65,16 @@ def make_server_class():
     return LocalAwsServer
 
 
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
 def wait_healthy(url, deadline):
     while time.time() < deadline:
         try:
@@ -83,7 +97,8 @@ def main(argv=None):
     import localaws_ext
     from localaws_ext import faults
     localaws_ext.install({"command_delay": args.command_delay, "refresh_delay": args.refresh_delay,
-                          "sqs_endpoint": args.sqs_endpoint})
+                          "sqs_endpoint": args.sqs_endpoint,
+                          "schedule_speedup": args.schedule_speedup})
     if args.faults:
         with open(args.faults) as f:
             faults.load(json.load(f))
@@ -102,7 +117,8 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     print(f"localaws ready {url}", flush=True)
     while not stop.wait(0.5):
-        pass
+        if args.parent_pid and not alive(args.parent_pid):
+            break
     server._server.shutdown()
     return 0
 

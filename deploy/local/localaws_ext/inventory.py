@@ -1,5 +1,194 @@
-"""stub"""
+"""SSM Resource Data Sync (SyncToDestination, JsonSerDe): Create/List/Delete on moto's SSM
+response class, writing inventory and compliance files into moto's S3 like AWS does:
+<prefix>/<TypeName>/accountid=<id>/region=<r>/resourcetype=ManagedInstanceInventory/<instance>.json
+Each file holds newline-delimited JSON objects. Rewritten whenever patch state changes."""
+import json
+
+from moto.core.exceptions import ServiceException
+from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.models import ec2_backends
+from moto.s3.models import s3_backends
+from moto.ssm.responses import SimpleSystemManagerResponse
+
+from . import sim
+
+_syncs = {}  # (account, region) -> {name: sync dict}
+
+
+class SyncError(ServiceException):
+    def __init__(self, code, message):
+        super().__init__(code, message)
+
+
+def _body(response):
+    try:
+        return json.loads(response.body or "{}")
+    except ValueError:
+        return {}
+
+
+# ---- file contents --------------------------------------------------------------------
+
+def _common(account, region, iid, capture):
+    return {"resourceid": iid, "resourcetype": "ManagedInstanceInventory", "accountid": account,
+            "region": region, "capturetime": capture, "schemaversion": "1.0"}
+
+
+def instance_information_rows(account, region, instance, capture):
+    from .ssm_ext import instance_information
+    info = instance_information(instance, account, region)
+    row = _common(account, region, instance.id, capture)
+    row.update({"agenttype": "amazon-ssm-agent", "agentversion": info["AgentVersion"],
+                "computername": info["ComputerName"], "instanceid": instance.id,
+                "instancestatus": "Active", "ipaddress": info["IPAddress"],
+                "platformname": info["PlatformName"], "platformtype": info["PlatformType"],
+                "platformversion": info["PlatformVersion"], "resourcetype": "EC2Instance"})
+    return [row]
+
+
+def compliance_item_rows(account, region, instance, capture):
+    from .ssm_ext import BASELINES, instance_tags, patch_group, patch_state_of
+    st = patch_state_of(instance)
+    base = _common(account, region, instance.id, capture)
+    base.update({"compliancetype": "Patch", "executionid": st.get("executionId") or "",
+                 "executiontype": "Command", "executiontime": sim.iso(st["end"]),
+                 "patchbaselineid": BASELINES.get(sim.platform(instance.id), BASELINES["Linux"]),
+                 "patchgroup": patch_group(instance_tags(account, region, instance.id)) or ""})
+    groups = [("Missing", "NON_COMPLIANT", st["missing"]), ("Failed", "NON_COMPLIANT", st["failed"]),
+              ("InstalledPendingReboot", "NON_COMPLIANT", st["pendingReboot"]),
+              ("Installed", "COMPLIANT", st["installed"])]
+    rows = []
+    for patchstate, status, patches in groups:
+        for p in patches:
+            rows.append(dict(base, id=p.get("id", ""), title=p.get("title", ""), status=status,
+                             severity=(p.get("severity") or "UNSPECIFIED").upper(),
+                             patchseverity=p.get("severity", ""), classification=p.get("classification", ""),
+                             patchstate=patchstate, installedtime=p.get("installedTime", "")))
+    return rows
+
+
+def compliance_summary_rows(account, region, instance, capture):
+    items = compliance_item_rows(account, region, instance, capture)
+    bad = [i for i in items if i["status"] == "NON_COMPLIANT"]
+    row = _common(account, region, instance.id, capture)
+    row.update({"compliancetype": "Patch", "status": "NON_COMPLIANT" if bad else "COMPLIANT",
+                "overallseverity": _worst(bad) if bad else "UNSPECIFIED",
+                "compliantcriticalcount": 0, "compliantunspecifiedcount": len(items) - len(bad),
+                "executiontype": "Command"})
+    for sev in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"):
+        row[f"noncompliant{sev.lower()}count"] = sum(1 for i in bad if i["severity"] == sev)
+    return [row]
+
+
+def _worst(items):
+    order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED"]
+    return min((i["severity"] for i in items), key=lambda s: order.index(s) if s in order else 99)
+
+
+TYPES = {"AWS:InstanceInformation": instance_information_rows,
+         "AWS:ComplianceItem": compliance_item_rows,
+         "AWS:ComplianceSummary": compliance_summary_rows}
+
+
+# ---- writing ---------------------------------------------------------------------------
+
+def _s3_for_bucket(name):
+    owner = s3_backends.bucket_accounts.get(name)
+    if owner is None:
+        return None
+    partition, account = owner
+    return s3_backends[account][partition]
+
+
+def write_sync(account, region, sync, only=None):
+    """(Re)write all files of one sync; a missing bucket marks the sync Failed as AWS does."""
+    from .ssm_ext import managed_instances
+    dest = sync["S3Destination"]
+    s3 = _s3_for_bucket(dest["BucketName"])
+    if s3 is None:
+        sync.update(LastStatus="Failed", LastSyncStatusMessage=f"Bucket {dest['BucketName']} not found")
+        return
+    capture = sim.iso(sim.now())
+    prefix = f"{dest['Prefix'].strip('/')}/" if dest.get("Prefix") else ""
+    for inst in managed_instances(account, region):
+        if only and inst.id != only:
+            continue
+        for type_name, rows_of in TYPES.items():
+            rows = rows_of(account, region, inst, capture)
+            key = (f"{prefix}{type_name}/accountid={account}/region={region}/"
+                   f"resourcetype=ManagedInstanceInventory/{inst.id}.json")
+            if not rows:
+                _delete(s3, dest["BucketName"], key)
+                continue
+            data = "\n".join(json.dumps(r, sort_keys=True) for r in rows).encode()
+            s3.put_object(dest["BucketName"], key, data)
+    t = sim.now()
+    sync.update(LastStatus="Successful", LastSyncTime=t, LastSuccessfulSyncTime=t, LastSyncStatusMessage="")
+
+
+def _delete(s3, bucket, key):
+    try:
+        s3.delete_object(bucket, key)
+    except Exception:  # nothing to delete
+        pass
+
+
+def rewrite(account, region, iid=None):
+    """Patch state changed in account/region (None: anywhere), for one instance or all."""
+    with sim.LOCK:
+        for (acct, reg), syncs in _syncs.items():
+            if account is None or (acct, reg) == (account, region):
+                for sync in syncs.values():
+                    write_sync(acct, reg, sync, iid)
+
+
+# ---- API --------------------------------------------------------------------------------
+
+def create_resource_data_sync(self):
+    p = _body(self)
+    name, dest = p.get("SyncName"), p.get("S3Destination")
+    sync_type = p.get("SyncType") or "SyncToDestination"
+    if sync_type != "SyncToDestination" or not dest:
+        raise SyncError("ResourceDataSyncInvalidConfigurationException",
+                        "Only SyncToDestination with an S3Destination is simulated locally.")
+    if dest.get("SyncFormat", "JsonSerDe") != "JsonSerDe":
+        raise SyncError("ResourceDataSyncInvalidConfigurationException", "SyncFormat must be JsonSerDe.")
+    key = (self.current_account, self.region)
+    with sim.LOCK:
+        syncs = _syncs.setdefault(key, {})
+        if name in syncs:
+            raise SyncError("ResourceDataSyncAlreadyExistsException", f"Sync {name} already exists.")
+        t = sim.now()
+        syncs[name] = {"SyncName": name, "SyncType": sync_type,
+                       "S3Destination": {"SyncFormat": "JsonSerDe", **dest},
+                       "SyncCreatedTime": t, "SyncLastModifiedTime": t, "LastStatus": "InProgress"}
+        write_sync(*key, syncs[name])
+    return EmptyResult()
+
+
+def list_resource_data_sync(self):
+    from .ssm_ext import paginate
+    p = _body(self)
+    with sim.LOCK:
+        rows = [dict(s) for s in _syncs.get((self.current_account, self.region), {}).values()]
+    rows = [r for r in rows if r["SyncType"] == (p.get("SyncType") or r["SyncType"])]
+    page, nxt = paginate(rows, p.get("MaxResults"), p.get("NextToken"), 50, 50)
+    return ActionResult({"ResourceDataSyncItems": page, "NextToken": nxt})
+
+
+def delete_resource_data_sync(self):
+    name = _body(self).get("SyncName")
+    with sim.LOCK:
+        syncs = _syncs.get((self.current_account, self.region), {})
+        if name not in syncs:
+            raise SyncError("ResourceDataSyncNotFoundException", f"Sync {name} not found.")
+        del syncs[name]
+    return EmptyResult()
 
 
 def install():
-    pass
+    cls = SimpleSystemManagerResponse
+    cls.create_resource_data_sync = create_resource_data_sync
+    cls.list_resource_data_sync = list_resource_data_sync
+    cls.delete_resource_data_sync = delete_resource_data_sync
+    sim.on_change(rewrite)

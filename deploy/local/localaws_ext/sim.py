@@ -170,7 +170,7 @@ def apply_patch_run(iid, account, region, operation, reboot_option, success, exe
                     _reboot(iid, account, region, t)
                     st["installed"] += st["pendingReboot"]
                     st["pendingReboot"] = []
-    notify(account, region)
+    notify(account, region, iid)
 
 
 def _reboot(iid, account, region, t):
@@ -188,11 +188,11 @@ def on_change(fn):
     _listeners.append(fn)
 
 
-def notify(account, region):
+def notify(account, region, iid=None):
     for fn in _listeners:
-        fn(account, region)
+        fn(account, region, iid)
 
 
 def notify_all():
     for fn in _listeners:
-        fn(None, None)
+        fn(None, None, None)

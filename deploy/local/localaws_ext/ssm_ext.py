@@ -384,7 +384,7 @@ class PatchCommand(Command):
             e = next((x for x in self.plan if x["iid"] == instance_id), None)
         plugin = PLUGINS.get(sim.platform(instance_id), "PatchLinux")
         if e is None or (plugin_name and plugin_name != plugin):
-            raise SsmError("InvocationDoesNotExist", "")
+            raise SsmError("InvocationDoesNotExist", f"No invocation of {self.command_id} on {instance_id}.")
         status, details = self._entry_status(e, t)
         out, err = self._output(e, status)
         finished = status in ("Success", "Failed")
@@ -576,6 +576,7 @@ def _hook_ec2():
         reservation = original_run(self, image_id, *a, **kw)
         for inst in reservation.instances:
             sim.inherit_from_image(inst.id, inst.image_id, aware(inst.launch_time))
+            sim.notify(self.account_id, self.region_name, inst.id)  # new node in the inventory
         return reservation
 
     EC2Backend.create_image = create_image

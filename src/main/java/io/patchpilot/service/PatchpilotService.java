@@ -29,14 +29,11 @@ public final class PatchpilotService implements AutoCloseable {
         Properties props = settings.nonSecretProperties();
         props.setProperty("camel.main.name", "patchpilot");
         props.setProperty("camel.main.routes-include-pattern", home.resolve("routes").toUri() + "*.camel.yaml");
-        props.setProperty("camel.main.hangup-interceptor-enabled", "false");
         props.setProperty("camel.main.shutdown-timeout", "30");
         props.setProperty("camel.main.jmx-enabled", "false");
         props.setProperty("camel.server.enabled", "true");
         props.setProperty("camel.server.host", config.http().host());
         props.setProperty("camel.server.port", Integer.toString(config.http().port()));
-        props.setProperty("camel.server.dev-console-enabled", "false");
-        props.setProperty("camel.server.health-check-enabled", "false");
         main.setInitialProperties(props);
         main.setDefaultPropertyPlaceholderLocation("false");
 

@@ -56,8 +56,20 @@ public final class AwsCli {
     }
 
     public static JsonNode json(URI endpoint, String... args) {
-        Result r = run(endpoint, Map.of(), args);
+        return json(endpoint, Map.of(), args);
+    }
+
+    public static JsonNode json(URI endpoint, Map<String, String> credentials, String... args) {
+        Result r = run(endpoint, credentials, args);
         if (r.exitCode() != 0) throw new AssertionError("aws " + String.join(" ", args) + " failed: " + r.stderr());
         return r.json();
+    }
+
+    /** Environment with credentials of the member role in {@code account}, assumed through the CLI. */
+    public static Map<String, String> assumeRole(URI endpoint, String account) {
+        JsonNode c = json(endpoint, "sts", "assume-role", "--role-arn", "arn:aws:iam::" + account + ":role/PatchpilotExecutionRole",
+                "--role-session-name", "test", "--external-id", "local-external-id").path("Credentials");
+        return Map.of("AWS_ACCESS_KEY_ID", c.path("AccessKeyId").asText(), "AWS_SECRET_ACCESS_KEY", c.path("SecretAccessKey").asText(),
+                "AWS_SESSION_TOKEN", c.path("SessionToken").asText());
     }
 }

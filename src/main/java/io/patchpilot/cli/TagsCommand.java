@@ -1,0 +1,73 @@
+package io.patchpilot.cli;
+
+import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.aws.AwsClients;
+import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.config.Settings;
+import io.patchpilot.service.ServiceBeans;
+import io.patchpilot.tagging.ReconcileSweep;
+import io.patchpilot.tagging.TagOutcome;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+@Command(name = "tags", mixinStandardHelpOptions = true, description = "Patch tags of instances and AutoScaling groups.",
+        subcommands = TagsCommand.Reconcile.class)
+final class TagsCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "reconcile", mixinStandardHelpOptions = true,
+            description = {"Bring every instance and group of every account x region to its right tags.",
+                    "Without --dry-run: queues the same {\"type\":\"reconcile\"} message the daily schedule sends.",
+                    "With --dry-run: prints what would change per account/region and writes nothing."})
+    static final class Reconcile implements Callable<Integer> {
+        @Mixin
+        TargetOptions target;
+
+        @Option(names = "--dry-run", description = "Print the changes; write nothing.")
+        boolean dryRun;
+
+        @Override
+        public Integer call() {
+            Settings settings = target.settings();
+            PatchpilotConfig config = target.config(settings);
+            try (AwsClients aws = target.clients(config)) {
+                if (!dryRun) {
+                    SqsClient sqs = aws.hub(SqsClient.class);
+                    String url = sqs.getQueueUrl(r -> r.queueName(config.queues().schedules())).queueUrl();
+                    String id = sqs.sendMessage(r -> r.queueUrl(url).messageBody("{\"type\":\"reconcile\"}")).messageId();
+                    System.out.println("reconcile queued on " + config.queues().schedules() + " (message " + id + ")");
+                    return ExitCode.OK;
+                }
+                ReconcileSweep sweep = (ReconcileSweep) ServiceBeans.create(settings, config, aws).get("reconcileSweep");
+                int changes = 0;
+                for (AccountRegion ar : sweep.scope()) {
+                    List<TagOutcome> outcomes;
+                    try {
+                        outcomes = sweep.plan(ar);
+                    } catch (RuntimeException e) {
+                        System.out.printf("%s  cannot be read: %s%n", ar, e.getMessage().lines().findFirst().orElse(""));
+                        continue;
+                    }
+                    System.out.printf("%s  %s%n", ar, ReconcileSweep.counts(outcomes));
+                    for (TagOutcome o : outcomes) {
+                        if (o.result() != TagOutcome.Result.TAGGED) continue;
+                        changes++;
+                        System.out.printf("  would tag %-28s %s%n", o.request().resourceId(), o.written());
+                    }
+                }
+                System.out.println("dry run: " + changes + " resources would change; nothing was written");
+                return ExitCode.OK;
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.patchpilot.testing;
+
+import io.patchpilot.local.LocalAws;
+import io.patchpilot.local.LocalMode;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/** Starts local mode on free loopback ports for an end-to-end test class. */
+public final class LocalFixture {
+    private LocalFixture() {}
+
+    public static LocalMode start(String fleet, Map<String, String> settings) throws Exception {
+        return LocalMode.start(new LocalMode.Options(Path.of("").toAbsolutePath(), Path.of(fleet),
+                LocalAws.freePortPair(), LocalAws.freePort(), List.of("--command-delay", "0.2", "--refresh-delay", "0.2"), settings));
+    }
+
+    public static String queueUrl(LocalMode local, String queue) {
+        return local.aws().hub(SqsClient.class).getQueueUrl(r -> r.queueName(queue)).queueUrl();
+    }
+
+    /** Visible plus in-flight messages. */
+    public static int depth(LocalMode local, String queue) {
+        Map<QueueAttributeName, String> a = local.aws().hub(SqsClient.class).getQueueAttributes(r -> r.queueUrl(queueUrl(local, queue))
+                .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+        return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
+                + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
+    }
+
+    /** Receives and deletes everything currently in a queue (DLQ inspection). */
+    public static List<Message> drain(LocalMode local, String queue) {
+        SqsClient sqs = local.aws().hub(SqsClient.class);
+        String url = queueUrl(local, queue);
+        List<Message> all = new java.util.ArrayList<>();
+        while (true) {
+            List<Message> got = sqs.receiveMessage(r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(0)
+                    .messageAttributeNames("All").attributeNamesWithStrings("All")).messages();
+            if (got.isEmpty()) return all;
+            all.addAll(got);
+            for (Message m : got) sqs.deleteMessage(r -> r.queueUrl(url).receiptHandle(m.receiptHandle()));
+        }
+    }
+}
