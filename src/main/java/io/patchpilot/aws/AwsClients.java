@@ -132,7 +132,8 @@ public final class AwsClients implements AutoCloseable {
             AwsClientBuilder<?, ?> b = builder.get()
                     .region(Region.of(region))
                     .credentialsProvider(credentials)
-                    .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy()));
+                    .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy()
+                            .toBuilder().maxAttempts(config.endpoints().maxAttempts()).build()));
             endpointFor(type).ifPresent(b::endpointOverride);
             ((AwsSyncClientBuilder<?, ?>) b).httpClient(http);
             return (SdkClient) b.build();

@@ -41,7 +41,7 @@ public record PatchpilotConfig(
     }
 
     /** Endpoint overrides (local mode only); empty in AWS. */
-    public record Endpoints(Optional<URI> aws, Optional<URI> sqs, int maxConnections) {}
+    public record Endpoints(Optional<URI> aws, Optional<URI> sqs, int maxConnections, int maxAttempts) {}
 
     public record Queues(String configEvents, String schedules, String selfService, String emergency,
                          String approvals, String work, int maxReceiveCount) {
@@ -71,7 +71,8 @@ public record PatchpilotConfig(
                 s.require("patchpilot.member.external-id", EXTERNAL_ID, "2-1224 characters of [\\w+=,.@:/-]"),
                 s.intOr("patchpilot.member.session-duration-seconds", 3600, 900, 43200));
         Endpoints endpoints = new Endpoints(uri(s, "patchpilot.aws.endpoint"), uri(s, "patchpilot.aws.sqs-endpoint"),
-                s.intOr("patchpilot.aws.max-connections", 200, 1, 5000));
+                s.intOr("patchpilot.aws.max-connections", 200, 1, 5000),
+                s.intOr("patchpilot.aws.max-attempts", 6, 1, 20));
         Queues queues = new Queues(
                 queue(s, "config-events"), queue(s, "schedules"), queue(s, "self-service"),
                 queue(s, "emergency"), queue(s, "approvals"), queue(s, "work"),

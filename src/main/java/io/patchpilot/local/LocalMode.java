@@ -32,7 +32,11 @@ public final class LocalMode implements AutoCloseable {
     public record Options(Path home, Path fleetFile, int awsPort, int httpPort, List<String> launcherOptions, Map<String, String> settings) {}
 
     public static LocalMode start(Options o) throws Exception {
-        FleetFile fleetFile = FleetFile.read(o.fleetFile());
+        return start(o, FleetFile.read(o.fleetFile()));
+    }
+
+    /** With a fleet built in code (benchmarks generate theirs); {@code o.fleetFile()} is then ignored. */
+    public static LocalMode start(Options o, FleetFile fleetFile) throws Exception {
         LocalAws.requireFree(o.httpPort());
         Map<String, String> overrides = new HashMap<>(o.settings());
         overrides.put("patchpilot.aws.endpoint", "http://127.0.0.1:" + o.awsPort());

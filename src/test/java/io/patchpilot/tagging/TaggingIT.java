@@ -50,7 +50,7 @@ class TaggingIT {
 
     @BeforeAll
     void start() throws Exception {
-        local = LocalFixture.start("config/local/fleet.yaml", Map.of());
+        local = LocalFixture.start("config/local/fleet.yaml", Map.of("patchpilot.queue.visibility-seconds", "20"));
         // account 111111111111 has its own Dev window (issue 5 writes these; here the ledger item directly)
         Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> w = Ledger.item(WindowDirectory.PARTITION, DEV + "#Dev_maintenance_window");
         w.put("account", Ledger.s(DEV));
