@@ -91,7 +91,7 @@ class LocalAwsSdkIT {
         assertTrue(managed.size() > 5, "more than one page");
 
         ssm.createResourceDataSync(r -> r.syncName("inventory").s3Destination(d -> d.bucketName("patchpilot-inventory")
-                .prefix("inventory").region("us-east-1").syncFormat(ResourceDataSyncS3Format.JSON_SERDE)));
+                .prefix("inventory").region("us-east-1").syncFormat(ResourceDataSyncS3Format.JSON_SER_DE)));
         String devWeb = names.entrySet().stream().filter(e -> e.getValue().equals("dev-web")).findFirst().orElseThrow().getKey();
         String inventoryKey = "inventory/AWS:ComplianceItem/accountid=111111111111/region=us-east-1/resourcetype=ManagedInstanceInventory/" + devWeb + ".json";
         String inventoryBefore = local.aws().hub(S3Client.class).getObjectAsBytes(r -> r.bucket("patchpilot-inventory").key(inventoryKey)).asUtf8String();
@@ -117,7 +117,8 @@ class LocalAwsSdkIT {
         assertEquals("Success", ssm.getCommandInvocation(r -> r.commandId(commandId).instanceId(devWeb)).statusAsString());
         InstancePatchState after = patchState(ssm, devWeb);
         assertEquals(0, after.missingCount());
-        assertEquals(before.missingCount() + before.installedCount(), after.installedCount());
+        // as in AWS, InstalledCount does not include patches installed but pending a reboot
+        assertEquals(before.missingCount() + before.installedCount(), after.installedCount() + after.installedPendingRebootCount());
         assertEquals(1, after.installedPendingRebootCount(), "NoReboot leaves the reboot-requiring patch pending");
         await().atMost(Duration.ofSeconds(10)).until(() -> !inventoryBefore.equals(local.aws().hub(S3Client.class)
                 .getObjectAsBytes(r -> r.bucket("patchpilot-inventory").key(inventoryKey)).asUtf8String()));
