@@ -48,7 +48,7 @@ final class TagsCommand implements Runnable {
                     System.out.println("reconcile queued on " + config.queues().schedules() + " (message " + id + ")");
                     return ExitCode.OK;
                 }
-                ReconcileSweep sweep = (ReconcileSweep) ServiceBeans.create(settings, config, aws).get("reconcileSweep");
+                ReconcileSweep sweep = ServiceBeans.tagging(settings, config, aws, java.time.Clock.systemUTC()).sweep();
                 int changes = 0;
                 for (AccountRegion ar : sweep.scope()) {
                     List<TagOutcome> outcomes;

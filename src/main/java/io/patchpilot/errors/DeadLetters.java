@@ -26,8 +26,11 @@ public final class DeadLetters {
     private final SqsClient sqs;
     private final Map<String, String> queueUrls = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public DeadLetters(SqsClient sqs) {
+    private final SqsAcknowledger acks;
+
+    public DeadLetters(SqsClient sqs, SqsAcknowledger acks) {
         this.sqs = sqs;
+        this.acks = acks;
     }
 
     @AwsActions(value = {"sqs:GetQueueUrl", "sqs:SendMessage"}, principal = AwsActions.Principal.HUB)
@@ -48,6 +51,8 @@ public final class DeadLetters {
         String body = exchange.getIn().getBody(String.class);
         sqs.sendMessage(r -> r.queueUrl(url).messageBody(body == null || body.isEmpty() ? "(empty)" : body)
                 .messageAttributes(attributes));
+        // routes that acknowledge themselves (deleteAfterRead=false) need the source deleted here
+        if (SqsAcknowledger.manual(exchange)) acks.ack(exchange).join();
         LOG.warn("Rejected message {} from {} to {}: {}",
                 exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ID), sourceQueue, dlq, reason);
     }

@@ -46,6 +46,11 @@ public final class Ledger {
         }
     }
 
+    @AwsActions(value = "dynamodb:PutItem", principal = AwsActions.Principal.HUB)
+    public void put(Map<String, AttributeValue> item) {
+        aws.hub(DynamoDbClient.class).putItem(r -> r.tableName(table).item(item));
+    }
+
     /** Every item of one partition, in sort-key order. */
     @AwsActions(value = "dynamodb:Query", principal = AwsActions.Principal.HUB)
     public List<Map<String, AttributeValue>> partition(String pk) {

@@ -4,6 +4,7 @@ import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.errors.DeadLetters;
+import io.patchpilot.errors.SqsAcknowledger;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -44,8 +45,10 @@ public final class PatchpilotService implements AutoCloseable {
         main.bind("s3Client", aws.hub(S3Client.class));
         main.bind("eventBridgeClient", aws.hub(EventBridgeClient.class));
         main.bind("athenaClient", aws.hub(AthenaClient.class));
-        main.bind("deadLetters", new DeadLetters(sqs));
-        ServiceBeans.create(settings, config, aws).forEach(main::bind);
+        SqsAcknowledger acks = new SqsAcknowledger(sqs, 20);
+        main.bind("sqsAcknowledger", acks);
+        main.bind("deadLetters", new DeadLetters(sqs, acks));
+        ServiceBeans.create(settings, config, aws, acks).forEach(main::bind);
         extraBeans.forEach(main::bind);
         main.bind("healthCheck", new HealthCheck(sqs, config, Clock.systemUTC()));
     }

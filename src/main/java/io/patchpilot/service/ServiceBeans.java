@@ -4,6 +4,7 @@ import io.patchpilot.aws.AwsClients;
 import io.patchpilot.aws.Organization;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
+import io.patchpilot.errors.SqsAcknowledger;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.tagging.ConfigEvents;
 import io.patchpilot.tagging.ReconcileSweep;
@@ -14,37 +15,45 @@ import io.patchpilot.tagging.TagWriter;
 import io.patchpilot.windows.WindowDirectory;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** The business beans the routes refer to by name, wired once from configuration. */
 public final class ServiceBeans {
     private ServiceBeans() {}
 
-    public static Map<String, Object> create(Settings settings, PatchpilotConfig config, AwsClients aws) {
-        Clock clock = Clock.systemUTC();
-        Map<String, Object> beans = new LinkedHashMap<>();
+    /** The tagging core, shared by the service and the operator CLI (which needs no consumers). */
+    public record Tagging(Organization organization, Ledger ledger, WindowDirectory windows, TagPolicy policy,
+                          TagWriter writer, TagAudit audit, ReconcileSweep sweep) {}
+
+    public static Tagging tagging(Settings settings, PatchpilotConfig config, AwsClients aws, Clock clock) {
         Organization organization = new Organization(aws, clock);
         Ledger ledger = new Ledger(aws, config.ledgerTable());
         WindowDirectory windows = new WindowDirectory(ledger, clock);
         TagPolicy policy = new TagPolicy(config.environments(), settings.optional("patchpilot.tagging.patch-group-key").orElse("PatchGroup"));
         TagWriter writer = new TagWriter(aws, policy, windows);
-        TagAudit audit = new TagAudit(ledger, config.eventBus(), clock);
-        beans.put("organization", organization);
-        beans.put("ledger", ledger);
-        beans.put("windowDirectory", windows);
-        beans.put("tagPolicy", policy);
-        beans.put("tagWriter", writer);
-        beans.put("tagAudit", audit);
-        beans.put("configEvents", new ConfigEvents(settings.requireList("patchpilot.tagging.config-rule-names"), organization));
-        beans.put("tagBatcher", new TagBatcher(writer, audit, "direct:publish-tag-audit",
+        TagAudit audit = new TagAudit(ledger, config.eventBus(), clock, 100);
+        return new Tagging(organization, ledger, windows, policy, writer, audit,
+                new ReconcileSweep(aws, organization, writer, audit, config, clock));
+    }
+
+    public static Map<String, Object> create(Settings settings, PatchpilotConfig config, AwsClients aws, SqsAcknowledger acks) {
+        Clock clock = Clock.systemUTC();
+        Tagging t = tagging(settings, config, aws, clock);
+        Map<String, Object> beans = new LinkedHashMap<>();
+        beans.put("organization", t.organization());
+        beans.put("ledger", t.ledger());
+        beans.put("windowDirectory", t.windows());
+        beans.put("configEvents", new ConfigEvents(settings.requireList("patchpilot.tagging.config-rule-names"), t.organization()));
+        beans.put("tagBatcher", new TagBatcher(t.writer(), t.audit(), acks, "direct:publish-tag-audit",
                 settings.intOr("patchpilot.tagging.batch-size", 200, 1, 1000),
-                settings.intOr("patchpilot.tagging.linger-ms", 50, 0, 5000),
-                settings.intOr("patchpilot.tagging.max-in-flight", 2000, 1, 100_000),
+                settings.intOr("patchpilot.tagging.linger-ms", 2000, 0, 10_000),
+                settings.intOr("patchpilot.tagging.max-in-flight", 10_000, 1, 100_000),
                 settings.intOr("patchpilot.tagging.workers", 16, 1, 256)));
         beans.put("messageTypes", new MessageTypes(Map.of(
-                "schedules", java.util.List.of("reconcile"),
-                "work", java.util.List.of("reconcile-item"))));
-        beans.put("reconcileSweep", new ReconcileSweep(aws, organization, writer, audit, config, clock));
+                "schedules", List.of("reconcile"),
+                "work", List.of("reconcile-item"))));
+        beans.put("reconcileSweep", t.sweep());
         return beans;
     }
 }

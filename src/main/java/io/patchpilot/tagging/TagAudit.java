@@ -9,77 +9,153 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
 /**
- * Records each applied tag change in the ledger (partition {@code TAGS#<account>#<region>}) and
- * builds the {@code Patch Tags Applied} event for the batch (one event per account-region batch,
- * its {@code changes} listing each resource, old → new tags and cause).
+ * Records applied tag changes: per account-region batch, one ledger item (partition
+ * {@code TAGS#<account>#<region>}) and one {@code Patch Tags Applied} event on the hub bus, each
+ * listing the batch's changes (resource, old → written tags, cause). Batches of different
+ * account-regions that finish close together share the writes: up to 25 items per
+ * BatchWriteItem and 10 events per PutEvents.
  */
 public final class TagAudit {
     public static final String DETAIL_TYPE = "Patch Tags Applied";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_CHANGES_PER_EVENT = 200;
+    private static final int LEDGER_BATCH = 25;
+    private static final int EVENTS_BATCH = 10;
 
     private final Ledger ledger;
     private final String eventBus;
     private final Clock clock;
+    private final long lingerMillis;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tag-audit");
+        t.setDaemon(true);
+        return t;
+    });
+    private final List<Pending> pending = new ArrayList<>();
+    private int pendingItems;
+    private int pendingEvents;
 
-    public TagAudit(Ledger ledger, String eventBus, Clock clock) {
+    private record Pending(List<Map<String, AttributeValue>> items, List<PutEventsRequestEntry> events,
+                           Consumer<PutEventsRequest> publisher, CompletableFuture<Void> done) {}
+
+    public TagAudit(Ledger ledger, String eventBus, Clock clock, long lingerMillis) {
         this.ledger = ledger;
         this.eventBus = eventBus;
         this.clock = clock;
+        this.lingerMillis = lingerMillis;
     }
 
+    /** Records a batch now (the reconcile sweep, one account-region per step). */
     public void record(AccountRegion target, List<TagOutcome> outcomes) {
-        String now = clock.instant().toString();
-        List<Map<String, AttributeValue>> items = new ArrayList<>();
-        for (TagOutcome o : outcomes) {
-            if (o.result() != TagOutcome.Result.TAGGED) continue;
-            Map<String, AttributeValue> item = Ledger.item("TAGS#" + target.account() + "#" + target.region(),
-                    now + "#" + o.request().resourceId());
-            item.put("resourceId", Ledger.s(o.request().resourceId()));
-            item.put("resourceType", Ledger.s(o.request().kind().configType()));
-            item.put("before", Ledger.s(json(o.before())));
-            item.put("written", Ledger.s(json(o.written())));
-            item.put("cause", Ledger.s(o.request().cause()));
-            items.add(item);
+        ledger.putAll(items(target, outcomes));
+    }
+
+    /**
+     * Queues a batch's ledger item and events, written together with other batches' within
+     * {@code lingerMillis}; completes when both are written.
+     */
+    public CompletableFuture<Void> submit(AccountRegion target, List<TagOutcome> outcomes, Consumer<PutEventsRequest> publisher) {
+        List<Map<String, AttributeValue>> items = items(target, outcomes);
+        List<PutEventsRequestEntry> events = entries(target, outcomes);
+        if (items.isEmpty() && events.isEmpty()) return CompletableFuture.completedFuture(null);
+        Pending p = new Pending(items, events, publisher, new CompletableFuture<>());
+        boolean full;
+        synchronized (pending) {
+            pending.add(p);
+            pendingItems += items.size();
+            pendingEvents += events.size();
+            full = pendingItems >= LEDGER_BATCH || pendingEvents >= EVENTS_BATCH;
+            if (!full && pending.size() == 1) timer.schedule(this::flush, lingerMillis, TimeUnit.MILLISECONDS);
         }
-        ledger.putAll(items);
+        if (full) flush();
+        return p.done();
+    }
+
+    private void flush() {
+        List<Pending> batch;
+        synchronized (pending) {
+            if (pending.isEmpty()) return;
+            batch = new ArrayList<>(pending);
+            pending.clear();
+            pendingItems = 0;
+            pendingEvents = 0;
+        }
+        try {
+            List<Map<String, AttributeValue>> items = new ArrayList<>();
+            List<PutEventsRequestEntry> entries = new ArrayList<>();
+            batch.forEach(p -> {
+                items.addAll(p.items());
+                entries.addAll(p.events());
+            });
+            ledger.putAll(items);
+            for (PutEventsRequest request : requests(entries)) batch.get(0).publisher().accept(request);
+            batch.forEach(p -> p.done().complete(null));
+        } catch (RuntimeException e) {
+            batch.forEach(p -> p.done().completeExceptionally(e));
+        }
+    }
+
+    private List<Map<String, AttributeValue>> items(AccountRegion target, List<TagOutcome> outcomes) {
+        List<TagOutcome> changed = changed(outcomes);
+        if (changed.isEmpty()) return List.of();
+        ArrayNode changes = JSON.createArrayNode();
+        for (TagOutcome o : changed) change(changes.addObject(), o);
+        Map<String, AttributeValue> item = Ledger.item("TAGS#" + target.account() + "#" + target.region(),
+                clock.instant() + "#" + UUID.randomUUID());
+        item.put("count", AttributeValue.fromN(Integer.toString(changed.size())));
+        item.put("changes", Ledger.s(changes.toString()));
+        return List.of(item);
     }
 
     /** The Patch Tags Applied events for a batch (none when nothing changed). */
     public List<PutEventsRequest> events(AccountRegion target, List<TagOutcome> outcomes) {
-        List<TagOutcome> changed = outcomes.stream().filter(o -> o.result() == TagOutcome.Result.TAGGED).toList();
-        List<PutEventsRequest> requests = new ArrayList<>();
+        return requests(entries(target, outcomes));
+    }
+
+    private List<PutEventsRequestEntry> entries(AccountRegion target, List<TagOutcome> outcomes) {
+        List<TagOutcome> changed = changed(outcomes);
         List<PutEventsRequestEntry> entries = new ArrayList<>();
         for (int i = 0; i < changed.size(); i += MAX_CHANGES_PER_EVENT) {
             ObjectNode detail = JSON.createObjectNode();
             detail.put("account", target.account());
             detail.put("region", target.region());
             ArrayNode changes = detail.putArray("changes");
-            for (TagOutcome o : changed.subList(i, Math.min(changed.size(), i + MAX_CHANGES_PER_EVENT))) {
-                ObjectNode c = changes.addObject();
-                c.put("resourceId", o.request().resourceId());
-                c.put("resourceType", o.request().kind().configType());
-                c.set("before", JSON.valueToTree(o.before()));
-                c.set("written", JSON.valueToTree(o.written()));
-                c.put("cause", o.request().cause());
-            }
+            for (TagOutcome o : changed.subList(i, Math.min(changed.size(), i + MAX_CHANGES_PER_EVENT))) change(changes.addObject(), o);
             entries.add(PutEventsRequestEntry.builder().eventBusName(eventBus).source("patchpilot")
                     .detailType(DETAIL_TYPE).detail(detail.toString()).build());
-            if (entries.size() == 10) {
-                requests.add(PutEventsRequest.builder().entries(entries).build());
-                entries = new ArrayList<>();
-            }
         }
-        if (!entries.isEmpty()) requests.add(PutEventsRequest.builder().entries(entries).build());
+        return entries;
+    }
+
+    private static List<PutEventsRequest> requests(List<PutEventsRequestEntry> entries) {
+        List<PutEventsRequest> requests = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i += EVENTS_BATCH) {
+            requests.add(PutEventsRequest.builder().entries(entries.subList(i, Math.min(entries.size(), i + EVENTS_BATCH))).build());
+        }
         return requests;
     }
 
-    private static String json(Map<String, String> m) {
-        return JSON.valueToTree(new java.util.TreeMap<>(m)).toString();
+    private static List<TagOutcome> changed(List<TagOutcome> outcomes) {
+        return outcomes.stream().filter(o -> o.result() == TagOutcome.Result.TAGGED).toList();
+    }
+
+    private static void change(ObjectNode c, TagOutcome o) {
+        c.put("resourceId", o.request().resourceId());
+        c.put("resourceType", o.request().kind().configType());
+        c.set("before", JSON.valueToTree(new TreeMap<>(o.before())));
+        c.set("written", JSON.valueToTree(new TreeMap<>(o.written())));
+        c.put("cause", o.request().cause());
     }
 }

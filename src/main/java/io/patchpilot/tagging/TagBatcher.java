@@ -43,10 +43,16 @@ public final class TagBatcher extends AsyncProcessorSupport {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tag-batch-timer"));
     private final Map<AccountRegion, Slot> slots = new ConcurrentHashMap<>();
     private final AtomicLong tagged = new AtomicLong();
+    private final AtomicLong batches = new AtomicLong();
+    /** Time spent per phase of a flush (nanoseconds, all workers together): where a batch's time goes. */
+    private final Map<String, AtomicLong> phaseNanos = new ConcurrentHashMap<>();
 
-    public TagBatcher(TagWriter writer, TagAudit audit, String auditEndpoint,
+    private final io.patchpilot.errors.SqsAcknowledger acks;
+
+    public TagBatcher(TagWriter writer, TagAudit audit, io.patchpilot.errors.SqsAcknowledger acks, String auditEndpoint,
                       int maxBatch, long lingerMillis, int maxInFlight, int workerThreads) {
         this.writer = writer;
+        this.acks = acks;
         this.audit = audit;
         this.auditEndpoint = auditEndpoint;
         this.maxBatch = maxBatch;
@@ -72,6 +78,12 @@ public final class TagBatcher extends AsyncProcessorSupport {
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         TagRequest request = exchange.getMessage().getBody(TagRequest.class);
+        if (request == null) {
+            // an event that asks for no tagging: acknowledge it and move on
+            if (io.patchpilot.errors.SqsAcknowledger.manual(exchange)) acks.ack(exchange);
+            callback.done(true);
+            return true;
+        }
         if (producer == null) producer = exchange.getContext().createProducerTemplate();
         try {
             inFlight.acquire();
@@ -118,34 +130,73 @@ public final class TagBatcher extends AsyncProcessorSupport {
         });
     }
 
+    /**
+     * Tags one batch, then hands its audit to {@link TagAudit} (shared with other batches) and
+     * acknowledges each message once its audit is written. The slot is free for its next batch
+     * as soon as the tags are written.
+     */
     @AwsActions(value = "events:PutEvents", principal = AwsActions.Principal.HUB)
     private void flush(AccountRegion target, List<Pending> batch) {
         // the same resource may be asked for several times in one batch (duplicated events)
         Map<String, List<Pending>> byResource = new java.util.LinkedHashMap<>();
         for (Pending p : batch) byResource.computeIfAbsent(key(p.request()), k -> new ArrayList<>()).add(p);
         List<TagRequest> requests = byResource.values().stream().map(l -> l.get(0).request()).toList();
-        RuntimeException failure = null;
-        List<TagOutcome> outcomes = List.of();
+        batches.incrementAndGet();
+        List<TagOutcome> outcomes;
+        long t0 = System.nanoTime();
         try {
             outcomes = writer.apply(target, requests, false);
-            audit.record(target, outcomes);
-            for (PutEventsRequest events : audit.events(target, outcomes)) producer.sendBody(auditEndpoint, events);
         } catch (RuntimeException e) {
-            failure = AwsErrors.classify(e, "account " + target.account() + " region " + target.region());
-            LOG.warn("Tagging batch of {} in {} failed: {}", batch.size(), target, failure.getMessage());
+            fail(batch, AwsErrors.classify(e, "account " + target.account() + " region " + target.region()), target);
+            return;
+        } finally {
+            phase("tag", System.nanoTime() - t0);
         }
-        Map<String, TagOutcome> byKey = new HashMap<>();
-        for (TagOutcome o : outcomes) byKey.put(key(o.request()), o);
-        for (Map.Entry<String, List<Pending>> e : byResource.entrySet()) {
-            TagOutcome outcome = byKey.get(e.getKey());
-            if (outcome != null && outcome.result() == TagOutcome.Result.TAGGED) tagged.incrementAndGet();
-            for (Pending p : e.getValue()) {
-                if (failure != null) p.exchange().setException(failure);
-                else p.exchange().getMessage().setBody(outcome);
-                inFlight.release();
-                p.callback().done(false);
+        long t1 = System.nanoTime();
+        audit.submit(target, outcomes, events -> producer.sendBody(auditEndpoint, events)).whenComplete((ok, error) -> {
+            phase("audit", System.nanoTime() - t1);
+            if (error != null) {
+                fail(batch, AwsErrors.classify(error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : error,
+                        "audit of account " + target.account() + " region " + target.region()), target);
+                return;
             }
+            Map<String, TagOutcome> byKey = new HashMap<>();
+            for (TagOutcome o : outcomes) byKey.put(key(o.request()), o);
+            byResource.forEach((key, waiting) -> {
+                TagOutcome outcome = byKey.get(key);
+                if (outcome != null && outcome.result() == TagOutcome.Result.TAGGED) tagged.incrementAndGet();
+                for (Pending p : waiting) {
+                    p.exchange().getMessage().setBody(outcome);
+                    if (io.patchpilot.errors.SqsAcknowledger.manual(p.exchange())) acks.ack(p.exchange()).whenComplete((v, t) -> complete(p));
+                    else complete(p);
+                }
+            });
+        });
+    }
+
+    private void fail(List<Pending> batch, RuntimeException failure, AccountRegion target) {
+        LOG.warn("Tagging batch of {} in {} failed: {}", batch.size(), target, failure.getMessage());
+        for (Pending p : batch) {
+            p.exchange().setException(failure);
+            complete(p);
         }
+    }
+
+    private void complete(Pending p) {
+        inFlight.release();
+        p.callback().done(false);
+    }
+
+    private void phase(String name, long nanos) {
+        phaseNanos.computeIfAbsent(name, k -> new AtomicLong()).addAndGet(nanos);
+    }
+
+    /** Batches flushed, and milliseconds spent per phase over all of them. */
+    public Map<String, Long> stats() {
+        Map<String, Long> m = new java.util.TreeMap<>();
+        m.put("batches", batches.get());
+        phaseNanos.forEach((k, v) -> m.put(k + "Ms", v.get() / 1_000_000));
+        return m;
     }
 
     private static String key(TagRequest r) {

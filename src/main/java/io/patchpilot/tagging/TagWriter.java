@@ -24,9 +24,10 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 
 /**
  * Brings many resources of one account and region to their right tags with as few calls as AWS
- * allows: one DescribeInstances per 200 ids (filters, so a vanished id is simply absent), one
+ * allows: one DescribeTags per 200 instance ids (filters, so a vanished id is simply absent), one
  * DescribeAutoScalingGroups per 50 names, and one write per distinct tag set (CreateTags takes
- * up to 1,000 resources). Nothing is written where the tags are already right.
+ * up to 1,000 resources). Nothing is written where the tags are already right. An instance that
+ * was terminated moments ago may still show its tags and be tagged once more: harmless.
  */
 public final class TagWriter {
     private static final int DESCRIBE_FILTER_LIMIT = 200;
@@ -104,9 +105,36 @@ public final class TagWriter {
         return out;
     }
 
+    /**
+     * Instance id → tags for the given ids (null: every instance). For ids, DescribeTags answers
+     * with a fraction of DescribeInstances' payload (the local AWS renders 200 instances in ~0.9 s,
+     * their tags in ~0.1 s); only ids with no tag at all are looked up with DescribeInstances, to
+     * tell an untagged instance from one that no longer exists.
+     */
+    Map<String, Map<String, String>> describeInstances(AccountRegion target, Collection<String> ids) {
+        if (ids == null) return describeInstancesFully(target, null);
+        Map<String, Map<String, String>> found = describeInstanceTags(target, ids);
+        List<String> withoutTags = ids.stream().filter(id -> !found.containsKey(id)).toList();
+        if (!withoutTags.isEmpty()) found.putAll(describeInstancesFully(target, withoutTags));
+        return found;
+    }
+
+    @AwsActions("ec2:DescribeTags")
+    Map<String, Map<String, String>> describeInstanceTags(AccountRegion target, Collection<String> ids) {
+        Ec2Client ec2 = aws.member(Ec2Client.class, target, "tagging");
+        Map<String, Map<String, String>> found = new LinkedHashMap<>();
+        for (List<String> chunk : chunks(new ArrayList<>(ids), DESCRIBE_FILTER_LIMIT)) {
+            ec2.describeTagsPaginator(r -> r.maxResults(1000).filters(
+                            Filter.builder().name("resource-type").values("instance").build(),
+                            Filter.builder().name("resource-id").values(chunk).build()))
+                    .tags().forEach(t -> found.computeIfAbsent(t.resourceId(), k -> new HashMap<>()).put(t.key(), t.value()));
+        }
+        return found;
+    }
+
     /** Instance id → tags, for the given ids (null: all) that exist and are not terminated. */
     @AwsActions("ec2:DescribeInstances")
-    Map<String, Map<String, String>> describeInstances(AccountRegion target, Collection<String> ids) {
+    Map<String, Map<String, String>> describeInstancesFully(AccountRegion target, Collection<String> ids) {
         Ec2Client ec2 = aws.member(Ec2Client.class, target, "tagging");
         Map<String, Map<String, String>> found = new LinkedHashMap<>();
         List<List<String>> chunks = ids == null ? java.util.Collections.singletonList(null) : chunks(new ArrayList<>(ids), DESCRIBE_FILTER_LIMIT);

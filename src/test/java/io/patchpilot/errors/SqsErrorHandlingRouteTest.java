@@ -62,7 +62,7 @@ class SqsErrorHandlingRouteTest {
 
         camel = new DefaultCamelContext();
         camel.getRegistry().bind("sqsClient", sqs);
-        camel.getRegistry().bind("deadLetters", new DeadLetters(sqs));
+        camel.getRegistry().bind("deadLetters", new DeadLetters(sqs, new SqsAcknowledger(sqs, 20)));
         PluginHelper.getRoutesLoader(camel).loadRoutes(ResourceHelper.resolveResource(camel, "file:routes/error-handling.camel.yaml"));
         camel.addRoutes(new RouteBuilder() {
             @Override

@@ -1,0 +1,242 @@
+package io.patchpilot.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.local.FleetFile;
+import io.patchpilot.local.LocalAws;
+import io.patchpilot.local.LocalMode;
+import io.patchpilot.tagging.TagBatcher;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
+
+/**
+ * {@code patchpilot bench}: against the local AWS, each of patchpilot's figures next to its
+ * baseline measured in the same run, printed as a table and written as JSON.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Benchmarks against the local AWS, each next to its baseline measured in the same run:",
+                "  sqs      local SQS fill and receive+delete at a depth of --messages (the bar: 2,000 msg/s)",
+                "  tagging  --events Config events for a generated fleet -> tags applied, vs the raw receive+delete rate"})
+public final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--only", split = ",", description = "sqs, tagging (default: all)")
+    List<String> only = List.of("sqs", "tagging");
+
+    @Option(names = "--messages", defaultValue = "10000", description = "Queue depth for the sqs benchmark. Default: ${DEFAULT-VALUE}.")
+    int messages;
+
+    @Option(names = "--events", defaultValue = "10000", description = "Config events (one per instance). Default: ${DEFAULT-VALUE}.")
+    int events;
+
+    @Option(names = "--accounts", defaultValue = "25", description = "Generated member accounts. Default: ${DEFAULT-VALUE}.")
+    int accounts;
+
+    @Option(names = "--consumers", defaultValue = "8", description = "SQS consumers (patchpilot and baseline alike). Default: ${DEFAULT-VALUE}.")
+    int consumers;
+
+    @Option(names = "--json", defaultValue = "target/bench/bench.json", description = "Where the JSON goes. Default: ${DEFAULT-VALUE}.")
+    Path json;
+
+    private static final List<String> REGIONS = List.of("us-east-1", "eu-west-1");
+
+    @Override
+    public Integer call() throws Exception {
+        Path home = Path.of(System.getProperty("patchpilot.home", System.getenv().getOrDefault("PATCHPILOT_HOME", ""))).toAbsolutePath();
+        List<BenchResult> results = new ArrayList<>();
+        if (only.contains("sqs")) results.addAll(sqs(home));
+        if (only.contains("tagging")) results.addAll(tagging(home));
+        print(results);
+        write(results);
+        return 0;
+    }
+
+    private List<BenchResult> sqs(Path home) throws Exception {
+        try (LocalAws aws = LocalAws.start(home, LocalAws.freePortPair(), List.of());
+             SqsClient sqs = sqsClient(aws.sqsEndpoint())) {
+            String url = sqs.createQueue(r -> r.queueName("bench-depth")).queueUrl();
+            List<String> bodies = new ArrayList<>();
+            String pad = "x".repeat(760);
+            for (int i = 0; i < messages; i++) bodies.add("{\"n\":" + i + ",\"pad\":\"" + pad + "\"}");
+            int threads = 4;
+            // warm both JVMs up first: the figure is the steady state, not the JIT's first minutes
+            SqsDrain.fill(sqs, url, bodies.subList(0, Math.min(3000, bodies.size())), threads);
+            SqsDrain.drain(sqs, url, Math.min(3000, bodies.size()), threads);
+            double fill = SqsDrain.fill(sqs, url, bodies, threads);
+            double drain = SqsDrain.drain(sqs, url, messages, threads);
+            System.err.printf("sqs: fill %.0f msg/s, receive+delete %.0f msg/s at depth %d%n", fill, drain, messages);
+            return List.of(
+                    new BenchResult("local SQS receive+delete at depth " + messages, "msg/s", drain, "required minimum", 2000, Map.of("threads", threads)),
+                    new BenchResult("local SQS send (batches of 10)", "msg/s", fill, "required minimum", 2000, Map.of("threads", threads)));
+        }
+    }
+
+    private List<BenchResult> tagging(Path home) throws Exception {
+        int perAccountRegion = Math.max(1, events / (accounts * REGIONS.size()));
+        int total = perAccountRegion * accounts * REGIONS.size();
+        FleetFile fleet = generatedFleet(accounts, perAccountRegion);
+        Map<String, String> settings = Map.of("patchpilot.tagging.consumers", Integer.toString(consumers));
+        long startedAt = System.nanoTime();
+        try (LocalMode local = LocalMode.start(new LocalMode.Options(home, home.resolve("generated"), LocalAws.freePortPair(),
+                LocalAws.freePort(), List.of(), settings), fleet)) {
+            System.err.printf("tagging: fleet of %d instances in %d accounts x %d regions loaded in %.0f s%n",
+                    total, accounts, REGIONS.size(), (System.nanoTime() - startedAt) / 1e9);
+            SqsClient sqs = local.aws().hub(SqsClient.class);
+            List<String> bodies = configEvents(local, perAccountRegion);
+
+            // baseline: the same bodies through the same local SQS, plain receive + batch delete
+            String rawUrl = sqs.createQueue(r -> r.queueName("bench-raw")).queueUrl();
+            SqsDrain.fill(sqs, rawUrl, bodies, 4);
+            double raw = SqsDrain.drain(sqs, rawUrl, bodies.size(), consumers);
+
+            var routes = local.service().camel().getRouteController();
+            routes.suspendRoute("config-events");
+            String url = sqs.getQueueUrl(r -> r.queueName(local.config().queues().configEvents())).queueUrl();
+            SqsDrain.fill(sqs, url, bodies, 4);
+            TagBatcher batcher = local.service().camel().getRegistry().lookupByNameAndType("tagBatcher", TagBatcher.class);
+            long taggedBefore = batcher.taggedCount();
+            local.localAws().control().delete("calls");
+            Heap.reset();
+            long start = System.nanoTime();
+            routes.resumeRoute("config-events");
+            long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+            while (batcher.taggedCount() - taggedBefore < bodies.size() || depth(sqs, url) > 0) {
+                if (System.nanoTime() > deadline) throw new IllegalStateException("tagging did not finish in 10 minutes: "
+                        + (batcher.taggedCount() - taggedBefore) + " of " + bodies.size());
+                Thread.onSpinWait();
+                java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double heap = Heap.peakMiB();
+            var callLog = local.localAws().control().get("calls");
+            long calls = callLog.path("total").asLong();
+            Map<String, Long> byOperation = new java.util.TreeMap<>();
+            callLog.path("calls").forEach(c -> byOperation.merge(c.path("service").asText() + ":" + c.path("operation").asText(),
+                    c.path("count").asLong(), Long::sum));
+            System.err.println("tagging: AWS calls by operation " + byOperation);
+            System.err.println("tagging: batcher " + batcher.stats());
+            double rate = bodies.size() / seconds;
+            System.err.printf("tagging: %d events in %.1f s = %.0f events/s (raw %.0f msg/s), %d AWS calls, peak heap %.0f MiB%n",
+                    bodies.size(), seconds, rate, raw, calls, heap);
+            Map<String, Object> extra = new LinkedHashMap<>();
+            extra.put("events", bodies.size());
+            extra.put("accounts", accounts);
+            extra.put("regions", REGIONS.size());
+            extra.put("consumers", consumers);
+            extra.put("awsCalls", calls);
+            extra.put("awsCallsPerEvent", (double) calls / bodies.size());
+            extra.put("awsCallsByOperation", byOperation);
+            extra.put("peakHeapMiB", heap);
+            return List.of(
+                    new BenchResult("Config events -> tags applied", "events/s", rate, "raw receive+delete, same SQS", raw, extra),
+                    new BenchResult("AWS calls per event", "calls", (double) calls / bodies.size(), "target", 0.2, Map.of()),
+                    new BenchResult("peak heap while tagging", "MiB", heap, "target", 256, Map.of()));
+        }
+    }
+
+    /** One NON_COMPLIANT event per instance, in arrival order interleaving accounts and regions. */
+    private static List<String> configEvents(LocalMode local, int perAccountRegion) {
+        List<List<String>> perTarget = new ArrayList<>();
+        for (FleetAccount a : FleetAccount.generated(local)) {
+            for (String region : REGIONS) {
+                List<String> bodies = new ArrayList<>();
+                local.aws().member(Ec2Client.class, new io.patchpilot.aws.AccountRegion(a.id(), region), "bench")
+                        .describeInstancesPaginator(r -> r.maxResults(1000)).reservations()
+                        .forEach(res -> res.instances().forEach(i -> bodies.add(event(a.id(), region, i.instanceId()))));
+                perTarget.add(bodies);
+            }
+        }
+        List<String> all = new ArrayList<>();
+        for (int i = 0; i < perAccountRegion; i++) {
+            for (List<String> l : perTarget) if (i < l.size()) all.add(l.get(i));
+        }
+        return all;
+    }
+
+    private record FleetAccount(String id) {
+        static List<FleetAccount> generated(LocalMode local) {
+            List<FleetAccount> out = new ArrayList<>();
+            local.service().camel().getRegistry().lookupByNameAndType("organization", io.patchpilot.aws.Organization.class)
+                    .activeAccounts().stream().filter(id -> !id.equals(LocalAws.HUB_ACCOUNT)).sorted().forEach(id -> out.add(new FleetAccount(id)));
+            return out;
+        }
+    }
+
+    static String event(String account, String region, String instanceId) {
+        return "{\"version\":\"0\",\"id\":\"" + java.util.UUID.randomUUID() + "\",\"detail-type\":\"Config Rules Compliance Change\","
+                + "\"source\":\"aws.config\",\"account\":\"" + account + "\",\"time\":\"2026-11-27T05:00:00Z\",\"region\":\"" + region + "\","
+                + "\"resources\":[],\"detail\":{\"resourceId\":\"" + instanceId + "\",\"awsRegion\":\"" + region + "\",\"awsAccountId\":\""
+                + account + "\",\"configRuleName\":\"patch_tags\",\"resourceType\":\"AWS::EC2::Instance\","
+                + "\"newEvaluationResult\":{\"complianceType\":\"NON_COMPLIANT\"},\"messageType\":\"ComplianceChangeNotification\"}}";
+    }
+
+    static FleetFile generatedFleet(int accounts, int perAccountRegion) {
+        List<FleetFile.Account> list = new ArrayList<>();
+        for (int a = 0; a < accounts; a++) {
+            Map<String, FleetFile.RegionFleet> regions = new LinkedHashMap<>();
+            for (String region : REGIONS) {
+                int untagged = perAccountRegion / 2;
+                regions.put(region, new FleetFile.RegionFleet(List.of(
+                        new FleetFile.Instance("untagged", null, null, null, null, null, null, untagged, Map.of(), List.of()),
+                        new FleetFile.Instance("dev", null, null, null, null, null, null, perAccountRegion - untagged,
+                                Map.of("environment", "Dev"), List.of())), List.of()));
+            }
+            list.add(new FleetFile.Account(String.format("5%011d", a + 1), "bench-" + (a + 1), null, List.of(), regions));
+        }
+        return new FleetFile(list);
+    }
+
+    private static int depth(SqsClient sqs, String url) {
+        Map<QueueAttributeName, String> a = sqs.getQueueAttributes(r -> r.queueUrl(url).attributeNames(
+                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
+        return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
+                + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
+    }
+
+    private static SqsClient sqsClient(URI endpoint) {
+        return SqsClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"))).build();
+    }
+
+    private static void print(List<BenchResult> results) {
+        System.out.printf("%n| benchmark | patchpilot | baseline (same run) | ratio |%n|---|---|---|---|%n");
+        for (BenchResult r : results) {
+            System.out.printf("| %s | %.2f %s | %s: %.2f | %.2f |%n", r.name(), r.ours(), r.unit(), r.baselineName(), r.baseline(), r.ratio());
+        }
+        System.out.printf("(%d cores, max heap %d MiB, Java %s)%n", Runtime.getRuntime().availableProcessors(),
+                Runtime.getRuntime().maxMemory() / (1024 * 1024), System.getProperty("java.version"));
+    }
+
+    private void write(List<BenchResult> results) throws Exception {
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = mapper.createObjectNode();
+        root.put("cores", Runtime.getRuntime().availableProcessors());
+        root.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / (1024 * 1024));
+        ArrayNode arr = root.putArray("results");
+        for (BenchResult r : results) {
+            ObjectNode n = arr.addObject();
+            n.put("name", r.name()).put("unit", r.unit()).put("ours", r.ours()).put("baselineName", r.baselineName())
+                    .put("baseline", r.baseline()).put("ratio", r.ratio());
+            n.set("extra", mapper.valueToTree(r.extra()));
+        }
+        Path out = json.isAbsolute() ? json : Path.of(System.getenv().getOrDefault("PATCHPILOT_HOME", "")).toAbsolutePath().resolve(json);
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, mapper.writeValueAsString(root));
+        System.out.println("JSON: " + out);
+    }
+}
