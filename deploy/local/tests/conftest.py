@@ -34,9 +34,11 @@ class Server:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.load(r)
 
-    def client(self, service, creds=None, retries=None, region="us-east-1"):
+    def client(self, service, creds=None, retries=None, region="us-east-1", config=None):
         creds = creds or {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
         cfg = Config(retries={"total_max_attempts": retries, "mode": "standard"}) if retries else None
+        if config is not None:
+            cfg = config if cfg is None else cfg.merge(config)
         return boto3.client(service, endpoint_url=self.url, region_name=region, config=cfg, **creds)
 
     def assume(self, account):

@@ -1,5 +1,6 @@
 """Launcher behaviour, control plane, organizations, STS, faults, call log, load."""
 import concurrent.futures
+import threading
 import subprocess
 import sys
 import time
@@ -130,13 +131,19 @@ def test_latency_rule(aws):
 
 
 def test_200_concurrent_requests(aws):
-    ec2, ssm = aws.client("ec2"), aws.client("ssm")
+    import botocore.config
+    wide = botocore.config.Config(max_pool_connections=200)
+    ec2, ssm = aws.client("ec2", config=wide), aws.client("ssm", config=wide)
+    start = threading.Barrier(200)
 
     def call(n):
+        start.wait()  # all 200 in flight together
         return (ec2.describe_instances() if n % 2 else ssm.list_commands())["ResponseMetadata"]["HTTPStatusCode"]
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+    t0 = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=200) as pool:
         codes = list(pool.map(call, range(200)))
+    print(f"200 concurrent requests: {time.time() - t0:.2f}s")
     assert codes == [200] * 200
 
 

@@ -56,6 +56,13 @@ class TaggingIT {
         w.put("account", Ledger.s(DEV));
         w.put("environment", Ledger.s("Dev"));
         ((Ledger) local.service().camel().getRegistry().lookupByName("ledger")).putAll(List.of(w));
+        // a subscriber of the audit events on the hub bus, as an operator would add one
+        local.aws().hub(software.amazon.awssdk.services.sqs.SqsClient.class).createQueue(r -> r.queueName("audit-subscriber"));
+        var events = local.aws().hub(software.amazon.awssdk.services.eventbridge.EventBridgeClient.class);
+        events.putRule(r -> r.name("audit-subscriber").eventBusName("patchpilot")
+                .eventPattern("{\"source\":[\"patchpilot\"],\"detail-type\":[\"Patch Tags Applied\"]}"));
+        events.putTargets(r -> r.rule("audit-subscriber").eventBusName("patchpilot").targets(t -> t.id("q")
+                .arn("arn:aws:sqs:us-east-1:123456789012:audit-subscriber")));
     }
 
     @AfterAll
@@ -107,6 +114,43 @@ class TaggingIT {
         assertEquals("Dev", group.get("PatchGroup"));
         assertFalse(groupTags(DEV, "eu-west-1", "eks-nodegroup-asg").containsKey("maintenance_window"), "cluster-autoscaler group is exempt");
         assertTrue(LocalFixture.drain(local, "patchpilot-config-events-dlq").isEmpty());
+
+        // audit: the change is in the ledger and in a Patch Tags Applied event, with old -> new tags and cause
+        String worker = instances(DEV, "us-east-1", "untagged-worker").get(0).instanceId();
+        Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
+        String recorded = ledger.partition("TAGS#" + DEV + "#us-east-1").stream().map(i -> i.get("changes").s())
+                .filter(c -> c.contains(worker)).findFirst().orElseThrow(() -> new AssertionError("no ledger record for " + worker));
+        assertTrue(recorded.contains("\"written\":{\"PatchGroup\":\"Default\",\"environment\":\"Default\",\"maintenance_window\":\"Default_maintenance_window\"}"), recorded);
+        assertTrue(recorded.contains("\"cause\":\"event:"), recorded);
+        List<Message> published = new java.util.ArrayList<>();
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            published.addAll(LocalFixture.drain(local, "audit-subscriber"));
+            return published.stream().anyMatch(m -> m.body().contains(worker));
+        });
+        JsonNode event = AwsCliJson.parse(published.stream().filter(m -> m.body().contains(worker)).findFirst().orElseThrow().body());
+        assertEquals("patchpilot", event.path("source").asText());
+        assertEquals("Patch Tags Applied", event.path("detail-type").asText());
+        assertEquals(DEV, event.path("detail").path("account").asText());
+        boolean listed = false;
+        for (JsonNode c : event.path("detail").path("changes")) {
+            if (c.path("resourceId").asText().equals(worker)) {
+                listed = true;
+                assertEquals("Default_maintenance_window", c.path("written").path("maintenance_window").asText());
+                assertTrue(c.path("before").has("Name"), "old tags recorded: " + c);
+            }
+        }
+        assertTrue(listed, event.toString());
+    }
+
+    /** JSON parsing for assertions. */
+    private static final class AwsCliJson {
+        static JsonNode parse(String s) {
+            try {
+                return new com.fasterxml.jackson.databind.ObjectMapper().readTree(s);
+            } catch (Exception e) {
+                throw new AssertionError(s, e);
+            }
+        }
     }
 
     @Test
