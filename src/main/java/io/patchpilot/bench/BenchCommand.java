@@ -24,7 +24,6 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * {@code patchpilot bench}: against the local AWS, each of patchpilot's figures next to its
@@ -115,7 +114,7 @@ public final class BenchCommand implements Callable<Integer> {
             long start = System.nanoTime();
             routes.resumeRoute("config-events");
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-            while (batcher.taggedCount() - taggedBefore < bodies.size() || depth(sqs, url) > 0) {
+            while (batcher.taggedCount() - taggedBefore < bodies.size() || io.patchpilot.aws.QueueDepth.of(sqs, url) > 0) {
                 if (System.nanoTime() > deadline) throw new IllegalStateException("tagging did not finish in 10 minutes: "
                         + (batcher.taggedCount() - taggedBefore) + " of " + bodies.size());
                 Thread.onSpinWait();
@@ -201,12 +200,6 @@ public final class BenchCommand implements Callable<Integer> {
         return new FleetFile(list);
     }
 
-    private static int depth(SqsClient sqs, String url) {
-        Map<QueueAttributeName, String> a = sqs.getQueueAttributes(r -> r.queueUrl(url).attributeNames(
-                QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
-        return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
-                + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
-    }
 
     private static SqsClient sqsClient(URI endpoint) {
         return SqsClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)

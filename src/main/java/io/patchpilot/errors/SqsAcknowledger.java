@@ -25,11 +25,7 @@ public final class SqsAcknowledger {
     private static final int BATCH = 10;
     private final SqsClient sqs;
     private final long lingerMillis;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "sqs-ack");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(io.patchpilot.service.DaemonThreads.named("sqs-ack"));
     private final Map<String, List<Pending>> pending = new ConcurrentHashMap<>();
     private final Map<String, String> queueUrls = new ConcurrentHashMap<>();
 

@@ -3,7 +3,6 @@ package io.patchpilot.local;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.PatchpilotConfig;
-import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
@@ -108,9 +107,5 @@ public final class HubProvisioner {
 
     public String queueArn(String queue) {
         return "arn:aws:sqs:" + config.hub().region() + ":" + LocalAws.HUB_ACCOUNT + ":" + queue;
-    }
-
-    public List<String> queueNames() {
-        return config.queues().all();
     }
 }

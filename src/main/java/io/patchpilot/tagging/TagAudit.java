@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.service.DaemonThreads;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,11 +39,7 @@ public final class TagAudit {
     private final String eventBus;
     private final Clock clock;
     private final long lingerMillis;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tag-audit");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tag-audit"));
     private final List<Pending> pending = new ArrayList<>();
     private int pendingItems;
     private int pendingEvents;

@@ -3,6 +3,8 @@ package io.patchpilot.tagging;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.errors.AwsErrors;
+import io.patchpilot.errors.SqsAcknowledger;
+import io.patchpilot.service.DaemonThreads;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -34,31 +36,30 @@ public final class TagBatcher extends AsyncProcessorSupport {
 
     private final TagWriter writer;
     private final TagAudit audit;
+    private final SqsAcknowledger acks;
     private volatile ProducerTemplate producer;
     private final String auditEndpoint;
     private final int maxBatch;
     private final long lingerMillis;
     private final Semaphore inFlight;
     private final ExecutorService workers;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tag-batch-timer"));
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tag-batch-timer"));
     private final Map<AccountRegion, Slot> slots = new ConcurrentHashMap<>();
     private final AtomicLong tagged = new AtomicLong();
     private final AtomicLong batches = new AtomicLong();
     /** Time spent per phase of a flush (nanoseconds, all workers together): where a batch's time goes. */
     private final Map<String, AtomicLong> phaseNanos = new ConcurrentHashMap<>();
 
-    private final io.patchpilot.errors.SqsAcknowledger acks;
-
-    public TagBatcher(TagWriter writer, TagAudit audit, io.patchpilot.errors.SqsAcknowledger acks, String auditEndpoint,
+    public TagBatcher(TagWriter writer, TagAudit audit, SqsAcknowledger acks, String auditEndpoint,
                       int maxBatch, long lingerMillis, int maxInFlight, int workerThreads) {
         this.writer = writer;
-        this.acks = acks;
         this.audit = audit;
+        this.acks = acks;
         this.auditEndpoint = auditEndpoint;
         this.maxBatch = maxBatch;
         this.lingerMillis = lingerMillis;
         this.inFlight = new Semaphore(maxInFlight);
-        this.workers = Executors.newFixedThreadPool(workerThreads, r -> daemon(r, "tag-batch-worker"));
+        this.workers = Executors.newFixedThreadPool(workerThreads, DaemonThreads.named("tag-batch-worker"));
     }
 
     private record Pending(TagRequest request, Exchange exchange, AsyncCallback callback) {}
@@ -80,7 +81,7 @@ public final class TagBatcher extends AsyncProcessorSupport {
         TagRequest request = exchange.getMessage().getBody(TagRequest.class);
         if (request == null) {
             // an event that asks for no tagging: acknowledge it and move on
-            if (io.patchpilot.errors.SqsAcknowledger.manual(exchange)) acks.ack(exchange);
+            if (SqsAcknowledger.manual(exchange)) acks.ack(exchange);
             callback.done(true);
             return true;
         }
@@ -167,7 +168,7 @@ public final class TagBatcher extends AsyncProcessorSupport {
                 if (outcome != null && outcome.result() == TagOutcome.Result.TAGGED) tagged.incrementAndGet();
                 for (Pending p : waiting) {
                     p.exchange().getMessage().setBody(outcome);
-                    if (io.patchpilot.errors.SqsAcknowledger.manual(p.exchange())) acks.ack(p.exchange()).whenComplete((v, t) -> complete(p));
+                    if (SqsAcknowledger.manual(p.exchange())) acks.ack(p.exchange()).whenComplete((v, t) -> complete(p));
                     else complete(p);
                 }
             });
@@ -216,11 +217,5 @@ public final class TagBatcher extends AsyncProcessorSupport {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
     }
 }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -199,11 +198,5 @@ public final class TagWriter {
         List<List<T>> out = new ArrayList<>();
         for (int i = 0; i < items.size(); i += size) out.add(items.subList(i, Math.min(items.size(), i + size)));
         return out;
-    }
-
-    static Set<String> ids(Collection<TagRequest> requests) {
-        Set<String> s = new LinkedHashSet<>();
-        requests.forEach(r -> s.add(r.resourceId()));
-        return s;
     }
 }

@@ -17,4 +17,13 @@ class DeclaredAwsActionsTest {
             byAction.keySet().forEach(a -> assertTrue(a.matches("[a-z0-9-]+:[A-Z][A-Za-z0-9]+"), a));
         }
     }
+
+    @Test
+    void route_endpoints_contribute_the_actions_they_perform() {
+        Map<String, Set<String>> fromRoutes = RouteAwsActions.scan(java.nio.file.Path.of("routes"));
+        assertTrue(fromRoutes.get("sqs:ReceiveMessage").contains("config-events.camel.yaml"), fromRoutes.toString());
+        assertTrue(fromRoutes.get("sqs:ReceiveMessage").containsAll(Set.of("schedules.camel.yaml", "work.camel.yaml")));
+        assertTrue(fromRoutes.get("events:PutEvents").contains("config-events.camel.yaml"));
+        assertTrue(!fromRoutes.containsKey("sqs:SendMessage"), "no route sends to SQS through an endpoint: " + fromRoutes);
+    }
 }

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
-import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /** Starts local mode on free loopback ports for an end-to-end test class. */
 public final class LocalFixture {
@@ -24,10 +23,7 @@ public final class LocalFixture {
 
     /** Visible plus in-flight messages. */
     public static int depth(LocalMode local, String queue) {
-        Map<QueueAttributeName, String> a = local.aws().hub(SqsClient.class).getQueueAttributes(r -> r.queueUrl(queueUrl(local, queue))
-                .attributeNames(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES, QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE)).attributes();
-        return Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES))
-                + Integer.parseInt(a.get(QueueAttributeName.APPROXIMATE_NUMBER_OF_MESSAGES_NOT_VISIBLE));
+        return io.patchpilot.aws.QueueDepth.of(local.aws().hub(SqsClient.class), queueUrl(local, queue));
     }
 
     /** Receives and deletes everything currently in a queue (DLQ inspection). */
