@@ -156,7 +156,7 @@ public final class BenchCommand implements Callable<Integer> {
                 List<String> bodies = new ArrayList<>();
                 local.aws().member(Ec2Client.class, new io.patchpilot.aws.AccountRegion(a.id(), region), "bench")
                         .describeInstancesPaginator(r -> r.maxResults(1000)).reservations()
-                        .forEach(res -> res.instances().forEach(i -> bodies.add(event(a.id(), region, i.instanceId()))));
+                        .forEach(res -> res.instances().forEach(i -> bodies.add(configEvent(a.id(), region, i.instanceId()))));
                 perTarget.add(bodies);
             }
         }
@@ -176,7 +176,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    static String event(String account, String region, String instanceId) {
+    public static String configEvent(String account, String region, String instanceId) {
         return "{\"version\":\"0\",\"id\":\"" + java.util.UUID.randomUUID() + "\",\"detail-type\":\"Config Rules Compliance Change\","
                 + "\"source\":\"aws.config\",\"account\":\"" + account + "\",\"time\":\"2026-11-27T05:00:00Z\",\"region\":\"" + region + "\","
                 + "\"resources\":[],\"detail\":{\"resourceId\":\"" + instanceId + "\",\"awsRegion\":\"" + region + "\",\"awsAccountId\":\""

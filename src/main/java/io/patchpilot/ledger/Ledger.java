@@ -51,6 +51,31 @@ public final class Ledger {
         aws.hub(DynamoDbClient.class).putItem(r -> r.tableName(table).item(item));
     }
 
+    /** Writes the item unless one with its key exists; false when it existed (another writer won). */
+    @AwsActions(value = "dynamodb:PutItem", principal = AwsActions.Principal.HUB)
+    public boolean putIfAbsent(Map<String, AttributeValue> item) {
+        try {
+            aws.hub(DynamoDbClient.class).putItem(r -> r.tableName(table).item(item).conditionExpression("attribute_not_exists(pk)"));
+            return true;
+        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
+    @AwsActions(value = "dynamodb:GetItem", principal = AwsActions.Principal.HUB)
+    public java.util.Optional<Map<String, AttributeValue>> get(String pk, String sk) {
+        Map<String, AttributeValue> item = aws.hub(DynamoDbClient.class)
+                .getItem(r -> r.tableName(table).key(item(pk, sk)).consistentRead(true)).item();
+        return item == null || item.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(item);
+    }
+
+    @AwsActions(value = "dynamodb:DeleteItem", principal = AwsActions.Principal.HUB)
+    public boolean delete(String pk, String sk) {
+        Map<String, AttributeValue> old = aws.hub(DynamoDbClient.class).deleteItem(r -> r.tableName(table).key(item(pk, sk))
+                .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_OLD)).attributes();
+        return old != null && !old.isEmpty();
+    }
+
     /** Every item of one partition, in sort-key order. */
     @AwsActions(value = "dynamodb:Query", principal = AwsActions.Principal.HUB)
     public List<Map<String, AttributeValue>> partition(String pk) {

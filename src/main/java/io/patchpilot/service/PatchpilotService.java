@@ -5,7 +5,11 @@ import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.errors.DeadLetters;
 import io.patchpilot.errors.SqsAcknowledger;
+import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.WindowSchedule;
+import io.patchpilot.windows.WindowStore;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Properties;
@@ -55,6 +59,14 @@ public final class PatchpilotService implements AutoCloseable {
 
     public void start() throws Exception {
         main.start();
+        ensureDefaultWindow();
+    }
+
+    /** The organization-wide Default window exists from the first start on (created once, whoever starts first). */
+    private void ensureDefaultWindow() {
+        WindowStore store = main.getCamelContext().getRegistry().lookupByNameAndType("windowStore", WindowStore.class);
+        MaintenanceWindow d = MaintenanceWindow.defaultWindow(null);
+        if (store.get(d.key()).isEmpty()) store.putIfAbsent(d.withAnchor(WindowSchedule.anchorFor(d, Instant.now())));
     }
 
     public CamelContext camel() {

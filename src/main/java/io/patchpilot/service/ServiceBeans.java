@@ -44,6 +44,7 @@ public final class ServiceBeans {
         beans.put("organization", t.organization());
         beans.put("ledger", t.ledger());
         beans.put("windowDirectory", t.windows());
+        beans.put("windowStore", new io.patchpilot.windows.WindowStore(t.ledger(), t.windows(), clock));
         beans.put("configEvents", new ConfigEvents(settings.requireList("patchpilot.tagging.config-rule-names"), t.organization()));
         beans.put("tagBatcher", new TagBatcher(t.writer(), t.audit(), acks, "direct:publish-tag-audit",
                 settings.intOr("patchpilot.tagging.batch-size", 200, 1, 1000),

@@ -1,0 +1,121 @@
+package io.patchpilot.windows;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.cli.PatchpilotCli;
+import io.patchpilot.local.LocalMode;
+import io.patchpilot.testing.AwsCli;
+import io.patchpilot.testing.LocalFixture;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Instance;
+
+/** Windows as the central team manages them with the CLI, against local mode. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WindowsIT {
+    private LocalMode local;
+    private String port;
+
+    @TempDir
+    Path dir;
+
+    record Cli(int exit, String out, String err) {}
+
+    @BeforeAll
+    void start() throws Exception {
+        local = LocalFixture.start("config/local/fleet.yaml", Map.of());
+        port = Integer.toString(local.localAws().endpoint().getPort());
+    }
+
+    @AfterAll
+    void stop() {
+        if (local != null) local.close();
+    }
+
+    private Cli cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            String[] all = new String[args.length + 3];
+            System.arraycopy(args, 0, all, 0, args.length);
+            all[args.length] = "--local";
+            all[args.length + 1] = "--aws-port";
+            all[args.length + 2] = port;
+            int exit = PatchpilotCli.execute(all);
+            return new Cli(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void the_default_window_exists_from_the_first_start() {
+        Cli r = cli("window", "list");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("Default_maintenance_window") && r.out().contains("every FRIDAY 05:00 UTC for 6 h (cutoff 1 h)"), r.out());
+    }
+
+    @Test
+    void an_account_window_is_created_once_applies_to_tagging_and_can_be_deleted() throws Exception {
+        Path file = dir.resolve("test.json");
+        Files.writeString(file, "{\"Environment\":\"Test\",\"PatchingWindowWeekday\":\"Sunday\",\"PatchingWindowStartTime\":\"02\",\"PatchingWindowDuration\":3}");
+        Cli created = cli("window", "create", file.toString(), "--account", "111111111111");
+        assertEquals(0, created.exit(), created.err());
+        assertTrue(created.out().contains("Test_maintenance_window") && created.out().contains("111111111111"), created.out());
+
+        Cli again = cli("window", "create", file.toString(), "--account", "111111111111");
+        assertEquals(3, again.exit());
+        assertEquals("patchpilot: Test_maintenance_window already exists for 111111111111; use 'window update'", again.err().strip());
+        Cli unchanged = cli("window", "update", file.toString(), "--account", "111111111111");
+        assertTrue(unchanged.out().startsWith("unchanged"), unchanged.out());
+
+        Cli next = cli("window", "next", "Test", "--account", "111111111111", "--count", "2");
+        assertEquals(3, next.out().lines().count(), next.out());
+        assertTrue(next.out().contains("T02:00:00Z  until ") && next.out().contains("no new command after"), next.out());
+
+        // tagging now gives 111111111111's Test instances the Test window
+        Instance testApi = local.aws().member(Ec2Client.class, new AccountRegion("111111111111", "us-east-1"), "test")
+                .describeInstances(r -> r.filters(f -> f.name("tag:Name").values("test-api"))).reservations().get(0).instances().get(0);
+        String body = io.patchpilot.bench.BenchCommand.configEvent("111111111111", "us-east-1", testApi.instanceId());
+        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url",
+                LocalFixture.queueUrl(local, "patchpilot-config-events"), "--message-body", body);
+        await().atMost(Duration.ofSeconds(60)).until(() -> local.aws().member(Ec2Client.class, new AccountRegion("111111111111", "us-east-1"), "test")
+                .describeInstances(r -> r.instanceIds(testApi.instanceId())).reservations().get(0).instances().get(0).tags().stream()
+                .anyMatch(t -> t.key().equals("maintenance_window") && t.value().equals("Test_maintenance_window")));
+
+        assertEquals(0, cli("window", "delete", "Test", "--account", "111111111111").exit());
+        Cli gone = cli("window", "show", "Test", "--account", "111111111111");
+        assertEquals(3, gone.exit());
+        Cli refuse = cli("window", "delete", "Default");
+        assertEquals("patchpilot: Default_maintenance_window is the organization-wide fallback and cannot be deleted", refuse.err().strip());
+    }
+
+    @Test
+    void an_invalid_window_is_one_line_listing_every_problem() throws Exception {
+        Path file = dir.resolve("bad.json");
+        Files.writeString(file, "{\"Environment\":\"Staging\",\"PatchingFrequency\":3,\"Colour\":\"red\"}");
+        Cli r = cli("window", "create", file.toString(), "--account", "111111111111");
+        assertEquals(3, r.exit());
+        assertEquals("patchpilot: " + file + ": Colour: unknown field; Environment: 'Staging' is not one of Dev, Test, Prod; "
+                + "PatchingFrequency: 3 is outside 7-42; PatchingFrequency: 3 is not a multiple of 7 (7, 14, 21, 28, 35, 42)", r.err().strip());
+    }
+}
