@@ -76,6 +76,45 @@ public final class Ledger {
         return old != null && !old.isEmpty();
     }
 
+    /** Adds {@code by} to a number attribute atomically; returns the new value. */
+    @AwsActions(value = "dynamodb:UpdateItem", principal = AwsActions.Principal.HUB)
+    public long increment(String pk, String sk, String attribute, long by) {
+        return Long.parseLong(aws.hub(DynamoDbClient.class).updateItem(r -> r.tableName(table).key(item(pk, sk))
+                .updateExpression("ADD #a :by").expressionAttributeNames(Map.of("#a", attribute))
+                .expressionAttributeValues(Map.of(":by", AttributeValue.fromN(Long.toString(by))))
+                .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.UPDATED_NEW))
+                .attributes().get(attribute).n());
+    }
+
+    /**
+     * Sets attributes only if {@code condition} holds (names in it as {@code #x} placeholders, e.g.
+     * {@code #st} for the reserved word status); false when it did not.
+     */
+    @AwsActions(value = "dynamodb:UpdateItem", principal = AwsActions.Principal.HUB)
+    public boolean setIf(String pk, String sk, Map<String, AttributeValue> values, String condition,
+                         Map<String, String> conditionNames, Map<String, AttributeValue> conditionValues) {
+        Map<String, String> names = new java.util.HashMap<>(conditionNames);
+        Map<String, AttributeValue> vals = new java.util.HashMap<>(conditionValues);
+        List<String> sets = new ArrayList<>();
+        int i = 0;
+        for (Map.Entry<String, AttributeValue> e : values.entrySet()) {
+            names.put("#n" + i, e.getKey());
+            vals.put(":v" + i, e.getValue());
+            sets.add("#n" + i + " = :v" + i);
+            i++;
+        }
+        try {
+            aws.hub(DynamoDbClient.class).updateItem(r -> {
+                r.tableName(table).key(item(pk, sk)).updateExpression("SET " + String.join(", ", sets))
+                        .expressionAttributeNames(names).expressionAttributeValues(vals);
+                if (condition != null) r.conditionExpression(condition);
+            });
+            return true;
+        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
+            return false;
+        }
+    }
+
     /** Every item of one partition, in sort-key order. */
     @AwsActions(value = "dynamodb:Query", principal = AwsActions.Principal.HUB)
     public List<Map<String, AttributeValue>> partition(String pk) {

@@ -34,7 +34,7 @@ public final class ServiceBeans {
         TagWriter writer = new TagWriter(aws, policy, windows);
         TagAudit audit = new TagAudit(ledger, config.eventBus(), clock, 100);
         return new Tagging(organization, ledger, windows, policy, writer, audit,
-                new ReconcileSweep(aws, organization, writer, audit, config, clock));
+                new ReconcileSweep(new WorkQueue(aws, config.queues().work()), organization, writer, audit, config, clock));
     }
 
     public static Map<String, Object> create(Settings settings, PatchpilotConfig config, AwsClients aws, SqsAcknowledger acks) {
@@ -46,14 +46,22 @@ public final class ServiceBeans {
         beans.put("windowDirectory", t.windows());
         beans.put("windowStore", new io.patchpilot.windows.WindowStore(t.ledger(), t.windows(), clock));
         beans.put("configEvents", new ConfigEvents(settings.requireList("patchpilot.tagging.config-rule-names"), t.organization()));
-        beans.put("tagBatcher", new TagBatcher(t.writer(), t.audit(), acks, "direct:publish-tag-audit",
+        beans.put("tagBatcher", new TagBatcher(t.writer(), t.audit(), acks, "direct:publish-events",
                 settings.intOr("patchpilot.tagging.batch-size", 200, 1, 1000),
                 settings.intOr("patchpilot.tagging.linger-ms", 2000, 0, 10_000),
                 settings.intOr("patchpilot.tagging.max-in-flight", 10_000, 1, 100_000),
                 settings.intOr("patchpilot.tagging.workers", 16, 1, 256)));
+        io.patchpilot.windows.WindowStore windowStore = (io.patchpilot.windows.WindowStore) beans.get("windowStore");
+        WorkQueue work = new WorkQueue(aws, config.queues().work());
+        io.patchpilot.patching.PatchRuns runs = new io.patchpilot.patching.PatchRuns(t.ledger(), windowStore, t.organization(), work,
+                config.regions(), config.eventBus(), clock);
+        beans.put("patchRuns", runs);
+        beans.put("patchTargetStep", new io.patchpilot.patching.PatchTargetStep(aws, t.ledger(),
+                new io.patchpilot.patching.TargetDiscovery(aws, t.policy()), runs, work, config.buckets().logs(),
+                settings.intOr("patchpilot.patching.poll-seconds", 30, 1, 900), clock));
         beans.put("messageTypes", new MessageTypes(Map.of(
-                "schedules", List.of("reconcile"),
-                "work", List.of("reconcile-item"))));
+                "schedules", List.of("reconcile", "window-fire"),
+                "work", List.of("reconcile-item", "patch-target", "patch-poll"))));
         beans.put("reconcileSweep", t.sweep());
         return beans;
     }

@@ -2,14 +2,12 @@ package io.patchpilot.tagging;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AccountRegion;
-import io.patchpilot.aws.AwsActions;
-import io.patchpilot.aws.AwsClients;
 import io.patchpilot.aws.Organization;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.errors.AwsErrors;
 import io.patchpilot.errors.PermanentFailure;
+import io.patchpilot.service.WorkQueue;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +16,6 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
-import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /**
  * The reconcile sweep: catches what events missed. A {@code reconcile} message fans out one
@@ -30,15 +26,15 @@ public final class ReconcileSweep {
     private static final Logger LOG = LoggerFactory.getLogger(ReconcileSweep.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final AwsClients aws;
+    private final WorkQueue work;
     private final Organization organization;
     private final TagWriter writer;
     private final TagAudit audit;
     private final PatchpilotConfig config;
     private final Clock clock;
 
-    public ReconcileSweep(AwsClients aws, Organization organization, TagWriter writer, TagAudit audit, PatchpilotConfig config, Clock clock) {
-        this.aws = aws;
+    public ReconcileSweep(WorkQueue work, Organization organization, TagWriter writer, TagAudit audit, PatchpilotConfig config, Clock clock) {
+        this.work = work;
         this.organization = organization;
         this.writer = writer;
         this.audit = audit;
@@ -55,24 +51,15 @@ public final class ReconcileSweep {
     }
 
     /** Splits a sweep into one work message per account × region. Returns the run id. */
-    @AwsActions(value = {"sqs:GetQueueUrl", "sqs:SendMessage"}, principal = AwsActions.Principal.HUB)
     public String fanOut() {
         String runId = "reconcile-" + clock.instant().toString().replace(":", "") + "-" + UUID.randomUUID().toString().substring(0, 8);
-        SqsClient sqs = aws.hub(SqsClient.class);
-        String url = sqs.getQueueUrl(r -> r.queueName(config.queues().work())).queueUrl();
         List<AccountRegion> scope = scope();
-        List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
-        for (int i = 0; i < scope.size(); i++) {
-            ObjectNode item = JSON.createObjectNode().put("type", "reconcile-item").put("runId", runId)
-                    .put("account", scope.get(i).account()).put("region", scope.get(i).region());
-            entries.add(SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(item.toString()).build());
-            if (entries.size() == 10 || i == scope.size() - 1) {
-                List<SendMessageBatchRequestEntry> batch = entries;
-                var result = sqs.sendMessageBatch(r -> r.queueUrl(url).entries(batch));
-                if (!result.failed().isEmpty()) throw new IllegalStateException("could not queue " + result.failed().size() + " reconcile items");
-                entries = new ArrayList<>();
-            }
+        List<String> items = new ArrayList<>();
+        for (AccountRegion target : scope) {
+            items.add(JSON.createObjectNode().put("type", "reconcile-item").put("runId", runId)
+                    .put("account", target.account()).put("region", target.region()).toString());
         }
+        work.send(items);
         LOG.info("Reconcile {}: {} account-regions queued", runId, scope.size());
         return runId;
     }

@@ -17,8 +17,14 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  * tagging reads) and the whole window as JSON.
  */
 public final class WindowStore {
-    static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    static final ObjectMapper JSON = json();
+
+    /** The mapper windows are stored with (java.time as ISO text). */
+    public static ObjectMapper json() {
+        return new ObjectMapper().registerModule(new JavaTimeModule())
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    }
+
 
     private final Ledger ledger;
     private final WindowDirectory directory;

@@ -23,7 +23,7 @@ class DeclaredAwsActionsTest {
         Map<String, Set<String>> fromRoutes = RouteAwsActions.scan(java.nio.file.Path.of("routes"));
         assertTrue(fromRoutes.get("sqs:ReceiveMessage").contains("config-events.camel.yaml"), fromRoutes.toString());
         assertTrue(fromRoutes.get("sqs:ReceiveMessage").containsAll(Set.of("schedules.camel.yaml", "work.camel.yaml")));
-        assertTrue(fromRoutes.get("events:PutEvents").contains("config-events.camel.yaml"));
+        assertTrue(fromRoutes.get("events:PutEvents").contains("events.camel.yaml"));
         assertTrue(!fromRoutes.containsKey("sqs:SendMessage"), "no route sends to SQS through an endpoint: " + fromRoutes);
     }
 }

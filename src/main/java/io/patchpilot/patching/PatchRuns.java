@@ -1,0 +1,197 @@
+package io.patchpilot.patching;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.aws.Organization;
+import io.patchpilot.errors.PermanentFailure;
+import io.patchpilot.ledger.Ledger;
+import io.patchpilot.service.WorkQueue;
+import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.WindowDirectory;
+import io.patchpilot.windows.WindowSchedule;
+import io.patchpilot.windows.WindowStore;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+
+/**
+ * Window fire → patch run. One occurrence of a window gives one run (its id is the window and
+ * the occurrence), however often the fire message arrives; the run fans out one work item per
+ * account × region in scope, and ends when the last of them is done.
+ */
+public final class PatchRuns {
+    private static final Logger LOG = LoggerFactory.getLogger(PatchRuns.class);
+    static final ObjectMapper JSON = new ObjectMapper();
+    public static final String RUN = "RUN";
+    public static final String INDEX = "RUNS";
+
+    private final Ledger ledger;
+    private final WindowStore windows;
+    private final Organization organization;
+    private final WorkQueue work;
+    private final List<String> regions;
+    private final String eventBus;
+    private final Clock clock;
+
+    public PatchRuns(Ledger ledger, WindowStore windows, Organization organization, WorkQueue work, List<String> regions,
+                     String eventBus, Clock clock) {
+        this.ledger = ledger;
+        this.windows = windows;
+        this.organization = organization;
+        this.work = work;
+        this.regions = List.copyOf(regions);
+        this.eventBus = eventBus;
+        this.clock = clock;
+    }
+
+    public static String pk(String runId) {
+        return "RUN#" + runId;
+    }
+
+    /** {@code {"type":"window-fire","window":"Dev_maintenance_window","account":"…","time":"…"}} */
+    public void fire(String body) {
+        JsonNode m = parse(body);
+        String name = m.path("window").asText("");
+        if (!name.endsWith("_maintenance_window")) throw new PermanentFailure("window: '" + name + "' is not a window name such as Dev_maintenance_window");
+        String account = m.hasNonNull("account") ? m.get("account").asText() : null;
+        if (account != null && !account.matches("\\d{12}")) throw new PermanentFailure("account: '" + account + "' is not a 12-digit account id");
+        Instant time;
+        try {
+            time = m.hasNonNull("time") ? Instant.parse(m.get("time").asText()) : clock.instant();
+        } catch (DateTimeParseException e) {
+            throw new PermanentFailure("time: '" + m.get("time").asText() + "' is not an ISO-8601 instant");
+        }
+        String key = (account == null ? WindowDirectory.ORGANIZATION_WIDE : account) + "#" + name;
+        MaintenanceWindow w = windows.get(key).orElseThrow(() -> new PermanentFailure("window: " + key + " does not exist"));
+        Optional<Instant> occurrence = WindowSchedule.occurrenceAt(w, time);
+        if (occurrence.isEmpty()) {
+            LOG.debug("{} fired at {}: not an occurrence of its schedule", key, time);
+            return;
+        }
+        String runId = runId(w, occurrence.get());
+        Map<String, AttributeValue> run = ledger.get(pk(runId), RUN).orElse(null);
+        if (run == null) {
+            if (w.account() != null && !organization.isActiveMember(w.account())) {
+                throw new PermanentFailure("account: " + w.account() + " owns " + name + " but is not an active account of the organization");
+            }
+            List<AccountRegion> scope = new ArrayList<>();
+            for (String a : w.organizationWide() ? organization.activeAccounts() : List.of(w.account())) {
+                for (String r : regions) scope.add(new AccountRegion(a, r));
+            }
+            if (!ledger.putIfAbsent(runItem(runId, w, occurrence.get(), scope))) return;
+            ledger.put(indexItem(runId, w));
+            run = ledger.get(pk(runId), RUN).orElseThrow();
+        }
+        if (!"Dispatching".equals(run.get("status").s())) {
+            LOG.info("Run {} exists ({}): fire message for {} acknowledged", runId, run.get("status").s(), occurrence.get());
+            return;
+        }
+        List<String> items = new ArrayList<>();
+        for (JsonNode t : read(run.get("scope").s())) {
+            items.add(JSON.createObjectNode().put("type", "patch-target").put("runId", runId)
+                    .put("account", t.path("account").asText()).put("region", t.path("region").asText()).toString());
+        }
+        work.send(items);
+        ledger.setIf(pk(runId), RUN, Map.of("status", Ledger.s("Running")), "#st = :dispatching",
+                Map.of("#st", "status"), Map.of(":dispatching", Ledger.s("Dispatching")));
+        LOG.info("Run {}: {} account-regions dispatched", runId, items.size());
+    }
+
+    /** A target finished: the last one to finish completes the run. Returns the events to publish. */
+    public List<PutEventsRequest> targetDone(String runId) {
+        long done = ledger.increment(pk(runId), RUN, "targetsDone", 1);
+        Map<String, AttributeValue> run = ledger.get(pk(runId), RUN).orElseThrow();
+        long total = Long.parseLong(run.get("targetsTotal").n());
+        if (done < total) return List.of();
+        Map<String, Long> counts = new TreeMap<>();
+        for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
+            if (!item.get("sk").s().startsWith("TARGET#")) continue;
+            counts.merge("targets" + item.get("state").s(), 1L, Long::sum);
+            if (item.containsKey("instances")) {
+                read(item.get("instances").s()).fields().forEachRemaining(e -> counts.merge(e.getValue().path("status").asText(), 1L, Long::sum));
+            }
+        }
+        boolean failures = counts.keySet().stream().anyMatch(k -> k.equals("Failed") || k.equals("TimedOut") || k.equals("Cancelled")
+                || k.equals("Undeliverable") || k.equals("targetsFailed"));
+        String status = failures ? "CompletedWithFailures" : "Succeeded";
+        ObjectNode summary = JSON.valueToTree(counts);
+        boolean first = ledger.setIf(pk(runId), RUN, Map.of("status", Ledger.s(status), "finishedAt", Ledger.s(clock.instant().toString()),
+                "counts", Ledger.s(summary.toString())), "#st <> :done AND #st <> :failed",
+                Map.of("#st", "status"), Map.of(":done", Ledger.s("Succeeded"), ":failed", Ledger.s("CompletedWithFailures")));
+        if (!first) return List.of();
+        LOG.info("Run {} {}: {}", runId, status, counts);
+        ObjectNode detail = JSON.createObjectNode().put("runId", runId).put("window", run.get("window").s())
+                .put("status", status).put("occurrence", run.get("occurrence").s());
+        detail.set("counts", summary);
+        return List.of(PutEventsRequest.builder().entries(e -> e.eventBusName(eventBus).source("patchpilot")
+                .detailType("Patch Run Completed").detail(detail.toString())).build());
+    }
+
+    /** {@code Default-20261204T0500Z}, {@code Dev-111111111111-20261204T0500Z}: readable and unique per occurrence. */
+    static String runId(MaintenanceWindow w, Instant occurrence) {
+        String at = occurrence.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
+        return w.environment() + (w.organizationWide() ? "" : "-" + w.account()) + "-" + at;
+    }
+
+    private Map<String, AttributeValue> runItem(String runId, MaintenanceWindow w, Instant occurrence, List<AccountRegion> scope) {
+        Map<String, AttributeValue> item = Ledger.item(pk(runId), RUN);
+        ArrayNode targets = JSON.createArrayNode();
+        scope.forEach(t -> targets.addObject().put("account", t.account()).put("region", t.region()));
+        item.put("runId", Ledger.s(runId));
+        item.put("window", Ledger.s(w.key()));
+        item.put("windowJson", Ledger.s(toJson(w)));
+        item.put("occurrence", Ledger.s(occurrence.toString()));
+        item.put("lastStart", Ledger.s(WindowSchedule.lastStart(w, occurrence).toString()));
+        item.put("createdAt", Ledger.s(clock.instant().toString()));
+        item.put("status", Ledger.s("Dispatching"));
+        item.put("scope", Ledger.s(targets.toString()));
+        item.put("targetsTotal", AttributeValue.fromN(Integer.toString(scope.size())));
+        item.put("targetsDone", AttributeValue.fromN("0"));
+        return item;
+    }
+
+    private Map<String, AttributeValue> indexItem(String runId, MaintenanceWindow w) {
+        Map<String, AttributeValue> item = Ledger.item(INDEX, clock.instant() + "#" + runId);
+        item.put("runId", Ledger.s(runId));
+        item.put("window", Ledger.s(w.key()));
+        return item;
+    }
+
+    static String toJson(Object o) {
+        try {
+            return io.patchpilot.windows.WindowStore.json().writeValueAsString(o);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static JsonNode read(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("ledger item is not JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            JsonNode n = body == null ? null : JSON.readTree(body);
+            if (n == null || !n.isObject()) throw new PermanentFailure("body is not a JSON object");
+            return n;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new PermanentFailure("body is not JSON: " + e.getOriginalMessage());
+        }
+    }
+}

@@ -1,0 +1,226 @@
+package io.patchpilot.patching;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.aws.AwsActions;
+import io.patchpilot.aws.AwsClients;
+import io.patchpilot.errors.AwsErrors;
+import io.patchpilot.errors.PermanentFailure;
+import io.patchpilot.ledger.Ledger;
+import io.patchpilot.service.WorkQueue;
+import io.patchpilot.windows.MaintenanceWindow;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.Command;
+import software.amazon.awssdk.services.ssm.model.CommandFilter;
+import software.amazon.awssdk.services.ssm.model.CommandFilterKey;
+import software.amazon.awssdk.services.ssm.model.CommandInvocation;
+
+/**
+ * One account × region of a patch run, as short steps: {@code patch-target} finds the instances
+ * and sends AWS-RunPatchBaseline (≤ 50 ids per command), then {@code patch-poll} follows the
+ * commands with backoff until every invocation has ended, and records each instance's outcome.
+ * A redelivered step never sends twice: sent commands are found again by their comment.
+ */
+public final class PatchTargetStep {
+    private static final Logger LOG = LoggerFactory.getLogger(PatchTargetStep.class);
+    private static final Set<String> TERMINAL = Set.of("Success", "Failed", "Cancelled", "TimedOut", "Undeliverable", "Terminated");
+    private static final Set<String> NOT_ENABLED = Set.of("AuthFailure", "OptInRequired", "UnrecognizedClientException", "InvalidClientTokenId");
+    private static final int IDS_PER_COMMAND = 50;
+
+    private final AwsClients aws;
+    private final Ledger ledger;
+    private final TargetDiscovery discovery;
+    private final PatchRuns runs;
+    private final WorkQueue work;
+    private final String logsBucket;
+    private final int pollSeconds;
+    private final Clock clock;
+
+    public PatchTargetStep(AwsClients aws, Ledger ledger, TargetDiscovery discovery, PatchRuns runs, WorkQueue work,
+                           String logsBucket, int pollSeconds, Clock clock) {
+        this.aws = aws;
+        this.ledger = ledger;
+        this.discovery = discovery;
+        this.runs = runs;
+        this.work = work;
+        this.logsBucket = logsBucket;
+        this.pollSeconds = pollSeconds;
+        this.clock = clock;
+    }
+
+    private static String sk(AccountRegion t) {
+        return "TARGET#" + t.account() + "#" + t.region();
+    }
+
+    /** {@code {"type":"patch-target","runId","account","region"}}: discover and send. */
+    public List<PutEventsRequest> send(String body) {
+        JsonNode m = PatchRuns.read(body);
+        String runId = m.path("runId").asText();
+        AccountRegion target = new AccountRegion(m.path("account").asText(), m.path("region").asText());
+        Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .orElseThrow(() -> new PermanentFailure("runId: " + runId + " does not exist"));
+        Map<String, AttributeValue> start = Ledger.item(PatchRuns.pk(runId), sk(target));
+        start.put("state", Ledger.s("Discovering"));
+        start.put("account", Ledger.s(target.account()));
+        start.put("region", Ledger.s(target.region()));
+        if (!ledger.putIfAbsent(start)) {
+            String state = ledger.get(PatchRuns.pk(runId), sk(target)).map(i -> i.get("state").s()).orElse("");
+            if (state.equals("Sent")) schedulePoll(runId, target, 0); // a crash may have lost the poll
+            if (!state.equals("Discovering")) return List.of();
+        }
+        MaintenanceWindow w = window(run);
+        Instant lastStart = Instant.parse(run.get("lastStart").s());
+        if (!clock.instant().isBefore(lastStart)) return finish(runId, target, "CutOff", "window cutoff passed before this account-region started", Map.of());
+
+        TargetDiscovery.Targets found;
+        try {
+            found = discovery.find(target, w.name(), "patching");
+        } catch (RuntimeException e) {
+            return ended(runId, target, e);
+        }
+        Map<String, ObjectNode> instances = new LinkedHashMap<>();
+        found.skipped().forEach((id, why) -> instances.put(id, outcome("Skipped", why)));
+        if (found.patch().isEmpty()) return finish(runId, target, "Done", "no instance to patch", instances);
+
+        List<String> commandIds;
+        try {
+            commandIds = sendCommands(runId, target, w, found.patch(), lastStart, Instant.parse(run.get("createdAt").s()));
+        } catch (RuntimeException e) {
+            return ended(runId, target, e);
+        }
+        found.patch().forEach(id -> instances.put(id, outcome("Pending", "")));
+        ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("state", Ledger.s("Sent"),
+                        "commandIds", Ledger.s(String.join(",", commandIds)), "instances", Ledger.s(PatchRuns.toJson(instances))),
+                "#st = :discovering", Map.of("#st", "state"), Map.of(":discovering", Ledger.s("Discovering")));
+        schedulePoll(runId, target, 0);
+        LOG.info("Run {} {}: {} instances in {} commands, {} skipped", runId, target, found.patch().size(), commandIds.size(), found.skipped().size());
+        return List.of();
+    }
+
+    @AwsActions({"ssm:ListCommands", "ssm:SendCommand"})
+    private List<String> sendCommands(String runId, AccountRegion target, MaintenanceWindow w, List<String> ids, Instant lastStart, Instant runCreated) {
+        SsmClient ssm = aws.member(SsmClient.class, target, "patching");
+        Map<String, String> sent = new LinkedHashMap<>();
+        ssm.listCommandsPaginator(r -> r.filters(
+                        CommandFilter.builder().key(CommandFilterKey.DOCUMENT_NAME).value("AWS-RunPatchBaseline").build(),
+                        CommandFilter.builder().key(CommandFilterKey.INVOKED_AFTER).value(runCreated.minus(Duration.ofMinutes(5)).toString()).build()))
+                .commands().forEach((Command c) -> {
+                    if (c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")) sent.put(c.comment(), c.commandId());
+                });
+        List<String> commandIds = new ArrayList<>();
+        int chunks = (ids.size() + IDS_PER_COMMAND - 1) / IDS_PER_COMMAND;
+        long timeout = Math.max(30, Duration.between(clock.instant(), lastStart).toSeconds());
+        for (int i = 0; i < chunks; i++) {
+            String comment = "patchpilot " + runId + " " + (i + 1) + "/" + chunks;
+            if (sent.containsKey(comment)) {
+                commandIds.add(sent.get(comment));
+                continue;
+            }
+            List<String> chunk = ids.subList(i * IDS_PER_COMMAND, Math.min(ids.size(), (i + 1) * IDS_PER_COMMAND));
+            Map<String, List<String>> parameters = new LinkedHashMap<>();
+            parameters.put("Operation", List.of(w.operation()));
+            parameters.put("RebootOption", List.of(w.postPatchOperation()));
+            commandIds.add(ssm.sendCommand(r -> r.documentName("AWS-RunPatchBaseline").instanceIds(chunk).comment(comment)
+                    .parameters(parameters).maxConcurrency(w.maxConcurrency()).maxErrors(w.maxErrors())
+                    .timeoutSeconds((int) Math.min(timeout, 172_800))
+                    .outputS3BucketName(logsBucket)
+                    .outputS3KeyPrefix("patching/accountid=" + target.account() + "/region=" + target.region() + "/run=" + runId))
+                    .command().commandId());
+        }
+        return commandIds;
+    }
+
+    /** {@code {"type":"patch-poll","runId","account","region","attempt"}}: follow the commands. */
+    @AwsActions("ssm:ListCommandInvocations")
+    public List<PutEventsRequest> poll(String body) {
+        JsonNode m = PatchRuns.read(body);
+        String runId = m.path("runId").asText();
+        AccountRegion target = new AccountRegion(m.path("account").asText(), m.path("region").asText());
+        int attempt = m.path("attempt").asInt(0);
+        Map<String, AttributeValue> item = ledger.get(PatchRuns.pk(runId), sk(target))
+                .orElseThrow(() -> new PermanentFailure("runId: no target " + target + " in run " + runId));
+        if (!item.get("state").s().equals("Sent")) return List.of();
+        JsonNode recorded = PatchRuns.read(item.get("instances").s());
+        Map<String, ObjectNode> instances = new LinkedHashMap<>();
+        recorded.fields().forEachRemaining(e -> instances.put(e.getKey(), (ObjectNode) e.getValue()));
+        SsmClient ssm = aws.member(SsmClient.class, target, "patching");
+        Set<String> seen = new HashSet<>();
+        boolean allEnded = true;
+        try {
+            for (String commandId : item.get("commandIds").s().split(",")) {
+                for (CommandInvocation inv : ssm.listCommandInvocationsPaginator(r -> r.commandId(commandId).maxResults(50)).commandInvocations()) {
+                    seen.add(inv.instanceId());
+                    String status = inv.statusAsString();
+                    if (!TERMINAL.contains(status)) {
+                        allEnded = false;
+                        continue;
+                    }
+                    String details = inv.statusDetails() == null ? "" : inv.statusDetails();
+                    instances.put(inv.instanceId(), outcome(status.equals("Cancelled") && details.equals("Terminated") ? "Cancelled" : status,
+                            status.equals("Success") ? "" : details));
+                }
+            }
+        } catch (RuntimeException e) {
+            if (AwsErrors.isDenied(e)) return ended(runId, target, e);
+            throw e;
+        }
+        if (!allEnded || seen.isEmpty()) {
+            schedulePoll(runId, target, attempt + 1);
+            return List.of();
+        }
+        instances.forEach((id, o) -> {
+            if (o.path("status").asText().equals("Pending")) o.put("status", "Undeliverable").put("reason", "no invocation reported");
+        });
+        return finish(runId, target, "Done", "", instances);
+    }
+
+    private void schedulePoll(String runId, AccountRegion target, int attempt) {
+        int delay = (int) Math.min(300, pollSeconds * Math.pow(2, Math.min(attempt, 8) / 2.0));
+        work.sendLater(PatchRuns.JSON.createObjectNode().put("type", "patch-poll").put("runId", runId)
+                .put("account", target.account()).put("region", target.region()).put("attempt", attempt).toString(), delay);
+    }
+
+    /** Access denied ends the account-region as Failed, a region not enabled as RegionNotEnabled; both let the run go on. */
+    private List<PutEventsRequest> ended(String runId, AccountRegion target, RuntimeException e) {
+        String code = AwsErrors.code(e).orElse("");
+        if (NOT_ENABLED.contains(code)) return finish(runId, target, "RegionNotEnabled", "region " + target.region() + " is not enabled for this account", Map.of());
+        if (AwsErrors.isDenied(e)) return finish(runId, target, "Failed", code + ": " + e.getMessage().lines().findFirst().orElse(""), Map.of());
+        throw e;
+    }
+
+    private List<PutEventsRequest> finish(String runId, AccountRegion target, String state, String reason, Map<String, ObjectNode> instances) {
+        boolean first = ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("state", Ledger.s(state), "reason", Ledger.s(reason),
+                        "instances", Ledger.s(PatchRuns.toJson(instances)), "finishedAt", Ledger.s(clock.instant().toString())),
+                "#st IN (:discovering, :sent)", Map.of("#st", "state"),
+                Map.of(":discovering", Ledger.s("Discovering"), ":sent", Ledger.s("Sent")));
+        if (!first) return List.of();
+        LOG.info("Run {} {}: {} {}", runId, target, state, reason);
+        return runs.targetDone(runId);
+    }
+
+    private static ObjectNode outcome(String status, String reason) {
+        return PatchRuns.JSON.createObjectNode().put("status", status).put("reason", reason);
+    }
+
+    private static MaintenanceWindow window(Map<String, AttributeValue> run) {
+        try {
+            return io.patchpilot.windows.WindowStore.json().readValue(run.get("windowJson").s(), MaintenanceWindow.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("run " + run.get("runId").s() + " has an unreadable window", e);
+        }
+    }
+}

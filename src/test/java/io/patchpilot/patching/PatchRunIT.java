@@ -1,0 +1,120 @@
+package io.patchpilot.patching;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.ledger.Ledger;
+import io.patchpilot.local.LocalMode;
+import io.patchpilot.testing.AwsCli;
+import io.patchpilot.testing.LocalFixture;
+import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.WindowSchedule;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.InstancePatchState;
+
+/** The default window fired on the default fleet, seen through AWS and the ledger. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PatchRunIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private LocalMode local;
+
+    @BeforeAll
+    void start() throws Exception {
+        local = LocalFixture.start("config/local/fleet.yaml", Map.of());
+        // tag the fleet for its windows first, as the sweep does
+        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url",
+                LocalFixture.queueUrl(local, "patchpilot-schedules"), "--message-body", "{\"type\":\"reconcile\"}");
+        await().atMost(Duration.ofSeconds(60)).until(() -> name("111111111111", "us-east-1", "untagged-worker").containsKey("maintenance_window")
+                && name("333333333333", "eu-west-1", "reporting").containsKey("maintenance_window"));
+    }
+
+    @AfterAll
+    void stop() {
+        if (local != null) local.close();
+    }
+
+    private Map<String, String> name(String account, String region, String name) {
+        Map<String, String> tags = new HashMap<>();
+        local.aws().member(Ec2Client.class, new AccountRegion(account, region), "test")
+                .describeInstances(r -> r.filters(f -> f.name("tag:Name").values(name))).reservations().get(0).instances().get(0)
+                .tags().forEach(t -> tags.put(t.key(), t.value()));
+        return tags;
+    }
+
+    private String id(String account, String region, String name) {
+        return local.aws().member(Ec2Client.class, new AccountRegion(account, region), "test")
+                .describeInstances(r -> r.filters(f -> f.name("tag:Name").values(name))).reservations().get(0).instances().get(0).instanceId();
+    }
+
+    @Test
+    void firing_the_default_window_twice_patches_the_tagged_fleet_once_and_records_every_outcome() throws Exception {
+        Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow();
+        String fire = "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}";
+        String schedules = LocalFixture.queueUrl(local, "patchpilot-schedules");
+        local.localAws().control().delete("calls");
+        for (int i = 0; i < 2; i++) AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", schedules, "--message-body", fire);
+
+        String runId = PatchRuns.runId(MaintenanceWindow.defaultWindow(null), occurrence);
+        Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
+        await().atMost(Duration.ofSeconds(90)).until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .map(r -> r.get("status").s()).filter(s -> s.startsWith("Completed") || s.equals("Succeeded")).isPresent());
+        Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+        assertEquals("CompletedWithFailures", run.get("status").s(), "prod-win-db fails its patching");
+        assertEquals(1, ledger.partition(PatchRuns.INDEX).stream().filter(i -> i.get("runId").s().equals(runId)).count(), "one run");
+
+        Map<String, JsonNode> outcomes = new HashMap<>();
+        for (Map<String, AttributeValue> item : ledger.partition(PatchRuns.pk(runId))) {
+            if (item.get("sk").s().startsWith("TARGET#") && item.containsKey("instances")) {
+                JSON.readTree(item.get("instances").s()).fields().forEachRemaining(e -> outcomes.put(e.getKey(), e.getValue()));
+            }
+        }
+        assertEquals("Success", outcomes.get(id("111111111111", "us-east-1", "untagged-worker")).path("status").asText());
+        assertEquals("Success", outcomes.get(id("222222222222", "eu-west-1", "prod-eu-api")).path("status").asText());
+        assertEquals("Failed", outcomes.get(id("222222222222", "us-east-1", "prod-win-db")).path("status").asText());
+        JsonNode noAgent = outcomes.get(id("111111111111", "us-east-1", "no-agent"));
+        assertEquals("Skipped", noAgent.path("status").asText());
+        assertEquals("not managed by SSM (agent not reporting)", noAgent.path("reason").asText());
+        assertEquals("instance is stopped", outcomes.get(id("111111111111", "us-east-1", "stopped-box")).path("reason").asText());
+        assertTrue(!outcomes.containsKey(id("111111111111", "us-east-1", "opted-out")), "exempt instances are not the window's");
+
+        // the instances really were patched (Install, through AWS's own view)
+        SsmClient ssm = local.aws().member(SsmClient.class, new AccountRegion("111111111111", "us-east-1"), "test");
+        InstancePatchState state = ssm.describeInstancePatchStates(r -> r.instanceIds(id("111111111111", "us-east-1", "untagged-worker")))
+                .instancePatchStates().get(0);
+        assertEquals(0, state.missingCount());
+        assertEquals("Install", state.operationAsString());
+        // one SendCommand per account-region with instances to patch, despite the duplicate fire
+        long targetsWithCommands = ledger.partition(PatchRuns.pk(runId)).stream().filter(i -> i.containsKey("commandIds")).count();
+        assertEquals(targetsWithCommands, local.localAws().control().callCount("ssm", "SendCommand"));
+        JsonNode counts = JSON.readTree(run.get("counts").s());
+        assertEquals(outcomes.values().stream().filter(o -> o.path("status").asText().equals("Success")).count(), counts.path("Success").asLong());
+        assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty());
+        assertTrue(LocalFixture.drain(local, "patchpilot-schedules-dlq").isEmpty());
+    }
+
+    @Test
+    void a_fire_at_a_time_that_is_not_an_occurrence_starts_nothing() {
+        Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
+        long before = ledger.partition(PatchRuns.INDEX).size();
+        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                "--message-body", "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"2026-12-02T05:00:00Z\"}");
+        await().atMost(Duration.ofSeconds(30)).until(() -> LocalFixture.depth(local, "patchpilot-schedules") == 0);
+        assertEquals(before, ledger.partition(PatchRuns.INDEX).size());
+        assertTrue(LocalFixture.drain(local, "patchpilot-schedules-dlq").isEmpty());
+    }
+}
