@@ -44,12 +44,14 @@ final class WindowCommand implements Runnable {
 
         Settings settings;
         PatchpilotConfig config;
+        AwsClients aws;
 
         @Override
         public Integer call() throws Exception {
             settings = target.settings();
             config = target.config(settings);
-            try (AwsClients aws = target.clients(config)) {
+            try (AwsClients clients = target.clients(config)) {
+                aws = clients;
                 Clock clock = Clock.systemUTC();
                 Ledger ledger = new Ledger(aws, config.ledgerTable());
                 return run(new WindowStore(ledger, new WindowDirectory(ledger, clock), clock));
@@ -57,6 +59,13 @@ final class WindowCommand implements Runnable {
         }
 
         abstract int run(WindowStore store) throws Exception;
+
+        /** Asks the service to make the schedule rules match the windows (the same message anyone could send). */
+        void requestRuleSync() {
+            software.amazon.awssdk.services.sqs.SqsClient sqs = aws.hub(software.amazon.awssdk.services.sqs.SqsClient.class);
+            String url = sqs.getQueueUrl(r -> r.queueName(config.queues().schedules())).queueUrl();
+            sqs.sendMessage(r -> r.queueUrl(url).messageBody("{\"type\":\"window-sync\"}"));
+        }
 
         static String key(String account, String name) {
             String full = name.endsWith("_maintenance_window") ? name : name + "_maintenance_window";
@@ -99,6 +108,7 @@ final class WindowCommand implements Runnable {
             MaintenanceWindow w = parse();
             if (store.get(w.key()).isPresent()) throw new ConfigException(w.name() + " already exists for " + (account == null ? "the organization" : account) + "; use 'window update'");
             store.put(w);
+            requestRuleSync();
             print(store.get(w.key()).orElseThrow());
             return ExitCode.OK;
         }
@@ -110,7 +120,9 @@ final class WindowCommand implements Runnable {
         int run(WindowStore store) throws Exception {
             MaintenanceWindow w = parse();
             if (store.get(w.key()).isEmpty()) throw new ConfigException(w.name() + " does not exist for " + (account == null ? "the organization" : account) + "; use 'window create'");
-            System.out.println(store.put(w).name().toLowerCase());
+            WindowStore.Change change = store.put(w);
+            if (change != WindowStore.Change.UNCHANGED) requestRuleSync();
+            System.out.println(change.name().toLowerCase());
             print(store.get(w.key()).orElseThrow());
             return ExitCode.OK;
         }
@@ -130,6 +142,7 @@ final class WindowCommand implements Runnable {
                 throw new ConfigException("Default_maintenance_window is the organization-wide fallback and cannot be deleted");
             }
             if (!store.delete(key(account, name))) throw new ConfigException(name + ": no such window" + (account == null ? "" : " in " + account));
+            requestRuleSync();
             System.out.println("deleted " + key(account, name));
             return ExitCode.OK;
         }

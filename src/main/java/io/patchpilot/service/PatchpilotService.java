@@ -60,6 +60,8 @@ public final class PatchpilotService implements AutoCloseable {
     public void start() throws Exception {
         main.start();
         ensureDefaultWindow();
+        main.getCamelContext().getRegistry().lookupByNameAndType("windowRules", io.patchpilot.windows.WindowRules.class)
+                .sync(main.getCamelContext().createProducerTemplate());
     }
 
     /** The organization-wide Default window exists from the first start on (created once, whoever starts first). */

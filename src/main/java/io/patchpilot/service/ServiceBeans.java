@@ -59,8 +59,9 @@ public final class ServiceBeans {
         beans.put("patchTargetStep", new io.patchpilot.patching.PatchTargetStep(aws, t.ledger(),
                 new io.patchpilot.patching.TargetDiscovery(aws, t.policy()), runs, work, config.buckets().logs(),
                 settings.intOr("patchpilot.patching.poll-seconds", 30, 1, 900), clock));
+        beans.put("windowRules", new io.patchpilot.windows.WindowRules(windowStore, aws, config.hub().region(), config.queues().schedules()));
         beans.put("messageTypes", new MessageTypes(Map.of(
-                "schedules", List.of("reconcile", "window-fire"),
+                "schedules", List.of("reconcile", "window-fire", "window-sync"),
                 "work", List.of("reconcile-item", "patch-target", "patch-poll"))));
         beans.put("reconcileSweep", t.sweep());
         return beans;

@@ -60,7 +60,9 @@ class WindowsIT {
             all[args.length + 1] = "--aws-port";
             all[args.length + 2] = port;
             int exit = PatchpilotCli.execute(all);
-            return new Cli(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            // the service logs to stderr too (same JVM): keep the CLI's own lines
+            String cliErr = String.join("\n", err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("patchpilot:")).toList());
+            return new Cli(exit, out.toString(StandardCharsets.UTF_8), cliErr);
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
@@ -72,6 +74,21 @@ class WindowsIT {
         Cli r = cli("window", "list");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("Default_maintenance_window") && r.out().contains("every FRIDAY 05:00 UTC for 6 h (cutoff 1 h)"), r.out());
+        assertEquals("cron(0 5 ? * FRI *)", rules().describeRule(d -> d.name("patchpilot-window-org-default")).scheduleExpression());
+    }
+
+    private software.amazon.awssdk.services.eventbridge.EventBridgeClient rules() {
+        return local.aws().hub(software.amazon.awssdk.services.eventbridge.EventBridgeClient.class);
+    }
+
+    @Test
+    void the_default_windows_rule_firing_starts_a_patch_run() {
+        java.time.Instant next = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), java.time.Instant.now()).orElseThrow();
+        local.localAws().control().post("events/fire", Map.of("account", "123456789012", "region", "us-east-1",
+                "rule", "patchpilot-window-org-default", "time", next.toString()));
+        io.patchpilot.ledger.Ledger ledger = (io.patchpilot.ledger.Ledger) local.service().camel().getRegistry().lookupByName("ledger");
+        String runId = "Default-" + next.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.get(io.patchpilot.patching.PatchRuns.pk(runId), "RUN").isPresent());
     }
 
     @Test
@@ -85,6 +102,12 @@ class WindowsIT {
         Cli again = cli("window", "create", file.toString(), "--account", "111111111111");
         assertEquals(3, again.exit());
         assertEquals("patchpilot: Test_maintenance_window already exists for 111111111111; use 'window update'", again.err().strip());
+        await().atMost(Duration.ofSeconds(20)).until(() -> rules().listRules(l -> l.namePrefix("patchpilot-window-111111111111-test")).rules().size() == 1);
+        assertEquals("cron(0 2 ? * SUN *)", rules().describeRule(d -> d.name("patchpilot-window-111111111111-test")).scheduleExpression());
+        var target = rules().listTargetsByRule(l -> l.rule("patchpilot-window-111111111111-test")).targets().get(0);
+        assertTrue(target.arn().endsWith(":patchpilot-schedules"), target.arn());
+        assertEquals("{\"type\":\"window-fire\",\"window\":\"Test_maintenance_window\",\"account\":\"111111111111\",\"time\":<time>}",
+                target.inputTransformer().inputTemplate());
         Cli unchanged = cli("window", "update", file.toString(), "--account", "111111111111");
         assertTrue(unchanged.out().startsWith("unchanged"), unchanged.out());
 
@@ -103,6 +126,7 @@ class WindowsIT {
                 .anyMatch(t -> t.key().equals("maintenance_window") && t.value().equals("Test_maintenance_window")));
 
         assertEquals(0, cli("window", "delete", "Test", "--account", "111111111111").exit());
+        await().atMost(Duration.ofSeconds(20)).until(() -> rules().listRules(l -> l.namePrefix("patchpilot-window-111111111111-")).rules().isEmpty());
         Cli gone = cli("window", "show", "Test", "--account", "111111111111");
         assertEquals(3, gone.exit());
         Cli refuse = cli("window", "delete", "Default");
