@@ -10,6 +10,7 @@ import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.testing.AwsCli;
+import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowSchedule;
@@ -105,6 +106,26 @@ class PatchRunIT {
         assertEquals(outcomes.values().stream().filter(o -> o.path("status").asText().equals("Success")).count(), counts.path("Success").asLong());
         assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty());
         assertTrue(LocalFixture.drain(local, "patchpilot-schedules-dlq").isEmpty());
+
+        // what an operator sees
+        InProcessCli.Result list = InProcessCli.run(local, "runs", "list");
+        assertTrue(list.out().contains(runId) && list.out().contains("CompletedWithFailures"), list.out());
+        InProcessCli.Result show = InProcessCli.run(local, "runs", "show", runId, "--follow");
+        assertEquals(1, show.exit(), "completed with failures");
+        assertTrue(show.out().contains(id("222222222222", "us-east-1", "prod-win-db") + " ") && show.out().contains("Failed"), show.out());
+        assertTrue(show.out().contains("222222222222/eu-west-1  Done"), show.out());
+    }
+
+    @Test
+    void plan_lists_what_the_default_window_would_patch_and_skip_without_changing_anything() {
+        local.localAws().control().delete("calls");
+        InProcessCli.Result plan = InProcessCli.run(local, "plan", "--window", "Default", "--account", "111111111111", "--region", "us-east-1");
+        assertEquals(0, plan.exit(), plan.err());
+        assertTrue(plan.out().contains("  patch " + id("111111111111", "us-east-1", "untagged-worker")), plan.out());
+        assertTrue(plan.out().contains("  skip  " + id("111111111111", "us-east-1", "no-agent") + "  not managed by SSM"), plan.out());
+        assertTrue(plan.out().contains("  skip  " + id("111111111111", "us-east-1", "stopped-box") + "  instance is stopped"), plan.out());
+        assertEquals(0, local.localAws().control().callCount("ssm", "SendCommand"), "read-only");
+        assertEquals(0, local.localAws().control().callCount("ec2", "CreateTags"), "read-only");
     }
 
     @Test

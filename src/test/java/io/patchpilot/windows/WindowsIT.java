@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchpilot.aws.AccountRegion;
-import io.patchpilot.cli.PatchpilotCli;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.testing.AwsCli;
+import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +25,6 @@ import software.amazon.awssdk.services.ec2.model.Instance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WindowsIT {
     private LocalMode local;
-    private String port;
 
     @TempDir
     Path dir;
@@ -38,7 +34,6 @@ class WindowsIT {
     @BeforeAll
     void start() throws Exception {
         local = LocalFixture.start("config/local/fleet.yaml", Map.of());
-        port = Integer.toString(local.localAws().endpoint().getPort());
     }
 
     @AfterAll
@@ -47,26 +42,8 @@ class WindowsIT {
     }
 
     private Cli cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            String[] all = new String[args.length + 3];
-            System.arraycopy(args, 0, all, 0, args.length);
-            all[args.length] = "--local";
-            all[args.length + 1] = "--aws-port";
-            all[args.length + 2] = port;
-            int exit = PatchpilotCli.execute(all);
-            // the service logs to stderr too (same JVM): keep the CLI's own lines
-            String cliErr = String.join("\n", err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("patchpilot:")).toList());
-            return new Cli(exit, out.toString(StandardCharsets.UTF_8), cliErr);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        InProcessCli.Result r = InProcessCli.run(local, args);
+        return new Cli(r.exit(), r.out(), r.err());
     }
 
     @Test

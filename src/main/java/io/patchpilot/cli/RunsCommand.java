@@ -1,0 +1,128 @@
+package io.patchpilot.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.patchpilot.aws.AwsClients;
+import io.patchpilot.config.ConfigException;
+import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.ledger.Ledger;
+import io.patchpilot.patching.PatchRuns;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+
+@Command(name = "runs", mixinStandardHelpOptions = true, description = "Patch runs, from the ledger.",
+        subcommands = {RunsCommand.ListRuns.class, RunsCommand.Show.class})
+final class RunsCommand implements Runnable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "The most recent runs with their status and counts.")
+    static final class ListRuns implements Callable<Integer> {
+        @Mixin
+        TargetOptions target;
+
+        @Option(names = "--limit", defaultValue = "20", description = "How many runs. Default: ${DEFAULT-VALUE}.")
+        int limit;
+
+        @Override
+        public Integer call() {
+            PatchpilotConfig config = target.config(target.settings());
+            try (AwsClients aws = target.clients(config)) {
+                Ledger ledger = new Ledger(aws, config.ledgerTable());
+                List<Map<String, AttributeValue>> index = ledger.partition(PatchRuns.INDEX);
+                for (Map<String, AttributeValue> entry : index.subList(Math.max(0, index.size() - limit), index.size())) {
+                    String runId = entry.get("runId").s();
+                    ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).ifPresent(run -> System.out.printf("%-40s %-22s %s%n",
+                            runId, run.get("status").s(), run.containsKey("counts") ? run.get("counts").s() : progress(run)));
+                }
+                if (index.isEmpty()) System.out.println("no runs yet");
+                return ExitCode.OK;
+            }
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = {"One run: per account/region and per instance. With --follow, a progress line until the run ends.",
+                    "Exit code with --follow: 0 when the run succeeded, 1 when it completed with failures."})
+    static final class Show implements Callable<Integer> {
+        @Mixin
+        TargetOptions target;
+
+        @Parameters(index = "0", paramLabel = "RUN")
+        String runId;
+
+        @Option(names = "--follow", description = "Wait for the run to end, printing its progress.")
+        boolean follow;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            PatchpilotConfig config = target.config(target.settings());
+            try (AwsClients aws = target.clients(config)) {
+                Ledger ledger = new Ledger(aws, config.ledgerTable());
+                Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                        .orElseThrow(() -> new ConfigException(runId + ": no such run (see 'patchpilot runs list')"));
+                while (follow && !ended(run)) {
+                    System.out.println(progressLine(ledger, run));
+                    TimeUnit.SECONDS.sleep(2);
+                    run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+                }
+                System.out.printf("run %s  window %s  occurrence %s  status %s%n", runId, run.get("window").s(),
+                        run.get("occurrence").s(), run.get("status").s());
+                for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+                    if (!t.get("sk").s().startsWith("TARGET#")) continue;
+                    String reason = t.containsKey("reason") && !t.get("reason").s().isEmpty() ? "  (" + t.get("reason").s() + ")" : "";
+                    System.out.printf("  %s/%s  %s%s%n", t.get("account").s(), t.get("region").s(), t.get("state").s(), reason);
+                    if (!t.containsKey("instances")) continue;
+                    read(t.get("instances").s()).fields().forEachRemaining(e -> System.out.printf("    %-22s %-12s %s%n",
+                            e.getKey(), e.getValue().path("status").asText(), e.getValue().path("reason").asText()));
+                }
+                if (run.containsKey("counts")) System.out.println("counts: " + run.get("counts").s());
+                return run.get("status").s().equals("CompletedWithFailures") ? ExitCode.FAILED : ExitCode.OK;
+            }
+        }
+
+        private static boolean ended(Map<String, AttributeValue> run) {
+            String s = run.get("status").s();
+            return s.equals("Succeeded") || s.equals("CompletedWithFailures");
+        }
+
+        private static String progressLine(Ledger ledger, Map<String, AttributeValue> run) {
+            Map<String, Integer> instances = new TreeMap<>();
+            for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(run.get("runId").s()))) {
+                if (t.containsKey("instances")) read(t.get("instances").s()).elements().forEachRemaining(o -> instances.merge(o.path("status").asText(), 1, Integer::sum));
+            }
+            return progress(run) + "  instances " + instances;
+        }
+    }
+
+    static String progress(Map<String, AttributeValue> run) {
+        long done = Long.parseLong(run.get("targetsDone").n());
+        long total = Long.parseLong(run.get("targetsTotal").n());
+        int width = 20;
+        int filled = total == 0 ? width : (int) (width * done / total);
+        return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + total + " account-regions";
+    }
+
+    private static JsonNode read(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
