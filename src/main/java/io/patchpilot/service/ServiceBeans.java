@@ -59,6 +59,8 @@ public final class ServiceBeans {
         beans.put("patchTargetStep", new io.patchpilot.patching.PatchTargetStep(aws, t.ledger(),
                 new io.patchpilot.patching.TargetDiscovery(aws, t.policy()), runs, work, config.buckets().logs(),
                 settings.intOr("patchpilot.patching.poll-seconds", 30, 1, 900), clock));
+        beans.put("selfService", new io.patchpilot.windows.SelfService(new io.patchpilot.windows.WindowValidator(config.environments()),
+                windowStore, t.organization(), t.sweep(), new WorkQueue(aws, config.queues().schedules()), config.eventBus()));
         beans.put("windowRules", new io.patchpilot.windows.WindowRules(windowStore, aws, config.hub().region(), config.queues().schedules()));
         beans.put("messageTypes", new MessageTypes(Map.of(
                 "schedules", List.of("reconcile", "window-fire", "window-sync"),

@@ -52,8 +52,16 @@ public final class ReconcileSweep {
 
     /** Splits a sweep into one work message per account × region. Returns the run id. */
     public String fanOut() {
+        return fanOut(scope());
+    }
+
+    /** A sweep of one account's regions (its windows changed). */
+    public String fanOut(String account) {
+        return fanOut(config.regions().stream().map(r -> new AccountRegion(account, r)).toList());
+    }
+
+    private String fanOut(List<AccountRegion> scope) {
         String runId = "reconcile-" + clock.instant().toString().replace(":", "") + "-" + UUID.randomUUID().toString().substring(0, 8);
-        List<AccountRegion> scope = scope();
         List<String> items = new ArrayList<>();
         for (AccountRegion target : scope) {
             items.add(JSON.createObjectNode().put("type", "reconcile-item").put("runId", runId)

@@ -30,6 +30,7 @@ import software.amazon.awssdk.services.ssm.model.InstancePatchState;
 
 /** The default window fired on the default fleet, seen through AWS and the ledger. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class PatchRunIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private LocalMode local;
@@ -63,6 +64,43 @@ class PatchRunIT {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(1)
+    void a_denied_account_fails_with_its_reason_and_a_disabled_region_is_not_a_failure_while_the_rest_complete() throws Exception {
+        Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow().plus(Duration.ofDays(7));
+        local.localAws().control().post("faults", Map.of("rules", List.of(), "accessDeniedAccounts", List.of("333333333333")));
+        local.localAws().control().post("sim", Map.of("disabledRegions", Map.of("222222222222", List.of("eu-west-1"))));
+        String runId = PatchRuns.runId(MaintenanceWindow.defaultWindow(null), occurrence);
+        Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
+        try {
+            AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                    "--message-body", "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}");
+            await().atMost(Duration.ofSeconds(90)).until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                    .map(r -> r.get("status").s()).filter(s -> s.startsWith("Completed") || s.equals("Succeeded")).isPresent());
+        } finally {
+            local.localAws().control().delete("faults");
+            local.localAws().control().post("sim", Map.of("disabledRegions", Map.of("222222222222", List.of())));
+        }
+        Map<String, String> states = new HashMap<>();
+        Map<String, String> reasons = new HashMap<>();
+        for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+            if (!t.get("sk").s().startsWith("TARGET#")) continue;
+            states.put(t.get("account").s() + "/" + t.get("region").s(), t.get("state").s());
+            reasons.put(t.get("account").s() + "/" + t.get("region").s(), t.get("reason").s());
+        }
+        assertEquals("Failed", states.get("333333333333/us-east-1"));
+        assertEquals("Failed", states.get("333333333333/eu-west-1"));
+        assertTrue(reasons.get("333333333333/us-east-1").startsWith("AccessDenied"), reasons.toString());
+        assertEquals("RegionNotEnabled", states.get("222222222222/eu-west-1"));
+        assertEquals("Done", states.get("222222222222/us-east-1"));
+        assertEquals("Done", states.get("111111111111/us-east-1"));
+        assertEquals("Done", states.get("111111111111/eu-west-1"));
+        JsonNode counts = JSON.readTree(ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow().get("counts").s());
+        assertEquals(2, counts.path("targetsFailed").asInt());
+        assertEquals(1, counts.path("targetsRegionNotEnabled").asInt());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(2)
     void firing_the_default_window_twice_patches_the_tagged_fleet_once_and_records_every_outcome() throws Exception {
         Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow();
         String fire = "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}";
@@ -117,6 +155,7 @@ class PatchRunIT {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(3)
     void plan_lists_what_the_default_window_would_patch_and_skip_without_changing_anything() {
         local.localAws().control().delete("calls");
         InProcessCli.Result plan = InProcessCli.run(local, "plan", "--window", "Default", "--account", "111111111111", "--region", "us-east-1");
@@ -129,6 +168,7 @@ class PatchRunIT {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(4)
     void a_fire_at_a_time_that_is_not_an_occurrence_starts_nothing() {
         Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
         long before = ledger.partition(PatchRuns.INDEX).size();

@@ -119,4 +119,33 @@ class WindowsIT {
         assertEquals("patchpilot: " + file + ": Colour: unknown field; Environment: 'Staging' is not one of Dev, Test, Prod; "
                 + "PatchingFrequency: 3 is outside 7-42; PatchingFrequency: 3 is not a multiple of 7 (7, 14, 21, 28, 35, 42)", r.err().strip());
     }
+
+    private void requestFrom(String account, String detail) {
+        Map<String, String> creds = AwsCli.assumeRole(local.localAws().endpoint(), account);
+        String entries = "[{\"Source\":\"patchpilot.self-service\",\"DetailType\":\"Window Request\",\"Detail\":"
+                + "\"" + detail.replace("\"", "\\\"") + "\"}]";
+        assertEquals(0, AwsCli.json(local.localAws().endpoint(), creds, "events", "put-events", "--entries", entries).path("FailedEntryCount").asInt());
+    }
+
+    @Test
+    void a_self_service_request_creates_the_owners_window_its_rule_and_retags_its_resources() {
+        requestFrom("111111111111", "{\"action\":\"create\",\"window\":{\"Environment\":\"Dev\",\"PatchingWindowWeekday\":\"Saturday\",\"PatchingWindowStartTime\":\"22\"}}");
+        await().atMost(Duration.ofSeconds(60)).until(() -> local.aws().member(Ec2Client.class, new AccountRegion("111111111111", "us-east-1"), "test")
+                .describeInstances(r -> r.filters(f -> f.name("tag:Name").values("dev-web"))).reservations().get(0).instances().get(0).tags().stream()
+                .anyMatch(t -> t.key().equals("maintenance_window") && t.value().equals("Dev_maintenance_window")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> !rules().listRules(l -> l.namePrefix("patchpilot-window-111111111111-dev")).rules().isEmpty());
+        assertEquals("cron(0 22 ? * SAT *)", rules().describeRule(d -> d.name("patchpilot-window-111111111111-dev")).scheduleExpression());
+        InProcessCli.Result show = InProcessCli.run(local, "window", "show", "Dev", "--account", "111111111111");
+        assertTrue(show.out().contains("\"PatchingWindowWeekday\" : \"SATURDAY\""), show.out());
+    }
+
+    @Test
+    void a_request_touching_another_accounts_window_is_refused_to_the_dlq_with_its_reason() {
+        requestFrom("111111111111", "{\"action\":\"create\",\"window\":{\"Environment\":\"Prod\",\"Account\":\"222222222222\"}}");
+        java.util.List<software.amazon.awssdk.services.sqs.model.Message> dead = new java.util.ArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> dead.addAll(LocalFixture.drain(local, "patchpilot-self-service-dlq")));
+        assertEquals("window: Account: 222222222222 is not the requesting account 111111111111",
+                dead.get(0).messageAttributes().get("patchpilot-error").stringValue());
+        assertTrue(InProcessCli.run(local, "window", "show", "Prod", "--account", "222222222222").exit() != 0, "nothing created for 222222222222");
+    }
 }

@@ -1,0 +1,108 @@
+package io.patchpilot.windows;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.aws.Organization;
+import io.patchpilot.errors.PermanentFailure;
+import io.patchpilot.service.WorkQueue;
+import io.patchpilot.tagging.ReconcileSweep;
+import java.util.List;
+import java.util.Optional;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+
+/**
+ * Window requests from account owners: EventBridge events ({@code source} patchpilot.self-service,
+ * {@code detail-type} Window Request) whose envelope {@code account} is the requester. A request
+ * may only touch the requester's own windows. An applied change re-tags the account's resources,
+ * updates the schedule rules, and is announced as a {@code Window Changed} event.
+ */
+public final class SelfService {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final WindowValidator validator;
+    private final WindowStore store;
+    private final Organization organization;
+    private final ReconcileSweep sweep;
+    private final WorkQueue schedules;
+    private final String eventBus;
+
+    public SelfService(WindowValidator validator, WindowStore store, Organization organization, ReconcileSweep sweep,
+                       WorkQueue schedules, String eventBus) {
+        this.validator = validator;
+        this.store = store;
+        this.organization = organization;
+        this.sweep = sweep;
+        this.schedules = schedules;
+        this.eventBus = eventBus;
+    }
+
+    /** Applies one request; returns the event announcing it (none when it changed nothing). */
+    public List<PutEventsRequest> handle(String body) {
+        JsonNode event = parse(body);
+        if (!"patchpilot.self-service".equals(event.path("source").asText()) || !"Window Request".equals(event.path("detail-type").asText())) {
+            throw new PermanentFailure("not a window request: expected source 'patchpilot.self-service' and detail-type 'Window Request'");
+        }
+        String account = event.path("account").asText("");
+        if (!account.matches("\\d{12}")) throw new PermanentFailure("account: the envelope names no requesting account");
+        if (!organization.isActiveMember(account)) throw new PermanentFailure("account: " + account + " is not an active account of the organization");
+        JsonNode detail = event.path("detail");
+        String action = detail.path("action").asText("");
+        JsonNode window = detail.get("window");
+        MaintenanceWindow requested;
+        try {
+            requested = switch (action) {
+                case "create", "update" -> validator.validate(window, account);
+                case "delete" -> validator.validate(onlyEnvironment(window), account);
+                default -> throw new PermanentFailure("action: '" + action + "' is not one of create, update, delete");
+            };
+        } catch (WindowValidator.InvalidWindow e) {
+            throw new PermanentFailure("window: " + e.getMessage());
+        }
+        Optional<MaintenanceWindow> existing = store.get(requested.key());
+        String result;
+        switch (action) {
+            case "create" -> {
+                if (existing.isPresent() && !sameParameters(existing.get(), requested)) {
+                    throw new PermanentFailure("window: " + requested.name() + " already exists in " + account + "; send action 'update' to change it");
+                }
+                result = existing.isPresent() ? "unchanged" : store.put(requested).name().toLowerCase();
+            }
+            case "update" -> {
+                if (existing.isEmpty()) throw new PermanentFailure("window: " + requested.name() + " does not exist in " + account + "; send action 'create'");
+                result = store.put(requested).name().toLowerCase();
+            }
+            default -> result = store.delete(requested.key()) ? "deleted" : "unchanged";
+        }
+        // also for a repeated request: a crash may have come between storing and these
+        schedules.send(List.of("{\"type\":\"window-sync\"}"));
+        sweep.fanOut(account);
+        if (result.equals("unchanged")) return List.of();
+        ObjectNode detailOut = JSON.createObjectNode().put("account", account).put("window", requested.name())
+                .put("action", action).put("result", result);
+        return List.of(PutEventsRequest.builder().entries(e -> e.eventBusName(eventBus).source("patchpilot")
+                .detailType("Window Changed").detail(detailOut.toString())).build());
+    }
+
+    private static boolean sameParameters(MaintenanceWindow a, MaintenanceWindow b) {
+        return a.withAnchor(null).equals(b.withAnchor(null));
+    }
+
+    /** A delete names only the environment (and perhaps the account); other fields are ignored. */
+    private static JsonNode onlyEnvironment(JsonNode window) {
+        ObjectNode n = JSON.createObjectNode();
+        if (window != null && window.has("Environment")) n.set("Environment", window.get("Environment"));
+        if (window != null && window.has("Account")) n.set("Account", window.get("Account"));
+        return n;
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            JsonNode n = body == null ? null : JSON.readTree(body);
+            if (n == null || !n.isObject()) throw new PermanentFailure("body is not a JSON object");
+            return n;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new PermanentFailure("body is not JSON: " + e.getOriginalMessage());
+        }
+    }
+}
