@@ -49,7 +49,7 @@ def register(body):
         for key, facts in (body.get("groups") or {}).items():
             _groups.setdefault(key, {}).update(facts)
         for acct, regions in (body.get("disabledRegions") or {}).items():
-            _disabled.setdefault(acct, set()).update(regions)
+            _disabled[acct] = set(regions)  # an account's list replaces its previous one ([] re-enables)
     notify_all()
 
 

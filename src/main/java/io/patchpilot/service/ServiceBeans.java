@@ -61,7 +61,7 @@ public final class ServiceBeans {
                 settings.intOr("patchpilot.patching.poll-seconds", 30, 1, 900), clock));
         beans.put("selfService", new io.patchpilot.windows.SelfService(new io.patchpilot.windows.WindowValidator(config.environments()),
                 windowStore, t.organization(), t.sweep(), new WorkQueue(aws, config.queues().schedules()), config.eventBus()));
-        beans.put("windowRules", new io.patchpilot.windows.WindowRules(windowStore, aws, config.hub().region(), config.queues().schedules()));
+        beans.put("windowRules", new io.patchpilot.windows.WindowRules(windowStore, t.windows(), aws, config.hub().region(), config.queues().schedules()));
         beans.put("messageTypes", new MessageTypes(Map.of(
                 "schedules", List.of("reconcile", "window-fire", "window-sync"),
                 "work", List.of("reconcile-item", "patch-target", "patch-poll"))));

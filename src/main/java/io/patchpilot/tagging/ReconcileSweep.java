@@ -56,7 +56,7 @@ public final class ReconcileSweep {
     }
 
     /** A sweep of one account's regions (its windows changed). */
-    public String fanOut(String account) {
+    public String fanOutAccount(String account) {
         return fanOut(config.regions().stream().map(r -> new AccountRegion(account, r)).toList());
     }
 

@@ -76,7 +76,7 @@ public final class SelfService {
         }
         // also for a repeated request: a crash may have come between storing and these
         schedules.send(List.of("{\"type\":\"window-sync\"}"));
-        sweep.fanOut(account);
+        sweep.fanOutAccount(account);
         if (result.equals("unchanged")) return List.of();
         ObjectNode detailOut = JSON.createObjectNode().put("account", account).put("window", requested.name())
                 .put("action", action).put("result", result);

@@ -32,12 +32,14 @@ public final class WindowRules {
     private static final String ENDPOINT = "aws2-eventbridge://default?pojoRequest=true&operation=";
 
     private final WindowStore store;
+    private final WindowDirectory directory;
     private final AwsClients aws;
     private final String region;
     private final String schedulesQueue;
 
-    public WindowRules(WindowStore store, AwsClients aws, String region, String schedulesQueue) {
+    public WindowRules(WindowStore store, WindowDirectory directory, AwsClients aws, String region, String schedulesQueue) {
         this.store = store;
+        this.directory = directory;
         this.aws = aws;
         this.region = region;
         this.schedulesQueue = schedulesQueue;
@@ -56,6 +58,7 @@ public final class WindowRules {
     @AwsActions(value = {"events:ListRules", "events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule"},
             principal = AwsActions.Principal.HUB)
     public int sync(ProducerTemplate producer) {
+        directory.invalidate(); // windows changed elsewhere (CLI, another replica): tagging reads them afresh
         Map<String, Rule> existing = new HashMap<>();
         String token = null;
         do {

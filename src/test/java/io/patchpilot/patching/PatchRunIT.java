@@ -42,7 +42,9 @@ class PatchRunIT {
         AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url",
                 LocalFixture.queueUrl(local, "patchpilot-schedules"), "--message-body", "{\"type\":\"reconcile\"}");
         await().atMost(Duration.ofSeconds(60)).until(() -> name("111111111111", "us-east-1", "untagged-worker").containsKey("maintenance_window")
-                && name("333333333333", "eu-west-1", "reporting").containsKey("maintenance_window"));
+                && name("333333333333", "eu-west-1", "reporting").containsKey("maintenance_window")
+                && name("222222222222", "eu-west-1", "prod-eu-api").containsKey("maintenance_window")
+                && LocalFixture.depth(local, "patchpilot-work") == 0);
     }
 
     @AfterAll

@@ -216,12 +216,15 @@ class TaggingIT {
                         .tags(Tag.builder().key("maintenance_window").value("wrong").build()));
             }
         }
+        // the events are ready before the faults begin: only the service meets the throttling
+        List<String[]> events = new java.util.ArrayList<>();
+        for (String[] t : List.of(new String[] {PAYMENTS, "us-east-1", "prod-api"}, new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
+                new String[] {DATA, "us-east-1", "etl"}, new String[] {DEV, "eu-west-1", "dev-eu-web"})) {
+            for (Instance i : instances(t[0], t[1], t[2])) events.add(new String[] {t[0], t[1], i.instanceId()});
+        }
         local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "*", "operation", "*", "throttleRate", 0.3))));
         try {
-            for (String[] t : List.of(new String[] {PAYMENTS, "us-east-1", "prod-api"}, new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
-                    new String[] {DATA, "us-east-1", "etl"}, new String[] {DEV, "eu-west-1", "dev-eu-web"})) {
-                for (Instance i : instances(t[0], t[1], t[2])) sendConfigEvent(t[0], t[1], "AWS::EC2::Instance", i.instanceId());
-            }
+            for (String[] e : events) sendConfigEvent(e[0], e[1], "AWS::EC2::Instance", e[2]);
             await().atMost(Duration.ofSeconds(120)).until(() -> LocalFixture.depth(local, "patchpilot-config-events") == 0);
         } finally {
             local.localAws().control().delete("faults");

@@ -103,7 +103,7 @@ class WindowsIT {
                 .anyMatch(t -> t.key().equals("maintenance_window") && t.value().equals("Test_maintenance_window")));
 
         assertEquals(0, cli("window", "delete", "Test", "--account", "111111111111").exit());
-        await().atMost(Duration.ofSeconds(20)).until(() -> rules().listRules(l -> l.namePrefix("patchpilot-window-111111111111-")).rules().isEmpty());
+        await().atMost(Duration.ofSeconds(20)).until(() -> rules().listRules(l -> l.namePrefix("patchpilot-window-111111111111-test")).rules().isEmpty());
         Cli gone = cli("window", "show", "Test", "--account", "111111111111");
         assertEquals(3, gone.exit());
         Cli refuse = cli("window", "delete", "Default");
