@@ -62,7 +62,7 @@ public final class PatchRuns {
 
     /** {@code {"type":"window-fire","window":"Dev_maintenance_window","account":"…","time":"…"}} */
     public void fire(String body) {
-        JsonNode m = parse(body);
+        JsonNode m = io.patchpilot.errors.JsonBodies.object(body);
         String name = m.path("window").asText("");
         if (!name.endsWith("_maintenance_window")) throw new PermanentFailure("window: '" + name + "' is not a window name such as Dev_maintenance_window");
         String account = m.hasNonNull("account") ? m.get("account").asText() : null;
@@ -182,16 +182,6 @@ public final class PatchRuns {
             return JSON.readTree(json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("ledger item is not JSON: " + e.getOriginalMessage());
-        }
-    }
-
-    private static JsonNode parse(String body) {
-        try {
-            JsonNode n = body == null ? null : JSON.readTree(body);
-            if (n == null || !n.isObject()) throw new PermanentFailure("body is not a JSON object");
-            return n;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new PermanentFailure("body is not JSON: " + e.getOriginalMessage());
         }
     }
 }

@@ -1,8 +1,6 @@
 package io.patchpilot.service;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.errors.PermanentFailure;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +10,6 @@ import java.util.Map;
  * A body that is not a JSON object with a known {@code type} is a permanent failure.
  */
 public final class MessageTypes {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private final Map<String, List<String>> accepted;
 
     public MessageTypes(Map<String, List<String>> acceptedByQueue) {
@@ -22,13 +19,7 @@ public final class MessageTypes {
     /** The {@code type} of a message on the given queue kind ("schedules", "work"). */
     public String typeOf(String queueKind, String body) {
         List<String> types = accepted.getOrDefault(queueKind, List.of());
-        JsonNode n;
-        try {
-            n = body == null ? null : JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw new PermanentFailure("body is not JSON: " + e.getOriginalMessage());
-        }
-        if (n == null || !n.isObject()) throw new PermanentFailure("body is not a JSON object with a 'type'");
+        JsonNode n = io.patchpilot.errors.JsonBodies.object(body);
         JsonNode type = n.get("type");
         if (type == null || !type.isTextual()) throw new PermanentFailure("type: missing; expected one of " + String.join(", ", types));
         if (!types.contains(type.asText())) {

@@ -1,8 +1,6 @@
 package io.patchpilot.tagging;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.Organization;
 import io.patchpilot.errors.PermanentFailure;
@@ -16,7 +14,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * account outside the organization or other than the sending one, are permanent failures.
  */
 public final class ConfigEvents {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private final List<String> ruleNames;
     private final Organization organization;
     private final AtomicLong ignored = new AtomicLong();
@@ -28,7 +25,7 @@ public final class ConfigEvents {
 
     /** The tag request this event asks for, or null when it asks for none (counted as ignored). */
     public TagRequest toTagRequest(String body) {
-        JsonNode event = parse(body);
+        JsonNode event = io.patchpilot.errors.JsonBodies.object(body);
         String detailType = text(event, "detail-type");
         JsonNode detail = event.get("detail");
         if (detailType == null || detail == null || !detail.isObject()) {
@@ -63,17 +60,6 @@ public final class ConfigEvents {
     private TagRequest ignore() {
         ignored.incrementAndGet();
         return null;
-    }
-
-    private static JsonNode parse(String body) {
-        if (body == null || body.isBlank()) throw new PermanentFailure("body is empty; expected an EventBridge event as JSON");
-        try {
-            JsonNode n = JSON.readTree(body);
-            if (n == null || !n.isObject()) throw new PermanentFailure("body is not a JSON object; expected an EventBridge event");
-            return n;
-        } catch (JsonProcessingException e) {
-            throw new PermanentFailure("body is not JSON: " + e.getOriginalMessage());
-        }
     }
 
     private static String required(JsonNode detail, String field) {

@@ -74,12 +74,7 @@ public final class ReconcileSweep {
 
     /** One account × region of a sweep; returns the audit events to publish. */
     public List<PutEventsRequest> runItem(String body) {
-        JsonNode item;
-        try {
-            item = JSON.readTree(body);
-        } catch (Exception e) {
-            throw new PermanentFailure("body is not JSON");
-        }
+        JsonNode item = io.patchpilot.errors.JsonBodies.object(body);
         String account = item.path("account").asText("");
         String region = item.path("region").asText("");
         if (!account.matches("\\d{12}")) throw new PermanentFailure("account: '" + account + "' is not a 12-digit account id");

@@ -39,7 +39,7 @@ public final class SelfService {
 
     /** Applies one request; returns the event announcing it (none when it changed nothing). */
     public List<PutEventsRequest> handle(String body) {
-        JsonNode event = parse(body);
+        JsonNode event = io.patchpilot.errors.JsonBodies.object(body);
         if (!"patchpilot.self-service".equals(event.path("source").asText()) || !"Window Request".equals(event.path("detail-type").asText())) {
             throw new PermanentFailure("not a window request: expected source 'patchpilot.self-service' and detail-type 'Window Request'");
         }
@@ -94,15 +94,5 @@ public final class SelfService {
         if (window != null && window.has("Environment")) n.set("Environment", window.get("Environment"));
         if (window != null && window.has("Account")) n.set("Account", window.get("Account"));
         return n;
-    }
-
-    private static JsonNode parse(String body) {
-        try {
-            JsonNode n = body == null ? null : JSON.readTree(body);
-            if (n == null || !n.isObject()) throw new PermanentFailure("body is not a JSON object");
-            return n;
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new PermanentFailure("body is not JSON: " + e.getOriginalMessage());
-        }
     }
 }
