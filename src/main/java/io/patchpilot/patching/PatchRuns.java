@@ -61,7 +61,7 @@ public final class PatchRuns {
     }
 
     /** {@code {"type":"window-fire","window":"Dev_maintenance_window","account":"…","time":"…"}} */
-    public void fire(String body) {
+    public List<PutEventsRequest> fire(String body) {
         JsonNode m = io.patchpilot.errors.JsonBodies.object(body);
         String name = m.path("window").asText("");
         if (!name.endsWith("_maintenance_window")) throw new PermanentFailure("window: '" + name + "' is not a window name such as Dev_maintenance_window");
@@ -78,7 +78,7 @@ public final class PatchRuns {
         Optional<Instant> occurrence = WindowSchedule.occurrenceAt(w, time);
         if (occurrence.isEmpty()) {
             LOG.debug("{} fired at {}: not an occurrence of its schedule", key, time);
-            return;
+            return List.of();
         }
         String runId = runId(w, occurrence.get());
         Map<String, AttributeValue> run = ledger.get(pk(runId), RUN).orElse(null);
@@ -86,17 +86,19 @@ public final class PatchRuns {
             if (w.account() != null && !organization.isActiveMember(w.account())) {
                 throw new PermanentFailure("account: " + w.account() + " owns " + name + " but is not an active account of the organization");
             }
+            Optional<String> blocked = RolloutGate.blockReason(w, occurrence.get(), latestRun(w.predecessorKey()));
+            if (blocked.isPresent()) return block(runId, w, occurrence.get(), blocked.get());
             List<AccountRegion> scope = new ArrayList<>();
             for (String a : w.organizationWide() ? organization.activeAccounts() : List.of(w.account())) {
                 for (String r : regions) scope.add(new AccountRegion(a, r));
             }
-            if (!ledger.putIfAbsent(runItem(runId, w, occurrence.get(), scope))) return;
+            if (!ledger.putIfAbsent(runItem(runId, w, occurrence.get(), scope))) return List.of();
             ledger.put(indexItem(runId, w));
             run = ledger.get(pk(runId), RUN).orElseThrow();
         }
         if (!"Dispatching".equals(run.get("status").s())) {
             LOG.info("Run {} exists ({}): fire message for {} acknowledged", runId, run.get("status").s(), occurrence.get());
-            return;
+            return List.of();
         }
         List<String> items = new ArrayList<>();
         for (JsonNode t : read(run.get("scope").s())) {
@@ -107,6 +109,36 @@ public final class PatchRuns {
         ledger.setIf(pk(runId), RUN, Map.of("status", Ledger.s("Running")), "#st = :dispatching",
                 Map.of("#st", "status"), Map.of(":dispatching", Ledger.s("Dispatching")));
         LOG.info("Run {}: {} account-regions dispatched", runId, items.size());
+        return List.of();
+    }
+
+    /** The occurrence holds: recorded as a Blocked run with the reason, announced, nothing patched. */
+    private List<PutEventsRequest> block(String runId, MaintenanceWindow w, Instant occurrence, String reason) {
+        Map<String, AttributeValue> item = runItem(runId, w, occurrence, List.of());
+        item.put("status", Ledger.s("Blocked"));
+        item.put("reason", Ledger.s(reason));
+        if (!ledger.putIfAbsent(item)) return List.of();
+        ledger.put(indexItem(runId, w));
+        LOG.warn("Run {} blocked: {}", runId, reason);
+        ObjectNode detail = JSON.createObjectNode().put("runId", runId).put("window", w.key()).put("status", "Blocked")
+                .put("reason", reason).put("occurrence", occurrence.toString());
+        return List.of(PutEventsRequest.builder().entries(e -> e.eventBusName(eventBus).source("patchpilot")
+                .detailType("Patch Run Blocked").detail(detail.toString())).build());
+    }
+
+    /** The latest run of a window (by start), for the rollout gate. */
+    private Optional<RolloutGate.PredecessorRun> latestRun(String windowKey) {
+        if (windowKey == null) return Optional.empty();
+        List<Map<String, AttributeValue>> index = ledger.partition(INDEX).stream()
+                .filter(i -> windowKey.equals(i.get("window").s())).toList();
+        if (index.isEmpty()) return Optional.empty();
+        String runId = index.get(index.size() - 1).get("runId").s();
+        return ledger.get(pk(runId), RUN).map(r -> {
+            Map<String, Long> counts = new TreeMap<>();
+            if (r.containsKey("counts")) read(r.get("counts").s()).fields().forEachRemaining(e -> counts.put(e.getKey(), e.getValue().asLong()));
+            return new RolloutGate.PredecessorRun(runId, r.get("status").s(),
+                    r.containsKey("finishedAt") ? Instant.parse(r.get("finishedAt").s()) : null, counts);
+        });
     }
 
     /** A target finished: the last one to finish completes the run. Returns the events to publish. */

@@ -29,6 +29,9 @@ public record MaintenanceWindow(
         @JsonProperty("TimeZone") String timeZone,
         @JsonProperty("MaxConcurrency") String maxConcurrency,
         @JsonProperty("MaxErrors") String maxErrors,
+        @JsonProperty("PredecessorWindow") String predecessor,
+        @JsonProperty("SoakHours") Integer soakHours,
+        @JsonProperty("MaxFailurePercent") Integer maxFailurePercent,
         @JsonProperty("AnchorDate") LocalDate anchorDate) {
 
     public static final String DEFAULT_ENVIRONMENT = "Default";
@@ -43,6 +46,12 @@ public record MaintenanceWindow(
         return (account == null ? WindowDirectory.ORGANIZATION_WIDE : account) + "#" + name();
     }
 
+    /** The key of the window that must have run well before this one may (same owner), if any. */
+    public String predecessorKey() {
+        return predecessor == null ? null
+                : (account == null ? WindowDirectory.ORGANIZATION_WIDE : account) + "#" + predecessor + "_maintenance_window";
+    }
+
     public boolean organizationWide() {
         return account == null;
     }
@@ -50,12 +59,12 @@ public record MaintenanceWindow(
     /** The organization-wide default window of CONTRACT.md: Friday 05:00 UTC, 6 h, cutoff 1 h. */
     public static MaintenanceWindow defaultWindow(LocalDate anchor) {
         return new MaintenanceWindow(null, DEFAULT_ENVIRONMENT, 7, DayOfWeek.FRIDAY, 5, 6, 1, "Install", "RebootIfNeeded",
-                "Yes", 90, "Yes", null, null, "UTC", "10%", "10%", anchor);
+                "Yes", 90, "Yes", null, null, "UTC", "10%", "10%", null, null, null, anchor);
     }
 
     public MaintenanceWindow withAnchor(LocalDate anchor) {
         return new MaintenanceWindow(account, environment, frequencyDays, weekday, startHour, durationHours, cutoffHours,
                 operation, postPatchOperation, includeAsg, retainHealthyPercentage, refreshAsgInstances, cron,
-                patchTuesdayOffsetDays, timeZone, maxConcurrency, maxErrors, anchor);
+                patchTuesdayOffsetDays, timeZone, maxConcurrency, maxErrors, predecessor, soakHours, maxFailurePercent, anchor);
     }
 }

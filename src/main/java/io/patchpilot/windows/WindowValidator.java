@@ -20,7 +20,7 @@ public final class WindowValidator {
     private static final Set<String> FIELDS = Set.of("Account", "Environment", "PatchingFrequency", "PatchingWindowWeekday",
             "PatchingWindowStartTime", "PatchingWindowDuration", "CutoffHours", "PatchingOperation", "OperationPostPatching",
             "IncludeASG", "RetainHealthyPercentage", "RefreshASGInstances", "CronExpression", "PatchTuesdayOffsetDays",
-            "TimeZone", "MaxConcurrency", "MaxErrors");
+            "TimeZone", "MaxConcurrency", "MaxErrors", "PredecessorWindow", "SoakHours", "MaxFailurePercent");
 
     private final List<String> environments;
 
@@ -100,9 +100,23 @@ public final class WindowValidator {
         }
         String maxConcurrency = rate(json, "MaxConcurrency", "10%", 1, problems);
         String maxErrors = rate(json, "MaxErrors", "10%", 0, problems);
+        String predecessor = text(json, "PredecessorWindow");
+        if (predecessor != null) {
+            String given = predecessor.replace("_maintenance_window", "");
+            predecessor = given.equalsIgnoreCase(MaintenanceWindow.DEFAULT_ENVIRONMENT) ? MaintenanceWindow.DEFAULT_ENVIRONMENT
+                    : environments.stream().filter(e -> e.equalsIgnoreCase(given)).findFirst().orElse(null);
+            if (predecessor == null) problems.add("PredecessorWindow: '" + given + "' is not one of Default, " + String.join(", ", environments));
+            else if (predecessor.equals(environment)) problems.add("PredecessorWindow: a window cannot follow itself");
+        }
+        Integer soak = json.has("SoakHours") || predecessor != null ? integer(json, "SoakHours", 24, 0, 720, problems) : null;
+        Integer maxFailure = json.has("MaxFailurePercent") || predecessor != null ? integer(json, "MaxFailurePercent", 10, 0, 100, problems) : null;
+        if (predecessor == null && (json.has("SoakHours") || json.has("MaxFailurePercent"))) {
+            problems.add("SoakHours/MaxFailurePercent: only with PredecessorWindow");
+        }
         if (!problems.isEmpty()) throw new InvalidWindow(problems);
         return new MaintenanceWindow(owner, environment, frequency, weekday, start, duration, cutoff, operation, post,
-                includeAsg, healthy, refresh, cron, offset, zone == null ? "UTC" : zone, maxConcurrency, maxErrors, null);
+                includeAsg, healthy, refresh, cron, offset, zone == null ? "UTC" : zone, maxConcurrency, maxErrors,
+                predecessor, soak, maxFailure, null);
     }
 
     private static String text(JsonNode json, String field) {

@@ -180,4 +180,42 @@ class PatchRunIT {
         assertEquals(before, ledger.partition(PatchRuns.INDEX).size());
         assertTrue(LocalFixture.drain(local, "patchpilot-schedules-dlq").isEmpty());
     }
+
+    @Test
+    @org.junit.jupiter.api.Order(5)
+    void a_prod_window_holds_until_its_test_predecessor_has_run_well() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("windows");
+        java.nio.file.Path test = java.nio.file.Files.writeString(dir.resolve("test.json"), "{\"Environment\":\"Test\"}");
+        java.nio.file.Path prod = java.nio.file.Files.writeString(dir.resolve("prod.json"),
+                "{\"Environment\":\"Prod\",\"PredecessorWindow\":\"Test\",\"SoakHours\":0,\"MaxFailurePercent\":10}");
+        assertEquals(0, InProcessCli.run(local, "window", "create", test.toString()).exit());
+        assertEquals(0, InProcessCli.run(local, "window", "create", prod.toString()).exit());
+        MaintenanceWindow prodWindow = MaintenanceWindow.defaultWindow(null);
+        Instant first = WindowSchedule.nextOpening(prodWindow, Instant.now()).orElseThrow();
+        Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
+        local.localAws().control().delete("calls");
+
+        fire("Prod_maintenance_window", first);
+        String blocked = "Prod-" + first.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
+        await().atMost(Duration.ofSeconds(30)).until(() -> ledger.get(PatchRuns.pk(blocked), PatchRuns.RUN).isPresent());
+        Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(blocked), PatchRuns.RUN).orElseThrow();
+        assertEquals("Blocked", run.get("status").s());
+        assertEquals("predecessor Test_maintenance_window has no run yet", run.get("reason").s());
+        assertEquals(0, local.localAws().control().callCount("ssm", "SendCommand"), "a blocked run patches nothing");
+
+        fire("Test_maintenance_window", first);
+        String testRun = "Test-" + first.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
+        await().atMost(Duration.ofSeconds(60)).until(() -> ledger.get(PatchRuns.pk(testRun), PatchRuns.RUN)
+                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded")).isPresent());
+        Instant second = first.plus(Duration.ofDays(7));
+        fire("Prod_maintenance_window", second);
+        String proceeding = "Prod-" + second.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
+        await().atMost(Duration.ofSeconds(60)).until(() -> ledger.get(PatchRuns.pk(proceeding), PatchRuns.RUN)
+                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
+    }
+
+    private void fire(String window, Instant at) {
+        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                "--message-body", "{\"type\":\"window-fire\",\"window\":\"" + window + "\",\"time\":\"" + at + "\"}");
+    }
 }
