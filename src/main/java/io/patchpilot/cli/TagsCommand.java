@@ -4,6 +4,7 @@ import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
+import io.patchpilot.service.QueueSender;
 import io.patchpilot.service.ServiceBeans;
 import io.patchpilot.tagging.ReconcileSweep;
 import io.patchpilot.tagging.TagOutcome;
@@ -12,7 +13,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import software.amazon.awssdk.services.sqs.SqsClient;
 
 @Command(name = "tags", mixinStandardHelpOptions = true, description = "Patch tags of instances and AutoScaling groups.",
         subcommands = TagsCommand.Reconcile.class)
@@ -42,10 +42,8 @@ final class TagsCommand implements Runnable {
             PatchpilotConfig config = target.config(settings);
             try (AwsClients aws = target.clients(config)) {
                 if (!dryRun) {
-                    SqsClient sqs = aws.hub(SqsClient.class);
-                    String url = sqs.getQueueUrl(r -> r.queueName(config.queues().schedules())).queueUrl();
-                    String id = sqs.sendMessage(r -> r.queueUrl(url).messageBody("{\"type\":\"reconcile\"}")).messageId();
-                    System.out.println("reconcile queued on " + config.queues().schedules() + " (message " + id + ")");
+                    new QueueSender(aws, config.queues().schedules()).send("{\"type\":\"reconcile\"}");
+                    System.out.println("reconcile queued on " + config.queues().schedules());
                     return ExitCode.OK;
                 }
                 ReconcileSweep sweep = ServiceBeans.tagging(settings, config, aws, java.time.Clock.systemUTC()).sweep();

@@ -62,9 +62,7 @@ final class WindowCommand implements Runnable {
 
         /** Asks the service to make the schedule rules match the windows (the same message anyone could send). */
         void requestRuleSync() {
-            software.amazon.awssdk.services.sqs.SqsClient sqs = aws.hub(software.amazon.awssdk.services.sqs.SqsClient.class);
-            String url = sqs.getQueueUrl(r -> r.queueName(config.queues().schedules())).queueUrl();
-            sqs.sendMessage(r -> r.queueUrl(url).messageBody("{\"type\":\"window-sync\"}"));
+            new io.patchpilot.service.QueueSender(aws, config.queues().schedules()).send("{\"type\":\"window-sync\"}");
         }
 
         static String key(String account, String name) {

@@ -8,7 +8,7 @@ import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.Organization;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.service.WorkQueue;
+import io.patchpilot.service.QueueSender;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowDirectory;
 import io.patchpilot.windows.WindowSchedule;
@@ -40,12 +40,12 @@ public final class PatchRuns {
     private final Ledger ledger;
     private final WindowStore windows;
     private final Organization organization;
-    private final WorkQueue work;
+    private final QueueSender work;
     private final List<String> regions;
     private final String eventBus;
     private final Clock clock;
 
-    public PatchRuns(Ledger ledger, WindowStore windows, Organization organization, WorkQueue work, List<String> regions,
+    public PatchRuns(Ledger ledger, WindowStore windows, Organization organization, QueueSender work, List<String> regions,
                      String eventBus, Clock clock) {
         this.ledger = ledger;
         this.windows = windows;

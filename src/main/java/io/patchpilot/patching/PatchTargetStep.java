@@ -8,7 +8,7 @@ import io.patchpilot.aws.AwsClients;
 import io.patchpilot.errors.AwsErrors;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.service.WorkQueue;
+import io.patchpilot.service.QueueSender;
 import io.patchpilot.windows.MaintenanceWindow;
 import java.time.Clock;
 import java.time.Duration;
@@ -45,12 +45,12 @@ public final class PatchTargetStep {
     private final Ledger ledger;
     private final TargetDiscovery discovery;
     private final PatchRuns runs;
-    private final WorkQueue work;
+    private final QueueSender work;
     private final String logsBucket;
     private final int pollSeconds;
     private final Clock clock;
 
-    public PatchTargetStep(AwsClients aws, Ledger ledger, TargetDiscovery discovery, PatchRuns runs, WorkQueue work,
+    public PatchTargetStep(AwsClients aws, Ledger ledger, TargetDiscovery discovery, PatchRuns runs, QueueSender work,
                            String logsBucket, int pollSeconds, Clock clock) {
         this.aws = aws;
         this.ledger = ledger;

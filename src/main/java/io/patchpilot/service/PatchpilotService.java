@@ -68,7 +68,7 @@ public final class PatchpilotService implements AutoCloseable {
     private void ensureDefaultWindow() {
         WindowStore store = main.getCamelContext().getRegistry().lookupByNameAndType("windowStore", WindowStore.class);
         MaintenanceWindow d = MaintenanceWindow.defaultWindow(null);
-        if (store.get(d.key()).isEmpty()) store.putIfAbsent(d.withAnchor(WindowSchedule.anchorFor(d, Instant.now())));
+        store.putIfAbsent(d.withAnchor(WindowSchedule.anchorFor(d, Instant.now())));
     }
 
     public CamelContext camel() {

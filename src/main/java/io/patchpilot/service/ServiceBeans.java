@@ -24,7 +24,7 @@ public final class ServiceBeans {
 
     /** The tagging core, shared by the service and the operator CLI (which needs no consumers). */
     public record Tagging(Organization organization, Ledger ledger, WindowDirectory windows, TagPolicy policy,
-                          TagWriter writer, TagAudit audit, ReconcileSweep sweep) {}
+                          TagWriter writer, TagAudit audit, QueueSender work, ReconcileSweep sweep) {}
 
     public static Tagging tagging(Settings settings, PatchpilotConfig config, AwsClients aws, Clock clock) {
         Organization organization = new Organization(aws, clock);
@@ -33,8 +33,9 @@ public final class ServiceBeans {
         TagPolicy policy = new TagPolicy(config.environments(), settings.optional("patchpilot.tagging.patch-group-key").orElse("PatchGroup"));
         TagWriter writer = new TagWriter(aws, policy, windows);
         TagAudit audit = new TagAudit(ledger, config.eventBus(), clock, 100);
-        return new Tagging(organization, ledger, windows, policy, writer, audit,
-                new ReconcileSweep(new WorkQueue(aws, config.queues().work()), organization, writer, audit, config, clock));
+        QueueSender work = new QueueSender(aws, config.queues().work());
+        return new Tagging(organization, ledger, windows, policy, writer, audit, work,
+                new ReconcileSweep(work, organization, writer, audit, config, clock));
     }
 
     public static Map<String, Object> create(Settings settings, PatchpilotConfig config, AwsClients aws, SqsAcknowledger acks) {
@@ -52,7 +53,7 @@ public final class ServiceBeans {
                 settings.intOr("patchpilot.tagging.max-in-flight", 10_000, 1, 100_000),
                 settings.intOr("patchpilot.tagging.workers", 16, 1, 256)));
         io.patchpilot.windows.WindowStore windowStore = (io.patchpilot.windows.WindowStore) beans.get("windowStore");
-        WorkQueue work = new WorkQueue(aws, config.queues().work());
+        QueueSender work = t.work();
         io.patchpilot.patching.PatchRuns runs = new io.patchpilot.patching.PatchRuns(t.ledger(), windowStore, t.organization(), work,
                 config.regions(), config.eventBus(), clock);
         beans.put("patchRuns", runs);
@@ -60,7 +61,7 @@ public final class ServiceBeans {
                 new io.patchpilot.patching.TargetDiscovery(aws, t.policy()), runs, work, config.buckets().logs(),
                 settings.intOr("patchpilot.patching.poll-seconds", 30, 1, 900), clock));
         beans.put("selfService", new io.patchpilot.windows.SelfService(new io.patchpilot.windows.WindowValidator(config.environments()),
-                windowStore, t.organization(), t.sweep(), new WorkQueue(aws, config.queues().schedules()), config.eventBus()));
+                windowStore, t.organization(), t.sweep(), new QueueSender(aws, config.queues().schedules()), config.eventBus()));
         beans.put("windowRules", new io.patchpilot.windows.WindowRules(windowStore, t.windows(), aws, config.hub().region(), config.queues().schedules()));
         beans.put("messageTypes", new MessageTypes(Map.of(
                 "schedules", List.of("reconcile", "window-fire", "window-sync"),

@@ -7,7 +7,7 @@ import io.patchpilot.aws.Organization;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.errors.AwsErrors;
 import io.patchpilot.errors.PermanentFailure;
-import io.patchpilot.service.WorkQueue;
+import io.patchpilot.service.QueueSender;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,14 +26,14 @@ public final class ReconcileSweep {
     private static final Logger LOG = LoggerFactory.getLogger(ReconcileSweep.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final WorkQueue work;
+    private final QueueSender work;
     private final Organization organization;
     private final TagWriter writer;
     private final TagAudit audit;
     private final PatchpilotConfig config;
     private final Clock clock;
 
-    public ReconcileSweep(WorkQueue work, Organization organization, TagWriter writer, TagAudit audit, PatchpilotConfig config, Clock clock) {
+    public ReconcileSweep(QueueSender work, Organization organization, TagWriter writer, TagAudit audit, PatchpilotConfig config, Clock clock) {
         this.work = work;
         this.organization = organization;
         this.writer = writer;

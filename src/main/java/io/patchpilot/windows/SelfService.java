@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.Organization;
 import io.patchpilot.errors.PermanentFailure;
-import io.patchpilot.service.WorkQueue;
+import io.patchpilot.service.QueueSender;
 import io.patchpilot.tagging.ReconcileSweep;
 import java.util.List;
 import java.util.Optional;
@@ -24,11 +24,11 @@ public final class SelfService {
     private final WindowStore store;
     private final Organization organization;
     private final ReconcileSweep sweep;
-    private final WorkQueue schedules;
+    private final QueueSender schedules;
     private final String eventBus;
 
     public SelfService(WindowValidator validator, WindowStore store, Organization organization, ReconcileSweep sweep,
-                       WorkQueue schedules, String eventBus) {
+                       QueueSender schedules, String eventBus) {
         this.validator = validator;
         this.store = store;
         this.organization = organization;
@@ -75,7 +75,7 @@ public final class SelfService {
             default -> result = store.delete(requested.key()) ? "deleted" : "unchanged";
         }
         // also for a repeated request: a crash may have come between storing and these
-        schedules.send(List.of("{\"type\":\"window-sync\"}"));
+        schedules.send("{\"type\":\"window-sync\"}");
         sweep.fanOutAccount(account);
         if (result.equals("unchanged")) return List.of();
         ObjectNode detailOut = JSON.createObjectNode().put("account", account).put("window", requested.name())

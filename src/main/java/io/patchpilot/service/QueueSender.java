@@ -9,16 +9,17 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchResponse;
 
 /**
- * The internal step queue ({@code patchpilot-work}): long work is a chain of short steps, each
- * scheduling its continuation here, delayed when it waits on AWS (no thread waits).
+ * Sends messages to one of the hub's queues (its URL looked up once). On {@code patchpilot-work}
+ * long work is a chain of short steps, each scheduling its continuation, delayed when it waits
+ * on AWS (no thread waits); operators' commands send their messages the same way.
  */
-public final class WorkQueue {
+public final class QueueSender {
     private static final int MAX_DELAY_SECONDS = 900;
     private final AwsClients aws;
     private final String queue;
     private volatile String url;
 
-    public WorkQueue(AwsClients aws, String queue) {
+    public QueueSender(AwsClients aws, String queue) {
         this.aws = aws;
         this.queue = queue;
     }
@@ -34,6 +35,10 @@ public final class WorkQueue {
             SendMessageBatchResponse r = sqs.sendMessageBatch(b -> b.queueUrl(url()).entries(entries));
             if (!r.failed().isEmpty()) throw new IllegalStateException("could not queue " + r.failed().size() + " work items: " + r.failed().get(0).message());
         }
+    }
+
+    public void send(String body) {
+        send(List.of(body));
     }
 
     /** A continuation delivered after {@code delaySeconds} (at most 15 minutes, SQS's limit). */
