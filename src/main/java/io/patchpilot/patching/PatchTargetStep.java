@@ -114,9 +114,10 @@ public final class PatchTargetStep {
     @AwsActions({"ssm:ListCommands", "ssm:SendCommand"})
     private List<String> sendCommands(String runId, AccountRegion target, MaintenanceWindow w, List<String> ids, Instant lastStart, Instant runCreated) {
         SsmClient ssm = aws.member(SsmClient.class, target, "patching");
+        String document = document(w);
         Map<String, String> sent = new LinkedHashMap<>();
         ssm.listCommandsPaginator(r -> r.filters(
-                        CommandFilter.builder().key(CommandFilterKey.DOCUMENT_NAME).value("AWS-RunPatchBaseline").build(),
+                        CommandFilter.builder().key(CommandFilterKey.DOCUMENT_NAME).value(document).build(),
                         CommandFilter.builder().key(CommandFilterKey.INVOKED_AFTER).value(runCreated.minus(Duration.ofMinutes(5)).toString()).build()))
                 .commands().forEach((Command c) -> {
                     if (c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")) sent.put(c.comment(), c.commandId());
@@ -131,17 +132,32 @@ public final class PatchTargetStep {
                 continue;
             }
             List<String> chunk = ids.subList(i * IDS_PER_COMMAND, Math.min(ids.size(), (i + 1) * IDS_PER_COMMAND));
-            Map<String, List<String>> parameters = new LinkedHashMap<>();
-            parameters.put("Operation", List.of(w.operation()));
-            parameters.put("RebootOption", List.of(w.postPatchOperation()));
-            commandIds.add(ssm.sendCommand(r -> r.documentName("AWS-RunPatchBaseline").instanceIds(chunk).comment(comment)
-                    .parameters(parameters).maxConcurrency(w.maxConcurrency()).maxErrors(w.maxErrors())
+            commandIds.add(ssm.sendCommand(r -> r.documentName(document).instanceIds(chunk).comment(comment)
+                    .parameters(parameters(w)).maxConcurrency(w.maxConcurrency()).maxErrors(w.maxErrors())
                     .timeoutSeconds((int) Math.min(timeout, 172_800))
                     .outputS3BucketName(logsBucket)
                     .outputS3KeyPrefix("patching/accountid=" + target.account() + "/region=" + target.region() + "/run=" + runId))
                     .command().commandId());
         }
         return commandIds;
+    }
+
+    /** Hooks need the wrapper document, which runs them around an Install (it takes no InstallOverrideList). */
+    static String document(MaintenanceWindow w) {
+        return w.hasHooks() && w.operation().equals("Install") ? "AWS-RunPatchBaselineWithHooks" : "AWS-RunPatchBaseline";
+    }
+
+    static Map<String, List<String>> parameters(MaintenanceWindow w) {
+        Map<String, List<String>> parameters = new LinkedHashMap<>();
+        parameters.put("Operation", List.of(w.operation()));
+        parameters.put("RebootOption", List.of(w.postPatchOperation()));
+        if (document(w).endsWith("WithHooks")) {
+            // AWS-Noop is the document's own default for a hook not given
+            parameters.put("PreInstallHookDocName", List.of(w.preInstallHook() == null ? "AWS-Noop" : w.preInstallHook()));
+            parameters.put("PostInstallHookDocName", List.of(w.postInstallHook() == null ? "AWS-Noop" : w.postInstallHook()));
+            parameters.put("OnExitHookDocName", List.of(w.onExitHook() == null ? "AWS-Noop" : w.onExitHook()));
+        }
+        return parameters;
     }
 
     /** {@code {"type":"patch-poll","runId","account","region","attempt"}}: follow the commands. */

@@ -32,7 +32,10 @@ public record MaintenanceWindow(
         @JsonProperty("PredecessorWindow") String predecessor,
         @JsonProperty("SoakHours") Integer soakHours,
         @JsonProperty("MaxFailurePercent") Integer maxFailurePercent,
-        @JsonProperty("AnchorDate") LocalDate anchorDate) {
+        @JsonProperty("AnchorDate") LocalDate anchorDate,
+        @JsonProperty("PreInstallHookDocName") String preInstallHook,
+        @JsonProperty("PostInstallHookDocName") String postInstallHook,
+        @JsonProperty("OnExitHookDocName") String onExitHook) {
 
     public static final String DEFAULT_ENVIRONMENT = "Default";
 
@@ -52,6 +55,11 @@ public record MaintenanceWindow(
                 : (account == null ? WindowDirectory.ORGANIZATION_WIDE : account) + "#" + predecessor + "_maintenance_window";
     }
 
+    /** Install with lifecycle hooks runs AWS-RunPatchBaselineWithHooks; everything else the plain baseline. */
+    public boolean hasHooks() {
+        return preInstallHook != null || postInstallHook != null || onExitHook != null;
+    }
+
     public boolean organizationWide() {
         return account == null;
     }
@@ -59,12 +67,12 @@ public record MaintenanceWindow(
     /** The organization-wide default window of CONTRACT.md: Friday 05:00 UTC, 6 h, cutoff 1 h. */
     public static MaintenanceWindow defaultWindow(LocalDate anchor) {
         return new MaintenanceWindow(null, DEFAULT_ENVIRONMENT, 7, DayOfWeek.FRIDAY, 5, 6, 1, "Install", "RebootIfNeeded",
-                "Yes", 90, "Yes", null, null, "UTC", "10%", "10%", null, null, null, anchor);
+                "Yes", 90, "Yes", null, null, "UTC", "10%", "10%", null, null, null, anchor, null, null, null);
     }
 
     public MaintenanceWindow withAnchor(LocalDate anchor) {
         return new MaintenanceWindow(account, environment, frequencyDays, weekday, startHour, durationHours, cutoffHours,
                 operation, postPatchOperation, includeAsg, retainHealthyPercentage, refreshAsgInstances, cron,
-                patchTuesdayOffsetDays, timeZone, maxConcurrency, maxErrors, predecessor, soakHours, maxFailurePercent, anchor);
+                patchTuesdayOffsetDays, timeZone, maxConcurrency, maxErrors, predecessor, soakHours, maxFailurePercent, anchor, preInstallHook, postInstallHook, onExitHook);
     }
 }

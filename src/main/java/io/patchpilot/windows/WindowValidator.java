@@ -20,7 +20,11 @@ public final class WindowValidator {
     private static final Set<String> FIELDS = Set.of("Account", "Environment", "PatchingFrequency", "PatchingWindowWeekday",
             "PatchingWindowStartTime", "PatchingWindowDuration", "CutoffHours", "PatchingOperation", "OperationPostPatching",
             "IncludeASG", "RetainHealthyPercentage", "RefreshASGInstances", "CronExpression", "PatchTuesdayOffsetDays",
-            "TimeZone", "MaxConcurrency", "MaxErrors", "PredecessorWindow", "SoakHours", "MaxFailurePercent");
+            "TimeZone", "MaxConcurrency", "MaxErrors", "PredecessorWindow", "SoakHours", "MaxFailurePercent",
+            "PreInstallHookDocName", "PostInstallHookDocName", "OnExitHookDocName");
+    /** An SSM document name, or the ARN of one shared from another account. */
+    private static final java.util.regex.Pattern DOCUMENT = java.util.regex.Pattern.compile(
+            "[a-zA-Z0-9_.-]{3,128}|arn:aws[a-z-]*:ssm:[a-z0-9-]+:\\d{12}:document/[a-zA-Z0-9_.-]{3,128}");
 
     private final List<String> environments;
 
@@ -113,10 +117,13 @@ public final class WindowValidator {
         if (predecessor == null && (json.has("SoakHours") || json.has("MaxFailurePercent"))) {
             problems.add("SoakHours/MaxFailurePercent: only with PredecessorWindow");
         }
+        String preHook = hook(json, "PreInstallHookDocName", operation, problems);
+        String postHook = hook(json, "PostInstallHookDocName", operation, problems);
+        String exitHook = hook(json, "OnExitHookDocName", operation, problems);
         if (!problems.isEmpty()) throw new InvalidWindow(problems);
         return new MaintenanceWindow(owner, environment, frequency, weekday, start, duration, cutoff, operation, post,
                 includeAsg, healthy, refresh, cron, offset, zone == null ? "UTC" : zone, maxConcurrency, maxErrors,
-                predecessor, soak, maxFailure, null);
+                predecessor, soak, maxFailure, null, preHook, postHook, exitHook);
     }
 
     private static String text(JsonNode json, String field) {
@@ -158,6 +165,18 @@ public final class WindowValidator {
             problems.add("PatchingWindowWeekday: '" + v + "' is not a weekday (Monday-Sunday)");
             return DayOfWeek.FRIDAY;
         }
+    }
+
+    /** A lifecycle hook document; hooks run around an Install only (AWS-RunPatchBaselineWithHooks). */
+    private static String hook(JsonNode json, String field, String operation, List<String> problems) {
+        String v = text(json, field);
+        if (v == null || v.isEmpty()) return null;
+        if (!DOCUMENT.matcher(v).matches()) {
+            problems.add(field + ": '" + v + "' is not an SSM document name or ARN");
+        } else if (!"Install".equals(operation)) {
+            problems.add(field + ": hooks run only with PatchingOperation Install");
+        }
+        return v;
     }
 
     /** SSM's MaxConcurrency/MaxErrors: a count or a percentage. */

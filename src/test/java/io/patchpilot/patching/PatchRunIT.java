@@ -214,6 +214,38 @@ class PatchRunIT {
                 .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
     }
 
+    @Test
+    @org.junit.jupiter.api.Order(6)
+    void a_window_with_hooks_patches_through_the_wrapper_document_with_its_hook_documents() throws Exception {
+        String json = "{\"Environment\":\"Dev\",\"PreInstallHookDocName\":\"Drain-From-ALB\",\"OnExitHookDocName\":\"Start-App\"}";
+        java.nio.file.Path file = java.nio.file.Files.writeString(java.nio.file.Files.createTempFile("dev-hooks", ".json"), json);
+        assertEquals(0, InProcessCli.run(local, "window", "create", file.toString(), "--account", "111111111111").exit());
+        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url",
+                LocalFixture.queueUrl(local, "patchpilot-schedules"), "--message-body", "{\"type\":\"reconcile\"}");
+        await().atMost(Duration.ofSeconds(60)).until(() -> "Dev_maintenance_window".equals(name("111111111111", "us-east-1", "dev-win").get("maintenance_window")));
+
+        MaintenanceWindow dev = new io.patchpilot.windows.WindowValidator(List.of("Dev", "Test", "Prod")).validate(JSON.readTree(json), "111111111111");
+        Instant occurrence = WindowSchedule.nextOpening(dev, Instant.now()).orElseThrow();
+        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                "--message-body", "{\"type\":\"window-fire\",\"window\":\"Dev_maintenance_window\",\"account\":\"111111111111\",\"time\":\"" + occurrence + "\"}");
+        String runId = PatchRuns.runId(dev, occurrence);
+        Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
+        await().atMost(Duration.ofSeconds(60)).until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded")).isPresent());
+
+        SsmClient ssm = local.aws().member(SsmClient.class, new AccountRegion("111111111111", "us-east-1"), "test");
+        var commands = ssm.listCommands(r -> r.maxResults(50)).commands().stream()
+                .filter(c -> c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")).toList();
+        assertEquals(1, commands.size(), "one command for the account-region's Dev instances");
+        assertEquals("AWS-RunPatchBaselineWithHooks", commands.get(0).documentName());
+        assertEquals(List.of("Drain-From-ALB"), commands.get(0).parameters().get("PreInstallHookDocName"));
+        assertEquals(List.of("AWS-Noop"), commands.get(0).parameters().get("PostInstallHookDocName"));
+        assertEquals(List.of("Start-App"), commands.get(0).parameters().get("OnExitHookDocName"));
+        assertTrue(commands.get(0).instanceIds().contains(id("111111111111", "us-east-1", "dev-win")), commands.get(0).instanceIds().toString());
+        assertEquals(0, ssm.describeInstancePatchStates(r -> r.instanceIds(id("111111111111", "us-east-1", "dev-win")))
+                .instancePatchStates().get(0).missingCount());
+    }
+
     private void fire(String window, Instant at) {
         AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
                 "--message-body", "{\"type\":\"window-fire\",\"window\":\"" + window + "\",\"time\":\"" + at + "\"}");

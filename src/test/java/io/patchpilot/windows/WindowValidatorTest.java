@@ -52,6 +52,8 @@ class WindowValidatorTest {
                 Arguments.of("{\"Environment\":\"Dev\",\"TimeZone\":\"Mars/Olympus\",\"MaxConcurrency\":\"0\",\"MaxErrors\":\"150%\"}", "111111111111",
                         List.of("TimeZone: 'Mars/Olympus' is not a time zone such as Europe/Berlin", "MaxConcurrency: '0' is not a count (>= 1) or a percentage such as 10%",
                                 "MaxErrors: '150%' is not a count (>= 0) or a percentage such as 10%")),
+                Arguments.of("{\"Environment\":\"Dev\",\"PreInstallHookDocName\":\"drain lb; rm -rf\",\"PatchingOperation\":\"Scan\",\"OnExitHookDocName\":\"Start-App\"}", "111111111111",
+                        List.of("PreInstallHookDocName: 'drain lb; rm -rf' is not an SSM document name or ARN", "OnExitHookDocName: hooks run only with PatchingOperation Install")),
                 Arguments.of("{\"Environment\":\"Dev\",\"Colour\":\"blue\",\"PatchingWindowDuration\":\"long\"}", "111111111111",
                         List.of("Colour: unknown field", "PatchingWindowDuration: 'long' is not a whole number")));
     }
@@ -61,6 +63,16 @@ class WindowValidatorTest {
     void every_problem_is_reported_naming_its_field(String body, String owner, List<String> problems) throws Exception {
         WindowValidator.InvalidWindow e = assertThrows(WindowValidator.InvalidWindow.class, () -> V.validate(JSON.readTree(body), owner));
         assertEquals(problems, e.problems());
+    }
+
+    @Test
+    void hook_documents_by_name_or_shared_arn_are_kept() throws Exception {
+        MaintenanceWindow w = V.validate(JSON.readTree("{\"Environment\":\"Prod\",\"PreInstallHookDocName\":\"Drain-From-ALB\","
+                + "\"OnExitHookDocName\":\"arn:aws:ssm:us-east-1:123456789012:document/Start-App\"}"), "222222222222");
+        assertEquals("Drain-From-ALB", w.preInstallHook());
+        assertEquals(null, w.postInstallHook());
+        assertEquals("arn:aws:ssm:us-east-1:123456789012:document/Start-App", w.onExitHook());
+        assertEquals(true, w.hasHooks());
     }
 
     @Test
