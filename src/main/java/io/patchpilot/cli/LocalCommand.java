@@ -43,6 +43,7 @@ final class LocalCommand implements Callable<Integer> {
                   AWS (moto):    %s   credentials test/test, hub account %s, region %s
                   SQS:           %s
                   Service:       http://127.0.0.1:%d/health
+                  Mail (SMTP):   127.0.0.1:%d; every mail and Slack post is also written to %s
                   Fleet:         %d member accounts, %d regions, %d instances, %d AutoScaling groups (%s)
                 Try:
                   export %s
@@ -50,7 +51,7 @@ final class LocalCommand implements Callable<Integer> {
                   aws --endpoint-url %s organizations list-accounts
                 Ctrl-C stops the service and the local AWS.
                 """,
-                aws.endpoint(), LocalAws.HUB_ACCOUNT, LocalAws.HUB_REGION, aws.sqsEndpoint(), httpPort,
+                aws.endpoint(), LocalAws.HUB_ACCOUNT, LocalAws.HUB_REGION, aws.sqsEndpoint(), httpPort, local.mail().getSmtp().getPort(), local.outbox(),
                 local.fleet().accounts(), local.fleet().regions(), local.fleet().instances(), local.fleet().groups(), fleetFile,
                 env, aws.sqsEndpoint(), aws.endpoint());
         System.out.flush();

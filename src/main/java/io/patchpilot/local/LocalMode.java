@@ -3,6 +3,8 @@ package io.patchpilot.local;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
 import io.patchpilot.service.PatchpilotService;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -20,8 +22,13 @@ public final class LocalMode implements AutoCloseable {
     private final PatchpilotService service;
     private final PatchpilotConfig config;
     private final FleetLoader.Summary fleet;
+    private final GreenMail mail;
+    private final Path outbox;
 
-    private LocalMode(LocalAws localAws, AwsClients aws, PatchpilotService service, PatchpilotConfig config, FleetLoader.Summary fleet) {
+    private LocalMode(LocalAws localAws, AwsClients aws, PatchpilotService service, PatchpilotConfig config, FleetLoader.Summary fleet,
+                      GreenMail mail, Path outbox) {
+        this.mail = mail;
+        this.outbox = outbox;
         this.localAws = localAws;
         this.aws = aws;
         this.service = service;
@@ -42,10 +49,26 @@ public final class LocalMode implements AutoCloseable {
         overrides.put("patchpilot.aws.endpoint", "http://127.0.0.1:" + o.awsPort());
         overrides.put("patchpilot.aws.sqs-endpoint", "http://127.0.0.1:" + (o.awsPort() + 1));
         overrides.put("patchpilot.http.port", Integer.toString(o.httpPort()));
+        // mail goes to an SMTP server in this process, and a copy of every notification to the outbox
+        int smtpPort = o.settings().containsKey("patchpilot.mail.port") ? Integer.parseInt(o.settings().get("patchpilot.mail.port")) : LocalAws.freePort();
+        overrides.put("patchpilot.mail.host", "127.0.0.1");
+        overrides.put("patchpilot.mail.port", Integer.toString(smtpPort));
+        overrides.put("patchpilot.mail.starttls", "false");
+        Path outbox = Path.of(o.settings().getOrDefault("patchpilot.notify.outbox", o.home().resolve("outbox").toString())).toAbsolutePath();
+        overrides.put("patchpilot.notify.outbox", outbox.toString());
         Settings settings = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
         PatchpilotConfig config = PatchpilotConfig.from(settings);
 
-        LocalAws localAws = LocalAws.start(o.home(), o.awsPort(), o.launcherOptions());
+        LocalAws.requireFree(smtpPort);
+        GreenMail mail = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+        mail.start();
+        LocalAws localAws;
+        try {
+            localAws = LocalAws.start(o.home(), o.awsPort(), o.launcherOptions());
+        } catch (Exception | Error e) {
+            mail.stop();
+            throw e;
+        }
         AwsClients aws = null;
         PatchpilotService service = null;
         try {
@@ -55,11 +78,12 @@ public final class LocalMode implements AutoCloseable {
             FleetLoader.Summary summary = new FleetLoader(aws, localAws.control(), provisioner).load(fleetFile);
             service = new PatchpilotService(o.home(), settings, config, aws, Map.of());
             service.start();
-            return new LocalMode(localAws, aws, service, config, summary);
+            return new LocalMode(localAws, aws, service, config, summary, mail, outbox);
         } catch (Exception | Error e) {
             if (service != null) service.close();
             if (aws != null) aws.close();
             localAws.close();
+            mail.stop();
             throw e;
         }
     }
@@ -80,6 +104,16 @@ public final class LocalMode implements AutoCloseable {
         return config;
     }
 
+    /** The SMTP server notifications are mailed to (loopback; every address accepted). */
+    public GreenMail mail() {
+        return mail;
+    }
+
+    /** Where a copy of every mail (.eml) and Slack post (.json) is written. */
+    public Path outbox() {
+        return outbox;
+    }
+
     public FleetLoader.Summary fleet() {
         return fleet;
     }
@@ -91,6 +125,7 @@ public final class LocalMode implements AutoCloseable {
         } finally {
             aws.close();
             localAws.close();
+            mail.stop();
         }
     }
 }

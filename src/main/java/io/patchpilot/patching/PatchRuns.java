@@ -171,6 +171,30 @@ public final class PatchRuns {
                 .detailType("Patch Run Completed").detail(detail.toString())).build());
     }
 
+    private static final java.util.Set<String> PROBLEMS = java.util.Set.of("Failed", "TimedOut", "Undeliverable", "Cancelled");
+
+    /** What went wrong in a run, for its summary: failed account-regions and instances, at most {@code limit}. */
+    public List<io.patchpilot.notify.Notices.Problem> problems(String runId, int limit) {
+        List<io.patchpilot.notify.Notices.Problem> out = new ArrayList<>();
+        for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
+            if (!item.get("sk").s().startsWith("TARGET#")) continue;
+            String account = item.get("account").s();
+            String region = item.get("region").s();
+            if (PROBLEMS.contains(item.get("state").s())) {
+                out.add(new io.patchpilot.notify.Notices.Problem(account, region, "account-region", item.get("state").s(), item.get("reason").s()));
+            }
+            if (item.containsKey("instances")) {
+                read(item.get("instances").s()).fields().forEachRemaining(e -> {
+                    String status = e.getValue().path("status").asText();
+                    if (PROBLEMS.contains(status)) {
+                        out.add(new io.patchpilot.notify.Notices.Problem(account, region, e.getKey(), status, e.getValue().path("reason").asText()));
+                    }
+                });
+            }
+        }
+        return out.size() > limit ? out.subList(0, limit) : out;
+    }
+
     /** {@code Default-20261204T0500Z}, {@code Dev-111111111111-20261204T0500Z}: readable and unique per occurrence. */
     static String runId(MaintenanceWindow w, Instant occurrence) {
         String at = occurrence.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");

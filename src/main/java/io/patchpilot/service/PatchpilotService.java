@@ -54,7 +54,23 @@ public final class PatchpilotService implements AutoCloseable {
         main.bind("deadLetters", new DeadLetters(sqs, acks));
         ServiceBeans.create(settings, config, aws, acks).forEach(main::bind);
         extraBeans.forEach(main::bind);
+        main.bind("smtp", mailComponent(io.patchpilot.notify.NotifySettings.from(settings)));
         main.bind("healthCheck", new HealthCheck(sqs, config, Clock.systemUTC()));
+    }
+
+    /** camel-mail's SMTP producer, configured here so the password never appears in an endpoint URI. */
+    private static org.apache.camel.component.mail.MailComponent mailComponent(io.patchpilot.notify.NotifySettings n) {
+        org.apache.camel.component.mail.MailConfiguration c = new org.apache.camel.component.mail.MailConfiguration();
+        n.mailUser().ifPresent(c::setUsername);
+        n.mailPassword().ifPresent(c::setPassword);
+        c.setFrom(n.from());
+        c.setConnectionTimeout(10_000);
+        Properties javaMail = new Properties();
+        javaMail.setProperty("mail.smtp.starttls.enable", Boolean.toString(n.startTls()));
+        javaMail.setProperty("mail.smtp.starttls.required", Boolean.toString(n.startTls()));
+        javaMail.setProperty("mail.smtp.timeout", "20000");
+        c.setAdditionalJavaMailProperties(javaMail);
+        return new org.apache.camel.component.mail.MailComponent(c);
     }
 
     public void start() throws Exception {

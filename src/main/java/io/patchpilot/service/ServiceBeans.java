@@ -65,8 +65,13 @@ public final class ServiceBeans {
         beans.put("windowRules", new io.patchpilot.windows.WindowRules(windowStore, t.windows(), aws, config.hub().region(), config.queues().schedules()));
         beans.put("messageTypes", new MessageTypes(Map.of(
                 "schedules", List.of("reconcile", "window-fire", "window-sync"),
-                "work", List.of("reconcile-item", "patch-target", "patch-poll"))));
+                "work", List.of("reconcile-item", "patch-target", "patch-poll", "notify-email", "notify-slack"))));
         beans.put("reconcileSweep", t.sweep());
+        io.patchpilot.notify.NotifySettings notify = io.patchpilot.notify.NotifySettings.from(settings);
+        beans.put("notifications", new io.patchpilot.notify.Notifications(
+                new io.patchpilot.notify.Notices(notify.centralTeam(), notify.accountContacts()),
+                runId -> runs.problems(runId, 50), work, notify.mail(), notify.slack()));
+        beans.put("notifier", new io.patchpilot.notify.Notifier(notify.from(), notify.slackWebhook(), notify.outbox(), clock));
         return beans;
     }
 }

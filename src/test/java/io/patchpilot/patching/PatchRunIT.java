@@ -34,10 +34,11 @@ import software.amazon.awssdk.services.ssm.model.InstancePatchState;
 class PatchRunIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private LocalMode local;
+    private final io.patchpilot.testing.SlackStub slack = new io.patchpilot.testing.SlackStub();
 
     @BeforeAll
     void start() throws Exception {
-        local = LocalFixture.start("config/local/fleet.yaml", Map.of());
+        local = LocalFixture.start("config/local/fleet.yaml", Map.of("patchpilot.slack.webhook-url", slack.url()));
         // tag the fleet for its windows first, as the sweep does
         AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url",
                 LocalFixture.queueUrl(local, "patchpilot-schedules"), "--message-body", "{\"type\":\"reconcile\"}");
@@ -49,6 +50,7 @@ class PatchRunIT {
 
     @AfterAll
     void stop() {
+        slack.close();
         if (local != null) local.close();
     }
 
@@ -154,6 +156,40 @@ class PatchRunIT {
         assertEquals(1, show.exit(), "completed with failures");
         assertTrue(show.out().contains(id("222222222222", "us-east-1", "prod-win-db") + " ") && show.out().contains("Failed"), show.out());
         assertTrue(show.out().contains("222222222222/eu-west-1  Done"), show.out());
+
+        // the summary reached the team by mail (with what needs attention) and on Slack
+        String subject = "[patchpilot] " + runId + ": CompletedWithFailures - " + counts.path("Success").asLong() + " patched, "
+                + (counts.path("Failed").asLong() + counts.path("Cancelled").asLong() + counts.path("TimedOut").asLong()) + " failed, "
+                + counts.path("Skipped").asLong() + " skipped";
+        jakarta.mail.internet.MimeMessage mail = mailWithSubject(subject);
+        assertEquals("platform-team@example.com", mail.getAllRecipients()[0].toString());
+        String content = com.icegreen.greenmail.util.GreenMailUtil.getBody(mail);
+        assertTrue(content.contains(id("222222222222", "us-east-1", "prod-win-db")), content);
+        await().atMost(Duration.ofSeconds(30)).until(() -> slack.posts().stream().anyMatch(p -> p.contains(runId + ": CompletedWithFailures")));
+        try (var copies = java.nio.file.Files.list(local.outbox().resolve("mail"))) {
+            assertTrue(copies.anyMatch(f -> f.getFileName().toString().contains(runId.replace("-", "-"))), "a copy in the outbox");
+        }
+    }
+
+    private List<String> subjects() {
+        return java.util.Arrays.stream(local.mail().getReceivedMessages()).map(m -> {
+            try {
+                return m.getSubject();
+            } catch (jakarta.mail.MessagingException e) {
+                return "?";
+            }
+        }).toList();
+    }
+
+    private jakarta.mail.internet.MimeMessage mailWithSubject(String subject) {
+        return await().conditionEvaluationListener(c -> { }).alias(subject + " among " + subjects()).atMost(Duration.ofSeconds(30)).until(() -> java.util.Arrays.stream(local.mail().getReceivedMessages())
+                .filter(m -> {
+                    try {
+                        return subject.equals(m.getSubject());
+                    } catch (jakarta.mail.MessagingException e) {
+                        return false;
+                    }
+                }).findFirst().orElse(null), java.util.Objects::nonNull);
     }
 
     @Test
@@ -202,6 +238,7 @@ class PatchRunIT {
         assertEquals("Blocked", run.get("status").s());
         assertEquals("predecessor Test_maintenance_window has no run yet", run.get("reason").s());
         assertEquals(0, local.localAws().control().callCount("ssm", "SendCommand"), "a blocked run patches nothing");
+        mailWithSubject("[patchpilot] " + blocked + ": Blocked - predecessor Test_maintenance_window has no run yet");
 
         fire("Test_maintenance_window", first);
         String testRun = "Test-" + first.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");

@@ -12,9 +12,12 @@ import software.amazon.awssdk.services.sqs.model.Message;
 public final class LocalFixture {
     private LocalFixture() {}
 
+    /** The outbox goes to a fresh temporary folder unless the settings name one. */
     public static LocalMode start(String fleet, Map<String, String> settings) throws Exception {
+        Map<String, String> all = new java.util.HashMap<>(settings);
+        all.putIfAbsent("patchpilot.notify.outbox", java.nio.file.Files.createTempDirectory("patchpilot-outbox").toString());
         return LocalMode.start(new LocalMode.Options(Path.of("").toAbsolutePath(), Path.of(fleet),
-                LocalAws.freePortPair(), LocalAws.freePort(), List.of("--command-delay", "0.2", "--refresh-delay", "0.2"), settings));
+                LocalAws.freePortPair(), LocalAws.freePort(), List.of("--command-delay", "0.2", "--refresh-delay", "0.2"), all));
     }
 
     public static String queueUrl(LocalMode local, String queue) {

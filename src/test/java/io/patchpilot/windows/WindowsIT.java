@@ -137,6 +137,15 @@ class WindowsIT {
         assertEquals("cron(0 22 ? * SAT *)", rules().describeRule(d -> d.name("patchpilot-window-111111111111-dev")).scheduleExpression());
         InProcessCli.Result show = InProcessCli.run(local, "window", "show", "Dev", "--account", "111111111111");
         assertTrue(show.out().contains("\"PatchingWindowWeekday\" : \"SATURDAY\""), show.out());
+        // the requester hears back at its configured contact
+        await().atMost(Duration.ofSeconds(30)).until(() -> java.util.Arrays.stream(local.mail().getReceivedMessages()).anyMatch(m -> {
+            try {
+                return m.getSubject().equals("[patchpilot] Dev_maintenance_window created in 111111111111")
+                        && m.getAllRecipients()[0].toString().equals("dev-apps-owners@example.com");
+            } catch (jakarta.mail.MessagingException e) {
+                return false;
+            }
+        }));
     }
 
     @Test

@@ -1,0 +1,70 @@
+package io.patchpilot.notify;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.service.QueueSender;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
+
+/**
+ * Turns patchpilot's events into one {@code notify-email} and one {@code notify-slack} work
+ * message each (when those channels are configured), so a channel that is down is retried on
+ * its own and never makes the other send twice.
+ */
+public final class Notifications {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Notices notices;
+    private final Function<String, List<Notices.Problem>> problemsOfRun;
+    private final QueueSender work;
+    private final boolean mail;
+    private final boolean slack;
+
+    public Notifications(Notices notices, Function<String, List<Notices.Problem>> problemsOfRun, QueueSender work, boolean mail, boolean slack) {
+        this.notices = notices;
+        this.problemsOfRun = problemsOfRun;
+        this.work = work;
+        this.mail = mail;
+        this.slack = slack;
+    }
+
+    /** Called with each event patchpilot publishes; leaves the event as it is. */
+    public void announce(PutEventsRequest events) {
+        List<String> messages = new ArrayList<>();
+        for (PutEventsRequestEntry e : events.entries()) {
+            JsonNode detail = read(e.detail());
+            List<Notices.Problem> problems = e.detailType().equals("Patch Run Completed")
+                    ? problemsOfRun.apply(detail.path("runId").asText()) : List.of();
+            Optional<Notice> notice = notices.of(e.detailType(), detail, problems);
+            if (notice.isEmpty()) continue;
+            messages.addAll(messagesFor(notice.get()));
+        }
+        if (!messages.isEmpty()) work.send(messages);
+    }
+
+    List<String> messagesFor(Notice n) {
+        List<String> out = new ArrayList<>();
+        if (mail && !n.mailTo().isEmpty()) {
+            ObjectNode m = JSON.createObjectNode().put("type", "notify-email").put("subject", n.subject()).put("text", n.text()).put("html", n.html());
+            n.mailTo().forEach(m.putArray("to")::add);
+            out.add(m.toString());
+        }
+        if (slack && n.slack()) {
+            out.add(JSON.createObjectNode().put("type", "notify-slack").put("text", n.text()).toString());
+        }
+        return out;
+    }
+
+    private static JsonNode read(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("event detail is not JSON", e);
+        }
+    }
+}
