@@ -44,6 +44,18 @@ public final class LocalMode implements AutoCloseable {
 
     /** With a fleet built in code (benchmarks generate theirs); {@code o.fleetFile()} is then ignored. */
     public static LocalMode start(Options o, FleetFile fleetFile) throws Exception {
+        return start(o, fleetFile, true);
+    }
+
+    /**
+     * The local AWS with the hub provisioned and the fleet loaded, but without the service: for
+     * running the service in processes of its own (restart and replica tests).
+     */
+    public static LocalMode startWithoutService(Options o) throws Exception {
+        return start(o, FleetFile.read(o.fleetFile()), false);
+    }
+
+    private static LocalMode start(Options o, FleetFile fleetFile, boolean withService) throws Exception {
         LocalAws.requireFree(o.httpPort());
         Map<String, String> overrides = new HashMap<>(o.settings());
         overrides.put("patchpilot.aws.endpoint", "http://127.0.0.1:" + o.awsPort());
@@ -76,8 +88,10 @@ public final class LocalMode implements AutoCloseable {
             HubProvisioner provisioner = new HubProvisioner(aws, config, settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200));
             provisioner.provisionHub();
             FleetLoader.Summary summary = new FleetLoader(aws, localAws.control(), provisioner).load(fleetFile);
-            service = new PatchpilotService(o.home(), settings, config, aws, Map.of());
-            service.start();
+            if (withService) {
+                service = new PatchpilotService(o.home(), settings, config, aws, Map.of());
+                service.start();
+            }
             return new LocalMode(localAws, aws, service, config, summary, mail, outbox);
         } catch (Exception | Error e) {
             if (service != null) service.close();
@@ -96,6 +110,7 @@ public final class LocalMode implements AutoCloseable {
         return aws;
     }
 
+    /** The in-process service (null when started without one). */
     public PatchpilotService service() {
         return service;
     }
@@ -121,7 +136,7 @@ public final class LocalMode implements AutoCloseable {
     @Override
     public void close() {
         try {
-            service.close();
+            if (service != null) service.close();
         } finally {
             aws.close();
             localAws.close();
