@@ -8,8 +8,10 @@ import org.elasticmq.rest.sqs.SQSRestServerBuilder;
 
 /**
  * The local SQS: ElasticMQ on 127.0.0.1, run as its own process so that killing a service
- * replica never takes the queues with it. Usage: {@code ElasticMqMain PORT ACCOUNT REGION [PARENT_PID]};
- * with a parent pid it exits when that process is gone, so no orphan outlives local mode.
+ * replica never takes the queues with it. Usage: {@code ElasticMqMain PORT ACCOUNT REGION [PARENT_PID [IDENTITY_ENDPOINT]]};
+ * with a parent pid it exits when that process is gone, so no orphan outlives local mode. With an
+ * identity endpoint (the local AWS), clients talk to a {@link SenderIdentityProxy} on PORT that
+ * gives messages their sender's principal id, and ElasticMQ listens on a private port behind it.
  */
 public final class ElasticMqMain {
     private ElasticMqMain() {}
@@ -18,16 +20,21 @@ public final class ElasticMqMain {
         int port = Integer.parseInt(args[0]);
         String account = args[1];
         String region = args[2];
+        java.net.URI identity = args.length > 4 && !args[4].isEmpty() ? java.net.URI.create(args[4]) : null;
+        int elasticMqPort = identity == null ? port : LocalAws.freePort();
         SQSRestServer server = SQSRestServerBuilder
                 .withInterface("127.0.0.1")
-                .withPort(port)
+                .withPort(elasticMqPort)
                 .withServerAddress(new NodeAddress("http", "127.0.0.1", port, ""))
                 .withAWSAccountId(account)
                 .withAWSRegion(region)
                 .start();
         server.waitUntilStarted();
+        SenderIdentityProxy proxy = identity == null ? null
+                : new SenderIdentityProxy(port, java.net.URI.create("http://127.0.0.1:" + elasticMqPort), identity, region);
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (proxy != null) proxy.close();
             server.stopAndWait();
             stop.countDown();
         }, "elasticmq-stop"));

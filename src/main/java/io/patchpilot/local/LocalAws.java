@@ -55,7 +55,8 @@ public final class LocalAws implements AutoCloseable {
             String java = ProcessHandle.current().info().command().orElse("java");
             CompletableFuture<Void> sqsReady = aws.spawn("elasticmq", List.of(java, "-Xmx256m", "-XX:+UseSerialGC",
                     "-cp", System.getProperty("java.class.path"), ElasticMqMain.class.getName(),
-                    Integer.toString(awsPort + 1), HUB_ACCOUNT, HUB_REGION, Long.toString(ProcessHandle.current().pid())),
+                    Integer.toString(awsPort + 1), HUB_ACCOUNT, HUB_REGION, Long.toString(ProcessHandle.current().pid()),
+                    aws.endpoint().toString()),
                     "elasticmq ready");
             CompletableFuture.allOf(motoReady, sqsReady).get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             return aws;

@@ -220,4 +220,35 @@ class LocalAwsSdkIT {
         return asg.describeInstanceRefreshes(r -> r.autoScalingGroupName("dev-web-asg").instanceRefreshIds(id)).instanceRefreshes().get(0);
     }
 
+
+    @Test
+    void sqs_reports_each_senders_principal_id_as_aws_does() {
+        String queue = local.aws().hub(SqsClient.class).createQueue(r -> r.queueName("sender-identity")).queueUrl();
+        var iam = software.amazon.awssdk.services.iam.IamClient.builder().endpointOverride(local.localAws().endpoint())
+                .region(software.amazon.awssdk.regions.Region.AWS_GLOBAL)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("test", "test"))).build();
+        var user = iam.createUser(r -> r.userName("oncall-alice")).user();
+        var key = iam.createAccessKey(r -> r.userName("oncall-alice")).accessKey();
+        try (SqsClient alice = SqsClient.builder().endpointOverride(local.localAws().sqsEndpoint())
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(key.accessKeyId(), key.secretAccessKey()))).build()) {
+            alice.sendMessage(r -> r.queueUrl(queue).messageBody("from alice"));
+        }
+        // the AWS CLI under an assumed role in a member account
+        JsonNode c = AwsCli.json(local.localAws().endpoint(), "sts", "assume-role", "--role-arn", "arn:aws:iam::111111111111:role/Oncall",
+                "--role-session-name", "bob").path("Credentials");
+        AwsCli.json(local.localAws().sqsEndpoint(), Map.of("AWS_ACCESS_KEY_ID", c.path("AccessKeyId").asText(),
+                "AWS_SECRET_ACCESS_KEY", c.path("SecretAccessKey").asText(), "AWS_SESSION_TOKEN", c.path("SessionToken").asText()),
+                "sqs", "send-message", "--queue-url", queue, "--message-body", "from bob");
+        Map<String, String> senders = new HashMap<>();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            local.aws().hub(SqsClient.class).receiveMessage(r -> r.queueUrl(queue).maxNumberOfMessages(10).messageSystemAttributeNamesWithStrings("SenderId"))
+                    .messages().forEach(m -> senders.put(m.body(), m.attributesAsStrings().get("SenderId")));
+            return senders.size() == 2;
+        });
+        assertEquals(user.userId(), senders.get("from alice"));
+        assertTrue(senders.get("from bob").matches("AROA[A-Z0-9]+:bob"), senders.toString());
+    }
 }
