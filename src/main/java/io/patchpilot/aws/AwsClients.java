@@ -49,7 +49,8 @@ public final class AwsClients implements AutoCloseable {
             Map.entry(S3Client.class, () -> S3Client.builder().forcePathStyle(true)),
             Map.entry(SqsClient.class, SqsClient::builder),
             Map.entry(EventBridgeClient.class, EventBridgeClient::builder),
-            Map.entry(AthenaClient.class, AthenaClient::builder));
+            Map.entry(AthenaClient.class, AthenaClient::builder),
+            Map.entry(software.amazon.awssdk.services.iam.IamClient.class, software.amazon.awssdk.services.iam.IamClient::builder));
 
     private final PatchpilotConfig config;
     private final AwsCredentialsProvider hubCredentials;

@@ -58,7 +58,8 @@ final class RunsCommand implements Runnable {
 
     @Command(name = "show", mixinStandardHelpOptions = true,
             description = {"One run: per account/region and per instance. With --follow, a progress line until the run ends.",
-                    "Exit code with --follow: 0 when the run succeeded, 1 when it completed with failures."})
+                    "Exit code: 0 when the run succeeded (or is still going, without --follow), 1 when it completed with failures",
+                    "or ended without patching (Blocked, Rejected, Expired)."})
     static final class Show implements Callable<Integer> {
         @Mixin
         TargetOptions target;
@@ -83,6 +84,9 @@ final class RunsCommand implements Runnable {
                 }
                 System.out.printf("run %s  window %s  occurrence %s  status %s%n", runId, run.get("window").s(),
                         run.get("occurrence").s(), run.get("status").s());
+                for (String k : List.of("reason", "requester", "approver", "note")) {
+                    if (run.containsKey(k) && !run.get(k).s().isEmpty()) System.out.printf("  %s: %s%n", k, run.get(k).s());
+                }
                 for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
                     if (!t.get("sk").s().startsWith("TARGET#")) continue;
                     String reason = t.containsKey("reason") && !t.get("reason").s().isEmpty() ? "  (" + t.get("reason").s() + ")" : "";
@@ -92,13 +96,14 @@ final class RunsCommand implements Runnable {
                             e.getKey(), e.getValue().path("status").asText(), e.getValue().path("reason").asText()));
                 }
                 if (run.containsKey("counts")) System.out.println("counts: " + run.get("counts").s());
-                return run.get("status").s().equals("CompletedWithFailures") ? ExitCode.FAILED : ExitCode.OK;
+                String status = run.get("status").s();
+                return status.equals("Succeeded") || !ended(run) ? ExitCode.OK : ExitCode.FAILED;
             }
         }
 
+        /** Ended: patched (with or without failures), or never patched (blocked, rejected, expired). */
         private static boolean ended(Map<String, AttributeValue> run) {
-            String s = run.get("status").s();
-            return s.equals("Succeeded") || s.equals("CompletedWithFailures");
+            return List.of("Succeeded", "CompletedWithFailures", "Blocked", "Rejected", "Expired").contains(run.get("status").s());
         }
 
         private static String progressLine(Ledger ledger, Map<String, AttributeValue> run) {

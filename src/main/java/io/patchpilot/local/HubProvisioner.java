@@ -3,7 +3,10 @@ package io.patchpilot.local;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.PatchpilotConfig;
+import java.util.List;
 import java.util.Map;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
 import software.amazon.awssdk.services.dynamodb.model.BillingMode;
@@ -41,6 +44,25 @@ public final class HubProvisioner {
         createLedgerTable();
         createBuckets();
         createHubBusAndRules();
+    }
+
+    /** Local operators for emergency runs (names in application-local.properties), each with an access key. */
+    public static final List<String> LOCAL_OPERATORS = List.of("oncall-requester", "oncall-approver");
+    /** A sample InstallOverrideList for emergency requests, in each allowed override-list bucket. */
+    public static final String SAMPLE_OVERRIDE_LIST = "overrides/critical-2026-11.yaml";
+
+    public void provisionEmergencyOperators(List<String> overrideBuckets) {
+        IamClient iam = aws.hub(IamClient.class, "aws-global");
+        for (String user : LOCAL_OPERATORS) {
+            iam.createUser(r -> r.userName(user));
+            iam.createAccessKey(r -> r.userName(user));
+        }
+        S3Client s3 = aws.hub(S3Client.class);
+        for (String bucket : overrideBuckets) {
+            s3.createBucket(r -> r.bucket(bucket));
+            s3.putObject(r -> r.bucket(bucket).key(SAMPLE_OVERRIDE_LIST), RequestBody.fromString(
+                    "patches:\n  - id: 'ALAS2-2026-2101'\n  - id: 'KB5031356'\n"));
+        }
     }
 
     private void createQueues() {

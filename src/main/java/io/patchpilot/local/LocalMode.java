@@ -87,6 +87,7 @@ public final class LocalMode implements AutoCloseable {
             aws = new AwsClients(config);
             HubProvisioner provisioner = new HubProvisioner(aws, config, settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200));
             provisioner.provisionHub();
+            provisioner.provisionEmergencyOperators(settings.listOrEmpty("patchpilot.emergency.override-buckets"));
             FleetLoader.Summary summary = new FleetLoader(aws, localAws.control(), provisioner).load(fleetFile);
             if (withService) {
                 service = new PatchpilotService(o.home(), settings, config, aws, Map.of());

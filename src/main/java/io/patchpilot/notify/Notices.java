@@ -29,6 +29,7 @@ public final class Notices {
             case "Patch Run Completed" -> Optional.of(runCompleted(detail, problems));
             case "Patch Run Blocked" -> Optional.of(runBlocked(detail));
             case "Window Changed" -> windowChanged(detail);
+            case "Emergency Approval Needed", "Emergency Run Started", "Emergency Run Decided" -> Optional.of(emergency(detailType, detail));
             default -> Optional.empty();
         };
     }
@@ -84,6 +85,27 @@ public final class Notices {
         return Optional.of(new Notice("[patchpilot] " + what, "Your request (" + d.path("action").asText() + ") was applied: " + what
                 + ".\nYour instances are re-tagged for it now.\n", "<p>Your request (" + esc(d.path("action").asText())
                 + ") was applied: <b>" + esc(what) + "</b>.</p><p>Your instances are re-tagged for it now.</p>", List.of(contact), false));
+    }
+
+    private Notice emergency(String detailType, JsonNode d) {
+        String runId = d.path("runId").asText();
+        String what = switch (detailType) {
+            case "Emergency Approval Needed" -> "waits for approval until " + d.path("expiresAt").asText()
+                    + ": approve with 'patchpilot emergency approve " + runId + "' (any approver but the requester)";
+            case "Emergency Run Started" -> "started on " + d.path("accountRegions").asInt() + " account-regions";
+            default -> d.path("decision").asText() + (d.hasNonNull("approver") ? " by " + d.path("approver").asText() : "");
+        };
+        String headline = switch (detailType) {
+            case "Emergency Approval Needed" -> "needs approval";
+            case "Emergency Run Started" -> "started";
+            default -> d.path("decision").asText();
+        };
+        String subject = "[patchpilot] emergency " + runId + " (" + d.path("env").asText() + ") " + headline;
+        String text = "Emergency run " + runId + " for " + d.path("env").asText() + " " + what + ".\nRequested by "
+                + d.path("requester").asText() + ": " + d.path("reason").asText() + "\n";
+        String html = "<p>Emergency run <b>" + esc(runId) + "</b> for " + esc(d.path("env").asText()) + " " + esc(what)
+                + ".</p><p>Requested by " + esc(d.path("requester").asText()) + ": " + esc(d.path("reason").asText()) + "</p>";
+        return new Notice(subject, text, html, recipients("*"), true);
     }
 
     /** {@code 111111111111#Dev_maintenance_window} is owned by that account; {@code *#…} by the organization. */

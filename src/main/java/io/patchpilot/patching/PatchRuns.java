@@ -100,6 +100,15 @@ public final class PatchRuns {
             LOG.info("Run {} exists ({}): fire message for {} acknowledged", runId, run.get("status").s(), occurrence.get());
             return List.of();
         }
+        dispatch(runId, run);
+        return List.of();
+    }
+
+    /**
+     * One {@code patch-target} work item per account × region of a Dispatching run, then Running.
+     * Sending again after a crash is harmless: each target step starts once.
+     */
+    public void dispatch(String runId, Map<String, AttributeValue> run) {
         List<String> items = new ArrayList<>();
         for (JsonNode t : read(run.get("scope").s())) {
             items.add(JSON.createObjectNode().put("type", "patch-target").put("runId", runId)
@@ -109,7 +118,25 @@ public final class PatchRuns {
         ledger.setIf(pk(runId), RUN, Map.of("status", Ledger.s("Running")), "#st = :dispatching",
                 Map.of("#st", "status"), Map.of(":dispatching", Ledger.s("Dispatching")));
         LOG.info("Run {}: {} account-regions dispatched", runId, items.size());
-        return List.of();
+    }
+
+    /**
+     * A run outside any window (an emergency): its own parameters, scope and selection, and a
+     * deadline instead of a window end. Created once per id; false when it already exists.
+     */
+    public boolean createUnscheduled(String runId, String label, MaintenanceWindow parameters, List<AccountRegion> scope,
+                                     Instant deadline, Map<String, AttributeValue> extra) {
+        Instant now = clock.instant();
+        Map<String, AttributeValue> item = runItem(runId, parameters, now, scope);
+        item.put("window", Ledger.s(label));
+        item.put("lastStart", Ledger.s(deadline.toString()));
+        item.putAll(extra);
+        if (!ledger.putIfAbsent(item)) return false;
+        Map<String, AttributeValue> index = Ledger.item(INDEX, now + "#" + runId);
+        index.put("runId", Ledger.s(runId));
+        index.put("window", Ledger.s(label));
+        ledger.put(index);
+        return true;
     }
 
     /** The occurrence holds: recorded as a Blocked run with the reason, announced, nothing patched. */

@@ -88,7 +88,7 @@ public final class PatchTargetStep {
 
         TargetDiscovery.Targets found;
         try {
-            found = discovery.find(target, w.name(), "patching");
+            found = discovery.find(target, selection(run, w), "patching");
         } catch (RuntimeException e) {
             return ended(runId, target, e);
         }
@@ -98,7 +98,8 @@ public final class PatchTargetStep {
 
         List<String> commandIds;
         try {
-            commandIds = sendCommands(runId, target, w, found.patch(), lastStart, Instant.parse(run.get("createdAt").s()));
+            commandIds = sendCommands(runId, target, w, found.patch(), lastStart, Instant.parse(run.get("createdAt").s()),
+                    run.containsKey("overrideList") ? run.get("overrideList").s() : "");
         } catch (RuntimeException e) {
             return ended(runId, target, e);
         }
@@ -112,7 +113,8 @@ public final class PatchTargetStep {
     }
 
     @AwsActions({"ssm:ListCommands", "ssm:SendCommand"})
-    private List<String> sendCommands(String runId, AccountRegion target, MaintenanceWindow w, List<String> ids, Instant lastStart, Instant runCreated) {
+    private List<String> sendCommands(String runId, AccountRegion target, MaintenanceWindow w, List<String> ids, Instant lastStart,
+                                      Instant runCreated, String overrideList) {
         SsmClient ssm = aws.member(SsmClient.class, target, "patching");
         String document = document(w);
         Map<String, String> sent = new LinkedHashMap<>();
@@ -133,7 +135,7 @@ public final class PatchTargetStep {
             }
             List<String> chunk = ids.subList(i * IDS_PER_COMMAND, Math.min(ids.size(), (i + 1) * IDS_PER_COMMAND));
             commandIds.add(ssm.sendCommand(r -> r.documentName(document).instanceIds(chunk).comment(comment)
-                    .parameters(parameters(w)).maxConcurrency(w.maxConcurrency()).maxErrors(w.maxErrors())
+                    .parameters(parameters(w, overrideList)).maxConcurrency(w.maxConcurrency()).maxErrors(w.maxErrors())
                     .timeoutSeconds((int) Math.min(timeout, 172_800))
                     .outputS3BucketName(logsBucket)
                     .outputS3KeyPrefix("patching/accountid=" + target.account() + "/region=" + target.region() + "/run=" + runId))
@@ -147,10 +149,25 @@ public final class PatchTargetStep {
         return w.hasHooks() && w.operation().equals("Install") ? "AWS-RunPatchBaselineWithHooks" : "AWS-RunPatchBaseline";
     }
 
+    /** A window's run selects by its window tag; an emergency by environment, or every instance for All. */
+    static TargetDiscovery.Selection selection(Map<String, AttributeValue> run, MaintenanceWindow w) {
+        String by = run.containsKey("selectBy") ? run.get("selectBy").s() : "window";
+        return switch (by) {
+            case "environment" -> TargetDiscovery.Selection.environment(w.environment());
+            case "all" -> TargetDiscovery.Selection.all();
+            default -> TargetDiscovery.Selection.window(w.name());
+        };
+    }
+
     static Map<String, List<String>> parameters(MaintenanceWindow w) {
+        return parameters(w, "");
+    }
+
+    static Map<String, List<String>> parameters(MaintenanceWindow w, String installOverrideList) {
         Map<String, List<String>> parameters = new LinkedHashMap<>();
         parameters.put("Operation", List.of(w.operation()));
         parameters.put("RebootOption", List.of(w.postPatchOperation()));
+        if (!installOverrideList.isEmpty()) parameters.put("InstallOverrideList", List.of(installOverrideList));
         if (document(w).endsWith("WithHooks")) {
             // AWS-Noop is the document's own default for a hook not given
             parameters.put("PreInstallHookDocName", List.of(w.preInstallHook() == null ? "AWS-Noop" : w.preInstallHook()));

@@ -38,12 +38,33 @@ public final class TargetDiscovery {
     /** Targets to patch, and skipped instance → reason. */
     public record Targets(List<String> patch, Map<String, String> skipped) {}
 
-    @AwsActions({"ec2:DescribeInstances", "ssm:DescribeInstanceInformation"})
+    /** Which instances a run is about: those with a tag value, or all of them (an emergency for All). */
+    public record Selection(String tagKey, String tagValue) {
+        public static Selection window(String windowName) {
+            return new Selection("maintenance_window", windowName);
+        }
+
+        public static Selection environment(String environment) {
+            return new Selection("environment", environment);
+        }
+
+        public static Selection all() {
+            return new Selection(null, null);
+        }
+    }
+
     public Targets find(AccountRegion target, String windowName, String job) {
+        return find(target, Selection.window(windowName), job);
+    }
+
+    @AwsActions({"ec2:DescribeInstances", "ssm:DescribeInstanceInformation"})
+    public Targets find(AccountRegion target, Selection selection, String job) {
         Ec2Client ec2 = aws.member(Ec2Client.class, target, job);
         Map<String, Instance> tagged = new LinkedHashMap<>();
-        ec2.describeInstancesPaginator(r -> r.maxResults(1000).filters(
-                        Filter.builder().name("tag:maintenance_window").values(windowName).build()))
+        ec2.describeInstancesPaginator(r -> {
+                    r.maxResults(1000);
+                    if (selection.tagKey() != null) r.filters(Filter.builder().name("tag:" + selection.tagKey()).values(selection.tagValue()).build());
+                })
                 .reservations().forEach(res -> res.instances().forEach(i -> tagged.put(i.instanceId(), i)));
         Map<String, String> skipped = new LinkedHashMap<>();
         List<String> candidates = new ArrayList<>();

@@ -38,6 +38,23 @@ public final class ServiceBeans {
                 new ReconcileSweep(work, organization, writer, audit, config, clock));
     }
 
+    /** Emergency runs: who may request and approve, which environments need approval, the request checks. */
+    static io.patchpilot.emergency.EmergencyRuns emergency(Settings settings, PatchpilotConfig config, AwsClients aws, Tagging t,
+                                                          io.patchpilot.patching.PatchRuns runs, Clock clock) {
+        io.patchpilot.emergency.AwsLookups lookups = new io.patchpilot.emergency.AwsLookups(aws);
+        var validator = new io.patchpilot.emergency.EmergencyValidator(config.environments(), config.regions(),
+                java.util.Set.copyOf(settings.listOrEmpty("patchpilot.emergency.override-buckets")),
+                settings.intOr("patchpilot.emergency.max-body-bytes", 16_384, 1024, 1_048_576),
+                t.organization()::isActiveMember, lookups::objectExists);
+        return new io.patchpilot.emergency.EmergencyRuns(validator,
+                new io.patchpilot.emergency.Principals("patchpilot.emergency.requesters", settings.listOrEmpty("patchpilot.emergency.requesters"), lookups::principalId),
+                new io.patchpilot.emergency.Principals("patchpilot.emergency.approvers", settings.listOrEmpty("patchpilot.emergency.approvers"), lookups::principalId),
+                java.util.Set.copyOf(settings.listOrEmpty("patchpilot.emergency.approval-required")),
+                java.time.Duration.ofSeconds(settings.intOr("patchpilot.emergency.approval-expiry-seconds", 14_400, 1, 7 * 86_400)),
+                java.time.Duration.ofHours(settings.intOr("patchpilot.emergency.deadline-hours", 12, 1, 48)),
+                runs, t.ledger(), t.organization(), config.regions(), t.work(), config.eventBus(), clock);
+    }
+
     public static Map<String, Object> create(Settings settings, PatchpilotConfig config, AwsClients aws, SqsAcknowledger acks) {
         Clock clock = Clock.systemUTC();
         Tagging t = tagging(settings, config, aws, clock);
@@ -65,8 +82,9 @@ public final class ServiceBeans {
         beans.put("windowRules", new io.patchpilot.windows.WindowRules(windowStore, t.windows(), aws, config.hub().region(), config.queues().schedules()));
         beans.put("messageTypes", new MessageTypes(Map.of(
                 "schedules", List.of("reconcile", "window-fire", "window-sync"),
-                "work", List.of("reconcile-item", "patch-target", "patch-poll", "notify-email", "notify-slack"))));
+                "work", List.of("reconcile-item", "patch-target", "patch-poll", "notify-email", "notify-slack", "emergency-expire"))));
         beans.put("reconcileSweep", t.sweep());
+        beans.put("emergencyRuns", emergency(settings, config, aws, t, runs, clock));
         io.patchpilot.notify.NotifySettings notify = io.patchpilot.notify.NotifySettings.from(settings);
         beans.put("notifications", new io.patchpilot.notify.Notifications(
                 new io.patchpilot.notify.Notices(notify.centralTeam(), notify.accountContacts()),
