@@ -53,6 +53,8 @@ final class SenderIdentityProxy implements AutoCloseable {
     private final URI identityEndpoint;
     private final String region;
     private final Map<String, String> principalOfKey = new ConcurrentHashMap<>();
+    /** A long poll can hand a message out before its send's answer has come back through here. */
+    private final java.util.concurrent.atomic.AtomicInteger sendsInFlight = new java.util.concurrent.atomic.AtomicInteger();
     /** message id → sender principal, the newest {@value REMEMBERED} messages. */
     private final Map<String, String> senderOfMessage = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
         @Override
@@ -86,18 +88,21 @@ final class SenderIdentityProxy implements AutoCloseable {
                 if (!HOP_BY_HOP.contains(name.toLowerCase())) values.forEach(v -> req.header(name, v));
             });
             String action = action(ex, body);
+            boolean sending = action.startsWith("SendMessage");
+            if (sending) sendsInFlight.incrementAndGet();
             HttpResponse<byte[]> resp;
             try {
                 resp = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
+                if (sending && resp.statusCode() == 200) rememberSender(ex, resp.body());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 ex.sendResponseHeaders(503, -1);
                 return;
+            } finally {
+                if (sending) sendsInFlight.decrementAndGet();
             }
             byte[] out = resp.body();
-            if (resp.statusCode() == 200 && action.startsWith("SendMessage")) {
-                rememberSender(ex, out);
-            } else if (resp.statusCode() == 200 && action.equals("ReceiveMessage")) {
+            if (resp.statusCode() == 200 && action.equals("ReceiveMessage")) {
                 out = withSenders(new String(out, java.nio.charset.StandardCharsets.UTF_8)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
             }
             resp.headers().map().forEach((name, values) -> {
@@ -146,6 +151,16 @@ final class SenderIdentityProxy implements AutoCloseable {
         }
     }
 
+    /** The remembered sender; while sends are still on their way back, waits for it briefly. */
+    private String senderOf(String messageId) {
+        long deadline = System.nanoTime() + 500_000_000L;
+        while (true) {
+            String sender = senderOfMessage.get(messageId);
+            if (sender != null || sendsInFlight.get() == 0 || System.nanoTime() > deadline) return sender;
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+        }
+    }
+
     /** Rewrites each returned message's SenderId to its remembered sender (JSON or XML answer). */
     String withSenders(String response) {
         if (!response.contains("SenderId")) return response;
@@ -153,7 +168,7 @@ final class SenderIdentityProxy implements AutoCloseable {
             try {
                 com.fasterxml.jackson.databind.JsonNode root = JSON.readTree(response);
                 for (com.fasterxml.jackson.databind.JsonNode m : root.path("Messages")) {
-                    String sender = senderOfMessage.get(m.path("MessageId").asText());
+                    String sender = senderOf(m.path("MessageId").asText());
                     if (sender != null && m.path("Attributes").has("SenderId")) {
                         ((com.fasterxml.jackson.databind.node.ObjectNode) m.get("Attributes")).put("SenderId", sender);
                     }
@@ -166,7 +181,7 @@ final class SenderIdentityProxy implements AutoCloseable {
         StringBuilder out = new StringBuilder(response.length());
         for (String part : response.split("(?=<Message>)")) {
             Matcher id = MESSAGE_ID.matcher(part);
-            String sender = id.find() ? senderOfMessage.get(id.group(1) != null ? id.group(1) : id.group(2)) : null;
+            String sender = id.find() ? senderOf(id.group(1) != null ? id.group(1) : id.group(2)) : null;
             out.append(sender == null ? part : part.replaceFirst("<Name>SenderId</Name>\\s*<Value>[^<]*</Value>",
                     "<Name>SenderId</Name><Value>" + Matcher.quoteReplacement(sender) + "</Value>"));
         }

@@ -16,7 +16,7 @@ class EmergencyValidatorTest {
     private static final EmergencyValidator V = new EmergencyValidator(List.of("Dev", "Test", "Prod"), List.of("us-east-1", "eu-west-1"),
             Set.of("patchpilot-patch-lists"), 16_384,
             account -> Set.of("111111111111", "222222222222").contains(account),
-            url -> url.equals("s3://patchpilot-patch-lists/overrides/critical.yaml"));
+            url -> url.equals("s3://patchpilot-patch-lists/" + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST + ""));
 
     /** The seed's sample payload, with our request id. */
     static final String SEED = "{\"requestId\":\"chg-4711\",\"env\":\"Default\",\"include_asg\":\"Yes\",\"retain_healthy_percentage\":90,"
@@ -50,8 +50,8 @@ class EmergencyValidatorTest {
 
     @Test
     void an_existing_override_list_in_an_allowed_bucket_is_kept() {
-        assertEquals("s3://patchpilot-patch-lists/overrides/critical.yaml", V.validate("{\"requestId\":\"c\",\"env\":\"All\","
-                + "\"run_patch_baseline_install_override_list\":\"s3://patchpilot-patch-lists/overrides/critical.yaml\"}").installOverrideList());
+        assertEquals("s3://patchpilot-patch-lists/" + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST + "", V.validate("{\"requestId\":\"c\",\"env\":\"All\","
+                + "\"run_patch_baseline_install_override_list\":\"s3://patchpilot-patch-lists/" + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST + "\"}").installOverrideList());
     }
 
     private static String with(String field, String json) {
@@ -87,7 +87,7 @@ class EmergencyValidatorTest {
                         "run_patch_baseline_install_override_list: bucket someone-elses-bucket is not an allowed override-list bucket (patchpilot-patch-lists)"),
                 Arguments.of(with("run_patch_baseline_install_override_list", "\"s3://patchpilot-patch-lists/missing.yaml\""),
                         "run_patch_baseline_install_override_list: s3://patchpilot-patch-lists/missing.yaml does not exist"),
-                Arguments.of("{\"requestId\":\"chg-1\",\"env\":\"Dev\",\"patching_operation\":\"Scan\",\"run_patch_baseline_install_override_list\":\"s3://patchpilot-patch-lists/overrides/critical.yaml\"}",
+                Arguments.of("{\"requestId\":\"chg-1\",\"env\":\"Dev\",\"patching_operation\":\"Scan\",\"run_patch_baseline_install_override_list\":\"s3://patchpilot-patch-lists/" + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST + "\"}",
                         "run_patch_baseline_install_override_list: only with patching_operation Install"),
                 Arguments.of(with("accounts", "\"111111111111\""), "accounts: must be a list of strings, not a string"),
                 Arguments.of(with("accounts", "[111111111111]"), "accounts: 111111111111 is not a string"),
