@@ -223,6 +223,20 @@ class EmergencyIT {
         assertTrue(commandsPerInstance("chg-late").isEmpty(), "nothing patched");
     }
 
+    @Test
+    void an_override_list_reaches_run_patch_baseline_in_the_chosen_account_and_region_only() {
+        String list = "s3://patchpilot-patch-lists/" + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST;
+        assertEquals(0, InProcessCli.run(local, "emergency", "start", "--env", "Dev", "--request-id", "chg-override", "--accounts", "111111111111",
+                "--regions", "us-east-1", "--override-list", list, "--reason", "CVE-2026-9999", "--as", "oncall-requester").exit());
+        runWhen("chg-override", Set.of("Succeeded", "CompletedWithFailures"), 90);
+        var commands = local.aws().member(SsmClient.class, new AccountRegion("111111111111", "us-east-1"), "test").listCommandsPaginator(r -> r.maxResults(50))
+                .commands().stream().filter(c -> c.comment() != null && c.comment().startsWith("patchpilot chg-override ")).toList();
+        assertEquals(1, commands.size());
+        assertEquals(List.of(list), commands.get(0).parameters().get("InstallOverrideList"));
+        assertEquals("AWS-RunPatchBaseline", commands.get(0).documentName());
+        assertEquals(Set.copyOf(commands.get(0).instanceIds()), commandsPerInstance("chg-override").keySet(), "no other account or region");
+    }
+
     /** Reads the instance outcomes a target item records. */
     static final class PatchRunsView {
         static List<String> skipped(String instancesJson) {
