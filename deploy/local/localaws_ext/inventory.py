@@ -61,10 +61,20 @@ def compliance_item_rows(account, region, instance, capture):
     for patchstate, status, patches in groups:
         for p in patches:
             rows.append(dict(base, id=p.get("id", ""), title=p.get("title", ""), status=status,
-                             severity=(p.get("severity") or "UNSPECIFIED").upper(),
+                             severity=compliance_severity(p.get("severity")),
                              patchseverity=p.get("severity", ""), classification=p.get("classification", ""),
                              patchstate=patchstate, installedtime=p.get("installedTime", "")))
     return rows
+
+
+# A compliance item's Severity is a compliance level (CRITICAL … UNSPECIFIED), the vendor's
+# rating stays in PatchSeverity: the member baselines map Critical/Important/Medium/Low onto them.
+_LEVELS = {"critical": "CRITICAL", "important": "HIGH", "high": "HIGH", "moderate": "MEDIUM", "medium": "MEDIUM",
+           "low": "LOW", "informational": "INFORMATIONAL"}
+
+
+def compliance_severity(vendor_severity):
+    return _LEVELS.get((vendor_severity or "").lower(), "UNSPECIFIED")
 
 
 def compliance_summary_rows(account, region, instance, capture):

@@ -141,6 +141,15 @@ public final class AwsClients implements AutoCloseable {
         });
     }
 
+    /** Signs S3 links with the hub's credentials (path-style, like the S3 client). */
+    public software.amazon.awssdk.services.s3.presigner.S3Presigner s3Presigner() {
+        var b = software.amazon.awssdk.services.s3.presigner.S3Presigner.builder().region(Region.of(config.hub().region()))
+                .credentialsProvider(hubCredentials)
+                .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder().pathStyleAccessEnabled(true).build());
+        endpointFor(software.amazon.awssdk.services.s3.S3Client.class).ifPresent(b::endpointOverride);
+        return b.build();
+    }
+
     private Optional<URI> endpointFor(Class<?> type) {
         if (type == SqsClient.class) return config.endpoints().sqs().or(() -> config.endpoints().aws());
         return config.endpoints().aws();

@@ -80,6 +80,13 @@ public final class FleetLoader {
         sim.put("groups", simGroups);
         sim.put("disabledRegions", disabled);
         control.post("sim", sim);
+        // inventory to the hub's bucket, as the member StackSet's Resource Data Sync does (after the
+        // sim knows which instances are managed: the sync writes them at once)
+        List<Runnable> syncs = new ArrayList<>();
+        for (FleetFile.Account account : fleet.accounts()) {
+            account.regions().keySet().stream().filter(region -> !account.disabledRegions().contains(region)).forEach(region -> syncs.add(() -> provisioner.provisionInventorySync(new AccountRegion(account.id(), region))));
+        }
+        runAll(syncs);
         return new Summary(fleet.accounts().size(), fleet.regions().size(), instances.get(), groups.get());
     }
 

@@ -123,6 +123,16 @@ public final class HubProvisioner {
                 .build()));
     }
 
+    /** The prefix the member StackSet's Resource Data Sync writes under (hub.yaml's InventoryPrefix). */
+    public static final String INVENTORY_PREFIX = "inventory";
+
+    public void provisionInventorySync(AccountRegion target) {
+        aws.member(software.amazon.awssdk.services.ssm.SsmClient.class, target, "provision").createResourceDataSync(r -> r
+                .syncName("patchpilot-inventory")
+                .s3Destination(d -> d.bucketName(config.buckets().inventory()).region(config.hub().region())
+                        .prefix(INVENTORY_PREFIX).syncFormat("JsonSerDe")));
+    }
+
     public String hubBusArn() {
         return "arn:aws:events:" + config.hub().region() + ":" + LocalAws.HUB_ACCOUNT + ":event-bus/" + config.eventBus();
     }

@@ -47,11 +47,20 @@ public final class Notifications {
         if (!messages.isEmpty()) work.send(messages);
     }
 
+    /** Sends a notice that is not an event's (reports): one message per configured channel. */
+    public void send(List<Notice> notices) {
+        List<String> messages = new ArrayList<>();
+        notices.forEach(n -> messages.addAll(messagesFor(n)));
+        if (!messages.isEmpty()) work.send(messages);
+    }
+
     List<String> messagesFor(Notice n) {
         List<String> out = new ArrayList<>();
         if (mail && !n.mailTo().isEmpty()) {
             ObjectNode m = JSON.createObjectNode().put("type", "notify-email").put("subject", n.subject()).put("text", n.text()).put("html", n.html());
             n.mailTo().forEach(m.putArray("to")::add);
+            var files = m.putArray("attachments");
+            n.attachments().forEach(a -> files.addObject().put("name", a.name()).put("bucket", a.bucket()).put("key", a.key()));
             out.add(m.toString());
         }
         if (slack && n.slack()) {

@@ -42,7 +42,10 @@ public final class Notifier {
     private final Clock clock;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    public Notifier(String from, Optional<URI> slackWebhook, Optional<Path> outbox, Clock clock) {
+    private final java.util.function.Function<Notice.Attachment, byte[]> files;
+
+    public Notifier(String from, Optional<URI> slackWebhook, Optional<Path> outbox, Clock clock, java.util.function.Function<Notice.Attachment, byte[]> files) {
+        this.files = files;
         this.from = from;
         this.slackWebhook = slackWebhook;
         this.outbox = outbox;
@@ -71,7 +74,22 @@ public final class Notifier {
         html.setContent(m.path("html").asText(), "text/html; charset=UTF-8");
         alternatives.addBodyPart(text);
         alternatives.addBodyPart(html);
-        message.setContent(alternatives);
+        if (m.path("attachments").isEmpty()) {
+            message.setContent(alternatives);
+        } else {
+            MimeMultipart mixed = new MimeMultipart("mixed");
+            MimeBodyPart content = new MimeBodyPart();
+            content.setContent(alternatives);
+            mixed.addBodyPart(content);
+            for (JsonNode a : m.path("attachments")) {
+                MimeBodyPart file = new MimeBodyPart();
+                byte[] bytes = files.apply(new Notice.Attachment(a.path("name").asText(), a.path("bucket").asText(), a.path("key").asText()));
+                file.setDataHandler(new jakarta.activation.DataHandler(new jakarta.mail.util.ByteArrayDataSource(bytes, "text/csv")));
+                file.setFileName(a.path("name").asText());
+                mixed.addBodyPart(file);
+            }
+            message.setContent(mixed);
+        }
         message.saveChanges();
         if (outbox.isPresent()) {
             try (OutputStream out = Files.newOutputStream(outboxFile("mail", m.path("subject").asText(), ".eml"))) {

@@ -223,7 +223,7 @@ public final class PatchRuns {
     }
 
     /** {@code Default-20261204T0500Z}, {@code Dev-111111111111-20261204T0500Z}: readable and unique per occurrence. */
-    static String runId(MaintenanceWindow w, Instant occurrence) {
+    public static String runId(MaintenanceWindow w, Instant occurrence) {
         String at = occurrence.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
         return w.environment() + (w.organizationWide() ? "" : "-" + w.account()) + "-" + at;
     }

@@ -52,7 +52,7 @@ public final class PatchpilotService implements AutoCloseable {
         SqsAcknowledger acks = new SqsAcknowledger(sqs, 20);
         main.bind("sqsAcknowledger", acks);
         main.bind("deadLetters", new DeadLetters(sqs, acks));
-        ServiceBeans.create(settings, config, aws, acks).forEach(main::bind);
+        ServiceBeans.create(home, settings, config, aws, acks).forEach(main::bind);
         extraBeans.forEach(main::bind);
         main.bind("smtp", mailComponent(io.patchpilot.notify.NotifySettings.from(settings)));
         main.bind("healthCheck", new HealthCheck(sqs, config, Clock.systemUTC()));

@@ -38,6 +38,25 @@ public final class ServiceBeans {
                 new ReconcileSweep(work, organization, writer, audit, config, clock));
     }
 
+    /** Compliance reports: the SQL in reports/, run by DuckDB (local) or Athena (AWS), published by mail and Slack. */
+    static Map<String, Object> reports(java.nio.file.Path home, Settings settings, PatchpilotConfig config, AwsClients aws, Tagging t,
+                                       io.patchpilot.notify.NotifySettings notify, io.patchpilot.notify.Notifications notifications, Clock clock) {
+        var catalog = new io.patchpilot.report.ReportCatalog(home.resolve("reports"), Map.of(
+                "stale_days", settings.intOr("patchpilot.report.stale-days", 7, 0, 3650),
+                "run_days", settings.intOr("patchpilot.report.run-days", 30, 1, 3650)));
+        var files = new io.patchpilot.report.ReportFiles(aws);
+        Map<String, Object> beans = new LinkedHashMap<>();
+        beans.put("reportRuns", new io.patchpilot.report.ReportRuns(aws, t.ledger(), t.organization(), config.regions(), t.work(), catalog, files,
+                notifications, new io.patchpilot.report.ReportRuns.Options(config.buckets().inventory(), config.buckets().reports(),
+                settings.optional("patchpilot.report.owner-tag").orElse("owner"),
+                settings.intOr("patchpilot.report.attach-max-bytes", 1_048_576, 0, 10_485_760), notify.centralTeam(), notify.accountContacts(),
+                config.eventBus()), clock));
+        beans.put("duckDbEngine", new io.patchpilot.report.DuckDbEngine(aws, config.buckets().inventory(),
+                settings.optional("patchpilot.report.inventory-prefix").orElse("inventory"), catalog));
+        beans.put("athenaResults", new io.patchpilot.report.AthenaResults(aws));
+        return beans;
+    }
+
     /** Emergency runs: who may request and approve, which environments need approval, the request checks. */
     static io.patchpilot.emergency.EmergencyRuns emergency(Settings settings, PatchpilotConfig config, AwsClients aws, Tagging t,
                                                           io.patchpilot.patching.PatchRuns runs, Clock clock) {
@@ -55,7 +74,7 @@ public final class ServiceBeans {
                 runs, t.ledger(), t.organization(), config.regions(), t.work(), config.eventBus(), clock);
     }
 
-    public static Map<String, Object> create(Settings settings, PatchpilotConfig config, AwsClients aws, SqsAcknowledger acks) {
+    public static Map<String, Object> create(java.nio.file.Path home, Settings settings, PatchpilotConfig config, AwsClients aws, SqsAcknowledger acks) {
         Clock clock = Clock.systemUTC();
         Tagging t = tagging(settings, config, aws, clock);
         Map<String, Object> beans = new LinkedHashMap<>();
@@ -81,15 +100,18 @@ public final class ServiceBeans {
                 windowStore, t.organization(), t.sweep(), new QueueSender(aws, config.queues().schedules()), config.eventBus()));
         beans.put("windowRules", new io.patchpilot.windows.WindowRules(windowStore, t.windows(), aws, config.hub().region(), config.queues().schedules()));
         beans.put("messageTypes", new MessageTypes(Map.of(
-                "schedules", List.of("reconcile", "window-fire", "window-sync"),
-                "work", List.of("reconcile-item", "patch-target", "patch-poll", "notify-email", "notify-slack", "emergency-expire"))));
+                "schedules", List.of("reconcile", "window-fire", "window-sync", "report"),
+                "work", List.of("reconcile-item", "patch-target", "patch-poll", "notify-email", "notify-slack", "emergency-expire",
+                        "report-collect", "report-publish"))));
         beans.put("reconcileSweep", t.sweep());
         beans.put("emergencyRuns", emergency(settings, config, aws, t, runs, clock));
         io.patchpilot.notify.NotifySettings notify = io.patchpilot.notify.NotifySettings.from(settings);
         beans.put("notifications", new io.patchpilot.notify.Notifications(
                 new io.patchpilot.notify.Notices(notify.centralTeam(), notify.accountContacts()),
                 runId -> runs.problems(runId, 50), work, notify.mail(), notify.slack()));
-        beans.put("notifier", new io.patchpilot.notify.Notifier(notify.from(), notify.slackWebhook(), notify.outbox(), clock));
+        beans.putAll(reports(home, settings, config, aws, t, notify, (io.patchpilot.notify.Notifications) beans.get("notifications"), clock));
+        beans.put("notifier", new io.patchpilot.notify.Notifier(notify.from(), notify.slackWebhook(), notify.outbox(), clock,
+                new io.patchpilot.report.ReportFiles(aws)::read));
         return beans;
     }
 }

@@ -29,7 +29,7 @@ class NotifierTest {
 
     private Notifier notifier() {
         return new Notifier("patchpilot@example.com", Optional.of(URI.create(slack.url())),
-                Optional.of(outbox), Clock.systemUTC());
+                Optional.of(outbox), Clock.systemUTC(), a -> ("csv of " + a.key()).getBytes());
     }
 
     @Test

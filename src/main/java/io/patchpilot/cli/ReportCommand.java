@@ -1,0 +1,51 @@
+package io.patchpilot.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.aws.AwsClients;
+import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.service.QueueSender;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "report", mixinStandardHelpOptions = true, description = "Compliance reports (reports/*.sql).",
+        subcommands = {ReportCommand.Run.class})
+final class ReportCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = {"Queue a report run now ({\"type\":\"report\"} on patchpilot-schedules, as the daily rule does).",
+                    "CSVs go to the reports bucket under reports/YYYY/MM/DD/ and reports/latest/; the mail to the team (or --to)."})
+    static final class Run implements Callable<Integer> {
+        @Mixin
+        TargetOptions target;
+
+        @Option(names = "--report", split = ",", description = "Only these reports (file names in reports/, without .sql).")
+        List<String> reports = List.of();
+
+        @Option(names = "--to", split = ",", description = "Mail the result to these addresses instead of the team (no owner mails).")
+        List<String> to = List.of();
+
+        @Override
+        public Integer call() {
+            PatchpilotConfig config = target.config(target.settings());
+            ObjectNode m = new ObjectMapper().createObjectNode().put("type", "report");
+            if (!reports.isEmpty()) reports.forEach(m.putArray("queries")::add);
+            if (!to.isEmpty()) to.forEach(m.putArray("to")::add);
+            try (AwsClients aws = target.clients(config)) {
+                new QueueSender(aws, config.queues().schedules()).send(m.toString());
+            }
+            System.out.println("report queued: " + m);
+            return ExitCode.OK;
+        }
+    }
+}
