@@ -26,7 +26,10 @@ public final class RouteAwsActions {
             "aws2-sqs", List.of("sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage"));
     private static final Map<String, List<String>> PRODUCER = Map.of(
             "aws2-sqs", List.of("sqs:GetQueueUrl", "sqs:SendMessage"),
-            "aws2-eventbridge", List.of("events:PutEvents"));
+            "aws2-eventbridge", List.of("events:PutEvents"),
+            // Athena reads the tables and writes the result with the caller's own permissions
+            "aws2-athena", List.of("athena:StartQueryExecution", "athena:GetQueryExecution", "glue:GetDatabase", "glue:GetTable",
+                    "glue:GetPartitions", "glue:BatchCreatePartition", "s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject", "s3:PutObject"));
 
     private RouteAwsActions() {}
 

@@ -24,16 +24,14 @@ public final class DuckDbEngine implements AutoCloseable {
     private final AwsClients aws;
     private final String bucket;
     private final Map<String, ReportTables.Table> tables;
-    private final ReportCatalog catalog;
     private String loadedReport;
     private Path dir;
     private Connection db;
 
-    public DuckDbEngine(AwsClients aws, String bucket, String inventoryPrefix, ReportCatalog catalog) {
+    public DuckDbEngine(AwsClients aws, String bucket, String inventoryPrefix) {
         this.aws = aws;
         this.bucket = bucket;
         this.tables = ReportTables.all(inventoryPrefix);
-        this.catalog = catalog;
     }
 
     /** The query's result as CSV with a header line. */
@@ -54,7 +52,6 @@ public final class DuckDbEngine implements AutoCloseable {
         db = DriverManager.getConnection("jdbc:duckdb:");
         try (Statement st = db.createStatement()) {
             for (Map.Entry<String, ReportTables.Table> t : tables.entrySet()) st.execute(view(t.getKey(), t.getValue()));
-            for (String ddl : catalog.views()) st.execute(ddl);
         }
         loadedReport = reportId;
         return db;

@@ -19,6 +19,8 @@ import java.util.stream.Stream;
  * with whole numbers only.
  */
 public final class ReportCatalog {
+    private static final Pattern VIEW = Pattern.compile("CREATE\\s+(?:OR\\s+REPLACE\\s+)?VIEW\\s+\\w+\\s+AS\\s+(.*)",
+            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     private static final Pattern PARAMETER = Pattern.compile("\\$\\{([a-z_]+)}");
     private final Map<String, String> reports = new TreeMap<>();
     private final Map<String, String> views = new TreeMap<>();
@@ -55,13 +57,22 @@ public final class ReportCatalog {
         return List.copyOf(requested);
     }
 
+    /**
+     * The report's SQL with the views it uses inlined as common table expressions, so the same
+     * text runs on Athena (no view to create in the catalog first) and DuckDB.
+     */
     public ReportQuery query(String reportId, String name) {
-        return new ReportQuery(reportId, name, fill(reports.get(name)));
-    }
-
-    /** The views' DDL, to run before the reports. */
-    public List<String> views() {
-        return views.values().stream().map(this::fill).toList();
+        String sql = fill(reports.get(name));
+        StringBuilder with = new StringBuilder();
+        for (Map.Entry<String, String> v : views.entrySet()) {
+            if (!Pattern.compile("\\b" + v.getKey() + "\\b").matcher(sql).find()) continue;
+            Matcher body = VIEW.matcher(fill(v.getValue()));
+            if (!body.find()) throw new ConfigException("reports/views/" + v.getKey() + ".sql: expected CREATE OR REPLACE VIEW " + v.getKey() + " AS SELECT …");
+            with.append(with.length() == 0 ? "WITH " : ", ").append(v.getKey()).append(" AS (").append(body.group(1).trim()).append(")");
+        }
+        if (with.length() == 0) return new ReportQuery(reportId, name, sql);
+        Matcher own = Pattern.compile("^\\s*WITH\\s+", Pattern.CASE_INSENSITIVE).matcher(sql);
+        return new ReportQuery(reportId, name, own.find() ? with + ", " + sql.substring(own.end()) : with + "\n" + sql);
     }
 
     String fill(String sql) {

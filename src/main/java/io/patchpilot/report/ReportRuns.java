@@ -46,8 +46,11 @@ public final class ReportRuns {
     private static final String REPORT = "REPORT";
 
     /** Where things go and who hears of them. */
-    public record Options(String inventoryBucket, String reportsBucket, String ownerTag, long attachMaxBytes,
+    public record Options(String engine, String inventoryBucket, String reportsBucket, String ownerTag, long attachMaxBytes,
                           List<String> centralTeam, Map<String, String> accountContacts, String eventBus) {}
+
+    /** Athena sees partitions Resource Data Sync added (new accounts, regions) only after a repair. */
+    static final List<String> PARTITIONED = List.of("aws_instanceinformation", "aws_complianceitem", "aws_compliancesummary");
 
     private final AwsClients aws;
     private final Ledger ledger;
@@ -175,12 +178,16 @@ public final class ReportRuns {
         if (run.get("status").s().equals("Published")) return List.of();
         ledger.setIf(pk(reportId), REPORT, Map.of("status", Ledger.s("Querying")), "#st = :c", Map.of("#st", "status"), Map.of(":c", Ledger.s("Collecting")));
         List<ReportQuery> out = new ArrayList<>();
+        if (options.engine().equals("athena")) {
+            PARTITIONED.forEach(t -> out.add(new ReportQuery(reportId, "_repair_" + t, "MSCK REPAIR TABLE " + t)));
+        }
         read(run.get("queries").s()).forEach(q -> out.add(catalog.query(reportId, q.asText())));
         return out;
     }
 
     /** One report's CSV to {@code reports/YYYY/MM/DD/<report>.csv} and {@code reports/latest/<report>.csv}. */
     public void store(String reportId, String name, String csv) {
+        if (name.startsWith("_")) return; // a preparatory statement, not a report
         Instant created = Instant.parse(ledger.get(pk(reportId), REPORT).orElseThrow().get("createdAt").s());
         String key = "reports/" + DAY.format(created) + "/" + name + ".csv";
         files.write(options.reportsBucket(), key, csv, "text/csv");

@@ -47,12 +47,12 @@ public final class ServiceBeans {
         var files = new io.patchpilot.report.ReportFiles(aws);
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put("reportRuns", new io.patchpilot.report.ReportRuns(aws, t.ledger(), t.organization(), config.regions(), t.work(), catalog, files,
-                notifications, new io.patchpilot.report.ReportRuns.Options(config.buckets().inventory(), config.buckets().reports(),
+                notifications, new io.patchpilot.report.ReportRuns.Options(settings.optional("patchpilot.report.engine").orElse("athena"), config.buckets().inventory(), config.buckets().reports(),
                 settings.optional("patchpilot.report.owner-tag").orElse("owner"),
                 settings.intOr("patchpilot.report.attach-max-bytes", 1_048_576, 0, 10_485_760), notify.centralTeam(), notify.accountContacts(),
                 config.eventBus()), clock));
         beans.put("duckDbEngine", new io.patchpilot.report.DuckDbEngine(aws, config.buckets().inventory(),
-                settings.optional("patchpilot.report.inventory-prefix").orElse("inventory"), catalog));
+                settings.optional("patchpilot.report.inventory-prefix").orElse("inventory")));
         beans.put("athenaResults", new io.patchpilot.report.AthenaResults(aws));
         return beans;
     }
