@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,10 +49,12 @@ public final class PatchTargetStep {
     private final QueueSender work;
     private final String logsBucket;
     private final int pollSeconds;
+    private final long leaseMillis;
     private final Clock clock;
 
     public PatchTargetStep(AwsClients aws, Ledger ledger, TargetDiscovery discovery, PatchRuns runs, QueueSender work,
-                           String logsBucket, int pollSeconds, Clock clock) {
+                           String logsBucket, int pollSeconds, int leaseSeconds, Clock clock) {
+        this.leaseMillis = leaseSeconds * 1000L;
         this.aws = aws;
         this.ledger = ledger;
         this.discovery = discovery;
@@ -60,6 +63,18 @@ public final class PatchTargetStep {
         this.logsBucket = logsBucket;
         this.pollSeconds = pollSeconds;
         this.clock = clock;
+    }
+
+    /** Empty when this step now holds the target's lease; else how long the current holder still has. */
+    private Optional<Long> takeLease(String runId, AccountRegion target) {
+        long now = clock.millis();
+        boolean taken = ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("leaseUntil", AttributeValue.fromN(Long.toString(now + leaseMillis))),
+                "#st = :discovering AND (attribute_not_exists(#lease) OR #lease < :now)", Map.of("#st", "state", "#lease", "leaseUntil"),
+                Map.of(":discovering", Ledger.s("Discovering"), ":now", AttributeValue.fromN(Long.toString(now))));
+        if (taken) return Optional.empty();
+        long until = ledger.get(PatchRuns.pk(runId), sk(target)).filter(i -> i.containsKey("leaseUntil"))
+                .map(i -> Long.parseLong(i.get("leaseUntil").n())).orElse(now);
+        return Optional.of(Math.max(0, until - now));
     }
 
     private static String sk(AccountRegion t) {
@@ -77,10 +92,18 @@ public final class PatchTargetStep {
         start.put("state", Ledger.s("Discovering"));
         start.put("account", Ledger.s(target.account()));
         start.put("region", Ledger.s(target.region()));
+        start.put("leaseUntil", AttributeValue.fromN(Long.toString(clock.millis() + leaseMillis)));
         if (!ledger.putIfAbsent(start)) {
             String state = ledger.get(PatchRuns.pk(runId), sk(target)).map(i -> i.get("state").s()).orElse("");
             if (state.equals("Sent")) schedulePoll(runId, target, 0); // a crash may have lost the poll
             if (!state.equals("Discovering")) return List.of();
+            // another delivery of this step may be working on it right now (SQS delivers at least once):
+            // only the holder of the lease sends; after a crash the lease runs out and this step takes over
+            Optional<Long> busyFor = takeLease(runId, target);
+            if (busyFor.isPresent()) {
+                work.sendLater(body, (int) Math.min(900, busyFor.get() / 1000 + 1));
+                return List.of();
+            }
         }
         MaintenanceWindow w = window(run);
         Instant lastStart = Instant.parse(run.get("lastStart").s());

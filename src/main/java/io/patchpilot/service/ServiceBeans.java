@@ -95,7 +95,8 @@ public final class ServiceBeans {
         beans.put("patchRuns", runs);
         beans.put("patchTargetStep", new io.patchpilot.patching.PatchTargetStep(aws, t.ledger(),
                 new io.patchpilot.patching.TargetDiscovery(aws, t.policy()), runs, work, config.buckets().logs(),
-                settings.intOr("patchpilot.patching.poll-seconds", 30, 1, 900), clock));
+                settings.intOr("patchpilot.patching.poll-seconds", 30, 1, 900),
+                settings.intOr("patchpilot.patching.step-lease-seconds", 90, 5, 900), clock));
         beans.put("selfService", new io.patchpilot.windows.SelfService(new io.patchpilot.windows.WindowValidator(config.environments()),
                 windowStore, t.organization(), t.sweep(), new QueueSender(aws, config.queues().schedules()), config.eventBus()));
         beans.put("windowRules", new io.patchpilot.windows.WindowRules(windowStore, t.windows(), aws, config.hub().region(), config.queues().schedules()));

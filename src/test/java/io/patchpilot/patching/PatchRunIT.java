@@ -283,6 +283,51 @@ class PatchRunIT {
                 .instancePatchStates().get(0).missingCount());
     }
 
+    @Test
+    @org.junit.jupiter.api.Order(7)
+    void the_same_step_delivered_three_times_at_once_sends_its_commands_once() throws Exception {
+        Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow().plus(Duration.ofDays(14));
+        String runId = PatchRuns.runId(MaintenanceWindow.defaultWindow(null), occurrence);
+        var routes = local.service().camel().getRouteController();
+        routes.suspendRoute("work");
+        software.amazon.awssdk.services.sqs.SqsClient sqs = local.aws().hub(software.amazon.awssdk.services.sqs.SqsClient.class);
+        String workQueue = LocalFixture.queueUrl(local, "patchpilot-work");
+        List<String> bodies = new java.util.ArrayList<>();
+        try {
+            fire("Default_maintenance_window", occurrence);
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                sqs.receiveMessage(r -> r.queueUrl(workQueue).maxNumberOfMessages(10)).messages().forEach(m -> {
+                    if (m.body().contains(runId)) bodies.add(m.body());
+                    sqs.deleteMessage(r -> r.queueUrl(workQueue).receiptHandle(m.receiptHandle()));
+                });
+                return bodies.size() >= 8;
+            });
+            String step = bodies.stream().filter(b -> b.contains("\"111111111111\"") && b.contains("us-east-1")).findFirst().orElseThrow();
+            PatchTargetStep steps = local.service().camel().getRegistry().lookupByNameAndType("patchTargetStep", PatchTargetStep.class);
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+            try {
+                List<java.util.concurrent.Future<?>> running = new java.util.ArrayList<>();
+                for (int i = 0; i < 3; i++) running.add(pool.submit(() -> steps.send(step)));
+                for (var f : running) f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            } finally {
+                pool.shutdownNow();
+            }
+        } finally {
+            for (String b : bodies) sqs.sendMessage(r -> r.queueUrl(workQueue).messageBody(b)); // the run goes on as usual
+            routes.resumeRoute("work");
+        }
+        SsmClient ssm = local.aws().member(SsmClient.class, new AccountRegion("111111111111", "us-east-1"), "test");
+        await().atMost(Duration.ofSeconds(90)).until(() -> ledger().get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
+        var commands = ssm.listCommands(r -> r.maxResults(50)).commands().stream()
+                .filter(c -> c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")).toList();
+        assertEquals(1, commands.size(), "one command for 111111111111/us-east-1: " + commands);
+    }
+
+    private Ledger ledger() {
+        return (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
+    }
+
     private void fire(String window, Instant at) {
         AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
                 "--message-body", "{\"type\":\"window-fire\",\"window\":\"" + window + "\",\"time\":\"" + at + "\"}");

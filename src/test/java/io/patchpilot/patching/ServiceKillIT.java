@@ -42,7 +42,8 @@ class ServiceKillIT {
             Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow();
             String runId = PatchRuns.runId(MaintenanceWindow.defaultWindow(null), occurrence);
 
-            ServiceProcess first = ServiceProcess.start(local, "kill-first", Map.of());
+            Map<String, String> env = Map.of("PATCHPILOT_PATCHING_STEP_LEASE_SECONDS", "15");
+            ServiceProcess first = ServiceProcess.start(local, "kill-first", env);
             try {
                 AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", schedules, "--message-body", "{\"type\":\"reconcile\"}");
                 await().atMost(Duration.ofSeconds(60)).until(() -> LocalFixture.depth(local, "patchpilot-work") == 0
@@ -61,7 +62,7 @@ class ServiceKillIT {
             System.out.printf("killed with run %s and targets %s%n", status, atKill);
             assertTrue(status.equals("Dispatching") || status.equals("Running"), "killed mid-run: " + status);
 
-            try (ServiceProcess second = ServiceProcess.start(local, "kill-second", Map.of())) {
+            try (ServiceProcess second = ServiceProcess.start(local, "kill-second", env)) {
                 await().atMost(Duration.ofSeconds(120)).until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
                         .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
             }
