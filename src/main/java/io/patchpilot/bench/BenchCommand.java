@@ -32,9 +32,12 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmarks against the local AWS, each next to its baseline measured in the same run:",
                 "  sqs      local SQS fill and receive+delete at a depth of --messages (the bar: 2,000 msg/s)",
-                "  tagging  --events Config events for a generated fleet -> tags applied, vs the raw receive+delete rate"})
+                "  tagging  --events Config events for a generated fleet -> tags applied, vs the raw receive+delete rate",
+                "  patching the Default window fired over --patch-accounts x --patch-regions x --patch-instances with --latency-ms per AWS call:",
+                "           fire -> every SendCommand sent, vs a plain SDK loop at the same concurrency and vs one account-region",
+                "           after another; AWS calls against the minimum (not in the default run; give it -Xmx512m)"})
 public final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--only", split = ",", description = "sqs, tagging (default: all)")
+    @Option(names = "--only", split = ",", description = "sqs, tagging, patching (default: sqs,tagging)")
     List<String> only = List.of("sqs", "tagging");
 
     @Option(names = "--messages", defaultValue = "10000", description = "Queue depth for the sqs benchmark. Default: ${DEFAULT-VALUE}.")
@@ -49,6 +52,23 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--consumers", defaultValue = "8", description = "SQS consumers (patchpilot and baseline alike). Default: ${DEFAULT-VALUE}.")
     int consumers;
 
+    @Option(names = "--patch-accounts", defaultValue = "200", description = "patching: generated member accounts. Default: ${DEFAULT-VALUE}.")
+    int patchAccounts;
+
+    @Option(names = "--patch-regions", split = ",", defaultValue = "us-east-1,eu-west-1,us-west-2,ap-southeast-2",
+            description = "patching: regions (they become patchpilot.regions). Default: ${DEFAULT-VALUE}.")
+    List<String> patchRegions;
+
+    @Option(names = "--patch-instances", defaultValue = "20", description = "patching: instances per account-region. Default: ${DEFAULT-VALUE}.")
+    int patchInstances;
+
+    @Option(names = "--latency-ms", defaultValue = "50", description = "patching: latency injected on every AWS call. Default: ${DEFAULT-VALUE}.")
+    int latencyMs;
+
+    @Option(names = "--sequential-accounts", defaultValue = "25",
+            description = "patching: accounts timed one account-region after another, extrapolated to all. Default: ${DEFAULT-VALUE}.")
+    int sequentialAccounts;
+
     @Option(names = "--json", defaultValue = "target/bench/bench.json", description = "Where the JSON goes. Default: ${DEFAULT-VALUE}.")
     Path json;
 
@@ -60,6 +80,11 @@ public final class BenchCommand implements Callable<Integer> {
         List<BenchResult> results = new ArrayList<>();
         if (only.contains("sqs")) results.addAll(sqs(home));
         if (only.contains("tagging")) results.addAll(tagging(home));
+        if (only.contains("patching")) {
+            if (patchAccounts < 1 || patchInstances < 1 || patchRegions.isEmpty()) throw new IllegalArgumentException("patching needs accounts, regions and instances");
+            results.addAll(new PatchingBench(home, new PatchingBench.Options(patchAccounts, patchRegions, patchInstances, latencyMs,
+                    sequentialAccounts, 0.05)).run());
+        }
         print(results);
         write(results);
         return 0;

@@ -1,0 +1,35 @@
+package io.patchpilot.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.local.FleetFile;
+import io.patchpilot.local.LocalAws;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BenchCommandPatchingTest {
+    @Test
+    void generated_fleet_is_tagged_for_the_default_window_in_every_account_and_region() {
+        FleetFile fleet = PatchingBench.fleet(3, List.of("us-east-1", "ap-southeast-2"), 20);
+        assertEquals(3, fleet.accounts().size());
+        assertEquals(List.of("us-east-1", "ap-southeast-2"), List.copyOf(fleet.regions()));
+        FleetFile.Instance spec = fleet.accounts().get(2).regions().get("ap-southeast-2").instances().get(0);
+        assertEquals(20, spec.count());
+        assertEquals(true, spec.ssmManaged());
+        assertEquals("Default_maintenance_window", spec.tags().get("maintenance_window"));
+        assertEquals("Dev", spec.tags().get("environment"));
+    }
+
+    @Test
+    void minimum_is_one_describe_per_account_region_one_information_and_command_per_50_ids_and_one_assume_role_per_member() {
+        List<AccountRegion> scope = List.of(
+                new AccountRegion(LocalAws.HUB_ACCOUNT, "us-east-1"), new AccountRegion(LocalAws.HUB_ACCOUNT, "eu-west-1"),
+                new AccountRegion("600000000001", "us-east-1"), new AccountRegion("600000000001", "eu-west-1"),
+                new AccountRegion("600000000002", "us-east-1"), new AccountRegion("600000000002", "eu-west-1"));
+        assertEquals(Map.of("sts:AssumeRole", 2L, "ec2:DescribeInstances", 6L, "ssm:DescribeInstanceInformation", 4L, "ssm:SendCommand", 4L),
+                PatchingBench.minimum(scope, 20));
+        assertEquals(8L, PatchingBench.minimum(scope, 51).get("ssm:SendCommand"));
+    }
+}
