@@ -87,6 +87,40 @@ public final class Ledger {
     }
 
     /**
+     * In one transaction: sets attributes of one item if {@code condition} holds, and adds 1 to a
+     * counter of another (a step's outcome and its run's count never part, whatever crashes).
+     * False when the condition did not hold (nothing changed).
+     */
+    @AwsActions(value = "dynamodb:UpdateItem", principal = AwsActions.Principal.HUB)
+    public boolean setIfAndCount(String pk, String sk, Map<String, AttributeValue> values, String condition,
+                                 Map<String, String> conditionNames, Map<String, AttributeValue> conditionValues,
+                                 String counterSk, String counter) {
+        Map<String, String> names = new java.util.HashMap<>(conditionNames);
+        Map<String, AttributeValue> vals = new java.util.HashMap<>(conditionValues);
+        List<String> sets = new ArrayList<>();
+        int i = 0;
+        for (Map.Entry<String, AttributeValue> e : values.entrySet()) {
+            names.put("#n" + i, e.getKey());
+            vals.put(":v" + i, e.getValue());
+            sets.add("#n" + i + " = :v" + i);
+            i++;
+        }
+        try {
+            aws.hub(DynamoDbClient.class).transactWriteItems(t -> t.transactItems(
+                    software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder().update(u -> u.tableName(table).key(item(pk, sk))
+                            .updateExpression("SET " + String.join(", ", sets)).conditionExpression(condition)
+                            .expressionAttributeNames(names).expressionAttributeValues(vals)).build(),
+                    software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder().update(u -> u.tableName(table).key(item(pk, counterSk))
+                            .updateExpression("ADD #c :one").expressionAttributeNames(Map.of("#c", counter))
+                            .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1")))).build()));
+            return true;
+        } catch (software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException e) {
+            if (e.cancellationReasons().stream().anyMatch(r -> "ConditionalCheckFailed".equals(r.code()))) return false;
+            throw e;
+        }
+    }
+
+    /**
      * Sets attributes only if {@code condition} holds (names in it as {@code #x} placeholders, e.g.
      * {@code #st} for the reserved word status); false when it did not.
      */

@@ -111,8 +111,14 @@ public final class PatchRuns {
     public void dispatch(String runId, Map<String, AttributeValue> run) {
         List<String> items = new ArrayList<>();
         for (JsonNode t : read(run.get("scope").s())) {
-            items.add(JSON.createObjectNode().put("type", "patch-target").put("runId", runId)
-                    .put("account", t.path("account").asText()).put("region", t.path("region").asText()).toString());
+            // the run's facts travel with each step, so no step has to read the run item first
+            ObjectNode item = JSON.createObjectNode().put("type", "patch-target").put("runId", runId)
+                    .put("account", t.path("account").asText()).put("region", t.path("region").asText())
+                    .put("windowJson", run.get("windowJson").s()).put("lastStart", run.get("lastStart").s())
+                    .put("createdAt", run.get("createdAt").s());
+            if (run.containsKey("selectBy")) item.put("selectBy", run.get("selectBy").s());
+            if (run.containsKey("overrideList")) item.put("overrideList", run.get("overrideList").s());
+            items.add(item.toString());
         }
         work.send(items);
         ledger.setIf(pk(runId), RUN, Map.of("status", Ledger.s("Running")), "#st = :dispatching",
@@ -170,10 +176,21 @@ public final class PatchRuns {
 
     /** A target finished: the last one to finish completes the run. Returns the events to publish. */
     public List<PutEventsRequest> targetDone(String runId) {
-        long done = ledger.increment(pk(runId), RUN, "targetsDone", 1);
-        Map<String, AttributeValue> run = ledger.get(pk(runId), RUN).orElseThrow();
+        ledger.increment(pk(runId), RUN, "targetsDone", 1);
+        return completeIfDone(runId);
+    }
+
+    /**
+     * Completes the run when every target has been counted done; safe to call again (after a crash
+     * between a target's transaction and this check, its redelivered step calls it once more).
+     */
+    public List<PutEventsRequest> completeIfDone(String runId) {
+        Map<String, AttributeValue> run = ledger.get(pk(runId), RUN).orElse(null);
+        if (run == null || !run.containsKey("targetsDone")) return List.of();
+        long done = Long.parseLong(run.get("targetsDone").n());
         long total = Long.parseLong(run.get("targetsTotal").n());
-        if (done < total) return List.of();
+        String now = run.get("status").s();
+        if (done < total || now.equals("Succeeded") || now.equals("CompletedWithFailures")) return List.of();
         Map<String, Long> counts = new TreeMap<>();
         for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
             if (!item.get("sk").s().startsWith("TARGET#")) continue;

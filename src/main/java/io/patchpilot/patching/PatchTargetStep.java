@@ -86,17 +86,18 @@ public final class PatchTargetStep {
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
         AccountRegion target = new AccountRegion(m.path("account").asText(), m.path("region").asText());
-        Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+        Map<String, AttributeValue> run = m.has("windowJson") ? runFacts(m) : ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
                 .orElseThrow(() -> new PermanentFailure("runId: " + runId + " does not exist"));
         Map<String, AttributeValue> start = Ledger.item(PatchRuns.pk(runId), sk(target));
         start.put("state", Ledger.s("Discovering"));
         start.put("account", Ledger.s(target.account()));
         start.put("region", Ledger.s(target.region()));
         start.put("leaseUntil", AttributeValue.fromN(Long.toString(clock.millis() + leaseMillis)));
-        if (!ledger.putIfAbsent(start)) {
+        boolean first = ledger.putIfAbsent(start);
+        if (!first) {
             String state = ledger.get(PatchRuns.pk(runId), sk(target)).map(i -> i.get("state").s()).orElse("");
             if (state.equals("Sent")) schedulePoll(runId, target, 0); // a crash may have lost the poll
-            if (!state.equals("Discovering")) return List.of();
+            if (!state.equals("Discovering")) return runs.completeIfDone(runId); // or lost the run's completion
             // another delivery of this step may be working on it right now (SQS delivers at least once):
             // only the holder of the lease sends; after a crash the lease runs out and this step takes over
             Optional<Long> busyFor = takeLease(runId, target);
@@ -122,7 +123,7 @@ public final class PatchTargetStep {
         List<String> commandIds;
         try {
             commandIds = sendCommands(runId, target, w, found.patch(), lastStart, Instant.parse(run.get("createdAt").s()),
-                    run.containsKey("overrideList") ? run.get("overrideList").s() : "");
+                    run.containsKey("overrideList") ? run.get("overrideList").s() : "", first);
         } catch (RuntimeException e) {
             return ended(runId, target, e);
         }
@@ -137,11 +138,12 @@ public final class PatchTargetStep {
 
     @AwsActions({"ssm:ListCommands", "ssm:SendCommand"})
     private List<String> sendCommands(String runId, AccountRegion target, MaintenanceWindow w, List<String> ids, Instant lastStart,
-                                      Instant runCreated, String overrideList) {
+                                      Instant runCreated, String overrideList, boolean firstDelivery) {
         SsmClient ssm = aws.member(SsmClient.class, target, "patching");
         String document = document(w);
         Map<String, String> sent = new LinkedHashMap<>();
-        ssm.listCommandsPaginator(r -> r.filters(
+        // the delivery that created the target's item cannot have sent anything yet; only a later one looks
+        if (!firstDelivery) ssm.listCommandsPaginator(r -> r.filters(
                         CommandFilter.builder().key(CommandFilterKey.DOCUMENT_NAME).value(document).build(),
                         CommandFilter.builder().key(CommandFilterKey.INVOKED_AFTER).value(runCreated.minus(Duration.ofMinutes(5)).toString()).build()))
                 .commands().forEach((Command c) -> {
@@ -209,7 +211,7 @@ public final class PatchTargetStep {
         int attempt = m.path("attempt").asInt(0);
         Map<String, AttributeValue> item = ledger.get(PatchRuns.pk(runId), sk(target))
                 .orElseThrow(() -> new PermanentFailure("runId: no target " + target + " in run " + runId));
-        if (!item.get("state").s().equals("Sent")) return List.of();
+        if (!item.get("state").s().equals("Sent")) return runs.completeIfDone(runId);
         JsonNode recorded = PatchRuns.read(item.get("instances").s());
         Map<String, ObjectNode> instances = new LinkedHashMap<>();
         recorded.fields().forEachRemaining(e -> instances.put(e.getKey(), (ObjectNode) e.getValue()));
@@ -259,17 +261,26 @@ public final class PatchTargetStep {
     }
 
     private List<PutEventsRequest> finish(String runId, AccountRegion target, String state, String reason, Map<String, ObjectNode> instances) {
-        boolean first = ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("state", Ledger.s(state), "reason", Ledger.s(reason),
+        // the outcome and the run's count of finished targets are written together
+        boolean first = ledger.setIfAndCount(PatchRuns.pk(runId), sk(target), Map.of("state", Ledger.s(state), "reason", Ledger.s(reason),
                         "instances", Ledger.s(PatchRuns.toJson(instances)), "finishedAt", Ledger.s(clock.instant().toString())),
                 "#st IN (:discovering, :sent)", Map.of("#st", "state"),
-                Map.of(":discovering", Ledger.s("Discovering"), ":sent", Ledger.s("Sent")));
-        if (!first) return List.of();
-        LOG.info("Run {} {}: {} {}", runId, target, state, reason);
-        return runs.targetDone(runId);
+                Map.of(":discovering", Ledger.s("Discovering"), ":sent", Ledger.s("Sent")), PatchRuns.RUN, "targetsDone");
+        if (first) LOG.info("Run {} {}: {} {}", runId, target, state, reason);
+        return runs.completeIfDone(runId);
     }
 
     private static ObjectNode outcome(String status, String reason) {
         return PatchRuns.JSON.createObjectNode().put("status", status).put("reason", reason);
+    }
+
+    /** The run's facts as dispatch put them into the step message (the same attributes as the run item). */
+    private static Map<String, AttributeValue> runFacts(JsonNode m) {
+        Map<String, AttributeValue> run = new java.util.HashMap<>();
+        for (String k : List.of("runId", "windowJson", "lastStart", "createdAt", "selectBy", "overrideList")) {
+            if (m.hasNonNull(k)) run.put(k, Ledger.s(m.get(k).asText()));
+        }
+        return run;
     }
 
     private static MaintenanceWindow window(Map<String, AttributeValue> run) {
