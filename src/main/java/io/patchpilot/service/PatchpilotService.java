@@ -75,7 +75,7 @@ public final class PatchpilotService implements AutoCloseable {
 
     public void start() throws Exception {
         main.start();
-        main.getCamelContext().getRegistry().lookupByNameAndType("accessGuard", io.patchpilot.web.AccessGuard.class).install(main.getCamelContext());
+        main.getCamelContext().getRegistry().lookupByNameAndType("accessGuard", io.patchpilot.web.AccessGuard.class).install(main.getCamelContext(), config.http().port());
         ensureDefaultWindow();
         main.getCamelContext().getRegistry().lookupByNameAndType("windowRules", io.patchpilot.windows.WindowRules.class)
                 .sync(main.getCamelContext().createProducerTemplate());

@@ -57,9 +57,12 @@ public final class AccessGuard {
     }
 
     /** Puts the check in front of every route of the service's HTTP server (Vert.x router of camel-platform-http). */
-    public void install(org.apache.camel.CamelContext camel) {
+    public void install(org.apache.camel.CamelContext camel, int port) {
         if (open) return;
-        var router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(camel);
+        var router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(camel,
+                org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.getRouterNameFromPort(port));
+        if (router == null) router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(camel);
+        if (router == null) throw new IllegalStateException("no platform-http router for port " + port + ": cannot guard the web endpoints");
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
             int status = check(ctx.normalizedPath(), ctx.request().getHeader("Authorization"));
             if (status == 0) {
