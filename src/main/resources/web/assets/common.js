@@ -6,6 +6,15 @@ async function getJson(url) {
   if (!r.ok) throw new Error(url + ": HTTP " + r.status);
   return r.json();
 }
+// The page's first API requests start here, in <head>, while the chart library downloads and parses.
+const PREFETCHED = {};
+function prefetch(url) { PREFETCHED[url] = getJson(url); PREFETCHED[url].catch(() => {}); }
+function fetched(url) { const p = PREFETCHED[url]; delete PREFETCHED[url]; return p || getJson(url); }
+if (location.pathname === "/") {
+  prefetch("/api/compliance?"); prefetch("/api/windows"); prefetch("/api/runs?limit=20");
+} else if (location.pathname.startsWith("/runs/")) {
+  prefetch("/api/runs/" + encodeURIComponent(decodeURIComponent(location.pathname.slice("/runs/".length))));
+}
 function cell(tr, text, cls) {
   const td = document.createElement("td");
   td.textContent = text == null ? "" : String(text);

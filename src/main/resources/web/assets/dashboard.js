@@ -31,7 +31,7 @@ async function loadCompliance() {
   const form = new FormData(document.getElementById("filters"));
   const params = new URLSearchParams();
   for (const [k, v] of form.entries()) if (v) params.set(k, v);
-  const c = await getJson("/api/compliance?" + params);
+  const c = await fetched("/api/compliance?" + params);
   fillSelect("account", c.accounts, params.get("account"));
   fillSelect("region", c.regions, params.get("region"));
   fillSelect("environment", c.environments, params.get("environment"));
@@ -55,7 +55,7 @@ async function loadCompliance() {
 }
 
 async function loadWindows() {
-  const w = await getJson("/api/windows");
+  const w = await fetched("/api/windows");
   const body = document.querySelector("#windows tbody");
   body.replaceChildren();
   w.items.forEach(x => {
@@ -66,7 +66,7 @@ async function loadWindows() {
 
 let runsCursor = null;
 async function loadRuns(more) {
-  const r = await getJson("/api/runs?limit=20" + (more && runsCursor ? "&cursor=" + encodeURIComponent(runsCursor) : ""));
+  const r = await fetched("/api/runs?limit=20" + (more && runsCursor ? "&cursor=" + encodeURIComponent(runsCursor) : ""));
   const body = document.querySelector("#runs tbody");
   if (!more) body.replaceChildren();
   r.items.forEach(x => {
@@ -85,5 +85,5 @@ document.getElementById("filters").addEventListener("change", () => loadComplian
 document.getElementById("more-runs").addEventListener("click", () => loadRuns(true));
 window.addEventListener("resize", () => Object.values(charts).forEach(c => c.resize()));
 Promise.all([loadCompliance(), loadWindows(), loadRuns(false)])
-  .then(() => { document.body.dataset.loaded = "true"; })
+  .then(() => { window.__loadedAt = performance.now(); document.body.dataset.loaded = "true"; })
   .catch(e => { document.body.dataset.error = e.message; console.error(e); });

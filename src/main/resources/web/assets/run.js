@@ -2,6 +2,23 @@
 "use strict";
 const runId = decodeURIComponent(location.pathname.replace(/^\/runs\//, "")) || new URLSearchParams(location.search).get("id");
 let targetsCursor = null;
+const INSTANCE_ROWS = 1000;
+let pendingInstances = [];
+
+function showInstances() {
+  const ibody = document.querySelector("#instances tbody");
+  const rows = document.createDocumentFragment();
+  pendingInstances.splice(0, INSTANCE_ROWS).forEach(([t, i]) => {
+    const r = document.createElement("tr");
+    r.dataset.instanceId = i.instanceId;
+    cell(r, i.instanceId); cell(r, t.account); cell(r, t.region); cell(r, i.status, "status-" + i.status); cell(r, i.reason);
+    rows.appendChild(r);
+  });
+  ibody.appendChild(rows);
+  const more = document.getElementById("more-instances");
+  more.hidden = pendingInstances.length === 0;
+  more.textContent = "Show " + Math.min(INSTANCE_ROWS, pendingInstances.length) + " more of " + pendingInstances.length + " instances";
+}
 
 function summary(run) {
   document.getElementById("run-id").textContent = run.runId;
@@ -32,14 +49,13 @@ function targets(run, more) {
   run.targets.forEach(t => {
     const tr = tbody.insertRow();
     cell(tr, t.account); cell(tr, t.region); cell(tr, t.state, "status-" + t.state); cell(tr, t.reason); cell(tr, t.instances.length);
-    t.instances.forEach(i => {
-      const r = ibody.insertRow();
-      r.dataset.instanceId = i.instanceId;
-      cell(r, i.instanceId); cell(r, t.account); cell(r, t.region); cell(r, i.status, "status-" + i.status); cell(r, i.reason);
-    });
+    t.instances.forEach(i => pendingInstances.push([t, i]));
   });
+  if (ibody.rows.length < INSTANCE_ROWS) showInstances();
+  else document.getElementById("more-instances").hidden = false;
   targetsCursor = run.nextCursor;
-  document.getElementById("more-targets").hidden = !targetsCursor;
+  document.getElementById("more-instances").addEventListener("click", () => showInstances());
+document.getElementById("more-targets").hidden = !targetsCursor;
 }
 
 function steps(run) {
@@ -55,11 +71,12 @@ function steps(run) {
 
 async function load(more) {
   const url = "/api/runs/" + encodeURIComponent(runId) + (more && targetsCursor ? "?cursor=" + encodeURIComponent(targetsCursor) : "");
-  const run = await getJson(url);
+  const run = await fetched(url);
   if (!more) { summary(run); steps(run); }
   targets(run, more);
 }
 
+document.getElementById("more-instances").addEventListener("click", () => showInstances());
 document.getElementById("more-targets").addEventListener("click", () => load(true));
-load(false).then(() => { document.body.dataset.loaded = "true"; })
+load(false).then(() => { window.__loadedAt = performance.now(); document.body.dataset.loaded = "true"; })
   .catch(e => { document.body.dataset.error = e.message; console.error(e); });

@@ -30,6 +30,7 @@ public final class StaticFiles {
         Message m = exchange.getMessage();
         String path = m.getHeader(Exchange.HTTP_PATH, String.class);
         if (path == null || path.isEmpty()) path = m.getHeader(Exchange.HTTP_URI, String.class);
+        m.getHeaders().keySet().removeIf(h -> !h.startsWith("Camel")); // the request's headers are not echoed back
         if (path != null && path.indexOf('?') >= 0) path = path.substring(0, path.indexOf('?'));
         Optional<String> name = resource(path);
         byte[] body = name.map(this::load).orElse(null);

@@ -21,6 +21,7 @@ public final class WebBeans {
                 Duration.ofSeconds(settings.intOr("patchpilot.http.report-recheck-seconds", 15, 0, 3600)));
         beans.put("dashboardApi", new DashboardApi(compliance, new RunsView(aws, ledger, config.ledgerTable()), windows, clock));
         beans.put("staticFiles", new StaticFiles());
+        beans.put("webHeaderFilter", new WebHeaderFilter());
         beans.put("webMetrics", new Metrics());
         beans.put("queueMetrics", new QueueMetrics());
         beans.put("metricsRegistry", Metrics.registry());
