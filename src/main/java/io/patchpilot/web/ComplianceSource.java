@@ -60,7 +60,9 @@ public final class ComplianceSource {
             checkedAt = now;
             return cached = new Snapshot(null, null, List.of());
         } catch (S3Exception e) {
-            if (e.statusCode() != 404) throw e;
+            // HeadObject has no error body; without s3:ListBucket on the reports bucket (hub.yaml grants none) a
+            // missing object answers 403, not 404: both mean "no report run has published yet".
+            if (e.statusCode() != 404 && e.statusCode() != 403) throw e;
             checkedAt = now;
             return cached = new Snapshot(null, null, List.of());
         }
