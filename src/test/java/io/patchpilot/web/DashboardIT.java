@@ -185,6 +185,11 @@ class DashboardIT {
 
     @Test
     void metrics_show_the_activity_with_labels_and_health_answers() throws Exception {
+        // a message that can never succeed goes to the schedules DLQ, and is counted there
+        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                "--message-body", "not json");
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/metrics").body()
+                .contains("patchpilot_messages_dead_lettered_total{queue=\"patchpilot-schedules\"} 1.0"));
         // the report's announcement (which records its duration) may follow its CSVs by a moment
         HttpResponse<String> m = await().atMost(Duration.ofSeconds(60)).until(() -> get("/metrics"),
                 r -> r.statusCode() == 200 && r.body().contains("patchpilot_report_duration_seconds_count"));
