@@ -2,6 +2,8 @@
 "use strict";
 const runId = decodeURIComponent(location.pathname.replace(/^\/runs\//, "")) || new URLSearchParams(location.search).get("id");
 let targetsCursor = null;
+const OUTCOME_COLORS = { Success: "#2e7d32", Failed: "#c62828", TimedOut: "#8e0000", Undeliverable: "#ad1457", Cancelled: "#ef6c00",
+  Skipped: "#9e9e9e", InProgress: "#1565c0", Pending: "#90caf9" };
 const INSTANCE_ROWS = 1000;
 let pendingInstances = [];
 
@@ -38,7 +40,7 @@ function summary(run) {
   echarts.init(document.getElementById("chart-outcomes")).setOption({
     animation: false, tooltip: { trigger: "item" }, legend: { right: 0, orient: "vertical" },
     series: [{ name: "instances", type: "pie", radius: ["40%", "70%"], label: { formatter: "{b}: {c}" },
-      data: counts.map(([name, value]) => ({ name, value })) }]
+      data: counts.map(([name, value]) => ({ name, value, itemStyle: { color: OUTCOME_COLORS[name] } })) }]
   });
 }
 
