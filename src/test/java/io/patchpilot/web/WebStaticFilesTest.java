@@ -23,6 +23,14 @@ class WebStaticFilesTest {
         assertEquals(Optional.ofNullable(resource), StaticFiles.resource(path));
     }
 
+    @org.junit.jupiter.api.Test
+    void gzip_round_trips() throws Exception {
+        byte[] plain = "x".repeat(5000).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(StaticFiles.gzip(plain)))) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(plain, in.readAllBytes());
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"web/index.html", "web/run.html", "web/assets/dashboard.js", "web/assets/run.js", "web/assets/common.js",
             "web/assets/dashboard.css", "META-INF/resources/webjars/echarts/5.3.1/dist/echarts.min.js"})
