@@ -134,7 +134,8 @@ public final class AwsClients implements AutoCloseable {
                     .region(Region.of(region))
                     .credentialsProvider(credentials)
                     .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy()
-                            .toBuilder().maxAttempts(config.endpoints().maxAttempts()).build()));
+                            .toBuilder().maxAttempts(config.endpoints().maxAttempts()).build())
+                            .addExecutionInterceptor(new io.patchpilot.web.AwsCallMetrics()));
             endpointFor(type).ifPresent(b::endpointOverride);
             ((AwsSyncClientBuilder<?, ?>) b).httpClient(http);
             return (SdkClient) b.build();

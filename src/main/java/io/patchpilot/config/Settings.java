@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
 public final class Settings {
     /** Keys whose values are secrets: never printed, never handed to Camel's property log. */
     public static final Set<String> SECRET_KEYS = Set.of(
-            "patchpilot.member.external-id", "patchpilot.slack.webhook-url", "patchpilot.mail.password");
+            "patchpilot.member.external-id", "patchpilot.slack.webhook-url", "patchpilot.mail.password",
+            "patchpilot.http.token");
 
     private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?}");
 

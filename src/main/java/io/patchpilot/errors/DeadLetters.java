@@ -51,6 +51,7 @@ public final class DeadLetters {
         String body = exchange.getIn().getBody(String.class);
         sqs.sendMessage(r -> r.queueUrl(url).messageBody(body == null || body.isEmpty() ? "(empty)" : body)
                 .messageAttributes(attributes));
+        io.patchpilot.web.Metrics.deadLettered(sourceQueue);
         // routes that acknowledge themselves (deleteAfterRead=false) need the source deleted here
         if (SqsAcknowledger.manual(exchange)) acks.ack(exchange).join();
         LOG.warn("Rejected message {} from {} to {}: {}",

@@ -207,6 +207,9 @@ public final class PatchRuns {
                 "counts", Ledger.s(summary.toString())), "#st <> :done AND #st <> :failed",
                 Map.of("#st", "status"), Map.of(":done", Ledger.s("Succeeded"), ":failed", Ledger.s("CompletedWithFailures")));
         if (!first) return List.of();
+        if (run.containsKey("createdAt")) {
+            io.patchpilot.web.Metrics.runCompleted(status, java.time.Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()), counts);
+        }
         LOG.info("Run {} {}: {}", runId, status, counts);
         ObjectNode detail = JSON.createObjectNode().put("runId", runId).put("window", run.get("window").s())
                 .put("status", status).put("occurrence", run.get("occurrence").s());

@@ -205,6 +205,7 @@ public final class ReportRuns {
                 "#st = :q", Map.of("#st", "status"), Map.of(":q", Ledger.s("Querying")));
         if (!first) return List.of();
         Map<String, AttributeValue> run = ledger.get(pk(reportId), REPORT).orElseThrow();
+        if (run.containsKey("createdAt")) io.patchpilot.web.Metrics.reportCompleted(Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()));
         List<ReportMail.Stored> stored = new ArrayList<>();
         List<Notice.Attachment> attachments = new ArrayList<>();
         Map<String, String> csvKeys = new HashMap<>();

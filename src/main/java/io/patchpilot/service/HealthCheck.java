@@ -20,12 +20,19 @@ public final class HealthCheck {
     private static final Duration QUEUE_CHECK_TTL = Duration.ofSeconds(5);
 
     private final SqsClient sqs;
+    private final software.amazon.awssdk.services.dynamodb.DynamoDbClient ddb;
     private final PatchpilotConfig config;
     private final Clock clock;
     private volatile Instant queuesCheckedAt = Instant.MIN;
     private volatile List<String> queueProblems = List.of();
 
     public HealthCheck(SqsClient sqs, PatchpilotConfig config, Clock clock) {
+        this(sqs, null, config, clock);
+    }
+
+    /** With a DynamoDB client, readiness also needs the ledger table to answer. */
+    public HealthCheck(SqsClient sqs, software.amazon.awssdk.services.dynamodb.DynamoDbClient ddb, PatchpilotConfig config, Clock clock) {
+        this.ddb = ddb;
         this.sqs = sqs;
         this.config = config;
         this.clock = clock;
@@ -47,7 +54,7 @@ public final class HealthCheck {
                 : "{\"status\":\"DOWN\",\"problems\":[" + String.join(",", problems.stream().map(HealthCheck::quote).toList()) + "]}");
     }
 
-    @AwsActions(value = "sqs:GetQueueUrl", principal = AwsActions.Principal.HUB)
+    @AwsActions(value = {"sqs:GetQueueUrl", "dynamodb:GetItem"}, principal = AwsActions.Principal.HUB)
     private List<String> queueProblems() {
         Instant now = clock.instant();
         if (Duration.between(queuesCheckedAt, now).compareTo(QUEUE_CHECK_TTL) < 0) return queueProblems;
@@ -59,6 +66,13 @@ public final class HealthCheck {
                 } catch (RuntimeException e) {
                     problems.add("queue " + name + " unreachable: " + e.getClass().getSimpleName());
                 }
+            }
+        }
+        if (ddb != null) {
+            try {
+                ddb.getItem(r -> r.tableName(config.ledgerTable()).key(io.patchpilot.ledger.Ledger.item("HEALTH", "HEALTH")));
+            } catch (RuntimeException e) {
+                problems.add("table " + config.ledgerTable() + " unreachable: " + e.getClass().getSimpleName());
             }
         }
         queueProblems = List.copyOf(problems);

@@ -55,7 +55,7 @@ public final class PatchpilotService implements AutoCloseable {
         ServiceBeans.create(home, settings, config, aws, acks).forEach(main::bind);
         extraBeans.forEach(main::bind);
         main.bind("smtp", mailComponent(io.patchpilot.notify.NotifySettings.from(settings)));
-        main.bind("healthCheck", new HealthCheck(sqs, config, Clock.systemUTC()));
+        main.bind("healthCheck", new HealthCheck(sqs, aws.hub(software.amazon.awssdk.services.dynamodb.DynamoDbClient.class), config, Clock.systemUTC()));
     }
 
     /** camel-mail's SMTP producer, configured here so the password never appears in an endpoint URI. */
@@ -75,6 +75,7 @@ public final class PatchpilotService implements AutoCloseable {
 
     public void start() throws Exception {
         main.start();
+        main.getCamelContext().getRegistry().lookupByNameAndType("accessGuard", io.patchpilot.web.AccessGuard.class).install(main.getCamelContext(), config.http().port());
         ensureDefaultWindow();
         main.getCamelContext().getRegistry().lookupByNameAndType("windowRules", io.patchpilot.windows.WindowRules.class)
                 .sync(main.getCamelContext().createProducerTemplate());

@@ -111,6 +111,7 @@ public final class ServiceBeans {
                 new io.patchpilot.notify.Notices(notify.centralTeam(), notify.accountContacts()),
                 runId -> runs.problems(runId, 50), work, notify.mail(), notify.slack()));
         beans.putAll(reports(home, settings, config, aws, t, notify, (io.patchpilot.notify.Notifications) beans.get("notifications"), clock));
+        beans.putAll(io.patchpilot.web.WebBeans.create(settings, config, aws, t.ledger(), windowStore, clock));
         beans.put("notifier", new io.patchpilot.notify.Notifier(notify.from(), notify.slackWebhook(), notify.outbox(), clock,
                 new io.patchpilot.report.ReportFiles(aws)::read));
         return beans;

@@ -1,0 +1,70 @@
+package io.patchpilot.web;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.camel.Exchange;
+
+/**
+ * The service's meters, scraped at {@code /metrics} in Prometheus text format. One registry per
+ * process: the SDK interceptor, the dead-letter sender and the run ledger record into it from
+ * wherever they run (names and labels in the README's "Metrics" table).
+ */
+public final class Metrics {
+    private static final PrometheusMeterRegistry REGISTRY = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    public Metrics() {}
+
+    public static PrometheusMeterRegistry registry() {
+        return REGISTRY;
+    }
+
+    public static void messageConsumed(String queue, boolean failed) {
+        Counter.builder("patchpilot.messages.consumed").description("SQS messages processed by a route, per queue")
+                .tag("queue", queue).register(REGISTRY).increment();
+        if (failed) {
+            Counter.builder("patchpilot.messages.failed").description("SQS messages whose route failed (left for redelivery), per queue")
+                    .tag("queue", queue).register(REGISTRY).increment();
+        }
+    }
+
+    public static void deadLettered(String queue) {
+        Counter.builder("patchpilot.messages.dead.lettered").description("messages sent to a queue's DLQ as permanent failures")
+                .tag("queue", queue).register(REGISTRY).increment();
+    }
+
+    public static void awsCall(String service, String operation, boolean throttled) {
+        Counter.builder("patchpilot.aws.calls").description("AWS API calls (attempts), per service").tag("service", service)
+                .register(REGISTRY).increment();
+        if (throttled) {
+            Counter.builder("patchpilot.aws.throttles").description("AWS API attempts answered with throttling, per service")
+                    .tag("service", service).register(REGISTRY).increment();
+        }
+    }
+
+    /** A run ended: its duration from creation to finish and its instance outcome counts. */
+    public static void runCompleted(String status, Duration duration, Map<String, Long> counts) {
+        Timer.builder("patchpilot.run.duration").description("patch run duration, creation to last account-region done")
+                .tag("status", status).register(REGISTRY).record(duration);
+        long patched = counts.getOrDefault("Success", 0L);
+        long failed = counts.getOrDefault("Failed", 0L) + counts.getOrDefault("TimedOut", 0L) + counts.getOrDefault("Cancelled", 0L)
+                + counts.getOrDefault("Undeliverable", 0L);
+        Counter.builder("patchpilot.instances.patched").description("instances whose patch command succeeded").register(REGISTRY).increment(patched);
+        Counter.builder("patchpilot.instances.failed").description("instances whose patch command failed, timed out or was undeliverable")
+                .register(REGISTRY).increment(failed);
+    }
+
+    public static void reportCompleted(Duration duration) {
+        Timer.builder("patchpilot.report.duration").description("report run duration, request to publication").register(REGISTRY).record(duration);
+    }
+
+    /** The {@code /metrics} route. */
+    public void scrape(Exchange exchange) {
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setBody(REGISTRY.scrape());
+    }
+}

@@ -1,0 +1,40 @@
+package io.patchpilot.web;
+
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.EventNotifierSupport;
+
+/** Counts every exchange a route consumed from SQS, per queue, and whether it failed. */
+public final class QueueMetrics extends EventNotifierSupport {
+    public QueueMetrics() {
+        setIgnoreCamelContextEvents(true);
+        setIgnoreRouteEvents(true);
+        setIgnoreServiceEvents(true);
+        setIgnoreExchangeCreatedEvent(true);
+        setIgnoreExchangeSendingEvents(true);
+        setIgnoreExchangeSentEvents(true);
+        setIgnoreStepEvents(true);
+        setIgnoreExchangeRedeliveryEvents(true);
+        setIgnoreExchangeAsyncProcessingStartedEvents(true);
+    }
+
+    @Override
+    public void notify(CamelEvent event) {
+        if (!(event instanceof CamelEvent.ExchangeCompletedEvent) && !(event instanceof CamelEvent.ExchangeFailedEvent)) return;
+        Exchange exchange = ((CamelEvent.ExchangeEvent) event).getExchange();
+        queueOf(exchange.getFromEndpoint()).ifPresent(q -> Metrics.messageConsumed(q, exchange.isFailed()));
+    }
+
+    /** {@code aws2-sqs://patchpilot-work?…} → patchpilot-work; other endpoints: empty. */
+    static java.util.Optional<String> queueOf(Endpoint endpoint) {
+        return endpoint == null ? java.util.Optional.empty() : queueOf(endpoint.getEndpointUri());
+    }
+
+    static java.util.Optional<String> queueOf(String uri) {
+        if (uri == null || !uri.startsWith("aws2-sqs:")) return java.util.Optional.empty();
+        String rest = uri.substring("aws2-sqs:".length()).replaceFirst("^//", "");
+        int q = rest.indexOf('?');
+        return java.util.Optional.of(q < 0 ? rest : rest.substring(0, q));
+    }
+}

@@ -1,0 +1,89 @@
+// The overview: compliance charts (ECharts from the WebJar), windows and recent runs, with filters.
+"use strict";
+const charts = {};
+const COLORS = { COMPLIANT: "#2e7d32", NON_COMPLIANT: "#c62828" };
+
+function chart(id) {
+  if (!charts[id]) charts[id] = echarts.init(document.getElementById(id), null, { renderer: "canvas" });
+  return charts[id];
+}
+
+function stacked(id, groups) {
+  const names = Object.keys(groups);
+  chart(id).setOption({
+    animation: false, tooltip: { trigger: "axis" }, legend: { top: 0 },
+    grid: { left: 110, right: 20, top: 30, bottom: 20 },
+    xAxis: { type: "value" }, yAxis: { type: "category", data: names },
+    series: [
+      { name: "COMPLIANT", type: "bar", stack: "s", color: COLORS.COMPLIANT, data: names.map(n => groups[n].compliant) },
+      { name: "NON_COMPLIANT", type: "bar", stack: "s", color: COLORS.NON_COMPLIANT, data: names.map(n => groups[n].nonCompliant) }
+    ]
+  }, true);
+}
+
+function fillSelect(name, values, current) {
+  const select = document.querySelector("select[name=" + name + "]");
+  select.length = 1;
+  values.forEach(v => select.add(new Option(v, v, false, v === current)));
+}
+
+async function loadCompliance() {
+  const form = new FormData(document.getElementById("filters"));
+  const params = new URLSearchParams();
+  for (const [k, v] of form.entries()) if (v) params.set(k, v);
+  const c = await fetched("/api/compliance?" + params);
+  fillSelect("account", c.accounts, params.get("account"));
+  fillSelect("region", c.regions, params.get("region"));
+  fillSelect("environment", c.environments, params.get("environment"));
+  document.getElementById("published").textContent = c.reportPublishedAt ? "report of " + c.reportPublishedAt : "no report run yet";
+  document.getElementById("total").textContent = c.instances;
+  document.getElementById("compliant").textContent = c.byStatus.COMPLIANT || 0;
+  document.getElementById("noncompliant").textContent = c.byStatus.NON_COMPLIANT || 0;
+  chart("chart-platform").setOption({
+    animation: false, tooltip: {}, xAxis: { type: "category", data: Object.keys(c.byPlatform) }, yAxis: { type: "value" },
+    series: [{ name: "instances", type: "bar", data: Object.values(c.byPlatform), label: { show: true, position: "top" } }]
+  }, true);
+  chart("chart-status").setOption({
+    animation: false, tooltip: { trigger: "item" }, legend: { bottom: 0 },
+    series: [{ name: "status", type: "pie", radius: ["45%", "70%"], label: { formatter: "{b}: {c}" },
+      data: Object.entries(c.byStatus).map(([name, value]) => ({ name, value, itemStyle: { color: COLORS[name] } })) }]
+  }, true);
+  stacked("chart-account", c.byAccount);
+  stacked("chart-environment", c.byEnvironment);
+  stacked("chart-region", c.byRegion);
+  document.body.dataset.complianceLoaded = "true";
+}
+
+async function loadWindows() {
+  const w = await fetched("/api/windows");
+  const body = document.querySelector("#windows tbody");
+  body.replaceChildren();
+  w.items.forEach(x => {
+    const tr = body.insertRow();
+    cell(tr, x.name); cell(tr, x.account || "organization"); cell(tr, x.schedule); cell(tr, x.nextOpening || "none");
+  });
+}
+
+let runsCursor = null;
+async function loadRuns(more) {
+  const r = await fetched("/api/runs?limit=20" + (more && runsCursor ? "&cursor=" + encodeURIComponent(runsCursor) : ""));
+  const body = document.querySelector("#runs tbody");
+  if (!more) body.replaceChildren();
+  r.items.forEach(x => {
+    const tr = body.insertRow();
+    const a = document.createElement("a");
+    a.href = "/runs/" + encodeURIComponent(x.runId);
+    a.textContent = x.runId;
+    cell(tr, "").appendChild(a);
+    cell(tr, x.window); cell(tr, x.status, "status-" + x.status); cell(tr, x.occurrence); cell(tr, outcomes(x.counts));
+  });
+  runsCursor = r.nextCursor;
+  document.getElementById("more-runs").hidden = !runsCursor;
+}
+
+document.getElementById("filters").addEventListener("change", () => loadCompliance());
+document.getElementById("more-runs").addEventListener("click", () => loadRuns(true));
+window.addEventListener("resize", () => Object.values(charts).forEach(c => c.resize()));
+Promise.all([loadCompliance(), loadWindows(), loadRuns(false)])
+  .then(() => { window.__loadedAt = performance.now(); document.body.dataset.loaded = "true"; })
+  .catch(e => { document.body.dataset.error = e.message; console.error(e); });

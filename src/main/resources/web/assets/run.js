@@ -1,0 +1,84 @@
+// One run: its summary, account-regions, instances and AutoScaling group pipeline steps.
+"use strict";
+const runId = decodeURIComponent(location.pathname.replace(/^\/runs\//, "")) || new URLSearchParams(location.search).get("id");
+let targetsCursor = null;
+const OUTCOME_COLORS = { Success: "#2e7d32", Failed: "#c62828", TimedOut: "#8e0000", Undeliverable: "#ad1457", Cancelled: "#ef6c00",
+  Skipped: "#9e9e9e", InProgress: "#1565c0", Pending: "#90caf9" };
+const INSTANCE_ROWS = 1000;
+let pendingInstances = [];
+
+function showInstances() {
+  const ibody = document.querySelector("#instances tbody");
+  const rows = document.createDocumentFragment();
+  pendingInstances.splice(0, INSTANCE_ROWS).forEach(([t, i]) => {
+    const r = document.createElement("tr");
+    r.dataset.instanceId = i.instanceId;
+    cell(r, i.instanceId); cell(r, t.account); cell(r, t.region); cell(r, i.status, "status-" + i.status); cell(r, i.reason);
+    rows.appendChild(r);
+  });
+  ibody.appendChild(rows);
+  const more = document.getElementById("more-instances");
+  more.hidden = pendingInstances.length === 0;
+  more.textContent = "Show " + Math.min(INSTANCE_ROWS, pendingInstances.length) + " more of " + pendingInstances.length + " instances";
+}
+
+function summary(run) {
+  document.getElementById("run-id").textContent = run.runId;
+  const dl = document.querySelector("#run-summary dl");
+  dl.replaceChildren();
+  ["status", "window", "occurrence", "createdAt", "finishedAt", "lastStart", "reason", "requester", "approver"].forEach(k => {
+    if (run[k] == null) return;
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = run[k];
+    if (k === "status") dd.className = "status-" + run[k];
+    dl.append(dt, dd);
+  });
+  const dt = document.createElement("dt"); dt.textContent = "account-regions";
+  const dd = document.createElement("dd"); dd.textContent = run.targetsDone + " of " + run.targetsTotal + " done";
+  dl.append(dt, dd);
+  const counts = Object.entries(run.counts || {}).filter(([k]) => !k.startsWith("targets"));
+  echarts.init(document.getElementById("chart-outcomes")).setOption({
+    animation: false, tooltip: { trigger: "item" }, legend: { right: 0, orient: "vertical" },
+    series: [{ name: "instances", type: "pie", radius: ["40%", "70%"], label: { formatter: "{b}: {c}" },
+      data: counts.map(([name, value]) => ({ name, value, itemStyle: { color: OUTCOME_COLORS[name] } })) }]
+  });
+}
+
+function targets(run, more) {
+  const tbody = document.querySelector("#targets tbody");
+  const ibody = document.querySelector("#instances tbody");
+  if (!more) { tbody.replaceChildren(); ibody.replaceChildren(); }
+  run.targets.forEach(t => {
+    const tr = tbody.insertRow();
+    cell(tr, t.account); cell(tr, t.region); cell(tr, t.state, "status-" + t.state); cell(tr, t.reason); cell(tr, t.instances.length);
+    t.instances.forEach(i => pendingInstances.push([t, i]));
+  });
+  if (ibody.rows.length < INSTANCE_ROWS) showInstances();
+  else document.getElementById("more-instances").hidden = false;
+  targetsCursor = run.nextCursor;
+  document.getElementById("more-instances").addEventListener("click", () => showInstances());
+document.getElementById("more-targets").hidden = !targetsCursor;
+}
+
+function steps(run) {
+  const body = document.querySelector("#steps tbody");
+  body.replaceChildren();
+  run.steps.forEach(s => {
+    const tr = body.insertRow();
+    cell(tr, s.step);
+    cell(tr, Object.entries(s).filter(([k]) => k !== "step").map(([k, v]) => k + "=" + v).join(" "));
+  });
+  document.getElementById("no-steps").hidden = run.steps.length > 0;
+}
+
+async function load(more) {
+  const url = "/api/runs/" + encodeURIComponent(runId) + (more && targetsCursor ? "?cursor=" + encodeURIComponent(targetsCursor) : "");
+  const run = await fetched(url);
+  if (!more) { summary(run); steps(run); }
+  targets(run, more);
+}
+
+document.getElementById("more-instances").addEventListener("click", () => showInstances());
+document.getElementById("more-targets").addEventListener("click", () => load(true));
+load(false).then(() => { window.__loadedAt = performance.now(); document.body.dataset.loaded = "true"; })
+  .catch(e => { document.body.dataset.error = e.message; console.error(e); });
