@@ -311,8 +311,8 @@ final class AmiActions {
             return new Outcome.Wait("instance refresh " + r.instanceRefreshId() + " " + status + " " + nz(r.percentageComplete()) + " %");
         }
         return new Outcome.Failed("instance refresh " + r.instanceRefreshId() + " ended " + status
-                + (r.statusReason() == null ? "" : ": " + r.statusReason())
-                + (r.rollbackDetails() != null && r.rollbackDetails().rollbackReason() != null ? " (" + r.rollbackDetails().rollbackReason() + ")" : ""));
+                + (r.statusReason() != null ? ": " + r.statusReason()
+                : r.rollbackDetails() != null && r.rollbackDetails().rollbackReason() != null ? ": " + r.rollbackDetails().rollbackReason() : ""));
     }
 
     @AwsActions("ssm:ListCommands")
