@@ -269,14 +269,18 @@ final class AmiActions {
 
     /**
      * StartInstanceRefresh to the new version (an explicit number, so AWS can roll back), keeping
-     * the window's healthy percentage, skipping instances that already match. A refresh already
-     * running towards this version (this build's, started before a crash) is followed; another
-     * one is waited for.
+     * the window's healthy percentage, skipping instances that already match. A refresh towards
+     * this version started by an earlier delivery of the step (before a crash) is followed, not
+     * started again; another refresh in progress is waited for.
      */
     @AwsActions({"autoscaling:DescribeAutoScalingGroups", "autoscaling:StartInstanceRefresh", "autoscaling:DescribeInstanceRefreshes",
             "ec2:RunInstances", "iam:PassRole"})
     private Outcome refresh(AmiBuild b) {
         AutoScalingClient asg = client(AutoScalingClient.class, b);
+        Instant since = Instant.parse(b.get(CREATED)).minus(Duration.ofMinutes(5));
+        Optional<InstanceRefresh> ours = asg.describeInstanceRefreshes(r -> r.autoScalingGroupName(b.group())).instanceRefreshes().stream()
+                .filter(r -> b.get(NEW_VERSION).equals(desiredVersion(r)) && r.startTime() != null && r.startTime().isAfter(since)).findFirst();
+        if (ours.isPresent()) return done(REFRESH_ID, ours.get().instanceRefreshId()); // started by an earlier delivery of this step
         AutoScalingGroup g = group(asg, b);
         DesiredConfiguration desired = b.mixed()
                 ? DesiredConfiguration.builder().mixedInstancesPolicy(withVersion(g.mixedInstancesPolicy(), b.get(LT_ID), b.get(NEW_VERSION))).build()
