@@ -90,6 +90,7 @@ class Refresh:
         self.desired = desired or {}
         self.strategy = strategy or "Rolling"
         self.previous = _lt_spec(group)
+        self.delay = sim.refresh_delay(self.account, self.region, group.name)
         self.status, self.reason = "Pending", None
         self.start, self.end = sim.now(), None
         self.rollback = None
@@ -104,7 +105,7 @@ class Refresh:
         self.fails = sim.group_fails(self.account, self.region, group.name)
 
     def _delay(self, fraction):
-        return dt.timedelta(seconds=float(sim.SETTINGS["refresh_delay"]) * fraction)
+        return dt.timedelta(seconds=self.delay * fraction)
 
     def _desired_version(self):
         lt = _template_spec(self.desired)

@@ -140,3 +140,15 @@ def test_a_fault_rule_can_inject_a_permanent_error_a_given_number_of_times(aws, 
         assert aws.ctl("faults")["rules"] == []
     finally:
         aws.ctl("faults", method="DELETE")
+
+
+def test_a_group_may_have_its_own_refresh_delay(aws, member):
+    asg, lt = _mixed_group(aws, member, "slow")
+    aws.ctl("sim", {"groups": {"444444444444/us-east-1/slow": {"refreshDelay": 30}}})
+    asg.start_instance_refresh(AutoScalingGroupName="slow", DesiredConfiguration={"MixedInstancesPolicy": {"LaunchTemplate": {
+        "LaunchTemplateSpecification": {"LaunchTemplateId": lt, "Version": "2"}}}})
+    assert poll(lambda: asg.describe_instance_refreshes(AutoScalingGroupName="slow")["InstanceRefreshes"][0]["Status"] == "InProgress",
+                deadline=10)
+    assert asg.describe_instance_refreshes(AutoScalingGroupName="slow")["InstanceRefreshes"][0]["PercentageComplete"] < 100
+    asg.cancel_instance_refresh(AutoScalingGroupName="slow")
+    aws.ctl("sim", {"groups": {"444444444444/us-east-1/slow": {"refreshDelay": None}}})

@@ -73,6 +73,7 @@ class AmiFaultIT {
     private AmiRefreshes refreshes;
     private AmiRefreshStep steps;
     private AmiRefreshStep stepsWithShortManagedWait;
+    private AmiRefreshStep stepsWithShortRefreshWait;
 
     @BeforeAll
     void start() throws Exception {
@@ -89,6 +90,10 @@ class AmiFaultIT {
         AmiRefreshStep.Continuation ignore = (body, delay) -> { }; // the test calls each step itself
         steps = new AmiRefreshStep(ledger, local.aws(), settings, runs, ignore, clock);
         stepsWithShortManagedWait = new AmiRefreshStep(ledger, local.aws(), settings(Duration.ofMillis(1)), runs, ignore, clock);
+        AmiSettings shortRefresh = settings(Duration.ofMinutes(15));
+        stepsWithShortRefreshWait = new AmiRefreshStep(ledger, local.aws(), new AmiSettings(3, Optional.empty(), shortRefresh.instanceProfile(), 1,
+                shortRefresh.managedWait(), shortRefresh.patchWait(), shortRefresh.imageWait(), Duration.ofMillis(1), shortRefresh.scanWait(), 5,
+                shortRefresh.logsBucket(), "PatchGroup"), runs, ignore, clock);
         refreshes = new AmiRefreshes(local.aws(), ledger, local.config().ledgerTable(),
                 new GroupClassifier(new TagPolicy(List.of("Dev", "Test", "Prod"), "PatchGroup"), "PatchGroup"), ignore, clock);
     }
@@ -106,11 +111,13 @@ class AmiFaultIT {
     @AfterEach
     void clearFaults() {
         local.localAws().control().delete("faults");
-        local.localAws().control().post("sim", Map.of("groups", Map.of(HERE.account() + "/" + HERE.region() + "/" + GROUP, Map.of("refreshFails", false))));
+        Map<String, Object> reset = new HashMap<>(Map.of("refreshFails", false));
+        reset.put("refreshDelay", null);
+        local.localAws().control().post("sim", Map.of("groups", Map.of(HERE.account() + "/" + HERE.region() + "/" + GROUP, reset)));
     }
 
     /** How a failure is made to happen at the step: a permanent AWS error once, or what the simulator makes fail. */
-    enum Fault { ERROR, PATCH_FAILS, IMAGE_FAILS, REFRESH_FAILS, NEVER_MANAGED }
+    enum Fault { ERROR, PATCH_FAILS, IMAGE_FAILS, REFRESH_FAILS, NEVER_MANAGED, REFRESH_TOO_SLOW }
 
     static Stream<Arguments> failures() {
         return Stream.of(
@@ -127,6 +134,7 @@ class AmiFaultIT {
                 Arguments.of(Step.VERSION, Fault.ERROR, "ec2", "CreateLaunchTemplateVersion", "VersionLimitExceeded", true),
                 Arguments.of(Step.REFRESH, Fault.ERROR, "autoscaling", "StartInstanceRefresh", "ValidationError", true),
                 Arguments.of(Step.WAIT_REFRESH, Fault.REFRESH_FAILS, null, null, "ended RollbackSuccessful", true),
+                Arguments.of(Step.WAIT_REFRESH, Fault.REFRESH_TOO_SLOW, null, null, "gave up after", true),
                 Arguments.of(Step.PUBLISH, Fault.ERROR, "autoscaling", "UpdateAutoScalingGroup", "ValidationError", false));
     }
 
@@ -134,13 +142,13 @@ class AmiFaultIT {
     @MethodSource("failures")
     void a_failure_at_each_step_leaves_no_instance_no_image_no_version_and_the_group_on_its_previous_version(
             Step at, Fault fault, String service, String operation, String expected, boolean refresh) {
-        String runId = "fault-" + at.label();
+        String runId = "fault-" + at.label() + "-" + fault;
         start(runId, GROUP, refresh);
         AmiRefreshStep driver = fault == Fault.NEVER_MANAGED ? stepsWithShortManagedWait : steps;
         Step before = switch (fault) {
             case PATCH_FAILS -> Step.INSTALL;
             case IMAGE_FAILS -> Step.IMAGE;
-            case REFRESH_FAILS -> Step.REFRESH;
+            case REFRESH_FAILS, REFRESH_TOO_SLOW -> Step.REFRESH;
             default -> at;
         };
         driveUntil(runId, GROUP, steps, s -> s == before);
@@ -152,6 +160,11 @@ class AmiFaultIT {
             case IMAGE_FAILS -> sim("instances", b.get(AmiBuild.INSTANCE), Map.of("imageFails", true));
             case REFRESH_FAILS -> sim("groups", HERE.account() + "/" + HERE.region() + "/" + GROUP, Map.of("refreshFails", true));
             case NEVER_MANAGED -> sim("instances", b.get(AmiBuild.INSTANCE), Map.of("ssmManaged", false));
+            case REFRESH_TOO_SLOW -> sim("groups", HERE.account() + "/" + HERE.region() + "/" + GROUP, Map.of("refreshDelay", 6));
+        }
+        if (fault == Fault.REFRESH_TOO_SLOW) { // the refresh outlasts its wait: rolled back before the cleanup
+            driveUntil(runId, GROUP, steps, s -> s == Step.WAIT_REFRESH);
+            driveUntil(runId, GROUP, stepsWithShortRefreshWait, s -> s == Step.ROLLBACK_REFRESH);
         }
         driveUntil(runId, GROUP, driver, Step::ended);
 
