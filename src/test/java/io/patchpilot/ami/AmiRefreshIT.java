@@ -183,6 +183,7 @@ class AmiRefreshIT {
         assertTrue(ledger.get(PatchRuns.pk(runId), AmiBuild.sk(HERE, "web-asg")).orElseThrow().get("scan").s().startsWith("Success: 2 of 2"));
 
         InProcessCli.Result show = InProcessCli.run(local, "runs", "show", runId);
+        System.out.println(show.out());
         assertTrue(show.out().contains("111111111111/us-east-1  asg web-asg  Refreshed"), show.out());
         assertTrue(show.out().contains("111111111111/us-east-1  asg failing-asg  Failed  (at WaitRefresh: instance refresh "), show.out());
         assertTrue(show.out().contains("asg legacy-asg  NeedsMigration  (uses launch configuration legacy-lc"), show.out());
