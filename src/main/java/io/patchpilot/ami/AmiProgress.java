@@ -42,7 +42,8 @@ public final class AmiProgress {
             if (b.has(AmiBuild.REASON)) head += "  [cleaning up after " + b.get(AmiBuild.FAILED_STEP) + ": " + b.get(AmiBuild.REASON) + "]";
         }
         out.add(head);
-        StringBuilder made = new StringBuilder("    ");
+        String indent = step == Step.FAILED ? "    undone: " : "    ";
+        StringBuilder made = new StringBuilder(indent);
         if (b.has(AmiBuild.SOURCE_AMI)) made.append("image ").append(b.get(AmiBuild.SOURCE_AMI)).append(" → ").append(b.has(AmiBuild.IMAGE) ? b.get(AmiBuild.IMAGE) : "…");
         if (b.has(AmiBuild.SOURCE_VERSION)) {
             made.append("  ").append(b.get(AmiBuild.LT_ID)).append(" version ").append(b.get(AmiBuild.SOURCE_VERSION))
@@ -52,7 +53,7 @@ public final class AmiProgress {
         if (b.has(AmiBuild.REFRESH_ID)) made.append("  refresh ").append(b.get(AmiBuild.REFRESH_ID));
         if (b.has(AmiBuild.SCAN_RESULT)) made.append("  scan ").append(b.get(AmiBuild.SCAN_RESULT));
         if (b.has(AmiBuild.PRUNED)) made.append("  removed old images ").append(b.get(AmiBuild.PRUNED));
-        if (made.length() > 4) out.add(made.toString());
+        if (made.length() > indent.length()) out.add(made.toString());
         if (b.has(AmiBuild.WARNING)) out.add("    warning: " + b.get(AmiBuild.WARNING));
         if (b.has(AmiBuild.CLEANUP)) out.add("    cleanup problems: " + b.get(AmiBuild.CLEANUP));
         return out;

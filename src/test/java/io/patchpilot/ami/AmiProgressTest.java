@@ -38,8 +38,10 @@ class AmiProgressTest {
                                         + "  [cleaning up after Image: InvalidParameterValue: no]",
                                 "    image ami-src → …")),
                 Arguments.of(item("state", "Failed", "failedStep", "WaitRefresh", "reason", "instance refresh r-1 ended RollbackSuccessful",
-                                "cleanupProblems", "DeleteVersion: version 2 of lt-1 not deleted"),
+                                "cleanupProblems", "DeleteVersion: version 2 of lt-1 not deleted", "sourceAmi", "ami-src", "imageId", "ami-new",
+                                "launchTemplateId", "lt-1", "sourceVersion", "1", "newVersion", "2", "refreshId", "r-1"),
                         List.of("  111111111111/us-east-1  asg web  Failed  (at WaitRefresh: instance refresh r-1 ended RollbackSuccessful)",
+                                "    undone: image ami-src → ami-new  lt-1 version 1 → 2  refresh r-1",
                                 "    cleanup problems: DeleteVersion: version 2 of lt-1 not deleted")),
                 Arguments.of(item("state", "NeedsMigration", "reason", "uses launch configuration lc"),
                         List.of("  111111111111/us-east-1  asg web  NeedsMigration  (uses launch configuration lc)")));

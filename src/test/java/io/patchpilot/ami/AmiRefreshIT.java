@@ -67,6 +67,7 @@ class AmiRefreshIT {
                       - {name: mixed-asg, desired: 2, min: 1, max: 4, mixedInstances: true, tags: {environment: Dev}}
                       - {name: failing-asg, desired: 2, min: 1, max: 4, refreshFails: true, tags: {environment: Dev}}
                       - {name: k8s-asg, desired: 1, min: 1, max: 2, tags: {environment: Dev, "k8s.io/cluster-autoscaler/enabled": "true"}}
+                      - {name: empty-asg, desired: 0, min: 0, max: 2, tags: {environment: Dev}}
             """;
 
     private LocalMode local;
@@ -141,6 +142,10 @@ class AmiRefreshIT {
             assertTrue(refreshes.get(0).preferences().skipMatching() && refreshes.get(0).preferences().autoRollback());
             assertEquals(Set.of(image.imageId()), imagesOfInstances(group), group + ": every instance runs the patched AMI");
         }
+        // an empty group (the seed's Lambda crashed on one) gets its image and version like the others
+        assertEquals("Refreshed", state(runId, "empty-asg"));
+        assertEquals("2", groupVersion("empty-asg"));
+        assertEquals(1, images("empty-asg").size());
         AutoScalingGroup mixed = group("mixed-asg");
         assertEquals(List.of("t3.micro", "t3.small"), mixed.mixedInstancesPolicy().launchTemplate().overrides().stream()
                 .map(o -> o.instanceType()).toList(), "the mixed-instances overrides are kept");
@@ -173,7 +178,7 @@ class AmiRefreshIT {
                 .noneMatch(s -> s.description() != null && s.description().contains(premade.get(0))), "its snapshot is deleted");
 
         JsonNode counts = JSON.readTree(run.get("counts").s());
-        assertEquals(2, counts.path("asgsRefreshed").asInt(), counts.toString());
+        assertEquals(3, counts.path("asgsRefreshed").asInt(), counts.toString());
         assertEquals(1, counts.path("asgsFailed").asInt(), counts.toString());
         assertEquals(1, counts.path("asgsSkipped").asInt(), counts.toString());
         assertEquals(1, counts.path("asgsNeedsMigration").asInt(), counts.toString());
@@ -222,6 +227,34 @@ class AmiRefreshIT {
         assertEquals(1, imagesBefore.size(), "one more old image removed");
         assertTrue(buildInstancesAlive().isEmpty());
         assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty());
+    }
+
+    @Test
+    @Order(3)
+    void a_transient_error_that_outlasts_redelivery_is_cleaned_up_on_the_last_delivery_instead_of_leaking_the_instance() throws Exception {
+        Map<String, String> versionsBefore = Map.of("web-asg", groupVersion("web-asg"), "mixed-asg", groupVersion("mixed-asg"));
+        local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "ec2", "operation", "StopInstances", "errorRate", 1.0))));
+        try {
+            String request = "{\"requestId\":\"chg-ami-2\",\"env\":\"Dev\",\"include_asg\":\"Yes\",\"refresh_asg_instances\":\"Yes\","
+                    + "\"accounts\":[\"111111111111\"],\"regions\":[\"us-east-1\"],\"reason\":\"CVE-2026-4243\"}";
+            Path file = Files.writeString(Files.createTempFile("emergency", ".json"), request);
+            assertEquals(0, InProcessCli.run(local, "emergency", "start", file.toString(), "--as", "oncall-requester").exit());
+            await().atMost(Duration.ofSeconds(240)).until(() -> ledger.get(PatchRuns.pk("chg-ami-2"), PatchRuns.RUN)
+                    .map(r -> r.get("status").s()).filter(st -> st.startsWith("Completed") || st.equals("Succeeded")).isPresent());
+        } finally {
+            local.localAws().control().delete("faults");
+        }
+        int maxReceives = local.config().queues().maxReceiveCount();
+        for (String g : List.of("web-asg", "mixed-asg")) {
+            Map<String, AttributeValue> build = ledger.get(PatchRuns.pk("chg-ami-2"), AmiBuild.sk(HERE, g)).orElseThrow();
+            assertEquals("Failed", build.get("state").s(), g);
+            assertEquals("Stop", build.get("failedStep").s(), g);
+            assertTrue(build.get("reason").s().startsWith("InternalError") && build.get("reason").s()
+                    .endsWith("(still failing on delivery " + maxReceives + ", the last before the DLQ)"), build.get("reason").s());
+            assertEquals(versionsBefore.get(g), groupVersion(g), g + " stays on its version");
+        }
+        assertTrue(buildInstancesAlive().isEmpty(), "no temporary instance left: " + buildInstancesAlive());
+        assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty(), "the last delivery cleaned up instead of dead-lettering");
     }
 
     // ------------------------------------------------------------------------------------------
