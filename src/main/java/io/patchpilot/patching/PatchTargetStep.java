@@ -49,13 +49,8 @@ public final class PatchTargetStep {
     private final String logsBucket;
     private final int pollSeconds;
     private final Clock clock;
-    /** Builds patched AMIs for the AutoScaling groups of runs that include them; null: groups are left alone. */
+    /** Builds patched AMIs for the AutoScaling groups of runs that include them. */
     private final io.patchpilot.ami.AmiRefreshes amiRefreshes;
-
-    public PatchTargetStep(AwsClients aws, Ledger ledger, TargetDiscovery discovery, PatchRuns runs, QueueSender work,
-                           String logsBucket, int pollSeconds, Clock clock) {
-        this(aws, ledger, discovery, runs, work, logsBucket, pollSeconds, clock, null);
-    }
 
     public PatchTargetStep(AwsClients aws, Ledger ledger, TargetDiscovery discovery, PatchRuns runs, QueueSender work,
                            String logsBucket, int pollSeconds, Clock clock, io.patchpilot.ami.AmiRefreshes amiRefreshes) {
@@ -93,12 +88,10 @@ public final class PatchTargetStep {
         MaintenanceWindow w = window(run);
         Instant lastStart = Instant.parse(run.get("lastStart").s());
         if (!clock.instant().isBefore(lastStart)) return finish(runId, target, "CutOff", "window cutoff passed before this account-region started", Map.of());
-        if (amiRefreshes != null) {
-            try { // the groups join the run before this account-region can finish it
-                amiRefreshes.register(runId, target, w, selection(run, w), run.containsKey("overrideList") ? run.get("overrideList").s() : "");
-            } catch (RuntimeException e) {
-                return ended(runId, target, e);
-            }
+        try { // the groups join the run before this account-region can finish it
+            amiRefreshes.register(runId, target, w, selection(run, w), run.containsKey("overrideList") ? run.get("overrideList").s() : "");
+        } catch (RuntimeException e) {
+            return ended(runId, target, e);
         }
 
         TargetDiscovery.Targets found;
