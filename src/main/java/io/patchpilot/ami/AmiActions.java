@@ -287,7 +287,8 @@ final class AmiActions {
                 : DesiredConfiguration.builder().launchTemplate(spec(b.get(LT_ID), b.get(NEW_VERSION))).build();
         try {
             String id = asg.startInstanceRefresh(r -> r.autoScalingGroupName(b.group()).strategy("Rolling").desiredConfiguration(desired)
-                    .preferences(p -> p.minHealthyPercentage(b.minHealthy()).maxHealthyPercentage(100).skipMatching(true).autoRollback(true)))
+                    .preferences(p -> p.minHealthyPercentage(b.minHealthy()).maxHealthyPercentage(AmiPipeline.maxHealthyPercentage(b.minHealthy()))
+                            .skipMatching(true).autoRollback(true)))
                     .instanceRefreshId();
             return done(REFRESH_ID, id);
         } catch (software.amazon.awssdk.services.autoscaling.model.InstanceRefreshInProgressException e) {

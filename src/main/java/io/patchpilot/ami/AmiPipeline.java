@@ -155,6 +155,15 @@ public final class AmiPipeline {
     }
 
     /**
+     * MaxHealthyPercentage of the instance refresh: 100 (replace within the group's size, as the seed
+     * did), but above the minimum when the window asks to keep 100 % healthy — AWS can then only
+     * launch before it terminates.
+     */
+    public static int maxHealthyPercentage(int minHealthyPercentage) {
+        return minHealthyPercentage >= 100 ? 110 : 100;
+    }
+
+    /**
      * The delay before polling a waiting step again: the configured poll interval at first, then a
      * tenth of the time waited so far (a refresh of an hour is polled about every 6 minutes at the
      * end), at most 5 minutes.

@@ -114,4 +114,10 @@ class AmiPipelineTest {
     void polls_back_off_to_a_tenth_of_the_wait_at_most_five_minutes(int poll, Duration waited, int expected) {
         assertEquals(expected, AmiPipeline.pollDelaySeconds(poll, waited));
     }
+
+    @ParameterizedTest(name = "min {0} % -> max {1} %")
+    @org.junit.jupiter.params.provider.CsvSource({"10, 100", "90, 100", "99, 100", "100, 110"})
+    void a_refresh_keeping_every_instance_healthy_may_launch_before_it_terminates(int min, int max) {
+        assertEquals(max, AmiPipeline.maxHealthyPercentage(min));
+    }
 }
