@@ -3,6 +3,7 @@
 A refresh replaces the group's instances in batches over --refresh-delay seconds by
 launching from the desired launch template through moto's own group code."""
 import base64
+import copy
 import datetime as dt
 import math
 import threading
@@ -26,15 +27,47 @@ class AsgError(ServiceException):
 
 
 def _lt_spec(group):
-    """The group's launch template as it would be given to CreateAutoScalingGroup."""
+    """The group's launch template configuration, shaped like a refresh's DesiredConfiguration."""
     if group.ec2_launch_template is None:
         return None
-    return {"LaunchTemplateId": group.ec2_launch_template.id,
-            "Version": group.provided_launch_template_version or "$Default"}
+    if group.mixed_instances_policy:
+        return {"MixedInstancesPolicy": copy.deepcopy(group.mixed_instances_policy)}
+    return {"LaunchTemplate": {"LaunchTemplateId": group.ec2_launch_template.id,
+                               "Version": group.provided_launch_template_version or "$Default"}}
 
 
-def _set_lt(group, spec):
-    group._set_launch_configuration(None, spec, group.mixed_instances_policy)
+def _template_spec(config):
+    """The launch template specification of a configuration (plain or mixed instances)."""
+    if not config:
+        return None
+    if config.get("LaunchTemplate"):
+        return config["LaunchTemplate"]
+    return ((config.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}).get("LaunchTemplateSpecification")
+
+
+def _one_key(spec):
+    """moto refuses a specification naming both id and name (as AWS does)."""
+    spec = dict(spec)
+    if spec.get("LaunchTemplateId"):
+        spec.pop("LaunchTemplateName", None)
+    return spec
+
+
+def _set_lt(group, config):
+    if config.get("MixedInstancesPolicy"):
+        policy = copy.deepcopy(group.mixed_instances_policy or {})
+        wanted = copy.deepcopy(config["MixedInstancesPolicy"])
+        for key, value in wanted.items():
+            if key == "LaunchTemplate":
+                policy.setdefault("LaunchTemplate", {}).update(value)
+            else:
+                policy[key] = value
+        lt = policy["LaunchTemplate"]
+        lt["LaunchTemplateSpecification"] = _one_key(lt["LaunchTemplateSpecification"])
+        group.mixed_instances_policy = policy
+        group._set_launch_configuration(None, None, policy)
+    else:
+        group._set_launch_configuration(None, _one_key(config["LaunchTemplate"]), group.mixed_instances_policy)
 
 
 def _replace(group, old_ids):
@@ -57,6 +90,7 @@ class Refresh:
         self.desired = desired or {}
         self.strategy = strategy or "Rolling"
         self.previous = _lt_spec(group)
+        self.delay = sim.refresh_delay(self.account, self.region, group.name)
         self.status, self.reason = "Pending", None
         self.start, self.end = sim.now(), None
         self.rollback = None
@@ -71,10 +105,10 @@ class Refresh:
         self.fails = sim.group_fails(self.account, self.region, group.name)
 
     def _delay(self, fraction):
-        return dt.timedelta(seconds=float(sim.SETTINGS["refresh_delay"]) * fraction)
+        return dt.timedelta(seconds=self.delay * fraction)
 
     def _desired_version(self):
-        lt = self.desired.get("LaunchTemplate")
+        lt = _template_spec(self.desired)
         if not lt:
             return None
         ec2 = self.group.ec2_backend
@@ -97,8 +131,8 @@ class Refresh:
 
     def _step_Pending(self):
         self.status = "InProgress"
-        if self.desired.get("LaunchTemplate"):
-            _set_lt(self.group, self.desired["LaunchTemplate"])
+        if _template_spec(self.desired):
+            _set_lt(self.group, self.desired)
         self.next_step += self._delay(0.9 / self.batches)
 
     def _step_InProgress(self):
@@ -141,7 +175,7 @@ class Refresh:
         self.status, self.end = "Cancelled", sim.now()
 
     def _restore_config(self):
-        if self.previous and self.desired.get("LaunchTemplate"):
+        if self.previous and _template_spec(self.desired):
             _set_lt(self.group, self.previous)
 
     # -- API actions
@@ -150,7 +184,7 @@ class Refresh:
         self.next_step = sim.now() + self._delay(0.25)
 
     def request_rollback(self):
-        if not self.previous or not self.desired.get("LaunchTemplate"):
+        if not self.previous or not _template_spec(self.desired):
             raise AsgError("IrreversibleInstanceRefresh",
                            "The instance refresh has no desired configuration to roll back from.")
         self._begin_rollback("Rollback requested by user")

@@ -43,19 +43,35 @@ def _match(rule, service, operation):
 
 
 def decide(service, operation):
-    """Return (delay_seconds, fault) for one call; fault is None, 'throttle' or 'error'."""
+    """Return (delay_seconds, fault, rule) for one call; fault is None, 'throttle' or 'error'.
+
+    A rule with `times` stops faulting after that many faults (and is then dropped)."""
     with _lock:
         rule = next((r for r in _rules if _match(r, service, operation)), None)
-    if rule is None:
-        return 0.0, None
-    delay = (float(rule.get("latencyMs", 0)) + random.uniform(0, float(rule.get("jitterMs", 0)))) / 1000
-    roll = random.random()
-    throttle = float(rule.get("throttleRate", 0))
-    if roll < throttle:
-        return delay, "throttle"
-    if roll < throttle + float(rule.get("errorRate", 0)):
-        return delay, "error"
-    return delay, None
+        if rule is None:
+            return 0.0, None, None
+        delay = (float(rule.get("latencyMs", 0)) + random.uniform(0, float(rule.get("jitterMs", 0)))) / 1000
+        roll = random.random()
+        throttle = float(rule.get("throttleRate", 0))
+        fault = None
+        if roll < throttle:
+            fault = "throttle"
+        elif roll < throttle + float(rule.get("errorRate", 0)):
+            fault = "error"
+        if fault and "times" in rule:
+            rule["times"] = int(rule["times"]) - 1
+            if rule["times"] <= 0:
+                _rules.remove(rule)
+    return delay, fault, rule
+
+
+def rule_error_response(proto, service, rule):
+    """The error a rule injects: its `errorCode` (HTTP `status`, default 400), else an internal error."""
+    code = (rule or {}).get("errorCode")
+    if not code:
+        return internal_error_response(proto, service)
+    message = rule.get("errorMessage") or f"injected by /_localaws/faults: {code}"
+    return error_response(proto, service, code, message, int(rule.get("status", 400)))
 
 
 def denied_account(account):

@@ -85,13 +85,13 @@ def _precheck(call):
         if len(parts) > 4 and faults.denied_account(parts[4]):
             caller = f"arn:aws:iam::{call['account']}:user/test"
             return "error", faults.access_denied_response(caller, role)
-    delay, fault = faults.decide(svc, call["operation"])
+    delay, fault, rule = faults.decide(svc, call["operation"])
     if delay > 0:
         time.sleep(delay)
     if fault == "throttle":
         return "throttled", faults.throttle_response(proto, svc)
     if fault == "error":
-        return "error", faults.internal_error_response(proto, svc)
+        return "error", faults.rule_error_response(proto, svc, rule)
     return None
 
 

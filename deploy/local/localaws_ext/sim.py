@@ -88,6 +88,12 @@ def group_fails(account, region, name):
     return bool(_groups.get(f"{account}/{region}/{name}", {}).get("refreshFails"))
 
 
+def refresh_delay(account, region, name):
+    """Seconds a refresh of this group takes: its own refreshDelay, else --refresh-delay."""
+    own = _groups.get(f"{account}/{region}/{name}", {}).get("refreshDelay")
+    return float(SETTINGS["refresh_delay"] if own is None else own)
+
+
 def reboots():
     with LOCK:
         return list(_reboots)

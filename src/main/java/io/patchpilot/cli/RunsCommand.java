@@ -88,6 +88,7 @@ final class RunsCommand implements Runnable {
                     if (run.containsKey(k) && !run.get(k).s().isEmpty()) System.out.printf("  %s: %s%n", k, run.get(k).s());
                 }
                 for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+                    if (io.patchpilot.ami.AmiProgress.isGroup(t)) io.patchpilot.ami.AmiProgress.lines(t).forEach(System.out::println);
                     if (!t.get("sk").s().startsWith("TARGET#")) continue;
                     String reason = t.containsKey("reason") && !t.get("reason").s().isEmpty() ? "  (" + t.get("reason").s() + ")" : "";
                     System.out.printf("  %s/%s  %s%s%n", t.get("account").s(), t.get("region").s(), t.get("state").s(), reason);
@@ -108,10 +109,12 @@ final class RunsCommand implements Runnable {
 
         private static String progressLine(Ledger ledger, Map<String, AttributeValue> run) {
             Map<String, Integer> instances = new TreeMap<>();
+            Map<String, Integer> groups = new TreeMap<>();
             for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(run.get("runId").s()))) {
                 if (t.containsKey("instances")) read(t.get("instances").s()).elements().forEachRemaining(o -> instances.merge(o.path("status").asText(), 1, Integer::sum));
+                if (io.patchpilot.ami.AmiProgress.isGroup(t)) groups.merge(io.patchpilot.ami.AmiProgress.state(t), 1, Integer::sum);
             }
-            return progress(run) + "  instances " + instances;
+            return progress(run) + "  instances " + instances + (groups.isEmpty() ? "" : "  groups " + groups);
         }
     }
 
@@ -120,7 +123,7 @@ final class RunsCommand implements Runnable {
         long total = Long.parseLong(run.get("targetsTotal").n());
         int width = 20;
         int filled = total == 0 ? width : (int) (width * done / total);
-        return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + total + " account-regions";
+        return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + total + " account-regions and groups";
     }
 
     private static JsonNode read(String json) {

@@ -94,7 +94,6 @@ public final class EmergencyRuns {
         extra.put("selectBy", Ledger.s(r.env().equals("All") ? "all" : "environment"));
         extra.put("overrideList", Ledger.s(r.installOverrideList()));
         extra.put("request", Ledger.s(JSON.valueToTree(r).toString()));
-        if (r.includeAsg()) extra.put("note", Ledger.s("include_asg: AutoScaling groups are not refreshed by this version (AMI refresh is not built yet)"));
         if (approval) extra.put("expiresAt", Ledger.s(now.plus(approvalExpiry).toString()));
         if (!runs.createUnscheduled(runId, "emergency:" + r.env(), parameters(r), scope, now.plus(approvalExpiry).plus(deadline), extra)) {
             return repeated(runId, ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow());

@@ -113,6 +113,7 @@ public final class HubProvisioner {
 
     /** In a member account and region: forward the events patchpilot consumes to the hub bus. */
     public void provisionMember(AccountRegion target) {
+        provisionInstanceProfile(target);
         EventBridgeClient events = aws.member(EventBridgeClient.class, target, "provision");
         events.putRule(r -> r.name(MEMBER_FORWARD_RULE)
                 .eventPattern("{\"source\":[\"aws.config\",\"patchpilot.self-service\"]}"));
@@ -131,6 +132,25 @@ public final class HubProvisioner {
                 .syncName("patchpilot-inventory")
                 .s3Destination(d -> d.bucketName(config.buckets().inventory()).region(config.hub().region())
                         .prefix(INVENTORY_PREFIX).syncFormat("JsonSerDe")));
+    }
+
+    /**
+     * The member StackSet's instance profile (PatchpilotManagedInstance: SSM core), which AMI builds
+     * launch their temporary instance with when the group's launch template names none. IAM is
+     * global: the first region of an account creates it.
+     */
+    private void provisionInstanceProfile(AccountRegion target) {
+        software.amazon.awssdk.services.iam.IamClient iam = aws.member(software.amazon.awssdk.services.iam.IamClient.class,
+                new AccountRegion(target.account(), "aws-global"), "provision");
+        String name = "PatchpilotManagedInstance";
+        synchronized (HubProvisioner.class) {
+            if (!iam.listInstanceProfiles().instanceProfiles().stream().anyMatch(p -> p.instanceProfileName().equals(name))) {
+                iam.createRole(r -> r.roleName(name + "Role").assumeRolePolicyDocument(
+                        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ec2.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}"));
+                iam.createInstanceProfile(r -> r.instanceProfileName(name));
+                iam.addRoleToInstanceProfile(r -> r.instanceProfileName(name).roleName(name + "Role"));
+            }
+        }
     }
 
     public String hubBusArn() {

@@ -193,6 +193,10 @@ public final class PatchRuns {
         if (done < total || now.equals("Succeeded") || now.equals("CompletedWithFailures")) return List.of();
         Map<String, Long> counts = new TreeMap<>();
         for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
+            if (item.get("sk").s().startsWith(io.patchpilot.ami.AmiBuild.PREFIX)) {
+                counts.merge("asgs" + item.get("state").s(), 1L, Long::sum); // asgsRefreshed, asgsFailed, asgsSkipped, …
+                continue;
+            }
             if (!item.get("sk").s().startsWith("TARGET#")) continue;
             counts.merge("targets" + item.get("state").s(), 1L, Long::sum);
             if (item.containsKey("instances")) {
@@ -200,7 +204,7 @@ public final class PatchRuns {
             }
         }
         boolean failures = counts.keySet().stream().anyMatch(k -> k.equals("Failed") || k.equals("TimedOut") || k.equals("Cancelled")
-                || k.equals("Undeliverable") || k.equals("targetsFailed"));
+                || k.equals("Undeliverable") || k.equals("targetsFailed") || (k.startsWith("asgs") && ASG_PROBLEMS.contains(k.substring(4))));
         String status = failures ? "CompletedWithFailures" : "Succeeded";
         ObjectNode summary = JSON.valueToTree(counts);
         boolean first = ledger.setIf(pk(runId), RUN, Map.of("status", Ledger.s(status), "finishedAt", Ledger.s(clock.instant().toString()),
@@ -219,11 +223,18 @@ public final class PatchRuns {
     }
 
     private static final java.util.Set<String> PROBLEMS = java.util.Set.of("Failed", "TimedOut", "Undeliverable", "Cancelled");
+    /** AutoScaling groups the run did not patch: their build failed, or they cannot be built. */
+    private static final java.util.Set<String> ASG_PROBLEMS = java.util.Set.of("Failed", "NeedsMigration", "Unsupported");
 
     /** What went wrong in a run, for its summary: failed account-regions and instances, at most {@code limit}. */
     public List<io.patchpilot.notify.Notices.Problem> problems(String runId, int limit) {
         List<io.patchpilot.notify.Notices.Problem> out = new ArrayList<>();
         for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
+            if (item.get("sk").s().startsWith(io.patchpilot.ami.AmiBuild.PREFIX) && ASG_PROBLEMS.contains(item.get("state").s())) {
+                out.add(new io.patchpilot.notify.Notices.Problem(item.get("account").s(), item.get("region").s(), "asg " + item.get("group").s(),
+                        item.get("state").s(), item.get("reason").s()));
+                continue;
+            }
             if (!item.get("sk").s().startsWith("TARGET#")) continue;
             String account = item.get("account").s();
             String region = item.get("region").s();

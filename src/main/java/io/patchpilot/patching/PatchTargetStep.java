@@ -51,10 +51,13 @@ public final class PatchTargetStep {
     private final int pollSeconds;
     private final long leaseMillis;
     private final Clock clock;
+    /** Builds patched AMIs for the AutoScaling groups of runs that include them. */
+    private final io.patchpilot.ami.AmiRefreshes amiRefreshes;
 
     public PatchTargetStep(AwsClients aws, Ledger ledger, TargetDiscovery discovery, PatchRuns runs, QueueSender work,
-                           String logsBucket, int pollSeconds, int leaseSeconds, Clock clock) {
+                           String logsBucket, int pollSeconds, int leaseSeconds, Clock clock, io.patchpilot.ami.AmiRefreshes amiRefreshes) {
         this.leaseMillis = leaseSeconds * 1000L;
+        this.amiRefreshes = amiRefreshes;
         this.aws = aws;
         this.ledger = ledger;
         this.discovery = discovery;
@@ -109,6 +112,11 @@ public final class PatchTargetStep {
         MaintenanceWindow w = window(run);
         Instant lastStart = Instant.parse(run.get("lastStart").s());
         if (!clock.instant().isBefore(lastStart)) return finish(runId, target, "CutOff", "window cutoff passed before this account-region started", Map.of());
+        try { // the groups join the run before this account-region can finish it
+            amiRefreshes.register(runId, target, w, selection(run, w), run.containsKey("overrideList") ? run.get("overrideList").s() : "");
+        } catch (RuntimeException e) {
+            return ended(runId, target, e);
+        }
 
         TargetDiscovery.Targets found;
         try {

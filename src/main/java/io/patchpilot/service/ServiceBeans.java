@@ -93,17 +93,21 @@ public final class ServiceBeans {
         io.patchpilot.patching.PatchRuns runs = new io.patchpilot.patching.PatchRuns(t.ledger(), windowStore, t.organization(), work,
                 config.regions(), config.eventBus(), clock);
         beans.put("patchRuns", runs);
+        io.patchpilot.ami.AmiSettings ami = io.patchpilot.ami.AmiSettings.from(settings, config);
+        beans.put("amiRefreshStep", new io.patchpilot.ami.AmiRefreshStep(t.ledger(), aws, ami, runs, work::sendLater, clock));
         beans.put("patchTargetStep", new io.patchpilot.patching.PatchTargetStep(aws, t.ledger(),
                 new io.patchpilot.patching.TargetDiscovery(aws, t.policy()), runs, work, config.buckets().logs(),
                 settings.intOr("patchpilot.patching.poll-seconds", 30, 1, 900),
-                settings.intOr("patchpilot.patching.step-lease-seconds", 90, 5, 900), clock));
+                settings.intOr("patchpilot.patching.step-lease-seconds", 90, 5, 900), clock,
+                new io.patchpilot.ami.AmiRefreshes(aws, t.ledger(), config.ledgerTable(),
+                        new io.patchpilot.ami.GroupClassifier(t.policy(), ami.patchGroupKey()), work::sendLater, clock)));
         beans.put("selfService", new io.patchpilot.windows.SelfService(new io.patchpilot.windows.WindowValidator(config.environments()),
                 windowStore, t.organization(), t.sweep(), new QueueSender(aws, config.queues().schedules()), config.eventBus()));
         beans.put("windowRules", new io.patchpilot.windows.WindowRules(windowStore, t.windows(), aws, config.hub().region(), config.queues().schedules()));
         beans.put("messageTypes", new MessageTypes(Map.of(
                 "schedules", List.of("reconcile", "window-fire", "window-sync", "report"),
                 "work", List.of("reconcile-item", "patch-target", "patch-poll", "notify-email", "notify-slack", "emergency-expire",
-                        "report-collect", "report-publish"))));
+                        "report-collect", "report-publish", io.patchpilot.ami.AmiRefreshStep.TYPE))));
         beans.put("reconcileSweep", t.sweep());
         beans.put("emergencyRuns", emergency(settings, config, aws, t, runs, clock));
         io.patchpilot.notify.NotifySettings notify = io.patchpilot.notify.NotifySettings.from(settings);

@@ -79,6 +79,8 @@ public final class TagPolicy {
     private static Optional<String> instanceExemption(Map<String, String> tags) {
         String group = tags.get("aws:autoscaling:groupName");
         if (group != null) return Optional.of("member of AutoScaling group " + group + " (patched through its AMI)");
+        String build = tags.get("patchpilot:ami-build");
+        if (build != null) return Optional.of("patchpilot's temporary AMI build instance (" + build + ")");
         return optOut(tags)
                 .or(() -> keyStartingWith(tags, KUBERNETES_PREFIXES).map(k -> "EKS/Kubernetes node (tag " + k + ")"))
                 .or(() -> keyEqualTo(tags, "AmazonECSManaged").map(k -> "ECS-managed instance (tag " + k + ")"));

@@ -103,7 +103,8 @@ class IamPolicyTest {
     void member_tag_writes_are_limited_to_the_patch_tag_keys() {
         Set<String> tagWrites = Set.of("ec2:CreateTags", "autoscaling:CreateOrUpdateTags");
         List<JsonNode> statements = Templates.allowStatementsOfRole(member, executionRoleOf(member)).stream()
-                .filter(s -> Templates.actions(s).stream().anyMatch(tagWrites::contains)).toList();
+                .filter(s -> Templates.actions(s).stream().anyMatch(tagWrites::contains))
+                .filter(s -> s.path("Condition").path("StringEquals").path("ec2:CreateAction").isMissingNode()).toList();
         assertFalse(statements.isEmpty());
         for (JsonNode s : statements) {
             assertTrue(Templates.actions(s).stream().allMatch(tagWrites::contains), "keep tag writes in their own statement: " + s);
@@ -113,6 +114,24 @@ class IamPolicyTest {
             assertEquals(Set.of("environment", "maintenance_window", "PatchGroupTagKey"), allowed, s.toString());
             assertEquals("false", s.path("Condition").path("Null").path("aws:TagKeys").asText(), "a write without tags is no patch tag: " + s);
             assertFalse(s.path("Resource").asText().equals("*"), "tag writes are scoped to this account's instances/groups: " + s);
+        }
+    }
+
+    @Test
+    void member_tags_on_create_are_limited_to_creations_and_patchpilot_keys() {
+        List<JsonNode> onCreate = Templates.allowStatementsOfRole(member, executionRoleOf(member)).stream()
+                .filter(s -> Templates.actions(s).contains("ec2:CreateTags"))
+                .filter(s -> !s.path("Condition").path("StringEquals").path("ec2:CreateAction").isMissingNode()).toList();
+        assertFalse(onCreate.isEmpty(), "the AMI build tags its instance and image as it creates them");
+        for (JsonNode s : onCreate) {
+            assertEquals(List.of("ec2:CreateTags"), Templates.actions(s), s.toString());
+            Set<String> actions = new TreeSet<>();
+            s.path("Condition").path("StringEquals").path("ec2:CreateAction").forEach(a -> actions.add(a.asText()));
+            assertEquals(Set.of("RunInstances", "CreateImage"), actions, s.toString());
+            Set<String> keys = new TreeSet<>();
+            s.path("Condition").path("ForAllValues:StringEquals").path("aws:TagKeys").forEach(k -> keys.add(k.asText()));
+            assertTrue(keys.stream().allMatch(k -> k.startsWith("patchpilot:") || Set.of("Name", "environment", "maintenance_window",
+                    "PatchGroupTagKey").contains(k)), keys.toString());
         }
     }
 

@@ -142,7 +142,7 @@ class EmergencyIT {
         assertTrue(!managedDefault.isEmpty());
         assertEquals(managedDefault, commands.keySet(), "every managed Default instance, nothing else");
         assertEquals(Set.of(1), Set.copyOf(commands.values()), "each patched once despite three deliveries");
-        assertTrue(run.get("note").s().startsWith("include_asg"), "what was not done is said");
+        assertTrue(!run.containsKey("note"), "include_asg is done, not noted as left out (AutoScaling groups tagged environment=Default: none here)");
         await().atMost(Duration.ofSeconds(30)).until(() -> java.util.Arrays.stream(local.mail().getReceivedMessages()).anyMatch(m -> {
             try {
                 return m.getSubject().startsWith("[patchpilot] chg-4711: " + run.get("status").s());

@@ -146,8 +146,10 @@ class LocalAwsSdkIT {
         Set<String> before = new HashSet<>();
         asg.describeAutoScalingGroups(r -> r.autoScalingGroupNames("dev-web-asg")).autoScalingGroups().get(0)
                 .instances().forEach(i -> before.add(i.instanceId()));
+        // a version that differs from the instances (SkipMatching would skip identical ones; the source version's
+        // other data is kept, as in AWS)
         String version = ec2.createLaunchTemplateVersion(r -> r.launchTemplateName("dev-web-asg-lt").sourceVersion("1")
-                .launchTemplateData(d -> d.imageId(FleetLoader.DEFAULT_LINUX_AMI))).launchTemplateVersion().versionNumber().toString();
+                .launchTemplateData(d -> d.imageId(FleetLoader.DEFAULT_LINUX_AMI).instanceType("t3.small"))).launchTemplateVersion().versionNumber().toString();
         String refreshId = asg.startInstanceRefresh(r -> r.autoScalingGroupName("dev-web-asg")
                 .preferences(p -> p.minHealthyPercentage(50).skipMatching(true))
                 .desiredConfiguration(d -> d.launchTemplate(t -> t.launchTemplateName("dev-web-asg-lt").version(version)))).instanceRefreshId();

@@ -93,6 +93,14 @@ class ServiceKillIT {
                 }
             }
             assertEquals(commandsPerInstance.size(), outcomes, "every patched instance has its outcome recorded");
+            // the AutoScaling group's AMI build went through the kill too: one image, one refresh, nothing left running
+            AccountRegion dev = new AccountRegion("111111111111", "us-east-1");
+            assertEquals("Refreshed", ledger.get(PatchRuns.pk(runId), io.patchpilot.ami.AmiBuild.sk(dev, "dev-web-asg")).orElseThrow().get("state").s());
+            software.amazon.awssdk.services.ec2.Ec2Client ec2 = local.aws().member(software.amazon.awssdk.services.ec2.Ec2Client.class, dev, "test");
+            assertEquals(1, ec2.describeImages(r -> r.owners("self").filters(f -> f.name("tag:" + io.patchpilot.ami.AmiNames.RUN_TAG).values(runId)))
+                    .images().size(), "one patched image");
+            assertEquals(0, ec2.describeInstances(r -> r.filters(f -> f.name("tag-key").values(io.patchpilot.ami.AmiNames.BUILD_TAG),
+                    f -> f.name("instance-state-name").values("pending", "running", "stopping", "stopped"))).reservations().size(), "no build instance left");
             assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty(), "nothing dead-lettered");
             assertTrue(LocalFixture.drain(local, "patchpilot-schedules-dlq").isEmpty(), "nothing dead-lettered");
         }

@@ -35,6 +35,8 @@ class TagPolicyTest {
                 row("patch_install=no means the same", I, "Patch_Install=No", "", "exempt:opted out (Patch_Install=No)"),
                 row("install_patch=yes does not exempt", I, "install_patch=yes;environment=Dev", "Dev", "maintenance_window=Dev_maintenance_window;PatchGroup=Dev"),
                 row("ASG member exempt", I, "aws:autoscaling:groupName=web", "", "exempt:member of AutoScaling group web"),
+                row("AMI build instance exempt (patched by its build)", I, "patchpilot:ami-build=pp-1;environment=Dev;maintenance_window=Dev_maintenance_window",
+                        "Dev", "exempt:patchpilot's temporary AMI build instance (pp-1)"),
                 row("eks: prefix exempt", I, "eks:cluster-name=c1", "", "exempt:EKS/Kubernetes node (tag eks:cluster-name)"),
                 row("kubernetes.io/ prefix exempt", I, "kubernetes.io/cluster/c1=owned", "", "exempt:EKS/Kubernetes node"),
                 row("k8s.io/ prefix exempt, any case", I, "K8s.io/role/node=1", "", "exempt:EKS/Kubernetes node (tag K8s.io/role/node)"),
