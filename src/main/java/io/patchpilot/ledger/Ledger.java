@@ -86,6 +86,19 @@ public final class Ledger {
                 .attributes().get(attribute).n());
     }
 
+    /** {@code SET #n0 = :v0, …} for the values, their names and values added to the maps given. */
+    private static String setExpression(Map<String, AttributeValue> values, Map<String, String> names, Map<String, AttributeValue> vals) {
+        List<String> sets = new ArrayList<>();
+        int i = 0;
+        for (Map.Entry<String, AttributeValue> e : values.entrySet()) {
+            names.put("#n" + i, e.getKey());
+            vals.put(":v" + i, e.getValue());
+            sets.add("#n" + i + " = :v" + i);
+            i++;
+        }
+        return "SET " + String.join(", ", sets);
+    }
+
     /**
      * In one transaction: sets attributes of one item if {@code condition} holds, and adds 1 to a
      * counter of another (a step's outcome and its run's count never part, whatever crashes).
@@ -97,18 +110,11 @@ public final class Ledger {
                                  String counterSk, String counter) {
         Map<String, String> names = new java.util.HashMap<>(conditionNames);
         Map<String, AttributeValue> vals = new java.util.HashMap<>(conditionValues);
-        List<String> sets = new ArrayList<>();
-        int i = 0;
-        for (Map.Entry<String, AttributeValue> e : values.entrySet()) {
-            names.put("#n" + i, e.getKey());
-            vals.put(":v" + i, e.getValue());
-            sets.add("#n" + i + " = :v" + i);
-            i++;
-        }
+        String set = setExpression(values, names, vals);
         try {
             aws.hub(DynamoDbClient.class).transactWriteItems(t -> t.transactItems(
                     software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder().update(u -> u.tableName(table).key(item(pk, sk))
-                            .updateExpression("SET " + String.join(", ", sets)).conditionExpression(condition)
+                            .updateExpression(set).conditionExpression(condition)
                             .expressionAttributeNames(names).expressionAttributeValues(vals)).build(),
                     software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder().update(u -> u.tableName(table).key(item(pk, counterSk))
                             .updateExpression("ADD #c :one").expressionAttributeNames(Map.of("#c", counter))
@@ -129,17 +135,10 @@ public final class Ledger {
                          Map<String, String> conditionNames, Map<String, AttributeValue> conditionValues) {
         Map<String, String> names = new java.util.HashMap<>(conditionNames);
         Map<String, AttributeValue> vals = new java.util.HashMap<>(conditionValues);
-        List<String> sets = new ArrayList<>();
-        int i = 0;
-        for (Map.Entry<String, AttributeValue> e : values.entrySet()) {
-            names.put("#n" + i, e.getKey());
-            vals.put(":v" + i, e.getValue());
-            sets.add("#n" + i + " = :v" + i);
-            i++;
-        }
+        String set = setExpression(values, names, vals);
         try {
             aws.hub(DynamoDbClient.class).updateItem(r -> {
-                r.tableName(table).key(item(pk, sk)).updateExpression("SET " + String.join(", ", sets))
+                r.tableName(table).key(item(pk, sk)).updateExpression(set)
                         .expressionAttributeNames(names).expressionAttributeValues(vals);
                 if (condition != null) r.conditionExpression(condition);
             });

@@ -86,7 +86,7 @@ public final class ReportMail {
         return new Notice(subject, text.toString(), html.toString(), List.of(to), false);
     }
 
-    static String esc(String s) {
-        return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    private static String esc(String s) {
+        return io.patchpilot.notify.Notices.esc(s);
     }
 }
