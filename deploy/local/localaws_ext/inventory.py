@@ -132,8 +132,24 @@ def write_sync(account, region, sync, only=None):
                 continue
             data = "\n".join(json.dumps(r, sort_keys=True) for r in rows).encode()
             s3.put_object(dest["BucketName"], key, data)
+    _forget_gone(s3, dest["BucketName"], prefix, account, region)
     t = sim.now()
     sync.update(LastStatus="Successful", LastSyncTime=t, LastSuccessfulSyncTime=t, LastSyncStatusMessage="")
+
+
+def _forget_gone(s3, bucket_name, prefix, account, region):
+    """Like AWS, the sync drops the data of instances that are no longer managed (terminated)."""
+    from .ssm_ext import managed_instances
+    current = {i.id for i in managed_instances(account, region)}
+    try:
+        keys = list(s3.get_bucket(bucket_name).keys.keys())
+    except Exception:  # no bucket: nothing to forget
+        return
+    for type_name in TYPES:
+        pre = f"{prefix}{type_name}/accountid={account}/region={region}/resourcetype=ManagedInstanceInventory/"
+        for key in keys:
+            if key.startswith(pre) and key[len(pre):].rsplit(".json", 1)[0] not in current:
+                _delete(s3, bucket_name, key)
 
 
 def _delete(s3, bucket, key):
