@@ -120,27 +120,33 @@ final class EmergencyCommand implements Runnable {
         }
     }
 
-    @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a pending emergency run (not your own request).")
-    static final class Approve extends Send {
+    /** approve and reject: the same message with its decision. */
+    abstract static class Decide extends Send {
         @Parameters(index = "0", paramLabel = "REQUEST")
         String requestId;
 
+        abstract String decision();
+
         @Override
         public Integer call() {
-            send(c -> c.queues().approvals(), JSON.createObjectNode().put("requestId", requestId).put("decision", "approve").toString());
+            send(c -> c.queues().approvals(), JSON.createObjectNode().put("requestId", requestId).put("decision", decision()).toString());
             return ExitCode.OK;
         }
     }
 
-    @Command(name = "reject", mixinStandardHelpOptions = true, description = "Reject a pending emergency run.")
-    static final class Reject extends Send {
-        @Parameters(index = "0", paramLabel = "REQUEST")
-        String requestId;
-
+    @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a pending emergency run (not your own request).")
+    static final class Approve extends Decide {
         @Override
-        public Integer call() {
-            send(c -> c.queues().approvals(), JSON.createObjectNode().put("requestId", requestId).put("decision", "reject").toString());
-            return ExitCode.OK;
+        String decision() {
+            return "approve";
+        }
+    }
+
+    @Command(name = "reject", mixinStandardHelpOptions = true, description = "Reject a pending emergency run.")
+    static final class Reject extends Decide {
+        @Override
+        String decision() {
+            return "reject";
         }
     }
 }

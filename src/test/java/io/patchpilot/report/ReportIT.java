@@ -6,14 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.local.LocalMode;
-import io.patchpilot.patching.PatchRuns;
-import io.patchpilot.ledger.Ledger;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
 import io.patchpilot.testing.SlackStub;
-import io.patchpilot.windows.MaintenanceWindow;
-import io.patchpilot.windows.WindowSchedule;
 import jakarta.mail.Address;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
@@ -49,17 +45,7 @@ class ReportIT {
     void start() throws Exception {
         local = LocalFixture.start("config/local/fleet.yaml", Map.of("patchpilot.slack.webhook-url", slack.url(),
                 "patchpilot.report.stale-days", "0"));
-        String schedules = LocalFixture.queueUrl(local, "patchpilot-schedules");
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", schedules, "--message-body", "{\"type\":\"reconcile\"}");
-        await().atMost(Duration.ofSeconds(60)).until(() -> LocalFixture.depth(local, "patchpilot-work") == 0
-                && local.localAws().control().callCount("ec2", "CreateTags") > 0);
-        Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow();
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", schedules, "--message-body",
-                "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}");
-        Ledger ledger = new Ledger(local.aws(), local.config().ledgerTable());
-        String runId = PatchRuns.runId(MaintenanceWindow.defaultWindow(null), occurrence);
-        await().atMost(Duration.ofSeconds(90)).until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
-                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
+        LocalFixture.tagAndPatchWithDefaultWindow(local);
         for (String account : ACCOUNTS) {
             for (String region : local.config().regions()) {
                 local.aws().member(Ec2Client.class, new AccountRegion(account, region), "test").describeInstances().reservations()

@@ -42,4 +42,25 @@ public final class LocalFixture {
             for (Message m : got) sqs.deleteMessage(r -> r.queueUrl(url).receiptHandle(m.receiptHandle()));
         }
     }
+
+    /**
+     * What reports and the dashboard start from: the fleet tagged by a reconcile sweep, then one
+     * Default-window run to its end. Returns the run's id.
+     */
+    public static String tagAndPatchWithDefaultWindow(LocalMode local) {
+        String schedules = queueUrl(local, "patchpilot-schedules");
+        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", schedules, "--message-body", "{\"type\":\"reconcile\"}");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> depth(local, "patchpilot-work") == 0
+                && local.localAws().control().callCount("ec2", "CreateTags") > 0);
+        io.patchpilot.windows.MaintenanceWindow window = io.patchpilot.windows.MaintenanceWindow.defaultWindow(null);
+        java.time.Instant occurrence = io.patchpilot.windows.WindowSchedule.nextOpening(window, java.time.Instant.now()).orElseThrow();
+        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", schedules, "--message-body",
+                "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}");
+        io.patchpilot.ledger.Ledger ledger = new io.patchpilot.ledger.Ledger(local.aws(), local.config().ledgerTable());
+        String runId = io.patchpilot.patching.PatchRuns.runId(window, occurrence);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90)).until(() -> ledger.get(io.patchpilot.patching.PatchRuns.pk(runId),
+                        io.patchpilot.patching.PatchRuns.RUN).map(r -> r.get("status").s())
+                .filter(st -> st.equals("Succeeded") || st.equals("CompletedWithFailures")).isPresent());
+        return runId;
+    }
 }

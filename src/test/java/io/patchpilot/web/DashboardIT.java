@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.patchpilot.ledger.Ledger;
 import io.patchpilot.local.LocalMode;
-import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.report.Csv;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
@@ -64,17 +62,7 @@ class DashboardIT {
     void start() throws Exception {
         local = LocalFixture.start("config/local/fleet.yaml", Map.of());
         base = "http://127.0.0.1:" + local.config().http().port();
-        String schedules = LocalFixture.queueUrl(local, "patchpilot-schedules");
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", schedules, "--message-body", "{\"type\":\"reconcile\"}");
-        await().atMost(Duration.ofSeconds(60)).until(() -> LocalFixture.depth(local, "patchpilot-work") == 0
-                && local.localAws().control().callCount("ec2", "CreateTags") > 0);
-        Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow();
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", schedules, "--message-body",
-                "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}");
-        Ledger ledger = new Ledger(local.aws(), local.config().ledgerTable());
-        runId = PatchRuns.runId(MaintenanceWindow.defaultWindow(null), occurrence);
-        await().atMost(Duration.ofSeconds(90)).until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
-                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
+        runId = LocalFixture.tagAndPatchWithDefaultWindow(local);
         assertEquals(0, InProcessCli.run(local, "report", "run").exit());
         await().atMost(Duration.ofSeconds(120)).until(() -> !latestCsv("compliance_by_account_region").isEmpty());
     }
