@@ -83,7 +83,7 @@ public final class AmiRefreshStep {
             o = actions.perform(s, b);
         } catch (RuntimeException e) {
             boolean permanent = AmiErrors.permanent(e);
-            int receives = receiveCount(sqsAttributes);
+            int receives = io.patchpilot.errors.TransientBackoff.receiveCount(sqsAttributes);
             if (!permanent && receives < settings.maxReceiveCount()) throw e;
             o = new Outcome.Failed(AmiErrors.describe(e) + (permanent ? "" : " (still failing on delivery " + receives + ", the last before the DLQ)"));
         }
@@ -149,18 +149,4 @@ public final class AmiRefreshStep {
         return List.of();
     }
 
-    /** SQS's ApproximateReceiveCount of the message (1 when called without SQS attributes). */
-    static int receiveCount(Map<?, ?> sqsAttributes) {
-        if (sqsAttributes == null) return 1;
-        for (Map.Entry<?, ?> e : sqsAttributes.entrySet()) {
-            if (String.valueOf(e.getKey()).equals("ApproximateReceiveCount")) {
-                try {
-                    return Integer.parseInt(String.valueOf(e.getValue()));
-                } catch (NumberFormatException ignored) {
-                    return 1;
-                }
-            }
-        }
-        return 1;
-    }
 }

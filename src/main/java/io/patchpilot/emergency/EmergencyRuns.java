@@ -115,6 +115,7 @@ public final class EmergencyRuns {
             throw new PermanentFailure("requestId: " + runId + " is already the id of a scheduled run; choose another");
         }
         LOG.info("Emergency request {} repeated ({}): acknowledged", runId, run.get("status").s());
+        io.patchpilot.web.Metrics.duplicateSuppressed("emergency-request", 1);
         if (run.get("status").s().equals("Dispatching")) runs.dispatch(runId, run);
         return List.of();
     }

@@ -98,6 +98,7 @@ public final class PatchRuns {
         }
         if (!"Dispatching".equals(run.get("status").s())) {
             LOG.info("Run {} exists ({}): fire message for {} acknowledged", runId, run.get("status").s(), occurrence.get());
+            io.patchpilot.web.Metrics.duplicateSuppressed("window-fire", 1);
             return List.of();
         }
         dispatch(runId, run);

@@ -100,11 +100,15 @@ public final class PatchTargetStep {
         if (!first) {
             String state = ledger.get(PatchRuns.pk(runId), sk(target)).map(i -> i.get("state").s()).orElse("");
             if (state.equals("Sent")) schedulePoll(runId, target, 0); // a crash may have lost the poll
-            if (!state.equals("Discovering")) return runs.completeIfDone(runId); // or lost the run's completion
+            if (!state.equals("Discovering")) {
+                io.patchpilot.web.Metrics.duplicateSuppressed("patch-target", 1);
+                return runs.completeIfDone(runId); // or lost the run's completion
+            }
             // another delivery of this step may be working on it right now (SQS delivers at least once):
             // only the holder of the lease sends; after a crash the lease runs out and this step takes over
             Optional<Long> busyFor = takeLease(runId, target);
             if (busyFor.isPresent()) {
+                io.patchpilot.web.Metrics.duplicateSuppressed("patch-target", 1);
                 work.sendLater(body, (int) Math.min(900, busyFor.get() / 1000 + 1));
                 return List.of();
             }

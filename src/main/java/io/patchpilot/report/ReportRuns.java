@@ -103,7 +103,10 @@ public final class ReportRuns {
         item.put("collectDone", AttributeValue.fromN("0"));
         if (!ledger.putIfAbsent(item)) {
             String status = ledger.get(pk(reportId), REPORT).map(i -> i.get("status").s()).orElse("");
-            if (!status.equals("Collecting")) return; // a repeated message; the report is further along
+            if (!status.equals("Collecting")) { // a repeated message; the report is further along
+                io.patchpilot.web.Metrics.duplicateSuppressed("report", 1);
+                return;
+            }
         }
         exportRuns(now);
         List<String> items = new ArrayList<>();

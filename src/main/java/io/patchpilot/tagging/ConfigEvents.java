@@ -32,7 +32,7 @@ public final class ConfigEvents {
             throw new PermanentFailure("not an EventBridge event: missing 'detail-type' or 'detail'");
         }
         if (!"Config Rules Compliance Change".equals(detailType) || !"aws.config".equals(text(event, "source"))) return ignore();
-        if (!ruleNames.contains(text(detail, "configRuleName"))) return ignore();
+        if (!ruleNames.contains(required(detail, "configRuleName"))) return ignore();
         ResourceKind kind = ResourceKind.fromConfigType(text(detail, "resourceType"));
         if (kind == null) return ignore();
         if (!"NON_COMPLIANT".equals(detail.path("newEvaluationResult").path("complianceType").asText(null))) return ignore();

@@ -166,6 +166,9 @@ public final class TagBatcher extends AsyncProcessorSupport {
             byResource.forEach((key, waiting) -> {
                 TagOutcome outcome = byKey.get(key);
                 if (outcome != null && outcome.result() == TagOutcome.Result.TAGGED) tagged.incrementAndGet();
+                // repeats of a resource in this batch, and events whose tags an earlier one already wrote
+                io.patchpilot.web.Metrics.duplicateSuppressed("config-event", waiting.size() - 1
+                        + (outcome != null && outcome.result() == TagOutcome.Result.ALREADY_RIGHT ? 1 : 0));
                 for (Pending p : waiting) {
                     p.exchange().getMessage().setBody(outcome);
                     if (SqsAcknowledger.manual(p.exchange())) acks.ack(p.exchange()).whenComplete((v, t) -> complete(p));

@@ -36,6 +36,16 @@ public final class Metrics {
                 .tag("queue", queue).register(REGISTRY).increment();
     }
 
+    /**
+     * A message or step that arrived again after its side effect had happened (SQS delivers at
+     * least once; senders retry): acknowledged without doing it twice. Per kind of work.
+     */
+    public static void duplicateSuppressed(String kind, long count) {
+        if (count <= 0) return;
+        Counter.builder("patchpilot.duplicates.suppressed").description("repeated messages or steps whose side effect had already happened")
+                .tag("kind", kind).register(REGISTRY).increment(count);
+    }
+
     public static void awsCall(String service, String operation, boolean throttled) {
         Counter.builder("patchpilot.aws.calls").description("AWS API calls (attempts), per service").tag("service", service)
                 .register(REGISTRY).increment();

@@ -44,6 +44,7 @@ class SqsErrorHandlingRouteTest {
     private String sourceUrl;
     private String dlqUrl;
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+    private final Map<String, List<Long>> receivedAt = new ConcurrentHashMap<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -58,11 +59,12 @@ class SqsErrorHandlingRouteTest {
         sourceUrl = sqs.createQueue(r -> r.queueName("orders").attributes(Map.of(
                 QueueAttributeName.VISIBILITY_TIMEOUT, "1",
                 QueueAttributeName.REDRIVE_POLICY,
-                "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:orders-dlq\",\"maxReceiveCount\":\"2\"}"))).queueUrl();
+                "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:orders-dlq\",\"maxReceiveCount\":\"3\"}"))).queueUrl();
 
         camel = new DefaultCamelContext();
         camel.getRegistry().bind("sqsClient", sqs);
         camel.getRegistry().bind("deadLetters", new DeadLetters(sqs, new SqsAcknowledger(sqs, 20)));
+        camel.getRegistry().bind("transientBackoff", new TransientBackoff(sqs, Duration.ofSeconds(1)));
         PluginHelper.getRoutesLoader(camel).loadRoutes(ResourceHelper.resolveResource(camel, "file:routes/error-handling.camel.yaml"));
         camel.addRoutes(new RouteBuilder() {
             @Override
@@ -73,6 +75,7 @@ class SqsErrorHandlingRouteTest {
                         .process(e -> {
                             String body = e.getIn().getBody(String.class);
                             attempts.computeIfAbsent(body, b -> new AtomicInteger()).incrementAndGet();
+                            receivedAt.computeIfAbsent(body, b -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(System.nanoTime());
                             if (body.startsWith("bad")) throw new PermanentFailure("quantity: 'ten' is not a number\nsecond line");
                             if (body.startsWith("flaky")) throw new IllegalStateException("upstream timed out");
                         })
@@ -105,13 +108,17 @@ class SqsErrorHandlingRouteTest {
     }
 
     @Test
-    void transient_failure_is_redelivered_then_redriven_to_the_dlq_without_a_reason() {
+    void transient_failure_is_redelivered_later_each_time_then_redriven_to_the_dlq_without_a_reason() {
         sqs.sendMessage(r -> r.queueUrl(sourceUrl).messageBody("flaky order"));
 
         List<Message> dead = awaitMessages(dlqUrl, 1);
         assertEquals("flaky order", dead.get(0).body());
         assertFalse(dead.get(0).messageAttributes().containsKey(DeadLetters.ERROR_ATTRIBUTE), "redrive, not a rejection");
-        assertEquals(2, attempts.get("flaky order").get(), "received maxReceiveCount times");
+        assertEquals(3, attempts.get("flaky order").get(), "received maxReceiveCount times");
+        // base 1 s: invisible 1 s after the first failure, 2 s after the second (SQS never delivers sooner)
+        List<Long> at = receivedAt.get("flaky order");
+        assertTrue(at.get(1) - at.get(0) >= 900_000_000L, "first retry after the base wait");
+        assertTrue(at.get(2) - at.get(1) >= 1_900_000_000L, "second retry after twice the base wait: " + (at.get(2) - at.get(1)) / 1_000_000 + " ms");
     }
 
     @Test

@@ -48,6 +48,9 @@ class ConfigEventsTest {
         assertEquals("detail.awsAccountId 999999999999 is not an active account of the organization",
                 assertThrows(PermanentFailure.class, () -> events.toTagRequest(
                         event("999999999999", "999999999999", "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT"))).getMessage());
+        assertEquals("detail.configRuleName is missing", assertThrows(PermanentFailure.class, () -> events.toTagRequest(
+                event("111111111111", "111111111111", "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT")
+                        .replace("\"configRuleName\":\"patch_tags\",", ""))).getMessage());
         assertEquals("detail.awsAccountId 111111111111 differs from the sending account 222222222222",
                 assertThrows(PermanentFailure.class, () -> events.toTagRequest(
                         event("222222222222", "111111111111", "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT"))).getMessage());

@@ -14,6 +14,7 @@ public final class SlackStub implements AutoCloseable {
     public static final String PATH = "/services/T0/B0/not-a-real-secret";
     private final HttpServer server;
     private final List<String> posts = new CopyOnWriteArrayList<>();
+    private final List<String> delivered = new CopyOnWriteArrayList<>();
     private final AtomicInteger status = new AtomicInteger(200);
 
     public SlackStub() {
@@ -23,9 +24,12 @@ public final class SlackStub implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         server.createContext(PATH, ex -> {
-            posts.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            byte[] body = (status.get() == 200 ? "ok" : "no_service").getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(status.get(), body.length);
+            String post = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            int answer = status.get();
+            posts.add(post);
+            if (answer == 200) delivered.add(post);
+            byte[] body = (answer == 200 ? "ok" : "no_service").getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(answer, body.length);
             ex.getResponseBody().write(body);
             ex.close();
         });
@@ -38,6 +42,11 @@ public final class SlackStub implements AutoCloseable {
 
     public List<String> posts() {
         return posts;
+    }
+
+    /** The posts answered 200: what reached the channel. */
+    public List<String> delivered() {
+        return delivered;
     }
 
     public void answer(int httpStatus) {
