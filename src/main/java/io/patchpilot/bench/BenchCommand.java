@@ -33,11 +33,18 @@ import software.amazon.awssdk.services.sqs.SqsClient;
         description = {"Benchmarks against the local AWS, each next to its baseline measured in the same run:",
                 "  sqs      local SQS fill and receive+delete at a depth of --messages (the bar: 2,000 msg/s)",
                 "  tagging  --events Config events for a generated fleet -> tags applied, vs the raw receive+delete rate",
+                "  report   --report-accounts x 2 regions x --report-instances x --report-patches compliance items (1,000,000)",
+                "           -> patch_compliance_report CSV in S3, vs DuckDB's own COPY of the same query; peak heap (give it -Xmx512m)",
+                "  startup  'patchpilot local' launched -> /health 200, vs the bare local AWS start",
                 "  patching the Default window fired over --patch-accounts x --patch-regions x --patch-instances with --latency-ms per AWS call:",
                 "           fire -> every SendCommand sent, vs a plain SDK loop at the same concurrency and vs one account-region",
-                "           after another; AWS calls against the minimum (not in the default run; give it -Xmx512m)"})
+                "           after another; AWS calls against the minimum (not in the default run nor in 'all'; give it -Xmx512m)",
+                "  all      sqs, tagging, report, startup"})
 public final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--only", split = ",", description = "sqs, tagging, patching (default: sqs,tagging)")
+    /** What {@code --only all} runs: everything but patching, which takes 10-15 minutes on its own. */
+    static final List<String> ALL = List.of("sqs", "tagging", "report", "startup");
+
+    @Option(names = "--only", split = ",", description = "sqs, tagging, report, startup, patching, all (default: sqs,tagging)")
     List<String> only = List.of("sqs", "tagging");
 
     @Option(names = "--messages", defaultValue = "10000", description = "Queue depth for the sqs benchmark. Default: ${DEFAULT-VALUE}.")
@@ -69,6 +76,15 @@ public final class BenchCommand implements Callable<Integer> {
             description = "patching: accounts timed one account-region after another, extrapolated to all. Default: ${DEFAULT-VALUE}.")
     int sequentialAccounts;
 
+    @Option(names = "--report-accounts", defaultValue = "20", description = "report: generated accounts (2 regions each). Default: ${DEFAULT-VALUE}.")
+    int reportAccounts;
+
+    @Option(names = "--report-instances", defaultValue = "250", description = "report: instances per account-region. Default: ${DEFAULT-VALUE}.")
+    int reportInstances;
+
+    @Option(names = "--report-patches", defaultValue = "100", description = "report: patch compliance items per instance. Default: ${DEFAULT-VALUE}.")
+    int reportPatches;
+
     @Option(names = "--json", defaultValue = "target/bench/bench.json", description = "Where the JSON goes. Default: ${DEFAULT-VALUE}.")
     Path json;
 
@@ -77,17 +93,37 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path home = Path.of(System.getProperty("patchpilot.home", System.getenv().getOrDefault("PATCHPILOT_HOME", ""))).toAbsolutePath();
+        List<String> selected = selected(only);
         List<BenchResult> results = new ArrayList<>();
-        if (only.contains("sqs")) results.addAll(sqs(home));
-        if (only.contains("tagging")) results.addAll(tagging(home));
-        if (only.contains("patching")) {
+        // startup first: the JVMs it compares are then as cold as a user's
+        if (selected.contains("startup")) results.addAll(new StartupBench(home).run());
+        if (selected.contains("sqs")) results.addAll(sqs(home));
+        if (selected.contains("tagging")) results.addAll(tagging(home));
+        if (selected.contains("report")) {
+            if (reportAccounts < 1 || reportInstances < 1 || reportPatches < 1) throw new IllegalArgumentException("report needs accounts, instances and patches");
+            results.addAll(new ReportBench(home, new ReportBench.Options(reportAccounts, reportInstances, reportPatches)).run());
+        }
+        if (selected.contains("patching")) {
             if (patchAccounts < 1 || patchInstances < 1 || patchRegions.isEmpty()) throw new IllegalArgumentException("patching needs accounts, regions and instances");
             results.addAll(new PatchingBench(home, new PatchingBench.Options(patchAccounts, patchRegions, patchInstances, latencyMs,
                     sequentialAccounts, 0.05)).run());
         }
         print(results);
-        write(results);
+        write(selected, results);
         return 0;
+    }
+
+    /** The benchmarks named, {@code all} expanded, in a fixed order; an unknown name is an error naming the known ones. */
+    static List<String> selected(List<String> only) {
+        List<String> known = List.of("startup", "sqs", "tagging", "report", "patching");
+        List<String> out = new ArrayList<>();
+        for (String name : only) {
+            String n = name.trim();
+            if (n.equals("all")) out.addAll(ALL);
+            else if (known.contains(n)) out.add(n);
+            else throw new IllegalArgumentException("--only: '" + n + "' is not one of " + String.join(", ", known) + ", all");
+        }
+        return known.stream().filter(out::contains).toList();
     }
 
     private List<BenchResult> sqs(Path home) throws Exception {
@@ -242,11 +278,15 @@ public final class BenchCommand implements Callable<Integer> {
                 Runtime.getRuntime().maxMemory() / (1024 * 1024), System.getProperty("java.version"));
     }
 
-    private void write(List<BenchResult> results) throws Exception {
+    private void write(List<String> selected, List<BenchResult> results) throws Exception {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();
+        root.put("date", java.time.Instant.now().toString());
         root.put("cores", Runtime.getRuntime().availableProcessors());
         root.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / (1024 * 1024));
+        root.put("javaVersion", System.getProperty("java.version"));
+        root.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        root.set("benchmarks", mapper.valueToTree(selected));
         ArrayNode arr = root.putArray("results");
         for (BenchResult r : results) {
             ObjectNode n = arr.addObject();

@@ -1,5 +1,11 @@
 package io.patchpilot.report;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PushbackReader;
+import java.io.Reader;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,6 +16,11 @@ public final class Csv {
     private Csv() {}
 
     public static List<Map<String, String>> rows(String csv) {
+        return rows(new StringReader(csv));
+    }
+
+    /** From a stream (an S3 object), so the text is never held whole next to its rows. */
+    public static List<Map<String, String>> rows(Reader csv) {
         List<List<String>> records = records(csv);
         List<Map<String, String>> out = new ArrayList<>();
         if (records.isEmpty()) return out;
@@ -23,20 +34,36 @@ public final class Csv {
     }
 
     public static List<List<String>> records(String csv) {
+        return records(new StringReader(csv));
+    }
+
+    static List<List<String>> records(Reader csv) {
+        try {
+            return parse(new PushbackReader(new BufferedReader(csv), 1));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static List<List<String>> parse(PushbackReader in) throws IOException {
         List<List<String>> out = new ArrayList<>();
         List<String> record = new ArrayList<>();
         StringBuilder field = new StringBuilder();
         boolean quoted = false;
         boolean any = false;
-        for (int i = 0; i < csv.length(); i++) {
-            char c = csv.charAt(i);
+        int ch;
+        while ((ch = in.read()) != -1) {
+            char c = (char) ch;
             any = true;
             if (quoted) {
-                if (c == '"' && i + 1 < csv.length() && csv.charAt(i + 1) == '"') {
-                    field.append('"');
-                    i++;
-                } else if (c == '"') {
-                    quoted = false;
+                if (c == '"') {
+                    int next = in.read();
+                    if (next == '"') {
+                        field.append('"');
+                    } else {
+                        quoted = false;
+                        if (next != -1) in.unread(next);
+                    }
                 } else {
                     field.append(c);
                 }
@@ -46,7 +73,10 @@ public final class Csv {
                 record.add(field.toString());
                 field.setLength(0);
             } else if (c == '\n' || c == '\r') {
-                if (c == '\r' && i + 1 < csv.length() && csv.charAt(i + 1) == '\n') i++;
+                if (c == '\r') {
+                    int next = in.read();
+                    if (next != '\n' && next != -1) in.unread(next);
+                }
                 record.add(field.toString());
                 field.setLength(0);
                 out.add(record);

@@ -3,7 +3,10 @@ package io.patchpilot.report;
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.notify.Notice;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -19,6 +22,23 @@ public final class ReportFiles {
     @AwsActions(value = "s3:PutObject", principal = AwsActions.Principal.HUB)
     public void write(String bucket, String key, String content, String contentType) {
         aws.hub(S3Client.class).putObject(r -> r.bucket(bucket).key(key).contentType(contentType), RequestBody.fromString(content, StandardCharsets.UTF_8));
+    }
+
+    /** Uploads the file as it lies on disk (the SDK streams it; a report may be hundreds of megabytes). */
+    @AwsActions(value = "s3:PutObject", principal = AwsActions.Principal.HUB)
+    public void write(String bucket, String key, Path file, String contentType) {
+        aws.hub(S3Client.class).putObject(r -> r.bucket(bucket).key(key).contentType(contentType), RequestBody.fromFile(file));
+    }
+
+    /** A copy made by S3 itself (CopyObject reads the source and writes the target): no second upload. */
+    @AwsActions(value = {"s3:GetObject", "s3:PutObject"}, principal = AwsActions.Principal.HUB)
+    public void copy(String bucket, String fromKey, String toKey) {
+        aws.hub(S3Client.class).copyObject(r -> r.sourceBucket(bucket).sourceKey(fromKey).destinationBucket(bucket).destinationKey(toKey));
+    }
+
+    @AwsActions(value = "s3:GetObject", principal = AwsActions.Principal.HUB)
+    public Reader open(String bucket, String key) {
+        return new InputStreamReader(aws.hub(S3Client.class).getObject(r -> r.bucket(bucket).key(key)), StandardCharsets.UTF_8);
     }
 
     @AwsActions(value = "s3:GetObject", principal = AwsActions.Principal.HUB)

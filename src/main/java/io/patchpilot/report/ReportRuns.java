@@ -15,7 +15,13 @@ import io.patchpilot.notify.Notice;
 import io.patchpilot.notify.Notifications;
 import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.service.QueueSender;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -188,18 +195,42 @@ public final class ReportRuns {
         return out;
     }
 
-    /** One report's CSV to {@code reports/YYYY/MM/DD/<report>.csv} and {@code reports/latest/<report>.csv}. */
-    public void store(String reportId, String name, String csv) {
-        if (name.startsWith("_")) return; // a preparatory statement, not a report
-        Instant created = Instant.parse(ledger.get(pk(reportId), REPORT).orElseThrow().get("createdAt").s());
-        String key = "reports/" + DAY.format(created) + "/" + name + ".csv";
-        files.write(options.reportsBucket(), key, csv, "text/csv");
-        files.write(options.reportsBucket(), "reports/latest/" + name + ".csv", csv, "text/csv");
-        Map<String, AttributeValue> item = Ledger.item(pk(reportId), "CSV#" + name);
-        item.put("rows", AttributeValue.fromN(Integer.toString(Math.max(0, Csv.records(csv).size() - 1))));
-        item.put("bytes", AttributeValue.fromN(Integer.toString(csv.getBytes(StandardCharsets.UTF_8).length)));
-        item.put("key", Ledger.s(key));
-        ledger.put(item);
+    /**
+     * One report's CSV file (from the engine) to {@code reports/YYYY/MM/DD/<report>.csv}, copied
+     * by S3 to {@code reports/latest/<report>.csv}; its records counted as the file streams by.
+     * The file is deleted: it was the engine's temporary output.
+     */
+    public void store(String reportId, String name, Path csv) throws IOException {
+        try {
+            if (name.startsWith("_")) return; // a preparatory statement, not a report
+            long start = System.nanoTime();
+            Instant created = Instant.parse(ledger.get(pk(reportId), REPORT).orElseThrow().get("createdAt").s());
+            String key = "reports/" + DAY.format(created) + "/" + name + ".csv";
+            // counted while it uploads: both only read the file, and on a big report each takes seconds
+            CompletableFuture<Long> records = CompletableFuture.supplyAsync(() -> records(csv));
+            files.write(options.reportsBucket(), key, csv, "text/csv");
+            long uploaded = System.nanoTime();
+            files.copy(options.reportsBucket(), key, "reports/latest/" + name + ".csv");
+            long copied = System.nanoTime();
+            long rows = Math.max(0, records.join() - 1);
+            Map<String, AttributeValue> item = Ledger.item(pk(reportId), "CSV#" + name);
+            item.put("rows", AttributeValue.fromN(Long.toString(rows)));
+            item.put("bytes", AttributeValue.fromN(Long.toString(Files.size(csv))));
+            item.put("key", Ledger.s(key));
+            ledger.put(item);
+            LOG.info("Report {}: {} stored ({} rows, {} bytes) in {} ms: upload {} ms, copy to latest/ {} ms", reportId, name, rows, Files.size(csv),
+                    (System.nanoTime() - start) / 1_000_000, (uploaded - start) / 1_000_000, (copied - uploaded) / 1_000_000);
+        } finally {
+            Files.deleteIfExists(csv);
+        }
+    }
+
+    private static long records(Path csv) {
+        try (InputStream in = Files.newInputStream(csv)) {
+            return CsvRecordCount.of(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Mails, Slack and the owners' mails, once per report; returns the event announcing it. */
@@ -242,9 +273,17 @@ public final class ReportRuns {
                 .detailType("Compliance Report Published").detail(detail.toString())).build());
     }
 
+    /**
+     * The rows of a report the mails are built from (per account-region or per non-compliant
+     * instance: bounded by the fleet, not by the patch items), parsed as the object streams in.
+     */
     private List<Map<String, String>> rows(String key) {
         if (key == null) return List.of();
-        return Csv.rows(new String(files.read(new Notice.Attachment("", options.reportsBucket(), key)), StandardCharsets.UTF_8));
+        try (Reader in = files.open(options.reportsBucket(), key)) {
+            return Csv.rows(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static List<String> strings(JsonNode m, String field) {

@@ -1,6 +1,7 @@
 package io.patchpilot.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.local.FleetFile;
@@ -20,6 +21,15 @@ class BenchCommandPatchingTest {
         assertEquals(true, spec.ssmManaged());
         assertEquals("Default_maintenance_window", spec.tags().get("maintenance_window"));
         assertEquals("Dev", spec.tags().get("environment"));
+    }
+
+    @Test
+    void all_selects_every_benchmark_but_patching_in_run_order_and_keeps_explicit_choices() {
+        assertEquals(List.of("startup", "sqs", "tagging", "report"), BenchCommand.selected(List.of("all")));
+        assertEquals(List.of("startup", "sqs", "tagging", "report", "patching"), BenchCommand.selected(List.of("patching", "all")));
+        assertEquals(List.of("report"), BenchCommand.selected(List.of("report")));
+        assertEquals(List.of("sqs", "tagging"), BenchCommand.selected(new BenchCommand().only));
+        assertThrows(IllegalArgumentException.class, () -> BenchCommand.selected(List.of("reports")));
     }
 
     @Test
