@@ -37,7 +37,8 @@ final class DlqCommand implements Runnable {
     /** {@code config-events} or {@code patchpilot-config-events} → the configured source queue. */
     static String sourceQueue(PatchpilotConfig config, String given) {
         for (String q : config.queues().all()) {
-            if (q.equals(given) || q.endsWith("-" + given) || PatchpilotConfig.Queues.deadLetterQueueOf(q).equals(given)) return q;
+            String shortName = q.substring(q.indexOf('-') + 1); // patchpilot-config-events -> config-events
+            if (given.equals(q) || given.equals(shortName) || given.equals(PatchpilotConfig.Queues.deadLetterQueueOf(q))) return q;
         }
         throw new ConfigException("QUEUE: '" + given + "' is not one of " + config.queues().all());
     }
