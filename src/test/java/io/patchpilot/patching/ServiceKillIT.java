@@ -103,6 +103,8 @@ class ServiceKillIT {
                     f -> f.name("instance-state-name").values("pending", "running", "stopping", "stopped"))).reservations().size(), "no build instance left");
             assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty(), "nothing dead-lettered");
             assertTrue(LocalFixture.drain(local, "patchpilot-schedules-dlq").isEmpty(), "nothing dead-lettered");
+            System.out.printf("FAULTS %-48s in=2 (reconcile, window-fire) dlq=0 leaked=0 (build instances left 0); %d commands for %d instances, "
+                    + "each once; 1 image for the group%n", "SIGKILL mid patch run and AMI build:", commands, commandsPerInstance.size());
         }
     }
 
