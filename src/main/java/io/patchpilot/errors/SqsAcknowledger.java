@@ -98,9 +98,10 @@ public final class SqsAcknowledger {
     void extendHeld() {
         long now = System.nanoTime();
         Map<String, List<String>> byUrl = new java.util.HashMap<>();
-        held.forEach((handle, h) -> {
-            if (now - h.since() >= visibility.get(h.url()) * 1_000_000_000L / 3) byUrl.computeIfAbsent(h.url(), u -> new ArrayList<>()).add(handle);
-        });
+        // the longest held first: a long pass (thousands held, a slow SQS) reaches the most urgent in time
+        held.entrySet().stream().filter(e -> now - e.getValue().since() >= visibility.get(e.getValue().url()) * 1_000_000_000L / 3)
+                .sorted(java.util.Comparator.comparingLong(e -> e.getValue().since()))
+                .forEach(e -> byUrl.computeIfAbsent(e.getValue().url(), u -> new ArrayList<>()).add(e.getKey()));
         byUrl.forEach((url, handles) -> {
             int visibilitySeconds = visibility.get(url);
             for (int i = 0; i < handles.size(); i += BATCH) {
