@@ -28,8 +28,8 @@ import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResponse;
  * {@code max-in-flight} of them while it works through a backlog) would become visible again and
  * be handled a second time, by this or another replica, at the same time: so while a message is
  * {@linkplain #hold held}, its visibility is extended (ChangeMessageVisibilityBatch) to its queue's
- * timeout every third of that timeout, until it is acknowledged or released. A replica that dies stops extending, and its
- * messages come back within one timeout.
+ * timeout every third of that timeout, until it is acknowledged or released. A replica that dies
+ * stops extending, and its messages come back within one timeout.
  */
 public final class SqsAcknowledger {
     private static final int BATCH = 10;
