@@ -22,7 +22,6 @@ import picocli.CommandLine.Option;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
@@ -88,7 +87,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", defaultValue = "target/bench/bench.json", description = "Where the JSON goes. Default: ${DEFAULT-VALUE}.")
     Path json;
 
-    private static final List<String> REGIONS = List.of("us-east-1", "eu-west-1");
+    private static final List<String> REGIONS = GeneratedFleet.REGIONS;
 
     @Override
     public Integer call() throws Exception {
@@ -151,7 +150,7 @@ public final class BenchCommand implements Callable<Integer> {
     private List<BenchResult> tagging(Path home) throws Exception {
         int perAccountRegion = Math.max(1, events / (accounts * REGIONS.size()));
         int total = perAccountRegion * accounts * REGIONS.size();
-        FleetFile fleet = generatedFleet(accounts, perAccountRegion);
+        FleetFile fleet = GeneratedFleet.fleet(accounts, perAccountRegion);
         Map<String, String> settings = Map.of("patchpilot.tagging.consumers", Integer.toString(consumers));
         long startedAt = System.nanoTime();
         try (LocalMode local = LocalMode.start(new LocalMode.Options(home, home.resolve("generated"), LocalAws.freePortPair(),
@@ -159,7 +158,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.printf("tagging: fleet of %d instances in %d accounts x %d regions loaded in %.0f s%n",
                     total, accounts, REGIONS.size(), (System.nanoTime() - startedAt) / 1e9);
             SqsClient sqs = local.aws().hub(SqsClient.class);
-            List<String> bodies = configEvents(local, perAccountRegion);
+            List<String> bodies = GeneratedFleet.configEvents(local.aws(), fleet);
 
             // baseline: the same bodies through the same local SQS, plain receive + batch delete
             String rawUrl = sqs.createQueue(r -> r.queueName("bench-raw")).queueUrl();
@@ -210,59 +209,6 @@ public final class BenchCommand implements Callable<Integer> {
                     new BenchResult("peak heap while tagging", "MiB", heap, "target", 256, Map.of()));
         }
     }
-
-    /** One NON_COMPLIANT event per instance, in arrival order interleaving accounts and regions. */
-    private static List<String> configEvents(LocalMode local, int perAccountRegion) {
-        List<List<String>> perTarget = new ArrayList<>();
-        for (FleetAccount a : FleetAccount.generated(local)) {
-            for (String region : REGIONS) {
-                List<String> bodies = new ArrayList<>();
-                local.aws().member(Ec2Client.class, new io.patchpilot.aws.AccountRegion(a.id(), region), "bench")
-                        .describeInstancesPaginator(r -> r.maxResults(1000)).reservations()
-                        .forEach(res -> res.instances().forEach(i -> bodies.add(configEvent(a.id(), region, i.instanceId()))));
-                perTarget.add(bodies);
-            }
-        }
-        List<String> all = new ArrayList<>();
-        for (int i = 0; i < perAccountRegion; i++) {
-            for (List<String> l : perTarget) if (i < l.size()) all.add(l.get(i));
-        }
-        return all;
-    }
-
-    private record FleetAccount(String id) {
-        static List<FleetAccount> generated(LocalMode local) {
-            List<FleetAccount> out = new ArrayList<>();
-            local.service().camel().getRegistry().lookupByNameAndType("organization", io.patchpilot.aws.Organization.class)
-                    .activeAccounts().stream().filter(id -> !id.equals(LocalAws.HUB_ACCOUNT)).sorted().forEach(id -> out.add(new FleetAccount(id)));
-            return out;
-        }
-    }
-
-    public static String configEvent(String account, String region, String instanceId) {
-        return "{\"version\":\"0\",\"id\":\"" + java.util.UUID.randomUUID() + "\",\"detail-type\":\"Config Rules Compliance Change\","
-                + "\"source\":\"aws.config\",\"account\":\"" + account + "\",\"time\":\"2026-11-27T05:00:00Z\",\"region\":\"" + region + "\","
-                + "\"resources\":[],\"detail\":{\"resourceId\":\"" + instanceId + "\",\"awsRegion\":\"" + region + "\",\"awsAccountId\":\""
-                + account + "\",\"configRuleName\":\"patch_tags\",\"resourceType\":\"AWS::EC2::Instance\","
-                + "\"newEvaluationResult\":{\"complianceType\":\"NON_COMPLIANT\"},\"messageType\":\"ComplianceChangeNotification\"}}";
-    }
-
-    static FleetFile generatedFleet(int accounts, int perAccountRegion) {
-        List<FleetFile.Account> list = new ArrayList<>();
-        for (int a = 0; a < accounts; a++) {
-            Map<String, FleetFile.RegionFleet> regions = new LinkedHashMap<>();
-            for (String region : REGIONS) {
-                int untagged = perAccountRegion / 2;
-                regions.put(region, new FleetFile.RegionFleet(List.of(
-                        new FleetFile.Instance("untagged", null, null, null, null, null, null, untagged, Map.of(), List.of()),
-                        new FleetFile.Instance("dev", null, null, null, null, null, null, perAccountRegion - untagged,
-                                Map.of("environment", "Dev"), List.of())), List.of()));
-            }
-            list.add(new FleetFile.Account(String.format("5%011d", a + 1), "bench-" + (a + 1), null, List.of(), regions));
-        }
-        return new FleetFile(list);
-    }
-
 
     private static SqsClient sqsClient(URI endpoint) {
         return SqsClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)

@@ -12,11 +12,11 @@ import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 
 /** Raw SQS work with the plain SDK: the baselines patchpilot's own figures are set against. */
-final class SqsDrain {
+public final class SqsDrain {
     private SqsDrain() {}
 
     /** Sends the bodies with SendMessageBatch from {@code threads} threads; returns messages/s. */
-    static double fill(SqsClient sqs, String url, List<String> bodies, int threads) throws Exception {
+    public static double fill(SqsClient sqs, String url, List<String> bodies, int threads) throws Exception {
         List<List<String>> batches = new ArrayList<>();
         for (int i = 0; i < bodies.size(); i += 10) batches.add(bodies.subList(i, Math.min(bodies.size(), i + 10)));
         AtomicInteger next = new AtomicInteger();

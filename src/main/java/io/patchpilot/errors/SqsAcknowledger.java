@@ -13,6 +13,9 @@ import org.apache.camel.Exchange;
 import org.apache.camel.component.aws2.sqs.Sqs2Constants;
 import org.apache.camel.component.aws2.sqs.Sqs2Endpoint;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResponse;
 
@@ -20,6 +23,13 @@ import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResponse;
  * Deletes consumed messages in batches of 10 (DeleteMessageBatch) for routes whose consumer has
  * {@code deleteAfterRead=false}: a message is acknowledged only once its work is done, and ten
  * acknowledgements cost one call instead of ten.
+ *
+ * <p>A message held longer than its visibility timeout (the tag batcher holds up to
+ * {@code max-in-flight} of them while it works through a backlog) would become visible again and
+ * be handled a second time, by this or another replica, at the same time: so while a message is
+ * {@linkplain #hold held}, its visibility is extended (ChangeMessageVisibilityBatch) to its queue's
+ * timeout every third of that timeout, until it is acknowledged or released. A replica that dies
+ * stops extending, and its messages come back within one timeout.
  */
 public final class SqsAcknowledger {
     private static final int BATCH = 10;
@@ -29,11 +39,94 @@ public final class SqsAcknowledger {
     private final Map<String, List<Pending>> pending = new ConcurrentHashMap<>();
     private final Map<String, String> queueUrls = new ConcurrentHashMap<>();
 
+    /** Held messages by receipt handle: queue URL and when their visibility was last set (nanoTime). */
+    private final Map<String, Held> held = new ConcurrentHashMap<>();
+    /** Each queue's own visibility timeout (seconds), as SQS reports it. */
+    private final Map<String, Integer> visibility = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService heartbeat;
+
     private record Pending(String receiptHandle, CompletableFuture<Void> done) {}
 
+    private record Held(String url, long since) {}
+
+    /** Without visibility extension: for consumers that never hold a message long. */
     public SqsAcknowledger(SqsClient sqs, long lingerMillis) {
+        this(sqs, lingerMillis, false);
+    }
+
+    /** @param extendVisibility whether held messages are kept hidden past their queue's visibility timeout */
+    public SqsAcknowledger(SqsClient sqs, long lingerMillis, boolean extendVisibility) {
         this.sqs = sqs;
         this.lingerMillis = lingerMillis;
+        if (extendVisibility) {
+            heartbeat = Executors.newSingleThreadScheduledExecutor(io.patchpilot.service.DaemonThreads.named("sqs-visibility"));
+            heartbeat.scheduleWithFixedDelay(this::extendHeld, 500, 500, TimeUnit.MILLISECONDS);
+        } else {
+            heartbeat = null;
+        }
+    }
+
+    /** Keeps the exchange's message from other consumers while this process works on it, until {@link #ack} or {@link #release}. */
+    public void hold(Exchange exchange) {
+        hold(url(exchange), exchange.getIn().getHeader(Sqs2Constants.RECEIPT_HANDLE, String.class));
+    }
+
+    @AwsActions(value = "sqs:GetQueueAttributes", principal = AwsActions.Principal.HUB)
+    public void hold(String queueUrl, String receiptHandle) {
+        if (heartbeat == null || receiptHandle == null) return;
+        visibility.computeIfAbsent(queueUrl, u -> Integer.parseInt(sqs.getQueueAttributes(r -> r.queueUrl(u)
+                .attributeNames(QueueAttributeName.VISIBILITY_TIMEOUT)).attributes().get(QueueAttributeName.VISIBILITY_TIMEOUT)));
+        held.put(receiptHandle, new Held(queueUrl, System.nanoTime()));
+    }
+
+    /** Stops extending the message's visibility (its work failed: SQS redelivers it after the timeout). */
+    public void release(Exchange exchange) {
+        release(exchange.getIn().getHeader(Sqs2Constants.RECEIPT_HANDLE, String.class));
+    }
+
+    public void release(String receiptHandle) {
+        if (receiptHandle != null) held.remove(receiptHandle);
+    }
+
+    /** Messages whose visibility is being extended. */
+    public int heldCount() {
+        return held.size();
+    }
+
+    /** Extends every message held for a third of its queue's timeout or more back to the full timeout. */
+    @AwsActions(value = "sqs:ChangeMessageVisibility", principal = AwsActions.Principal.HUB)
+    void extendHeld() {
+        long now = System.nanoTime();
+        Map<String, List<String>> byUrl = new java.util.HashMap<>();
+        // the longest held first: a long pass (thousands held, a slow SQS) reaches the most urgent in time
+        held.entrySet().stream().filter(e -> now - e.getValue().since() >= visibility.get(e.getValue().url()) * 1_000_000_000L / 3)
+                .sorted(java.util.Comparator.comparingLong(e -> e.getValue().since()))
+                .forEach(e -> byUrl.computeIfAbsent(e.getValue().url(), u -> new ArrayList<>()).add(e.getKey()));
+        byUrl.forEach((url, handles) -> {
+            int visibilitySeconds = visibility.get(url);
+            for (int i = 0; i < handles.size(); i += BATCH) {
+                List<String> chunk = handles.subList(i, Math.min(handles.size(), i + BATCH));
+                try {
+                    List<ChangeMessageVisibilityBatchRequestEntry> entries = new ArrayList<>();
+                    for (int j = 0; j < chunk.size(); j++) {
+                        entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(j))
+                                .receiptHandle(chunk.get(j)).visibilityTimeout(visibilitySeconds).build());
+                    }
+                    ChangeMessageVisibilityBatchResponse r = sqs.changeMessageVisibilityBatch(b -> b.queueUrl(url).entries(entries));
+                    for (var ok : r.successful()) held.computeIfPresent(chunk.get(Integer.parseInt(ok.id())), (k, h) -> new Held(h.url(), now));
+                    // a handle SQS no longer accepts (the message was deleted or received again) is not ours to keep
+                    for (var failed : r.failed()) held.remove(chunk.get(Integer.parseInt(failed.id())));
+                } catch (RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(SqsAcknowledger.class).warn("Extending the visibility of {} messages on {} failed: {}",
+                            chunk.size(), url, e.getMessage());
+                }
+            }
+        });
+    }
+
+    private String url(Exchange exchange) {
+        String queue = ((Sqs2Endpoint) exchange.getFromEndpoint()).getConfiguration().getQueueName();
+        return queueUrls.computeIfAbsent(queue, q -> sqs.getQueueUrl(r -> r.queueName(q)).queueUrl());
     }
 
     /** Whether the exchange's consumer leaves deletion to us. */
@@ -44,8 +137,13 @@ public final class SqsAcknowledger {
     /** Deletes the exchange's message (soon, batched); completes when it is deleted. */
     public CompletableFuture<Void> ack(Exchange exchange) {
         String handle = exchange.getIn().getHeader(Sqs2Constants.RECEIPT_HANDLE, String.class);
-        String queue = ((Sqs2Endpoint) exchange.getFromEndpoint()).getConfiguration().getQueueName();
-        String url = queueUrls.computeIfAbsent(queue, q -> sqs.getQueueUrl(r -> r.queueName(q)).queueUrl());
+        String url = url(exchange);
+        return ack(url, handle);
+    }
+
+    /** Deletes the message (soon, batched); completes when it is deleted. */
+    public CompletableFuture<Void> ack(String url, String handle) {
+        release(handle);
         CompletableFuture<Void> done = new CompletableFuture<>();
         List<Pending> toSend = null;
         synchronized (this) {

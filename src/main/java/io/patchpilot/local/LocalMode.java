@@ -55,6 +55,11 @@ public final class LocalMode implements AutoCloseable {
         return start(o, FleetFile.read(o.fleetFile()), false);
     }
 
+    /** Without the service, with a fleet built in code (the two-replica test generates its own). */
+    public static LocalMode startWithoutService(Options o, FleetFile fleetFile) throws Exception {
+        return start(o, fleetFile, false);
+    }
+
     private static LocalMode start(Options o, FleetFile fleetFile, boolean withService) throws Exception {
         LocalAws.requireFree(o.httpPort());
         Map<String, String> overrides = new HashMap<>(o.settings());

@@ -34,7 +34,8 @@ import software.amazon.awssdk.services.ssm.model.CommandInvocation;
  * One account × region of a patch run, as short steps: {@code patch-target} finds the instances
  * and sends AWS-RunPatchBaseline (≤ 50 ids per command), then {@code patch-poll} follows the
  * commands with backoff until every invocation has ended, and records each instance's outcome.
- * A redelivered step never sends twice: sent commands are found again by their comment.
+ * A redelivered step never sends twice: the run's sent commands are found again by their comment,
+ * and the instances they name are not sent to again.
  */
 public final class PatchTargetStep {
     private static final Logger LOG = LoggerFactory.getLogger(PatchTargetStep.class);
@@ -153,24 +154,27 @@ public final class PatchTargetStep {
                                       Instant runCreated, String overrideList, boolean firstDelivery) {
         SsmClient ssm = aws.member(SsmClient.class, target, "patching");
         String document = document(w);
-        Map<String, String> sent = new LinkedHashMap<>();
-        // the delivery that created the target's item cannot have sent anything yet; only a later one looks
+        List<String> commandIds = new ArrayList<>();
+        Set<String> covered = new HashSet<>();
+        // the delivery that created the target's item cannot have sent anything yet; only a later one
+        // looks, and leaves out every instance an earlier delivery's commands already name: discovery
+        // may find a different set now (instances tagged meanwhile), so chunks would not line up
         if (!firstDelivery) ssm.listCommandsPaginator(r -> r.filters(
                         CommandFilter.builder().key(CommandFilterKey.DOCUMENT_NAME).value(document).build(),
                         CommandFilter.builder().key(CommandFilterKey.INVOKED_AFTER).value(runCreated.minus(Duration.ofMinutes(5)).toString()).build()))
                 .commands().forEach((Command c) -> {
-                    if (c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")) sent.put(c.comment(), c.commandId());
+                    if (c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")) {
+                        commandIds.add(c.commandId());
+                        covered.addAll(c.instanceIds());
+                    }
                 });
-        List<String> commandIds = new ArrayList<>();
-        int chunks = (ids.size() + IDS_PER_COMMAND - 1) / IDS_PER_COMMAND;
+        List<List<String>> unsent = unsentChunks(ids, covered);
         long timeout = Math.max(30, Duration.between(clock.instant(), lastStart).toSeconds());
-        for (int i = 0; i < chunks; i++) {
-            String comment = "patchpilot " + runId + " " + (i + 1) + "/" + chunks;
-            if (sent.containsKey(comment)) {
-                commandIds.add(sent.get(comment));
-                continue;
-            }
-            List<String> chunk = ids.subList(i * IDS_PER_COMMAND, Math.min(ids.size(), (i + 1) * IDS_PER_COMMAND));
+        // an earlier delivery's chunks keep their comments; this delivery's are numbered after them
+        int offset = commandIds.size();
+        for (int i = 0; i < unsent.size(); i++) {
+            String comment = "patchpilot " + runId + " " + (offset + i + 1) + "/" + (offset + unsent.size());
+            List<String> chunk = unsent.get(i);
             commandIds.add(ssm.sendCommand(r -> r.documentName(document).instanceIds(chunk).comment(comment)
                     .parameters(parameters(w, overrideList)).maxConcurrency(w.maxConcurrency()).maxErrors(w.maxErrors())
                     .timeoutSeconds((int) Math.min(timeout, 172_800))
@@ -179,6 +183,14 @@ public final class PatchTargetStep {
                     .command().commandId());
         }
         return commandIds;
+    }
+
+    /** The instances no sent command names yet, in chunks of at most 50 ids (SendCommand's limit), in discovery order. */
+    static List<List<String>> unsentChunks(List<String> discovered, Set<String> alreadySent) {
+        List<String> remaining = discovered.stream().filter(id -> !alreadySent.contains(id)).toList();
+        List<List<String>> chunks = new ArrayList<>();
+        for (int i = 0; i < remaining.size(); i += IDS_PER_COMMAND) chunks.add(remaining.subList(i, Math.min(remaining.size(), i + IDS_PER_COMMAND)));
+        return chunks;
     }
 
     /** Hooks need the wrapper document, which runs them around an Install (it takes no InstallOverrideList). */

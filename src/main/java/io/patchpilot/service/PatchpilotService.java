@@ -49,7 +49,8 @@ public final class PatchpilotService implements AutoCloseable {
         main.bind("s3Client", aws.hub(S3Client.class));
         main.bind("eventBridgeClient", aws.hub(EventBridgeClient.class));
         main.bind("athenaClient", aws.hub(AthenaClient.class));
-        SqsAcknowledger acks = new SqsAcknowledger(sqs, 20);
+        // messages held longer than the queues' visibility timeout are kept from other consumers
+        SqsAcknowledger acks = new SqsAcknowledger(sqs, 20, true);
         main.bind("sqsAcknowledger", acks);
         main.bind("deadLetters", new DeadLetters(sqs, acks));
         main.bind("transientBackoff", new io.patchpilot.errors.TransientBackoff(sqs,

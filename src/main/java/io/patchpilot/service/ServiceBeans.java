@@ -88,6 +88,7 @@ public final class ServiceBeans {
                 settings.intOr("patchpilot.tagging.linger-ms", 2000, 0, 10_000),
                 settings.intOr("patchpilot.tagging.max-in-flight", 10_000, 1, 100_000),
                 settings.intOr("patchpilot.tagging.workers", 16, 1, 256)));
+        beans.put("tagBackpressure", ((TagBatcher) beans.get("tagBatcher")).backpressure());
         io.patchpilot.windows.WindowStore windowStore = (io.patchpilot.windows.WindowStore) beans.get("windowStore");
         QueueSender work = t.work();
         io.patchpilot.patching.PatchRuns runs = new io.patchpilot.patching.PatchRuns(t.ledger(), windowStore, t.organization(), work,

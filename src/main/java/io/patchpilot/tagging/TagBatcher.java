@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.camel.AsyncCallback;
@@ -41,7 +41,9 @@ public final class TagBatcher extends AsyncProcessorSupport {
     private final String auditEndpoint;
     private final int maxBatch;
     private final long lingerMillis;
-    private final Semaphore inFlight;
+    /** Messages held unacknowledged; the consumer stops receiving at maxInFlight (see {@link #backpressure}). */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final int maxInFlight;
     private final ExecutorService workers;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tag-batch-timer"));
     private final Map<AccountRegion, Slot> slots = new ConcurrentHashMap<>();
@@ -58,7 +60,7 @@ public final class TagBatcher extends AsyncProcessorSupport {
         this.auditEndpoint = auditEndpoint;
         this.maxBatch = maxBatch;
         this.lingerMillis = lingerMillis;
-        this.inFlight = new Semaphore(maxInFlight);
+        this.maxInFlight = maxInFlight;
         this.workers = Executors.newFixedThreadPool(workerThreads, DaemonThreads.named("tag-batch-worker"));
     }
 
@@ -86,14 +88,11 @@ public final class TagBatcher extends AsyncProcessorSupport {
             return true;
         }
         if (producer == null) producer = exchange.getContext().createProducerTemplate();
-        try {
-            inFlight.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            exchange.setException(e);
-            callback.done(true);
-            return true;
-        }
+        // its batch may take longer than the visibility timeout to reach it: keep it from other consumers
+        // meanwhile. Never block here: the other messages of the same poll would wait unheld (and come
+        // back to another consumer while this one still has them); the consumer stops polling instead.
+        if (SqsAcknowledger.manual(exchange)) acks.hold(exchange);
+        inFlight.incrementAndGet();
         Slot slot = slots.computeIfAbsent(request.target(), Slot::new);
         synchronized (slot) {
             slot.pending.add(new Pending(request, exchange, callback));
@@ -169,7 +168,10 @@ public final class TagBatcher extends AsyncProcessorSupport {
                 // repeats of a resource in this batch, and events whose tags an earlier one already wrote
                 io.patchpilot.web.Metrics.duplicateSuppressed("config-event", waiting.size() - 1
                         + (outcome != null && outcome.result() == TagOutcome.Result.ALREADY_RIGHT ? 1 : 0));
-                for (Pending p : waiting) {
+                for (int i = 0; i < waiting.size(); i++) {
+                    Pending p = waiting.get(i);
+                    // a second message for the same resource in one batch shares the first one's write
+                    io.patchpilot.web.Metrics.tagOutcome(outcome == null ? "NONE" : i == 0 ? outcome.result().name() : "SAME_BATCH");
                     p.exchange().getMessage().setBody(outcome);
                     if (SqsAcknowledger.manual(p.exchange())) acks.ack(p.exchange()).whenComplete((v, t) -> complete(p));
                     else complete(p);
@@ -187,7 +189,8 @@ public final class TagBatcher extends AsyncProcessorSupport {
     }
 
     private void complete(Pending p) {
-        inFlight.release();
+        if (SqsAcknowledger.manual(p.exchange())) acks.release(p.exchange());
+        inFlight.decrementAndGet();
         p.callback().done(false);
     }
 
@@ -205,6 +208,24 @@ public final class TagBatcher extends AsyncProcessorSupport {
 
     private static String key(TagRequest r) {
         return r.kind() + "/" + r.resourceId();
+    }
+
+    /** Whether the batcher takes more messages (fewer than max-in-flight held). */
+    public boolean hasRoom() {
+        return inFlight.get() < maxInFlight;
+    }
+
+    /**
+     * The config-events consumer's poll strategy: no poll while the batcher holds max-in-flight
+     * messages (it may go over by one poll per consumer). Failed polls are handled as Camel's default.
+     */
+    public org.apache.camel.spi.PollingConsumerPollStrategy backpressure() {
+        return new org.apache.camel.support.DefaultPollingConsumerPollStrategy() {
+            @Override
+            public boolean begin(org.apache.camel.Consumer consumer, org.apache.camel.Endpoint endpoint) {
+                return hasRoom();
+            }
+        };
     }
 
     public long taggedCount() {

@@ -31,6 +31,18 @@ public final class Metrics {
         }
     }
 
+    /** A message a route handled without failing, by queue and message type (the route's patchpilot-type, else "message"). */
+    public static void messageHandled(String queue, String type) {
+        Counter.builder("patchpilot.messages.handled").description("SQS messages a route handled without failing, per queue and message type")
+                .tag("queue", queue).tag("type", type).register(REGISTRY).increment();
+    }
+
+    /** What a Config event's tagging found: TAGGED (tags written), ALREADY_RIGHT (e.g. a redelivery), EXEMPT, GONE. */
+    public static void tagOutcome(String result) {
+        Counter.builder("patchpilot.tag.outcomes").description("Config events by what their tagging found (ALREADY_RIGHT: nothing to write)")
+                .tag("result", result).register(REGISTRY).increment();
+    }
+
     public static void deadLettered(String queue) {
         Counter.builder("patchpilot.messages.dead.lettered").description("messages sent to a queue's DLQ as permanent failures")
                 .tag("queue", queue).register(REGISTRY).increment();

@@ -23,7 +23,16 @@ public final class QueueMetrics extends EventNotifierSupport {
     public void notify(CamelEvent event) {
         if (!(event instanceof CamelEvent.ExchangeCompletedEvent) && !(event instanceof CamelEvent.ExchangeFailedEvent)) return;
         Exchange exchange = ((CamelEvent.ExchangeEvent) event).getExchange();
-        queueOf(exchange.getFromEndpoint()).ifPresent(q -> Metrics.messageConsumed(q, exchange.isFailed()));
+        queueOf(exchange.getFromEndpoint()).ifPresent(q -> {
+            Metrics.messageConsumed(q, exchange.isFailed());
+            if (!exchange.isFailed()) Metrics.messageHandled(q, typeOf(exchange));
+        });
+    }
+
+    /** The type the route dispatched the message by (header {@code patchpilot-type}), else "message". */
+    static String typeOf(Exchange exchange) {
+        String type = exchange.getMessage().getHeader("patchpilot-type", String.class);
+        return type == null || type.isBlank() ? "message" : type;
     }
 
     /** {@code aws2-sqs://patchpilot-work?…} → patchpilot-work; other endpoints: empty. */

@@ -95,7 +95,7 @@ class WindowsIT {
         // tagging now gives 111111111111's Test instances the Test window
         Instance testApi = local.aws().member(Ec2Client.class, new AccountRegion("111111111111", "us-east-1"), "test")
                 .describeInstances(r -> r.filters(f -> f.name("tag:Name").values("test-api"))).reservations().get(0).instances().get(0);
-        String body = io.patchpilot.bench.BenchCommand.configEvent("111111111111", "us-east-1", testApi.instanceId());
+        String body = io.patchpilot.bench.GeneratedFleet.configEvent("111111111111", "us-east-1", testApi.instanceId());
         AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url",
                 LocalFixture.queueUrl(local, "patchpilot-config-events"), "--message-body", body);
         await().atMost(Duration.ofSeconds(60)).until(() -> local.aws().member(Ec2Client.class, new AccountRegion("111111111111", "us-east-1"), "test")
