@@ -14,6 +14,7 @@ import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.InProcessCli;
+import io.patchpilot.testing.Json;
 import io.patchpilot.testing.LocalFixture;
 import io.patchpilot.testing.Prometheus;
 import io.patchpilot.testing.ServiceProcess;
@@ -588,7 +589,7 @@ class FaultSuiteIT {
             for (String region : local.config().regions()) {
                 for (Map<String, AttributeValue> item : ledger.partition("TAGS#" + account + "#" + region)) {
                     if (!item.containsKey("changes")) continue;
-                    for (var c : readJson(item.get("changes").s())) {
+                    for (var c : Json.read(item.get("changes").s())) {
                         if ("wrong-before-kill".equals(c.path("before").path("maintenance_window").asText())) out.merge(c.path("resourceId").asText(), 1, Integer::sum);
                     }
                 }
@@ -597,13 +598,6 @@ class FaultSuiteIT {
         return out;
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode readJson(String json) {
-        try {
-            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     private static List<ProcessHandle> freeze(LocalAws aws) {
         List<ProcessHandle> all = new ArrayList<>();

@@ -15,6 +15,7 @@ import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.AwsCli;
+import io.patchpilot.testing.Json;
 import io.patchpilot.testing.LocalFixture;
 import io.patchpilot.testing.ServiceProcess;
 import io.patchpilot.windows.MaintenanceWindow;
@@ -244,7 +245,7 @@ class ScaleOutIT {
         for (FleetFile.Account account : fleet.accounts()) {
             for (String region : account.regions().keySet()) {
                 for (Map<String, AttributeValue> item : ledger.partition("TAGS#" + account.id() + "#" + region)) {
-                    for (JsonNode c : readJson(item.get("changes").s())) changes.merge(c.path("resourceId").asText(), 1, Integer::sum);
+                    for (JsonNode c : Json.read(item.get("changes").s())) changes.merge(c.path("resourceId").asText(), 1, Integer::sum);
                 }
             }
         }
@@ -274,7 +275,7 @@ class ScaleOutIT {
             if (!t.get("sk").s().startsWith("TARGET#")) continue;
             if (!Set.of("Done", "Failed").contains(t.get("state").s())) notEnded.add(t.toString());
             if (!t.containsKey("instances")) continue;
-            readJson(t.get("instances").s()).fields().forEachRemaining(e -> {
+            Json.read(t.get("instances").s()).fields().forEachRemaining(e -> {
                 if (!e.getValue().path("status").asText().equals("Skipped")) ids.add(e.getKey());
             });
         }
@@ -286,11 +287,4 @@ class ScaleOutIT {
         return (System.nanoTime() - since) / 1e9;
     }
 
-    private static JsonNode readJson(String json) {
-        try {
-            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -1,4 +1,4 @@
-package io.patchpilot.patching;
+package io.patchpilot.proof;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,7 +8,9 @@ import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
+import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.AwsCli;
+import io.patchpilot.testing.Json;
 import io.patchpilot.testing.LocalFixture;
 import io.patchpilot.testing.ServiceProcess;
 import io.patchpilot.windows.MaintenanceWindow;
@@ -88,7 +90,7 @@ class ServiceKillIT {
                 if (!t.get("sk").s().startsWith("TARGET#")) continue;
                 assertTrue(Set.of("Done", "Failed").contains(t.get("state").s()), t.toString());
                 if (t.containsKey("instances")) {
-                    outcomes += io.patchpilot.patching.PatchRuns.read(t.get("instances").s()).findValues("status").stream()
+                    outcomes += Json.read(t.get("instances").s()).findValues("status").stream()
                             .filter(s -> !s.asText().equals("Skipped")).count();
                 }
             }
@@ -115,4 +117,5 @@ class ServiceKillIT {
         }
         return states;
     }
+
 }
