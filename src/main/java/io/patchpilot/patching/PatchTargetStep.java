@@ -70,15 +70,35 @@ public final class PatchTargetStep {
     }
 
     /** Empty when this step now holds the target's lease; else how long the current holder still has. */
-    private Optional<Long> takeLease(String runId, AccountRegion target) {
+    private Optional<Long> takeLease(String runId, AccountRegion target, String holder) {
         long now = clock.millis();
-        boolean taken = ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("leaseUntil", AttributeValue.fromN(Long.toString(now + leaseMillis))),
+        boolean taken = ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("leaseUntil", AttributeValue.fromN(Long.toString(now + leaseMillis)),
+                        "leaseHolder", Ledger.s(holder)),
                 "#st = :discovering AND (attribute_not_exists(#lease) OR #lease < :now)", Map.of("#st", "state", "#lease", "leaseUntil"),
                 Map.of(":discovering", Ledger.s("Discovering"), ":now", AttributeValue.fromN(Long.toString(now))));
         if (taken) return Optional.empty();
         long until = ledger.get(PatchRuns.pk(runId), sk(target)).filter(i -> i.containsKey("leaseUntil"))
                 .map(i -> Long.parseLong(i.get("leaseUntil").n())).orElse(now);
         return Optional.of(Math.max(0, until - now));
+    }
+
+    /**
+     * Renews the lease right before a SendCommand, if this delivery still holds it. A holder slowed
+     * past its lease (throttling, retries) may have been taken over: it must not send then. Each
+     * SendCommand is bounded by half a lease, so a renewed lease outlasts the call it covers.
+     */
+    private void renewLease(String runId, AccountRegion target, String holder) {
+        boolean held = ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("leaseUntil", AttributeValue.fromN(Long.toString(clock.millis() + leaseMillis))),
+                "#st = :discovering AND #holder = :me", Map.of("#st", "state", "#holder", "leaseHolder"),
+                Map.of(":discovering", Ledger.s("Discovering"), ":me", Ledger.s(holder)));
+        if (!held) throw new LeaseLost();
+    }
+
+    /** Another delivery of the step took the target over (or finished it) while this one was slow. */
+    private static final class LeaseLost extends RuntimeException {
+        LeaseLost() {
+            super("lease taken over", null, false, false);
+        }
     }
 
     private static String sk(AccountRegion t) {
@@ -97,6 +117,8 @@ public final class PatchTargetStep {
         start.put("account", Ledger.s(target.account()));
         start.put("region", Ledger.s(target.region()));
         start.put("leaseUntil", AttributeValue.fromN(Long.toString(clock.millis() + leaseMillis)));
+        String holder = java.util.UUID.randomUUID().toString();
+        start.put("leaseHolder", Ledger.s(holder));
         boolean first = ledger.putIfAbsent(start);
         if (!first) {
             String state = ledger.get(PatchRuns.pk(runId), sk(target)).map(i -> i.get("state").s()).orElse("");
@@ -107,7 +129,7 @@ public final class PatchTargetStep {
             }
             // another delivery of this step may be working on it right now (SQS delivers at least once):
             // only the holder of the lease sends; after a crash the lease runs out and this step takes over
-            Optional<Long> busyFor = takeLease(runId, target);
+            Optional<Long> busyFor = takeLease(runId, target, holder);
             if (busyFor.isPresent()) {
                 io.patchpilot.web.Metrics.duplicateSuppressed("patch-target", 1);
                 work.sendLater(body, (int) Math.min(900, busyFor.get() / 1000 + 1));
@@ -136,7 +158,11 @@ public final class PatchTargetStep {
         List<String> commandIds;
         try {
             commandIds = sendCommands(runId, target, w, found.patch(), lastStart, Instant.parse(run.get("createdAt").s()),
-                    run.containsKey("overrideList") ? run.get("overrideList").s() : "", first);
+                    run.containsKey("overrideList") ? run.get("overrideList").s() : "", first, holder);
+        } catch (LeaseLost e) {
+            LOG.info("Run {} {}: taken over by another delivery while this one was slow; it sends", runId, target);
+            io.patchpilot.web.Metrics.duplicateSuppressed("patch-target", 1);
+            return List.of();
         } catch (RuntimeException e) {
             return ended(runId, target, e);
         }
@@ -151,7 +177,7 @@ public final class PatchTargetStep {
 
     @AwsActions({"ssm:ListCommands", "ssm:SendCommand"})
     private List<String> sendCommands(String runId, AccountRegion target, MaintenanceWindow w, List<String> ids, Instant lastStart,
-                                      Instant runCreated, String overrideList, boolean firstDelivery) {
+                                      Instant runCreated, String overrideList, boolean firstDelivery, String holder) {
         SsmClient ssm = aws.member(SsmClient.class, target, "patching");
         String document = document(w);
         List<String> commandIds = new ArrayList<>();
@@ -175,7 +201,9 @@ public final class PatchTargetStep {
         for (int i = 0; i < unsent.size(); i++) {
             String comment = "patchpilot " + runId + " " + (offset + i + 1) + "/" + (offset + unsent.size());
             List<String> chunk = unsent.get(i);
-            commandIds.add(ssm.sendCommand(r -> r.documentName(document).instanceIds(chunk).comment(comment)
+            renewLease(runId, target, holder);
+            commandIds.add(ssm.sendCommand(r -> r.overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMillis(leaseMillis / 2)))
+                    .documentName(document).instanceIds(chunk).comment(comment)
                     .parameters(parameters(w, overrideList)).maxConcurrency(w.maxConcurrency()).maxErrors(w.maxErrors())
                     .timeoutSeconds((int) Math.min(timeout, 172_800))
                     .outputS3BucketName(logsBucket)

@@ -425,14 +425,16 @@ class FaultSuiteIT {
                   "messageType":"ComplianceChangeNotification"}}""".formatted(UUID.randomUUID(), account, region, instanceId, region, account);
     }
 
-    /** Every instance of the fleet that is not part of an AutoScaling group. */
+    /** Every instance of the fleet that is not part of an AutoScaling group or an AMI build. */
     private static List<Fleet> fleet() {
         List<Fleet> out = new ArrayList<>();
         for (String account : ACCOUNTS) {
             for (String region : local.config().regions()) {
                 ec2(account, region).describeInstancesPaginator(r -> r.maxResults(100)).reservations().forEach(res -> res.instances().forEach(i -> {
                     Map<String, String> tags = tags(i);
-                    if (!tags.containsKey("aws:autoscaling:groupName") && !i.state().nameAsString().equals("terminated")) {
+                    // AutoScaling members and AMI build instances come and go with the groups' refreshes
+                    if (!tags.containsKey("aws:autoscaling:groupName") && !tags.containsKey(io.patchpilot.ami.AmiNames.BUILD_TAG)
+                            && !i.state().nameAsString().equals("terminated")) {
                         out.add(new Fleet(account, region, i.instanceId(), tags.getOrDefault("Name", "")));
                     }
                 }));
