@@ -301,8 +301,8 @@ class FaultSuiteIT {
         send("patchpilot-config-events", events);
         List<ProcessHandle> frozen = freeze(local.localAws());
         long frozenAt = System.nanoTime();
-        try {
-            Thread.sleep(30_000);
+        try { // the service lives through 30 s without AWS
+            await().during(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(40)).until(service::isAlive);
         } finally {
             frozen.forEach(p -> signal(p, "CONT"));
         }
@@ -336,7 +336,8 @@ class FaultSuiteIT {
             await().atMost(Duration.ofSeconds(120)).until(() -> s3.listObjectsV2(r -> r.bucket(reports).prefix("reports/latest/")).keyCount() >= 8);
             // both channels have failed at least twice by now, and their messages wait for a next try
             await().atMost(Duration.ofSeconds(60)).until(() -> slack.posts().size() - postsBefore >= 2);
-            Thread.sleep(5_000);
+            await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10))
+                    .until(() -> deadLetters().values().stream().allMatch(d -> d == 0));
             assertNoDeadLetters();
             failedPosts = slack.posts().size() - postsBefore;
         } finally { // back up whatever happened, for the scenarios after this one
@@ -344,7 +345,9 @@ class FaultSuiteIT {
             slack.answer(200);
         }
         await().atMost(Duration.ofSeconds(180)).until(() -> quiet(QUEUES.toArray(String[]::new)) && subjects().stream().anyMatch(s -> s.contains("managed instances compliant")));
-        Thread.sleep(3_000);
+        // and no second copy follows
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(8))
+                .until(() -> subjects().stream().filter(s -> s.contains("managed instances compliant")).count() == 1);
         List<String> reportMails = subjects().stream().filter(s -> s.contains("managed instances compliant")).toList();
         assertEquals(1, reportMails.size(), "one team mail: " + subjects());
         List<String> reportPosts = slack.delivered().subList(deliveredBefore, slack.delivered().size()).stream().filter(p -> p.contains("compliant")).toList();
@@ -518,7 +521,7 @@ class FaultSuiteIT {
         return true;
     }
 
-    /** The messages of a queue, left in it (visible again a second later). */
+    /** The messages of a queue, left in it (made visible again at once). */
     private static List<Message> peek(String queue) {
         SqsClient sqs = local.aws().hub(SqsClient.class);
         String url = LocalFixture.queueUrl(local, queue);
@@ -527,12 +530,14 @@ class FaultSuiteIT {
             List<Message> got = sqs.receiveMessage(r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(0).visibilityTimeout(1)
                     .messageAttributeNames("All")).messages();
             if (got.isEmpty() || got.stream().allMatch(m -> seen.containsKey(m.messageId()))) break;
-            got.forEach(m -> seen.putIfAbsent(m.messageId(), m));
+            got.forEach(m -> seen.put(m.messageId(), m));
         }
-        try {
-            Thread.sleep(1_500);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        for (Message m : seen.values()) {
+            try {
+                sqs.changeMessageVisibility(r -> r.queueUrl(url).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+            } catch (software.amazon.awssdk.services.sqs.model.SqsException stale) {
+                // received again meanwhile: it is visible again within a second anyway
+            }
         }
         return new ArrayList<>(seen.values());
     }

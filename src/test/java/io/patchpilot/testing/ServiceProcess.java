@@ -67,6 +67,10 @@ public final class ServiceProcess implements AutoCloseable {
         process.waitFor();
     }
 
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     public Path log() {
         return log;
     }
