@@ -24,7 +24,6 @@ public final class DeadLetters {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
 
     private final SqsClient sqs;
-    private final Map<String, String> queueUrls = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final SqsAcknowledger acks;
 
@@ -33,7 +32,7 @@ public final class DeadLetters {
         this.acks = acks;
     }
 
-    @AwsActions(value = {"sqs:GetQueueUrl", "sqs:SendMessage"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(value = "sqs:SendMessage", principal = AwsActions.Principal.HUB)
     public void send(Exchange exchange) {
         String sourceQueue = sourceQueue(exchange);
         String reason = reason(exchange);
@@ -47,7 +46,7 @@ public final class DeadLetters {
         attributes.put(ERROR_ATTRIBUTE, text(reason));
         attributes.put(SOURCE_QUEUE_ATTRIBUTE, text(sourceQueue));
         String dlq = PatchpilotConfig.Queues.deadLetterQueueOf(sourceQueue);
-        String url = queueUrls.computeIfAbsent(dlq, q -> sqs.getQueueUrl(r -> r.queueName(q)).queueUrl());
+        String url = acks.queueUrl(dlq);
         String body = exchange.getIn().getBody(String.class);
         sqs.sendMessage(r -> r.queueUrl(url).messageBody(body == null || body.isEmpty() ? "(empty)" : body)
                 .messageAttributes(attributes));

@@ -125,8 +125,13 @@ public final class SqsAcknowledger {
     }
 
     private String url(Exchange exchange) {
-        String queue = ((Sqs2Endpoint) exchange.getFromEndpoint()).getConfiguration().getQueueName();
-        return queueUrls.computeIfAbsent(queue, q -> sqs.getQueueUrl(r -> r.queueName(q)).queueUrl());
+        return queueUrl(((Sqs2Endpoint) exchange.getFromEndpoint()).getConfiguration().getQueueName());
+    }
+
+    /** A queue's URL by name, looked up once (shared by the acknowledger, dead letters and backoff). */
+    @AwsActions(value = "sqs:GetQueueUrl", principal = AwsActions.Principal.HUB)
+    public String queueUrl(String queueName) {
+        return queueUrls.computeIfAbsent(queueName, q -> sqs.getQueueUrl(r -> r.queueName(q)).queueUrl());
     }
 
     /** Whether the exchange's consumer leaves deletion to us. */

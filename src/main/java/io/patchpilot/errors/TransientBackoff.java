@@ -3,7 +3,6 @@ package io.patchpilot.errors;
 import io.patchpilot.aws.AwsActions;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.aws2.sqs.Sqs2Constants;
 import org.apache.camel.component.aws2.sqs.Sqs2Endpoint;
@@ -22,11 +21,12 @@ public final class TransientBackoff {
     private static final Logger LOG = LoggerFactory.getLogger(TransientBackoff.class);
 
     private final SqsClient sqs;
+    private final SqsAcknowledger queues;
     private final Duration base;
-    private final Map<String, String> queueUrls = new ConcurrentHashMap<>();
 
-    public TransientBackoff(SqsClient sqs, Duration base) {
+    public TransientBackoff(SqsClient sqs, SqsAcknowledger queues, Duration base) {
         this.sqs = sqs;
+        this.queues = queues;
         this.base = base;
     }
 
@@ -54,7 +54,7 @@ public final class TransientBackoff {
     }
 
     /** Called for a transient failure of an SQS-consumed exchange, before the route gives it back. */
-    @AwsActions(value = {"sqs:GetQueueUrl", "sqs:ChangeMessageVisibility"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(value = "sqs:ChangeMessageVisibility", principal = AwsActions.Principal.HUB)
     public void delay(Exchange exchange) {
         if (!(exchange.getFromEndpoint() instanceof Sqs2Endpoint endpoint)) return;
         String handle = exchange.getIn().getHeader(Sqs2Constants.RECEIPT_HANDLE, String.class);
@@ -63,7 +63,7 @@ public final class TransientBackoff {
         Duration wait = delay(base, receives);
         String queue = endpoint.getConfiguration().getQueueName();
         try {
-            String url = queueUrls.computeIfAbsent(queue, q -> sqs.getQueueUrl(r -> r.queueName(q)).queueUrl());
+            String url = queues.queueUrl(queue);
             sqs.changeMessageVisibility(r -> r.queueUrl(url).receiptHandle(handle).visibilityTimeout((int) wait.toSeconds()));
         } catch (RuntimeException e) {
             // SQS itself may be what is down: the queue's own visibility timeout applies then

@@ -53,7 +53,7 @@ public final class PatchpilotService implements AutoCloseable {
         SqsAcknowledger acks = new SqsAcknowledger(sqs, 20, true);
         main.bind("sqsAcknowledger", acks);
         main.bind("deadLetters", new DeadLetters(sqs, acks));
-        main.bind("transientBackoff", new io.patchpilot.errors.TransientBackoff(sqs,
+        main.bind("transientBackoff", new io.patchpilot.errors.TransientBackoff(sqs, acks,
                 java.time.Duration.ofSeconds(settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200))));
         ServiceBeans.create(home, settings, config, aws, acks).forEach(main::bind);
         extraBeans.forEach(main::bind);

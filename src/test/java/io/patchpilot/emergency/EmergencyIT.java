@@ -24,9 +24,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.provider.Arguments;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Instance;
@@ -67,11 +64,6 @@ class EmergencyIT {
         return local.aws().hub(IamClient.class, "aws-global").getUser(r -> r.userName(user)).user().userId();
     }
 
-    private SqsClient sqsAs(String user) {
-        return SqsClient.builder().endpointOverride(local.localAws().sqsEndpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(userEnv(user).get("AWS_ACCESS_KEY_ID"), "local"))).build();
-    }
-
     private Map<String, AttributeValue> runWhen(String runId, Set<String> statuses, int seconds) {
         return await().atMost(Duration.ofSeconds(seconds)).until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null),
                 r -> r != null && statuses.contains(r.get("status").s()));
@@ -105,19 +97,6 @@ class EmergencyIT {
         return ids;
     }
 
-    /** Instance id → how many patch commands of this run it received, over every account and region. */
-    private Map<String, Integer> commandsPerInstance(String runId) {
-        Map<String, Integer> counts = new HashMap<>();
-        for (String account : List.of("111111111111", "222222222222", "333333333333")) {
-            for (String region : local.config().regions()) {
-                local.aws().member(SsmClient.class, new AccountRegion(account, region), "test").listCommandsPaginator(r -> r.maxResults(50)).commands()
-                        .stream().filter(c -> c.comment() != null && c.comment().startsWith("patchpilot " + runId + " "))
-                        .forEach(c -> c.instanceIds().forEach(id -> counts.merge(id, 1, Integer::sum)));
-            }
-        }
-        return counts;
-    }
-
     @Test
     void the_seed_payload_sent_three_times_patches_every_default_instance_once_with_a_summary() {
         String body = EmergencyValidatorTest.SEED;
@@ -129,7 +108,7 @@ class EmergencyIT {
         assertEquals(1, ledger.partition(PatchRuns.INDEX).stream().filter(i -> i.get("runId").s().equals("chg-4711")).count(), "one run");
         assertEquals(principalId("oncall-requester"), run.get("requester").s(), "the requester is the sender's principal id");
 
-        Map<String, Integer> commands = commandsPerInstance("chg-4711");
+        Map<String, Integer> commands = LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-4711");
         Set<String> managedDefault = new HashSet<>(instancesTagged("environment", "Default"));
         managedDefault.removeAll(instancesTagged("install_patch", "no"));
         Set<String> unmanaged = new HashSet<>();
@@ -157,7 +136,7 @@ class EmergencyIT {
     void malformed_requests_land_in_the_dlq_with_a_reason_naming_the_field_and_patch_nothing() {
         List<Arguments> table = EmergencyValidatorTest.malformed().toList();
         long commandsBefore = local.localAws().control().callCount("ssm", "SendCommand");
-        try (SqsClient requester = sqsAs("oncall-requester")) {
+        try (SqsClient requester = LocalFixture.sqsAs(local, "oncall-requester")) {
             String url = LocalFixture.queueUrl(local, "patchpilot-emergency");
             for (Arguments a : table) {
                 String body = (String) a.get()[0];
@@ -204,9 +183,9 @@ class EmergencyIT {
         assertEquals(0, InProcessCli.run(local, "emergency", "approve", "chg-prod-1", "--as", "oncall-approver").exit());
         Map<String, AttributeValue> run = runWhen("chg-prod-1", Set.of("Succeeded", "CompletedWithFailures"), 90);
         assertEquals(principalId("oncall-approver"), run.get("approver").s());
-        assertEquals(instancesTagged("environment", "Prod").stream().filter(id -> commandsPerInstance("chg-prod-1").containsKey(id)).count(),
-                commandsPerInstance("chg-prod-1").size(), "only Prod instances");
-        assertTrue(!commandsPerInstance("chg-prod-1").isEmpty());
+        assertEquals(instancesTagged("environment", "Prod").stream().filter(id -> LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-prod-1").containsKey(id)).count(),
+                LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-prod-1").size(), "only Prod instances");
+        assertTrue(!LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-prod-1").isEmpty());
         InProcessCli.Result show = InProcessCli.run(local, "runs", "show", "chg-prod-1", "--follow");
         assertTrue(show.out().contains("requester: " + principalId("oncall-requester")) && show.out().contains("approver: " + principalId("oncall-approver")), show.out());
     }
@@ -220,7 +199,7 @@ class EmergencyIT {
         assertTrue(expired.containsKey("finishedAt"));
         assertEquals(0, InProcessCli.run(local, "emergency", "approve", "chg-late", "--as", "oncall-approver").exit());
         assertEquals(List.of("requestId: chg-late is Expired, not waiting for approval"), reasons(deadLetters("patchpilot-approvals-dlq", 1)));
-        assertTrue(commandsPerInstance("chg-late").isEmpty(), "nothing patched");
+        assertTrue(LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-late").isEmpty(), "nothing patched");
     }
 
     @Test
@@ -234,7 +213,7 @@ class EmergencyIT {
         assertEquals(1, commands.size());
         assertEquals(List.of(list), commands.get(0).parameters().get("InstallOverrideList"));
         assertEquals("AWS-RunPatchBaseline", commands.get(0).documentName());
-        assertEquals(Set.copyOf(commands.get(0).instanceIds()), commandsPerInstance("chg-override").keySet(), "no other account or region");
+        assertEquals(Set.copyOf(commands.get(0).instanceIds()), LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-override").keySet(), "no other account or region");
     }
 
     /** Reads the instance outcomes a target item records. */

@@ -63,8 +63,9 @@ class SqsErrorHandlingRouteTest {
 
         camel = new DefaultCamelContext();
         camel.getRegistry().bind("sqsClient", sqs);
-        camel.getRegistry().bind("deadLetters", new DeadLetters(sqs, new SqsAcknowledger(sqs, 20)));
-        camel.getRegistry().bind("transientBackoff", new TransientBackoff(sqs, Duration.ofSeconds(1)));
+        SqsAcknowledger acks = new SqsAcknowledger(sqs, 20);
+        camel.getRegistry().bind("deadLetters", new DeadLetters(sqs, acks));
+        camel.getRegistry().bind("transientBackoff", new TransientBackoff(sqs, acks, Duration.ofSeconds(1)));
         PluginHelper.getRoutesLoader(camel).loadRoutes(ResourceHelper.resolveResource(camel, "file:routes/error-handling.camel.yaml"));
         camel.addRoutes(new RouteBuilder() {
             @Override

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.bench.GeneratedFleet;
 import io.patchpilot.errors.DeadLetters;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.local.LocalAws;
@@ -38,26 +39,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.Tag;
-import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
-import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * The fault suite: the service in its own JVM against one local AWS, through the faults a
@@ -68,7 +63,7 @@ import software.amazon.awssdk.services.ssm.SsmClient;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultSuiteIT {
-    private static final List<String> ACCOUNTS = List.of("111111111111", "222222222222", "333333333333");
+    private static final List<String> ACCOUNTS = LocalFixture.MEMBERS;
     private static final List<String> QUEUES = List.of("patchpilot-config-events", "patchpilot-schedules", "patchpilot-self-service",
             "patchpilot-emergency", "patchpilot-approvals", "patchpilot-work");
     private static final MaintenanceWindow DEFAULT = MaintenanceWindow.defaultWindow(null);
@@ -121,7 +116,7 @@ class FaultSuiteIT {
     void every_message_three_times_under_30_percent_throttling_and_5_percent_server_errors() throws Exception {
         Map<String, Double> before = Prometheus.scrape(service.httpPort());
         List<String> events = new ArrayList<>();
-        for (Fleet i : fleet()) events.add(configEvent(i.account(), i.region(), i.id()));
+        for (Fleet i : fleet()) events.add(GeneratedFleet.configEvent(i.account(), i.region(), i.id()));
         String fire = windowFire(nextOccurrence());
         String emergency = """
                 {"requestId":"chg-faults-1","env":"Dev","include_asg":"No","patching_operation":"Install",
@@ -133,7 +128,7 @@ class FaultSuiteIT {
                 send("patchpilot-schedules", List.of("{\"type\":\"reconcile\"}"));
             }
             await().atMost(Duration.ofSeconds(180)).until(() -> quiet("patchpilot-config-events", "patchpilot-work"));
-            try (SqsClient requester = sqsAs("oncall-requester")) {
+            try (SqsClient requester = LocalFixture.sqsAs(local, "oncall-requester")) {
                 String url = LocalFixture.queueUrl(local, "patchpilot-emergency");
                 for (int copy = 0; copy < 3; copy++) {
                     send("patchpilot-schedules", List.of(fire));
@@ -155,8 +150,8 @@ class FaultSuiteIT {
         assertTrue(throttled > 0 && errors > 0, "faults were injected: " + throttled + " throttled, " + errors + " errors");
 
         assertTagsRight();
-        Map<String, Integer> scheduled = commandsPerInstance(PatchRuns.runId(DEFAULT, lastOccurrence));
-        Map<String, Integer> urgent = commandsPerInstance("chg-faults-1");
+        Map<String, Integer> scheduled = LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), PatchRuns.runId(DEFAULT, lastOccurrence));
+        Map<String, Integer> urgent = LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), "chg-faults-1");
         assertFalse(scheduled.isEmpty() || urgent.isEmpty(), "both runs patched: " + scheduled + " " + urgent);
         assertEquals(Set.of(1), Set.copyOf(scheduled.values()), "each instance once in the scheduled run: " + scheduled);
         assertEquals(Set.of(1), Set.copyOf(urgent.values()), "each instance once in the emergency run: " + urgent);
@@ -187,7 +182,7 @@ class FaultSuiteIT {
         }
         // valid events are interleaved with the bad ones on the same queue
         List<String> configBodies = new ArrayList<>(malformed.get("patchpilot-config-events"));
-        for (int k = 0; k < valid.size(); k++) configBodies.add(k * configBodies.size() / valid.size(), configEvent(valid.get(k).account(), valid.get(k).region(), valid.get(k).id()));
+        for (int k = 0; k < valid.size(); k++) configBodies.add(k * configBodies.size() / valid.size(), GeneratedFleet.configEvent(valid.get(k).account(), valid.get(k).region(), valid.get(k).id()));
         malformed.forEach((queue, bodies) -> send(queue, queue.equals("patchpilot-config-events") ? configBodies : bodies));
 
         Map<String, List<Message>> dlq = new HashMap<>();
@@ -224,7 +219,7 @@ class FaultSuiteIT {
         List<Fleet> all = fleet();
         wrongTags(all);
         List<String> events = new ArrayList<>();
-        for (Fleet i : all) events.add(configEvent(i.account(), i.region(), i.id()));
+        for (Fleet i : all) events.add(GeneratedFleet.configEvent(i.account(), i.region(), i.id()));
         // the account no longer lets the hub assume its role: sessions already issued would run on
         // until they expire (as in AWS), so a fresh service meets the refusal at once
         local.localAws().control().post("faults", Map.of("rules", List.of(), "accessDeniedAccounts", List.of(denied)));
@@ -268,7 +263,7 @@ class FaultSuiteIT {
                 assertTrue(t.containsKey("reason") && t.get("reason").s().contains("AccessDenied"), "reason: " + t);
             }
         }
-        Map<String, Integer> commands = commandsPerInstance(runId);
+        Map<String, Integer> commands = LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), runId);
         assertTrue(commands.size() > 3 && Set.copyOf(commands.values()).equals(Set.of(1)), "the others patched once each: " + commands);
         Map<String, Double> after = Prometheus.scrape(service.httpPort());
         counts("account " + denied + " AccessDenied", events.size() + 1, delta(before, after, "patchpilot_messages_consumed_total"), dead.size(),
@@ -297,7 +292,7 @@ class FaultSuiteIT {
         String runId = PatchRuns.runId(DEFAULT, occurrence);
         send("patchpilot-schedules", List.of(windowFire(occurrence)));
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> targetStates(runId).containsValue("Sent"));
-        List<String> events = some.stream().map(i -> configEvent(i.account(), i.region(), i.id())).toList();
+        List<String> events = some.stream().map(i -> GeneratedFleet.configEvent(i.account(), i.region(), i.id())).toList();
         send("patchpilot-config-events", events);
         List<ProcessHandle> frozen = freeze(local.localAws());
         long frozenAt = System.nanoTime();
@@ -310,7 +305,7 @@ class FaultSuiteIT {
         awaitRunEnded(runId, 240);
         await().atMost(Duration.ofSeconds(120)).until(() -> quiet(QUEUES.toArray(String[]::new)));
         assertTagsRight();
-        Map<String, Integer> commands = commandsPerInstance(runId);
+        Map<String, Integer> commands = LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), runId);
         assertTrue(!commands.isEmpty() && Set.copyOf(commands.values()).equals(Set.of(1)), "each instance once: " + commands);
         assertNoDeadLetters();
         assertEquals(200, status("/health/ready"));
@@ -365,7 +360,7 @@ class FaultSuiteIT {
         List<Fleet> all = fleet();
         wrongTags(all, "wrong-before-kill");
         List<String> events = new ArrayList<>();
-        for (int copy = 0; copy < 5; copy++) for (Fleet i : all) events.add(configEvent(i.account(), i.region(), i.id()));
+        for (int copy = 0; copy < 5; copy++) for (Fleet i : all) events.add(GeneratedFleet.configEvent(i.account(), i.region(), i.id()));
         local.localAws().control().delete("calls");
         int left;
         // slow EC2 down so the kill lands while batches are in flight
@@ -417,15 +412,6 @@ class FaultSuiteIT {
 
     private static String windowFire(Instant occurrence) {
         return "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}";
-    }
-
-    private static String configEvent(String account, String region, String instanceId) {
-        return """
-                {"version":"0","id":"%s","detail-type":"Config Rules Compliance Change","source":"aws.config","account":"%s",
-                 "time":"2026-11-27T05:00:00Z","region":"%s","resources":[],
-                 "detail":{"resourceId":"%s","awsRegion":"%s","awsAccountId":"%s","configRuleName":"patch_tags",
-                  "resourceType":"AWS::EC2::Instance","newEvaluationResult":{"complianceType":"NON_COMPLIANT"},
-                  "messageType":"ComplianceChangeNotification"}}""".formatted(UUID.randomUUID(), account, region, instanceId, region, account);
     }
 
     /** Every instance of the fleet that is not part of an AutoScaling group or an AMI build. */
@@ -509,12 +495,6 @@ class FaultSuiteIT {
         }
     }
 
-    private static SqsClient sqsAs(String user) {
-        String key = local.aws().hub(IamClient.class, "aws-global").listAccessKeys(r -> r.userName(user)).accessKeyMetadata().get(0).accessKeyId();
-        return SqsClient.builder().endpointOverride(local.localAws().sqsEndpoint()).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(key, "local"))).build();
-    }
-
     /** No message visible or in flight. */
     private static boolean quiet(String... queues) {
         for (String q : queues) if (LocalFixture.depth(local, q) > 0) return false;
@@ -574,19 +554,6 @@ class FaultSuiteIT {
             if (t.get("sk").s().startsWith("TARGET#")) out.put(t.get("sk").s(), t.get("state").s());
         }
         return out;
-    }
-
-    /** Instance id → patch commands of this run, over every account and region. */
-    private static Map<String, Integer> commandsPerInstance(String runId) {
-        Map<String, Integer> counts = new HashMap<>();
-        for (String account : ACCOUNTS) {
-            for (String region : local.config().regions()) {
-                local.aws().member(SsmClient.class, new AccountRegion(account, region), "test").listCommandsPaginator(r -> r.maxResults(50)).commands()
-                        .stream().filter(c -> c.comment() != null && c.comment().startsWith("patchpilot " + runId + " "))
-                        .forEach(c -> c.instanceIds().forEach(id -> counts.merge(id, 1, Integer::sum)));
-            }
-        }
-        return counts;
     }
 
     /** Resource id → how many audited tag changes name it, over every account-region (ledger TAGS# items). */

@@ -44,8 +44,6 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.sqs.SqsClient;
-import software.amazon.awssdk.services.ssm.SsmClient;
-import software.amazon.awssdk.services.ssm.model.Command;
 
 /**
  * Two service replicas (separate JVMs) against one local AWS, one ledger and the same queues
@@ -134,7 +132,9 @@ class ScaleOutIT {
                 long createTags = local.localAws().control().callCount("ec2", "CreateTags");
 
                 // every instance of the run got exactly one patch command; the run's record says the same
-                Map<String, Integer> commands = commandsPerInstance(local, fleet, runId);
+                List<AccountRegion> everywhere = new java.util.ArrayList<>();
+                fleet.accounts().forEach(acct -> acct.regions().keySet().forEach(r -> everywhere.add(new AccountRegion(acct.id(), r))));
+                Map<String, Integer> commands = LocalFixture.commandsPerInstance(local, everywhere, runId);
                 Set<String> recorded = recordedTargets(ledger, runId);
                 Set<Integer> perInstance = Set.copyOf(commands.values());
 
@@ -250,21 +250,6 @@ class ScaleOutIT {
             }
         }
         return changes;
-    }
-
-    /** Instance id → patch commands of this run naming it, over every account-region. */
-    private static Map<String, Integer> commandsPerInstance(LocalMode local, FleetFile fleet, String runId) {
-        Map<String, Integer> perInstance = new HashMap<>();
-        for (FleetFile.Account account : fleet.accounts()) {
-            for (String region : account.regions().keySet()) {
-                SsmClient ssm = local.aws().member(SsmClient.class, new AccountRegion(account.id(), region), "test");
-                for (Command c : ssm.listCommandsPaginator(r -> r.maxResults(50)).commands()) {
-                    if (c.comment() == null || !c.comment().startsWith("patchpilot " + runId + " ")) continue;
-                    c.instanceIds().forEach(id -> perInstance.merge(id, 1, Integer::sum));
-                }
-            }
-        }
-        return perInstance;
     }
 
     /** The instances the run's account-regions recorded an outcome for, other than Skipped. */

@@ -25,8 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.ssm.SsmClient;
-import software.amazon.awssdk.services.ssm.model.Command;
 
 /**
  * The service killed with SIGKILL in the middle of a patch run, then started again: the run
@@ -70,18 +68,9 @@ class ServiceKillIT {
             }
 
             // each instance got exactly one patch command of this run, whatever was redelivered
-            Map<String, Integer> commandsPerInstance = new HashMap<>();
-            int commands = 0;
-            for (String account : List.of("111111111111", "222222222222", "333333333333")) {
-                for (String region : local.config().regions()) {
-                    SsmClient ssm = local.aws().member(SsmClient.class, new AccountRegion(account, region), "test");
-                    for (Command c : ssm.listCommandsPaginator(r -> r.maxResults(50)).commands()) {
-                        if (c.comment() == null || !c.comment().startsWith("patchpilot " + runId + " ")) continue;
-                        commands++;
-                        c.instanceIds().forEach(id -> commandsPerInstance.merge(id, 1, Integer::sum));
-                    }
-                }
-            }
+            var ofRun = LocalFixture.commandsOfRun(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), runId);
+            int commands = ofRun.size();
+            Map<String, Integer> commandsPerInstance = LocalFixture.perInstance(ofRun);
             System.out.printf("after restart: %d commands for %d instances%n", commands, commandsPerInstance.size());
             assertTrue(commandsPerInstance.size() >= 15, "the tagged fleet was patched: " + commandsPerInstance);
             assertEquals(Set.of(1), Set.copyOf(commandsPerInstance.values()), "no instance patched twice: " + commandsPerInstance);

@@ -20,6 +20,48 @@ public final class LocalFixture {
                 LocalAws.freePortPair(), LocalAws.freePort(), List.of("--command-delay", "0.2", "--refresh-delay", "0.2"), all));
     }
 
+    /** The default fleet's member accounts (config/local/fleet.yaml). */
+    public static final List<String> MEMBERS = List.of("111111111111", "222222222222", "333333333333");
+
+    /** Each account in each of local mode's regions. */
+    public static List<io.patchpilot.aws.AccountRegion> accountRegions(LocalMode local, List<String> accounts) {
+        List<io.patchpilot.aws.AccountRegion> out = new java.util.ArrayList<>();
+        for (String a : accounts) for (String r : local.config().regions()) out.add(new io.patchpilot.aws.AccountRegion(a, r));
+        return out;
+    }
+
+    /** The patch commands of a run (their comment names it), read back in each member account-region. */
+    public static List<software.amazon.awssdk.services.ssm.model.Command> commandsOfRun(LocalMode local,
+            java.util.Collection<io.patchpilot.aws.AccountRegion> where, String runId) {
+        List<software.amazon.awssdk.services.ssm.model.Command> out = new java.util.ArrayList<>();
+        for (io.patchpilot.aws.AccountRegion t : where) {
+            local.aws().member(software.amazon.awssdk.services.ssm.SsmClient.class, t, "test").listCommandsPaginator(r -> r.maxResults(50))
+                    .commands().stream().filter(c -> c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")).forEach(out::add);
+        }
+        return out;
+    }
+
+    /** Instance id → how many of the run's patch commands name it. */
+    public static Map<String, Integer> commandsPerInstance(LocalMode local, java.util.Collection<io.patchpilot.aws.AccountRegion> where, String runId) {
+        return perInstance(commandsOfRun(local, where, runId));
+    }
+
+    /** Instance id → how many of the commands name it. */
+    public static Map<String, Integer> perInstance(List<software.amazon.awssdk.services.ssm.model.Command> commands) {
+        Map<String, Integer> counts = new java.util.HashMap<>();
+        commands.forEach(c -> c.instanceIds().forEach(id -> counts.merge(id, 1, Integer::sum)));
+        return counts;
+    }
+
+    /** A client for the local SQS signed as one of local mode's IAM users (its SenderId is that user's). */
+    public static SqsClient sqsAs(LocalMode local, String user) {
+        String key = local.aws().hub(software.amazon.awssdk.services.iam.IamClient.class, "aws-global").listAccessKeys(r -> r.userName(user))
+                .accessKeyMetadata().get(0).accessKeyId();
+        return SqsClient.builder().endpointOverride(local.localAws().sqsEndpoint()).region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(key, "local"))).build();
+    }
+
     public static String queueUrl(LocalMode local, String queue) {
         return local.aws().hub(SqsClient.class).getQueueUrl(r -> r.queueName(queue)).queueUrl();
     }
