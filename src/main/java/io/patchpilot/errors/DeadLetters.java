@@ -13,7 +13,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 
 /**
- * Moves a permanently failed SQS message to {@code <source queue>-dlq} with its original body
+ * Moves a permanently failed SQS message (or one still failing transiently on its last receive) to {@code <source queue>-dlq} with its original body
  * and attributes plus {@code patchpilot-error} (the one-line reason) and
  * {@code patchpilot-source-queue}. Sent synchronously before the source message is deleted, so a
  * crash in between can only duplicate the dead letter, never lose the message.
@@ -32,10 +32,26 @@ public final class DeadLetters {
         this.acks = acks;
     }
 
-    @AwsActions(value = "sqs:SendMessage", principal = AwsActions.Principal.HUB)
+    /** A permanent failure: to the DLQ with its reason. */
     public void send(Exchange exchange) {
+        deadLetter(exchange, reason(exchange));
+        // routes that acknowledge themselves (deleteAfterRead=false) need the source deleted here
+        if (SqsAcknowledger.manual(exchange)) acks.ack(exchange).join();
+    }
+
+    /**
+     * A transient failure on the message's last allowed receive: to the DLQ with its last error
+     * now, rather than left for SQS redrive, which would move it there without any reason. The
+     * route does not handle the failure, so the source is deleted here.
+     */
+    public void giveUp(Exchange exchange, int receives) {
+        deadLetter(exchange, "still failing after " + receives + " receives: " + reason(exchange));
+        acks.ack(exchange).join();
+    }
+
+    @AwsActions(value = "sqs:SendMessage", principal = AwsActions.Principal.HUB)
+    private void deadLetter(Exchange exchange, String reason) {
         String sourceQueue = sourceQueue(exchange);
-        String reason = reason(exchange);
         Map<String, MessageAttributeValue> attributes = new HashMap<>();
         Object original = exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ATTRIBUTES);
         if (original instanceof Map<?, ?> m) {
@@ -51,8 +67,6 @@ public final class DeadLetters {
         sqs.sendMessage(r -> r.queueUrl(url).messageBody(body == null || body.isEmpty() ? "(empty)" : body)
                 .messageAttributes(attributes));
         io.patchpilot.web.Metrics.deadLettered(sourceQueue);
-        // routes that acknowledge themselves (deleteAfterRead=false) need the source deleted here
-        if (SqsAcknowledger.manual(exchange)) acks.ack(exchange).join();
         LOG.warn("Rejected message {} from {} to {}: {}",
                 exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ID), sourceQueue, dlq, reason);
     }

@@ -15,7 +15,7 @@ public class PermanentFailure extends RuntimeException {
         super(oneLine(reason), cause);
     }
 
-    static String oneLine(String s) {
+    public static String oneLine(String s) {
         String flat = s == null ? "rejected" : s.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
         return flat.length() > 900 ? flat.substring(0, 897) + "..." : flat;
     }

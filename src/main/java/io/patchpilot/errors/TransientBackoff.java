@@ -14,7 +14,8 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * A message that failed transiently comes back later each time: its visibility timeout becomes
  * base × 2^(receives − 1), capped at an hour. With the queue's 120 s and five receives before
  * redrive, an outage of about an hour (SMTP, Slack, an AWS service) is waited out instead of
- * filling the DLQ after ten minutes; the first retry is as quick as before.
+ * filling the DLQ after ten minutes; the first retry is as quick as before. On its last allowed
+ * receive a still failing message goes to the DLQ with its last error (redrive gives none).
  */
 public final class TransientBackoff {
     static final Duration CAP = Duration.ofHours(1);
@@ -23,11 +24,16 @@ public final class TransientBackoff {
     private final SqsClient sqs;
     private final SqsAcknowledger queues;
     private final Duration base;
+    private final DeadLetters deadLetters;
+    private final int maxReceiveCount;
 
-    public TransientBackoff(SqsClient sqs, SqsAcknowledger queues, Duration base) {
+    /** @param maxReceiveCount the queues' redrive maxReceiveCount: the receive on which to give up */
+    public TransientBackoff(SqsClient sqs, SqsAcknowledger queues, Duration base, DeadLetters deadLetters, int maxReceiveCount) {
         this.sqs = sqs;
         this.queues = queues;
         this.base = base;
+        this.deadLetters = deadLetters;
+        this.maxReceiveCount = maxReceiveCount;
     }
 
     /** How long a message stays invisible after its {@code receives}-th receive failed. */
@@ -60,6 +66,10 @@ public final class TransientBackoff {
         String handle = exchange.getIn().getHeader(Sqs2Constants.RECEIPT_HANDLE, String.class);
         if (handle == null) return;
         int receives = receiveCount(exchange.getIn().getHeader(Sqs2Constants.ATTRIBUTES));
+        if (receives >= maxReceiveCount) {
+            deadLetters.giveUp(exchange, receives);
+            return;
+        }
         Duration wait = delay(base, receives);
         String queue = endpoint.getConfiguration().getQueueName();
         try {

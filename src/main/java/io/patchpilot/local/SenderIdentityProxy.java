@@ -39,6 +39,7 @@ final class SenderIdentityProxy implements AutoCloseable {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "host", "transfer-encoding", "expect",
             "upgrade", "keep-alive");
     private static final int REMEMBERED = 200_000;
+    private static final int LOOKUP_ATTEMPTS = 12;
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final HttpServer server;
@@ -89,11 +90,13 @@ final class SenderIdentityProxy implements AutoCloseable {
             });
             String action = action(ex, body);
             boolean sending = action.startsWith("SendMessage");
+            // resolved before the message exists: a consumer may receive it the moment ElasticMQ has it
+            Optional<String> sender = sending ? sender(ex) : Optional.empty();
             if (sending) sendsInFlight.incrementAndGet();
             HttpResponse<byte[]> resp;
             try {
                 resp = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
-                if (sending && resp.statusCode() == 200) rememberSender(ex, resp.body());
+                if (sender.isPresent() && resp.statusCode() == 200) remember(sender.get(), resp.body());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 ex.sendResponseHeaders(503, -1);
@@ -126,22 +129,30 @@ final class SenderIdentityProxy implements AutoCloseable {
         return m.find() ? m.group(1) : "";
     }
 
-    private void rememberSender(HttpExchange ex, byte[] response) {
+    /** The principal id of the request's signer (the access key in its Authorization header). */
+    private Optional<String> sender(HttpExchange ex) {
         String auth = ex.getRequestHeaders().getFirst("Authorization");
-        if (auth == null) return;
+        if (auth == null) return Optional.empty();
         Matcher key = ACCESS_KEY.matcher(auth);
-        if (!key.find()) return;
-        Optional<String> principal = principal(key.group(1));
-        if (principal.isEmpty()) return;
-        Matcher ids = MESSAGE_ID.matcher(new String(response, java.nio.charset.StandardCharsets.UTF_8));
-        while (ids.find()) senderOfMessage.put(ids.group(1) != null ? ids.group(1) : ids.group(2), principal.get());
+        return key.find() ? principal(key.group(1)) : Optional.empty();
     }
 
-    /** The caller's principal id as the local AWS's STS reports it (signatures are not checked there). */
+    private void remember(String principal, byte[] sendResponse) {
+        Matcher ids = MESSAGE_ID.matcher(new String(sendResponse, java.nio.charset.StandardCharsets.UTF_8));
+        while (ids.find()) senderOfMessage.put(ids.group(1) != null ? ids.group(1) : ids.group(2), principal);
+    }
+
+    /**
+     * The caller's principal id as the local AWS's STS reports it (signatures are not checked there).
+     * Real SQS never fails to name a sender, so the lookup rides out faults injected into the local
+     * AWS (throttling, 5xx) with many attempts: a missing sender would reject an emergency request.
+     */
     private Optional<String> principal(String accessKey) {
         String known = principalOfKey.get(accessKey);
         if (known != null) return Optional.of(known);
         try (StsClient sts = StsClient.builder().endpointOverride(identityEndpoint).region(Region.of(region))
+                .overrideConfiguration(o -> o.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy.standardRetryStrategy()
+                        .toBuilder().maxAttempts(LOOKUP_ATTEMPTS).build()))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, "local-identity-lookup"))).build()) {
             String id = sts.getCallerIdentity().userId();
             principalOfKey.put(accessKey, id);

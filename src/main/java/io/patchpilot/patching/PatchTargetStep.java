@@ -51,13 +51,16 @@ public final class PatchTargetStep {
     private final String logsBucket;
     private final int pollSeconds;
     private final long leaseMillis;
+    private final int maxReceiveCount;
     private final Clock clock;
     /** Builds patched AMIs for the AutoScaling groups of runs that include them. */
     private final io.patchpilot.ami.AmiRefreshes amiRefreshes;
 
     public PatchTargetStep(AwsClients aws, Ledger ledger, TargetDiscovery discovery, PatchRuns runs, QueueSender work,
-                           String logsBucket, int pollSeconds, int leaseSeconds, Clock clock, io.patchpilot.ami.AmiRefreshes amiRefreshes) {
+                           String logsBucket, int pollSeconds, int leaseSeconds, int maxReceiveCount, Clock clock,
+                           io.patchpilot.ami.AmiRefreshes amiRefreshes) {
         this.leaseMillis = leaseSeconds * 1000L;
+        this.maxReceiveCount = maxReceiveCount;
         this.amiRefreshes = amiRefreshes;
         this.aws = aws;
         this.ledger = ledger;
@@ -107,6 +110,12 @@ public final class PatchTargetStep {
 
     /** {@code {"type":"patch-target","runId","account","region"}}: discover and send. */
     public List<PutEventsRequest> send(String body) {
+        return send(body, Map.of());
+    }
+
+    /** @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing step ends its target as Failed */
+    public List<PutEventsRequest> send(String body, Map<?, ?> sqsAttributes) {
+        int receives = io.patchpilot.errors.TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
         AccountRegion target = new AccountRegion(m.path("account").asText(), m.path("region").asText());
@@ -142,14 +151,14 @@ public final class PatchTargetStep {
         try { // the groups join the run before this account-region can finish it
             amiRefreshes.register(runId, target, w, selection(run, w), run.containsKey("overrideList") ? run.get("overrideList").s() : "");
         } catch (RuntimeException e) {
-            return ended(runId, target, e);
+            return ended(runId, target, e, receives, Map.of());
         }
 
         TargetDiscovery.Targets found;
         try {
             found = discovery.find(target, selection(run, w), "patching");
         } catch (RuntimeException e) {
-            return ended(runId, target, e);
+            return ended(runId, target, e, receives, Map.of());
         }
         Map<String, ObjectNode> instances = new LinkedHashMap<>();
         found.skipped().forEach((id, why) -> instances.put(id, outcome("Skipped", why)));
@@ -164,7 +173,7 @@ public final class PatchTargetStep {
             io.patchpilot.web.Metrics.duplicateSuppressed("patch-target", 1);
             return List.of();
         } catch (RuntimeException e) {
-            return ended(runId, target, e);
+            return ended(runId, target, e, receives, instances);
         }
         found.patch().forEach(id -> instances.put(id, outcome("Pending", "")));
         ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("state", Ledger.s("Sent"),
@@ -255,8 +264,14 @@ public final class PatchTargetStep {
     }
 
     /** {@code {"type":"patch-poll","runId","account","region","attempt"}}: follow the commands. */
-    @AwsActions("ssm:ListCommandInvocations")
     public List<PutEventsRequest> poll(String body) {
+        return poll(body, Map.of());
+    }
+
+    /** @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing poll ends its target as Failed */
+    @AwsActions("ssm:ListCommandInvocations")
+    public List<PutEventsRequest> poll(String body, Map<?, ?> sqsAttributes) {
+        int receives = io.patchpilot.errors.TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
         AccountRegion target = new AccountRegion(m.path("account").asText(), m.path("region").asText());
@@ -285,8 +300,7 @@ public final class PatchTargetStep {
                 }
             }
         } catch (RuntimeException e) {
-            if (AwsErrors.isDenied(e)) return ended(runId, target, e);
-            throw e;
+            return ended(runId, target, e, receives, instances);
         }
         if (!allEnded || seen.isEmpty()) {
             schedulePoll(runId, target, attempt + 1);
@@ -304,12 +318,20 @@ public final class PatchTargetStep {
                 .put("account", target.account()).put("region", target.region()).put("attempt", attempt).toString(), delay);
     }
 
-    /** Access denied ends the account-region as Failed, a region not enabled as RegionNotEnabled; both let the run go on. */
-    private List<PutEventsRequest> ended(String runId, AccountRegion target, RuntimeException e) {
+    /**
+     * Access denied ends the account-region as Failed, a region not enabled as RegionNotEnabled, and
+     * so does a transient failure on the message's last allowed receive (the run is followed to its
+     * end instead of waiting for a dead letter to be redriven); all let the run go on. Otherwise the
+     * failure is rethrown for SQS to redeliver the step.
+     */
+    private List<PutEventsRequest> ended(String runId, AccountRegion target, RuntimeException e, int receives, Map<String, ObjectNode> instances) {
         String code = AwsErrors.code(e).orElse("");
         if (NOT_ENABLED.contains(code)) return finish(runId, target, "RegionNotEnabled", "region " + target.region() + " is not enabled for this account", Map.of());
-        if (AwsErrors.isDenied(e)) return finish(runId, target, "Failed", code + ": " + e.getMessage().lines().findFirst().orElse(""), Map.of());
-        throw e;
+        if (AwsErrors.isDenied(e)) return finish(runId, target, "Failed", code + ": " + e.getMessage().lines().findFirst().orElse(""), instances);
+        if (receives < maxReceiveCount) throw e;
+        LOG.warn("Run {} {}: still failing after {} receives, ended as Failed: {}", runId, target, receives, e.toString());
+        return finish(runId, target, "Failed", PermanentFailure.oneLine("still failing after " + receives + " receives: "
+                + (code.isEmpty() ? e.getClass().getSimpleName() : code) + ": " + e.getMessage()), instances);
     }
 
     private List<PutEventsRequest> finish(String runId, AccountRegion target, String state, String reason, Map<String, ObjectNode> instances) {

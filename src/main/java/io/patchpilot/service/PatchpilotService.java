@@ -52,9 +52,11 @@ public final class PatchpilotService implements AutoCloseable {
         // messages held longer than the queues' visibility timeout are kept from other consumers
         SqsAcknowledger acks = new SqsAcknowledger(sqs, 20, true);
         main.bind("sqsAcknowledger", acks);
-        main.bind("deadLetters", new DeadLetters(sqs, acks));
+        DeadLetters deadLetters = new DeadLetters(sqs, acks);
+        main.bind("deadLetters", deadLetters);
         main.bind("transientBackoff", new io.patchpilot.errors.TransientBackoff(sqs, acks,
-                java.time.Duration.ofSeconds(settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200))));
+                java.time.Duration.ofSeconds(settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200)),
+                deadLetters, config.queues().maxReceiveCount()));
         ServiceBeans.create(home, settings, config, aws, acks).forEach(main::bind);
         extraBeans.forEach(main::bind);
         main.bind("smtp", mailComponent(io.patchpilot.notify.NotifySettings.from(settings)));

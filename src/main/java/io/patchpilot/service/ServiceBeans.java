@@ -99,7 +99,7 @@ public final class ServiceBeans {
         beans.put("patchTargetStep", new io.patchpilot.patching.PatchTargetStep(aws, t.ledger(),
                 new io.patchpilot.patching.TargetDiscovery(aws, t.policy()), runs, work, config.buckets().logs(),
                 settings.intOr("patchpilot.patching.poll-seconds", 30, 1, 900),
-                settings.intOr("patchpilot.patching.step-lease-seconds", 90, 5, 900), clock,
+                settings.intOr("patchpilot.patching.step-lease-seconds", 90, 5, 900), config.queues().maxReceiveCount(), clock,
                 new io.patchpilot.ami.AmiRefreshes(aws, t.ledger(), config.ledgerTable(),
                         new io.patchpilot.ami.GroupClassifier(t.policy(), ami.patchGroupKey()), work::sendLater, clock)));
         beans.put("selfService", new io.patchpilot.windows.SelfService(new io.patchpilot.windows.WindowValidator(config.environments()),

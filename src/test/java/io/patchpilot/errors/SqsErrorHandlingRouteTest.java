@@ -35,7 +35,8 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 /**
  * The shared routeConfiguration in routes/error-handling.camel.yaml against a real local SQS
  * (ElasticMQ): permanent failures go to the DLQ with their reason and leave the source queue;
- * transient failures stay for SQS to redeliver until redrive moves them to the DLQ.
+ * transient failures stay for SQS to redeliver, later each time, and go to the DLQ with their last
+ * error on the last allowed receive; a slow message keeps its visibility while it is processed.
  */
 class SqsErrorHandlingRouteTest {
     private SQSRestServer sqsServer;
@@ -43,6 +44,7 @@ class SqsErrorHandlingRouteTest {
     private CamelContext camel;
     private String sourceUrl;
     private String dlqUrl;
+    private String slowUrl;
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
     private final Map<String, List<Long>> receivedAt = new ConcurrentHashMap<>();
 
@@ -56,6 +58,10 @@ class SqsErrorHandlingRouteTest {
         sqs = SqsClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + port)).region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"))).build();
         dlqUrl = sqs.createQueue(r -> r.queueName("orders-dlq")).queueUrl();
+        slowUrl = sqs.createQueue(r -> r.queueName("slow-orders").attributes(Map.of(
+                QueueAttributeName.VISIBILITY_TIMEOUT, "2",
+                QueueAttributeName.REDRIVE_POLICY,
+                "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:orders-dlq\",\"maxReceiveCount\":\"3\"}"))).queueUrl();
         sourceUrl = sqs.createQueue(r -> r.queueName("orders").attributes(Map.of(
                 QueueAttributeName.VISIBILITY_TIMEOUT, "1",
                 QueueAttributeName.REDRIVE_POLICY,
@@ -64,8 +70,9 @@ class SqsErrorHandlingRouteTest {
         camel = new DefaultCamelContext();
         camel.getRegistry().bind("sqsClient", sqs);
         SqsAcknowledger acks = new SqsAcknowledger(sqs, 20);
-        camel.getRegistry().bind("deadLetters", new DeadLetters(sqs, acks));
-        camel.getRegistry().bind("transientBackoff", new TransientBackoff(sqs, acks, Duration.ofSeconds(1)));
+        DeadLetters deadLetters = new DeadLetters(sqs, acks);
+        camel.getRegistry().bind("deadLetters", deadLetters);
+        camel.getRegistry().bind("transientBackoff", new TransientBackoff(sqs, acks, Duration.ofSeconds(1), deadLetters, 3));
         PluginHelper.getRoutesLoader(camel).loadRoutes(ResourceHelper.resolveResource(camel, "file:routes/error-handling.camel.yaml"));
         camel.addRoutes(new RouteBuilder() {
             @Override
@@ -80,6 +87,14 @@ class SqsErrorHandlingRouteTest {
                             if (body.startsWith("bad")) throw new PermanentFailure("quantity: 'ten' is not a number\nsecond line");
                             if (body.startsWith("flaky")) throw new IllegalStateException("upstream timed out");
                         })
+                        .to("mock:done");
+                // like the step queues' routes: one message per poll, visibility extended while it is processed
+                from("aws2-sqs:slow-orders?waitTimeSeconds=1&maxMessagesPerPoll=1&extendMessageVisibility=true&visibilityTimeout=2"
+                        + "&messageAttributeNames=All&attributeNames=All")
+                        .routeId("slow-orders-test-consumer")
+                        .routeConfigurationId("sqs-error-handling")
+                        .process(e -> attempts.computeIfAbsent(e.getIn().getBody(String.class), b -> new AtomicInteger()).incrementAndGet())
+                        .delay(6000) // three visibility timeouts of work
                         .to("mock:done");
             }
         });
@@ -109,17 +124,32 @@ class SqsErrorHandlingRouteTest {
     }
 
     @Test
-    void transient_failure_is_redelivered_later_each_time_then_redriven_to_the_dlq_without_a_reason() {
+    void transient_failure_is_redelivered_later_each_time_then_dead_lettered_with_its_last_error_on_the_last_receive() {
         sqs.sendMessage(r -> r.queueUrl(sourceUrl).messageBody("flaky order"));
 
         List<Message> dead = awaitMessages(dlqUrl, 1);
         assertEquals("flaky order", dead.get(0).body());
-        assertFalse(dead.get(0).messageAttributes().containsKey(DeadLetters.ERROR_ATTRIBUTE), "redrive, not a rejection");
+        assertEquals("still failing after 3 receives: IllegalStateException: upstream timed out",
+                dead.get(0).messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue(), "given up with a reason, not redriven without one");
+        assertEquals("orders", dead.get(0).messageAttributes().get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE).stringValue());
         assertEquals(3, attempts.get("flaky order").get(), "received maxReceiveCount times");
         // base 1 s: invisible 1 s after the first failure, 2 s after the second (SQS never delivers sooner)
         List<Long> at = receivedAt.get("flaky order");
         assertTrue(at.get(1) - at.get(0) >= 900_000_000L, "first retry after the base wait");
         assertTrue(at.get(2) - at.get(1) >= 1_900_000_000L, "second retry after twice the base wait: " + (at.get(2) - at.get(1)) / 1_000_000 + " ms");
+        await().atMost(Duration.ofSeconds(10)).until(() -> queueDepth(sourceUrl) == 0);
+        assertEquals(1, dead.size() + sqs.receiveMessage(r -> r.queueUrl(dlqUrl).waitTimeSeconds(2)).messages().size(), "dead-lettered once");
+    }
+
+    @Test
+    void a_message_processed_longer_than_its_visibility_timeout_is_not_delivered_again_meanwhile() {
+        NotifyBuilder done = new NotifyBuilder(camel).fromRoute("slow-orders-test-consumer").whenCompleted(1).create();
+        sqs.sendMessage(r -> r.queueUrl(slowUrl).messageBody("slow order"));
+
+        assertTrue(done.matches(30, java.util.concurrent.TimeUnit.SECONDS));
+        await().atMost(Duration.ofSeconds(10)).until(() -> queueDepth(slowUrl) == 0);
+        assertEquals(1, attempts.get("slow order").get(), "one delivery although the work took three visibility timeouts");
+        assertEquals(0, queueDepth(dlqUrl));
     }
 
     @Test

@@ -332,6 +332,49 @@ class PatchRunIT {
         assertEquals(1, commands.size(), "one command for 111111111111/us-east-1: " + commands);
     }
 
+    @Test
+    @org.junit.jupiter.api.Order(8)
+    void a_step_still_failing_on_its_last_receive_ends_its_target_as_failed_and_the_run_completes() throws Exception {
+        Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow().plus(Duration.ofDays(21));
+        String runId = PatchRuns.runId(MaintenanceWindow.defaultWindow(null), occurrence);
+        var routes = local.service().camel().getRouteController();
+        routes.suspendRoute("work");
+        software.amazon.awssdk.services.sqs.SqsClient sqs = local.aws().hub(software.amazon.awssdk.services.sqs.SqsClient.class);
+        String workQueue = LocalFixture.queueUrl(local, "patchpilot-work");
+        List<String> bodies = new java.util.ArrayList<>();
+        String step;
+        try {
+            fire("Default_maintenance_window", occurrence);
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                sqs.receiveMessage(r -> r.queueUrl(workQueue).maxNumberOfMessages(10)).messages().forEach(m -> {
+                    if (m.body().contains(runId)) bodies.add(m.body());
+                    sqs.deleteMessage(r -> r.queueUrl(workQueue).receiptHandle(m.receiptHandle()));
+                });
+                return bodies.size() >= 8;
+            });
+            step = bodies.stream().filter(b -> b.contains("\"111111111111\"") && b.contains("us-east-1")).findFirst().orElseThrow();
+            bodies.remove(step);
+            PatchTargetStep steps = local.service().camel().getRegistry().lookupByNameAndType("patchTargetStep", PatchTargetStep.class);
+            local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "ssm", "operation", "SendCommand", "errorRate", 1.0))));
+            try {
+                // (an earlier receive rethrows for SQS to redeliver, and would hold the target's lease meanwhile)
+                steps.send(step, Map.of("ApproximateReceiveCount", "5"));
+            } finally {
+                local.localAws().control().delete("faults");
+            }
+        } finally {
+            for (String b : bodies) sqs.sendMessage(r -> r.queueUrl(workQueue).messageBody(b)); // the rest of the run goes on as usual
+            routes.resumeRoute("work");
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> ledger().get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
+        assertEquals("CompletedWithFailures", ledger().get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow().get("status").s());
+        Map<String, AttributeValue> target = ledger().get(PatchRuns.pk(runId), "TARGET#111111111111#us-east-1").orElseThrow();
+        assertEquals("Failed", target.get("state").s());
+        assertTrue(target.get("reason").s().startsWith("still failing after 5 receives: Internal"), target.get("reason").s());
+        assertEquals("Done", ledger().get(PatchRuns.pk(runId), "TARGET#111111111111#eu-west-1").orElseThrow().get("state").s());
+    }
+
     private Ledger ledger() {
         return (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
     }

@@ -41,6 +41,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -87,6 +88,12 @@ class FaultSuiteIT {
         smtpPort = LocalAws.freePort();
         mail = startMail();
         service = startService("faults-1");
+    }
+
+    /** Each scenario counts only its own dead letters: one that failed leaves none to the next. */
+    @BeforeEach
+    void emptyDeadLetterQueues() {
+        for (String q : QUEUES) LocalFixture.drain(local, q + "-dlq");
     }
 
     @AfterAll
@@ -159,8 +166,7 @@ class FaultSuiteIT {
         assertTrue(dev.containsAll(urgent.keySet()), "the emergency run patched Dev instances only: " + urgent.keySet());
         assertTrue(urgent.keySet().containsAll(named("dev-web")), "and the managed ones among them: " + urgent.keySet());
         assertEquals(1, ledger.partition(PatchRuns.INDEX).stream().filter(i -> i.get("runId").s().equals(PatchRuns.runId(DEFAULT, lastOccurrence))).count());
-        Map<String, Integer> dead = deadLetters();
-        assertEquals(0, dead.values().stream().mapToInt(Integer::intValue).sum(), "no DLQ: " + dead);
+        assertNoDeadLetters();
 
         Map<String, Double> after = Prometheus.scrape(service.httpPort());
         long duplicates = delta(before, after, "patchpilot_duplicates_suppressed_total");
@@ -508,7 +514,7 @@ class FaultSuiteIT {
         Map<String, Message> seen = new LinkedHashMap<>();
         while (true) {
             List<Message> got = sqs.receiveMessage(r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(0).visibilityTimeout(1)
-                    .messageAttributeNames("All")).messages();
+                    .messageAttributeNames("All").messageSystemAttributeNames(software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT)).messages();
             if (got.isEmpty() || got.stream().allMatch(m -> seen.containsKey(m.messageId()))) break;
             got.forEach(m -> seen.put(m.messageId(), m));
         }
@@ -530,7 +536,9 @@ class FaultSuiteIT {
         for (String q : QUEUES) {
             for (Message m : peek(q + "-dlq")) {
                 what.append("\n").append(q).append("-dlq: ").append(m.body(), 0, Math.min(300, m.body().length()))
-                        .append(" ").append(m.messageAttributes().keySet());
+                        .append(" receives ").append(m.attributes().get(software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT))
+                        .append(" reason ").append(m.messageAttributes().containsKey(DeadLetters.ERROR_ATTRIBUTE)
+                                ? m.messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue() : "(none: redriven by SQS)");
             }
         }
         throw new AssertionError("dead letters: " + what);
