@@ -79,6 +79,25 @@ public final class SqsAcknowledger {
         held.put(receiptHandle, new Held(queueUrl, System.nanoTime()));
     }
 
+    /**
+     * For consumers that delete on completion (the step and command queues): keeps the message
+     * hidden while this exchange works on it, however long its AWS calls back off, and stops when
+     * the exchange completes. The queue's own visibility timeout applies, as SQS reports it. Routes
+     * that acknowledge themselves hold and release their messages on their own.
+     */
+    public void holdWhileProcessing(Exchange exchange) {
+        if (heartbeat == null || manual(exchange)) return;
+        String handle = exchange.getIn().getHeader(Sqs2Constants.RECEIPT_HANDLE, String.class);
+        if (handle == null) return;
+        hold(url(exchange), handle);
+        exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                release(handle);
+            }
+        });
+    }
+
     /** Stops extending the message's visibility (its work failed: SQS redelivers it after the timeout). */
     public void release(Exchange exchange) {
         release(exchange.getIn().getHeader(Sqs2Constants.RECEIPT_HANDLE, String.class));

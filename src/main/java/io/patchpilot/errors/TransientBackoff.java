@@ -70,6 +70,7 @@ public final class TransientBackoff {
             deadLetters.giveUp(exchange, receives);
             return;
         }
+        queues.release(handle); // no longer kept hidden while processed: the backoff below decides
         Duration wait = delay(base, receives);
         String queue = endpoint.getConfiguration().getQueueName();
         try {

@@ -69,7 +69,8 @@ class SqsErrorHandlingRouteTest {
 
         camel = new DefaultCamelContext();
         camel.getRegistry().bind("sqsClient", sqs);
-        SqsAcknowledger acks = new SqsAcknowledger(sqs, 20);
+        SqsAcknowledger acks = new SqsAcknowledger(sqs, 20, true);
+        camel.getRegistry().bind("sqsAcknowledger", acks);
         DeadLetters deadLetters = new DeadLetters(sqs, acks);
         camel.getRegistry().bind("deadLetters", deadLetters);
         camel.getRegistry().bind("transientBackoff", new TransientBackoff(sqs, acks, Duration.ofSeconds(1), deadLetters, 3));
@@ -88,9 +89,8 @@ class SqsErrorHandlingRouteTest {
                             if (body.startsWith("flaky")) throw new IllegalStateException("upstream timed out");
                         })
                         .to("mock:done");
-                // like the step queues' routes: one message per poll, visibility extended while it is processed
-                from("aws2-sqs:slow-orders?waitTimeSeconds=1&maxMessagesPerPoll=1&extendMessageVisibility=true&visibilityTimeout=2"
-                        + "&messageAttributeNames=All&attributeNames=All")
+                // like the step queues' routes: one message per poll (its visibility is extended while it is processed)
+                from("aws2-sqs:slow-orders?waitTimeSeconds=1&maxMessagesPerPoll=1&messageAttributeNames=All&attributeNames=All")
                         .routeId("slow-orders-test-consumer")
                         .routeConfigurationId("sqs-error-handling")
                         .process(e -> attempts.computeIfAbsent(e.getIn().getBody(String.class), b -> new AtomicInteger()).incrementAndGet())

@@ -296,20 +296,8 @@ class PatchRunIT {
     void the_same_step_delivered_three_times_at_once_sends_its_commands_once() throws Exception {
         Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow().plus(Duration.ofDays(14));
         String runId = PatchRuns.runId(MaintenanceWindow.defaultWindow(null), occurrence);
-        var routes = local.service().camel().getRouteController();
-        routes.suspendRoute("work");
-        software.amazon.awssdk.services.sqs.SqsClient sqs = local.aws().hub(software.amazon.awssdk.services.sqs.SqsClient.class);
-        String workQueue = LocalFixture.queueUrl(local, "patchpilot-work");
-        List<String> bodies = new java.util.ArrayList<>();
+        List<String> bodies = heldSteps(runId, occurrence);
         try {
-            fire("Default_maintenance_window", occurrence);
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
-                sqs.receiveMessage(r -> r.queueUrl(workQueue).maxNumberOfMessages(10)).messages().forEach(m -> {
-                    if (m.body().contains(runId)) bodies.add(m.body());
-                    sqs.deleteMessage(r -> r.queueUrl(workQueue).receiptHandle(m.receiptHandle()));
-                });
-                return bodies.size() >= 8;
-            });
             String step = bodies.stream().filter(b -> b.contains("\"111111111111\"") && b.contains("us-east-1")).findFirst().orElseThrow();
             PatchTargetStep steps = local.service().camel().getRegistry().lookupByNameAndType("patchTargetStep", PatchTargetStep.class);
             var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
@@ -321,8 +309,7 @@ class PatchRunIT {
                 pool.shutdownNow();
             }
         } finally {
-            for (String b : bodies) sqs.sendMessage(r -> r.queueUrl(workQueue).messageBody(b)); // the run goes on as usual
-            routes.resumeRoute("work");
+            release(bodies); // the run goes on as usual
         }
         SsmClient ssm = local.aws().member(SsmClient.class, new AccountRegion("111111111111", "us-east-1"), "test");
         await().atMost(Duration.ofSeconds(90)).until(() -> ledger().get(PatchRuns.pk(runId), PatchRuns.RUN)
@@ -337,22 +324,9 @@ class PatchRunIT {
     void a_step_still_failing_on_its_last_receive_ends_its_target_as_failed_and_the_run_completes() throws Exception {
         Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow().plus(Duration.ofDays(21));
         String runId = PatchRuns.runId(MaintenanceWindow.defaultWindow(null), occurrence);
-        var routes = local.service().camel().getRouteController();
-        routes.suspendRoute("work");
-        software.amazon.awssdk.services.sqs.SqsClient sqs = local.aws().hub(software.amazon.awssdk.services.sqs.SqsClient.class);
-        String workQueue = LocalFixture.queueUrl(local, "patchpilot-work");
-        List<String> bodies = new java.util.ArrayList<>();
-        String step;
+        List<String> bodies = heldSteps(runId, occurrence);
         try {
-            fire("Default_maintenance_window", occurrence);
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
-                sqs.receiveMessage(r -> r.queueUrl(workQueue).maxNumberOfMessages(10)).messages().forEach(m -> {
-                    if (m.body().contains(runId)) bodies.add(m.body());
-                    sqs.deleteMessage(r -> r.queueUrl(workQueue).receiptHandle(m.receiptHandle()));
-                });
-                return bodies.size() >= 8;
-            });
-            step = bodies.stream().filter(b -> b.contains("\"111111111111\"") && b.contains("us-east-1")).findFirst().orElseThrow();
+            String step = bodies.stream().filter(b -> b.contains("\"111111111111\"") && b.contains("us-east-1")).findFirst().orElseThrow();
             bodies.remove(step);
             PatchTargetStep steps = local.service().camel().getRegistry().lookupByNameAndType("patchTargetStep", PatchTargetStep.class);
             local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "ssm", "operation", "SendCommand", "errorRate", 1.0))));
@@ -363,8 +337,7 @@ class PatchRunIT {
                 local.localAws().control().delete("faults");
             }
         } finally {
-            for (String b : bodies) sqs.sendMessage(r -> r.queueUrl(workQueue).messageBody(b)); // the rest of the run goes on as usual
-            routes.resumeRoute("work");
+            release(bodies); // the rest of the run goes on as usual
         }
         await().atMost(Duration.ofSeconds(90)).until(() -> ledger().get(PatchRuns.pk(runId), PatchRuns.RUN)
                 .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
@@ -373,6 +346,36 @@ class PatchRunIT {
         assertEquals("Failed", target.get("state").s());
         assertTrue(target.get("reason").s().startsWith("still failing after 5 receives: Internal"), target.get("reason").s());
         assertEquals("Done", ledger().get(PatchRuns.pk(runId), "TARGET#111111111111#eu-west-1").orElseThrow().get("state").s());
+    }
+
+    /** Fires the Default window for {@code occurrence} with the work route suspended and takes the run's 8 patch-target steps off the queue. */
+    private List<String> heldSteps(String runId, Instant occurrence) throws Exception {
+        local.service().camel().getRouteController().suspendRoute("work");
+        software.amazon.awssdk.services.sqs.SqsClient sqs = local.aws().hub(software.amazon.awssdk.services.sqs.SqsClient.class);
+        String workQueue = LocalFixture.queueUrl(local, "patchpilot-work");
+        List<String> bodies = new java.util.ArrayList<>();
+        try {
+            fire("Default_maintenance_window", occurrence);
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                sqs.receiveMessage(r -> r.queueUrl(workQueue).maxNumberOfMessages(10)).messages().forEach(m -> {
+                    if (m.body().contains(runId)) bodies.add(m.body());
+                    sqs.deleteMessage(r -> r.queueUrl(workQueue).receiptHandle(m.receiptHandle()));
+                });
+                return bodies.size() >= 8;
+            });
+            return bodies;
+        } catch (RuntimeException e) {
+            release(bodies);
+            throw e;
+        }
+    }
+
+    /** Puts held steps back on the work queue and resumes its route. */
+    private void release(List<String> bodies) throws Exception {
+        software.amazon.awssdk.services.sqs.SqsClient sqs = local.aws().hub(software.amazon.awssdk.services.sqs.SqsClient.class);
+        String workQueue = LocalFixture.queueUrl(local, "patchpilot-work");
+        for (String b : bodies) sqs.sendMessage(r -> r.queueUrl(workQueue).messageBody(b));
+        local.service().camel().getRouteController().resumeRoute("work");
     }
 
     private Ledger ledger() {
