@@ -13,10 +13,11 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 
 /**
- * Moves a permanently failed SQS message (or one still failing transiently on its last receive) to {@code <source queue>-dlq} with its original body
- * and attributes plus {@code patchpilot-error} (the one-line reason) and
- * {@code patchpilot-source-queue}. Sent synchronously before the source message is deleted, so a
- * crash in between can only duplicate the dead letter, never lose the message.
+ * Moves a permanently failed SQS message (or one still failing transiently on its last receive)
+ * to {@code <source queue>-dlq} with its original body and attributes plus
+ * {@code patchpilot-error} (the one-line reason) and {@code patchpilot-source-queue}. Sent
+ * synchronously before the source message is deleted, so a crash in between can only duplicate
+ * the dead letter, never lose the message.
  */
 public final class DeadLetters {
     public static final String ERROR_ATTRIBUTE = "patchpilot-error";

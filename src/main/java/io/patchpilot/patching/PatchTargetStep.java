@@ -263,12 +263,10 @@ public final class PatchTargetStep {
         return parameters;
     }
 
-    /** {@code {"type":"patch-poll","runId","account","region","attempt"}}: follow the commands. */
-    public List<PutEventsRequest> poll(String body) {
-        return poll(body, Map.of());
-    }
-
-    /** @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing poll ends its target as Failed */
+    /**
+     * {@code {"type":"patch-poll","runId","account","region","attempt"}}: follow the commands.
+     * @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing poll ends its target as Failed
+     */
     @AwsActions("ssm:ListCommandInvocations")
     public List<PutEventsRequest> poll(String body, Map<?, ?> sqsAttributes) {
         int receives = io.patchpilot.errors.TransientBackoff.receiveCount(sqsAttributes);
