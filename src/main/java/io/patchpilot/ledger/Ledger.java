@@ -28,14 +28,21 @@ public final class Ledger {
     }
 
     /** Writes items in batches of 25, retrying what DynamoDB leaves unprocessed. */
-    @AwsActions(value = "dynamodb:BatchWriteItem", principal = AwsActions.Principal.HUB)
     public void putAll(List<Map<String, AttributeValue>> items) {
+        writeAll(items, List.of());
+    }
+
+    /** Writes items and deletes keys ({@code pk}, {@code sk}) in batches of 25, retrying what DynamoDB leaves unprocessed. */
+    @AwsActions(value = "dynamodb:BatchWriteItem", principal = AwsActions.Principal.HUB)
+    public void writeAll(List<Map<String, AttributeValue>> items, List<Map<String, AttributeValue>> deleteKeys) {
         DynamoDbClient ddb = aws.hub(DynamoDbClient.class);
-        for (int i = 0; i < items.size(); i += BATCH_WRITE_LIMIT) {
-            List<WriteRequest> writes = new ArrayList<>();
-            for (Map<String, AttributeValue> item : items.subList(i, Math.min(items.size(), i + BATCH_WRITE_LIMIT))) {
-                writes.add(WriteRequest.builder().putRequest(PutRequest.builder().item(item).build()).build());
-            }
+        List<WriteRequest> all = new ArrayList<>();
+        for (Map<String, AttributeValue> item : items) all.add(WriteRequest.builder().putRequest(PutRequest.builder().item(item).build()).build());
+        for (Map<String, AttributeValue> key : deleteKeys) {
+            all.add(WriteRequest.builder().deleteRequest(software.amazon.awssdk.services.dynamodb.model.DeleteRequest.builder().key(key).build()).build());
+        }
+        for (int i = 0; i < all.size(); i += BATCH_WRITE_LIMIT) {
+            List<WriteRequest> writes = all.subList(i, Math.min(all.size(), i + BATCH_WRITE_LIMIT));
             Map<String, List<WriteRequest>> pending = Map.of(table, writes);
             for (int attempt = 0; !pending.isEmpty() && !pending.getOrDefault(table, List.of()).isEmpty(); attempt++) {
                 if (attempt == 8) throw new IllegalStateException("DynamoDB left " + pending.get(table).size() + " ledger writes unprocessed");
@@ -155,6 +162,17 @@ public final class Ledger {
         QueryRequest q = QueryRequest.builder().tableName(table)
                 .keyConditionExpression("pk = :pk")
                 .expressionAttributeValues(Map.of(":pk", s(pk))).build();
+        aws.hub(DynamoDbClient.class).queryPaginator(q).items().forEach(out::add);
+        return out;
+    }
+
+    /** The items of one partition whose sort key is between {@code from} and {@code to} (both included), in order. */
+    @AwsActions(value = "dynamodb:Query", principal = AwsActions.Principal.HUB)
+    public List<Map<String, AttributeValue>> between(String pk, String from, String to) {
+        List<Map<String, AttributeValue>> out = new ArrayList<>();
+        QueryRequest q = QueryRequest.builder().tableName(table)
+                .keyConditionExpression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expressionAttributeValues(Map.of(":pk", s(pk), ":from", s(from), ":to", s(to))).build();
         aws.hub(DynamoDbClient.class).queryPaginator(q).items().forEach(out::add);
         return out;
     }

@@ -32,7 +32,8 @@ public final class ServiceBeans {
         WindowDirectory windows = new WindowDirectory(ledger, clock);
         TagPolicy policy = new TagPolicy(config.environments(), settings.optional("patchpilot.tagging.patch-group-key").orElse("PatchGroup"));
         TagWriter writer = new TagWriter(aws, policy, windows);
-        TagAudit audit = new TagAudit(ledger, config.eventBus(), clock, 100);
+        TagAudit audit = new TagAudit(ledger, config.eventBus(), clock, 100,
+                java.time.Duration.ofSeconds(settings.intOr("patchpilot.tagging.abandoned-after-seconds", 900, 1, 86_400)));
         QueueSender work = new QueueSender(aws, config.queues().work());
         return new Tagging(organization, ledger, windows, policy, writer, audit, work,
                 new ReconcileSweep(work, organization, writer, audit, config, clock));

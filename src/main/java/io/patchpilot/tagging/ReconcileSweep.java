@@ -81,9 +81,9 @@ public final class ReconcileSweep {
         if (!config.regions().contains(region)) throw new PermanentFailure("region: '" + region + "' is not a configured region");
         if (!organization.isActiveMember(account)) throw new PermanentFailure("account: " + account + " is not an active account of the organization");
         AccountRegion target = new AccountRegion(account, region);
-        List<TagOutcome> outcomes;
+        TagWriter.Plan plan;
         try {
-            outcomes = writer.reconcile(target, "sweep:" + item.path("runId").asText("unknown"), false);
+            plan = writer.planSweep(target, "sweep:" + item.path("runId").asText("unknown"));
         } catch (RuntimeException e) {
             if (AwsErrors.code(e).filter(c -> c.equals("OptInRequired") || c.equals("AuthFailure") || c.equals("UnrecognizedClientException")).isPresent()) {
                 LOG.info("Reconcile {}: region not enabled for this account, skipped", target);
@@ -91,14 +91,21 @@ public final class ReconcileSweep {
             }
             throw AwsErrors.classify(e, "account " + account + " region " + region);
         }
-        audit.record(target, outcomes);
-        LOG.info("Reconcile {}: {}", target, counts(outcomes));
-        return audit.events(target, outcomes);
+        // changes a process recorded and then died before auditing are settled on the tags as found
+        List<TagOutcome> settled = audit.settleAbandoned(target, plan.outcomes());
+        String auditId = audit.intend(target, plan.changes());
+        writer.write(target, plan);
+        List<TagOutcome> outcomes = plan.outcomes();
+        audit.record(target, auditId, outcomes);
+        LOG.info("Reconcile {}: {}{}", target, counts(outcomes), settled.isEmpty() ? "" : "; " + settled.size() + " earlier changes found applied and audited");
+        List<PutEventsRequest> events = new ArrayList<>(audit.events(target, settled));
+        events.addAll(audit.events(target, outcomes));
+        return events;
     }
 
     /** What a sweep would change, computed with the same code and written nowhere (--dry-run). */
     public List<TagOutcome> plan(AccountRegion target) {
-        return writer.reconcile(target, "dry-run", true);
+        return writer.planSweep(target, "dry-run").outcomes();
     }
 
     public static String counts(List<TagOutcome> outcomes) {

@@ -143,9 +143,13 @@ public final class TagBatcher extends AsyncProcessorSupport {
         List<TagRequest> requests = byResource.values().stream().map(l -> l.get(0).request()).toList();
         batches.incrementAndGet();
         List<TagOutcome> outcomes;
+        String auditId;
         long t0 = System.nanoTime();
         try {
-            outcomes = writer.apply(target, requests, false);
+            TagWriter.Plan plan = writer.plan(target, requests);
+            auditId = audit.intend(target, plan.changes());
+            writer.write(target, plan);
+            outcomes = plan.outcomes();
         } catch (RuntimeException e) {
             fail(batch, AwsErrors.classify(e, "account " + target.account() + " region " + target.region()), target);
             return;
@@ -153,7 +157,7 @@ public final class TagBatcher extends AsyncProcessorSupport {
             phase("tag", System.nanoTime() - t0);
         }
         long t1 = System.nanoTime();
-        audit.submit(target, outcomes, events -> producer.sendBody(auditEndpoint, events)).whenComplete((ok, error) -> {
+        audit.submit(target, auditId, outcomes, events -> producer.sendBody(auditEndpoint, events)).whenComplete((ok, error) -> {
             phase("audit", System.nanoTime() - t1);
             if (error != null) {
                 fail(batch, AwsErrors.classify(error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : error,

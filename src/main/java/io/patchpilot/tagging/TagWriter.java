@@ -27,6 +27,8 @@ import software.amazon.awssdk.services.ec2.model.Tag;
  * DescribeAutoScalingGroups per 50 names, and one write per distinct tag set (CreateTags takes
  * up to 1,000 resources). Nothing is written where the tags are already right. An instance that
  * was terminated moments ago may still show its tags and be tagged once more: harmless.
+ * Deciding ({@link #plan}) and writing ({@link #write}) are apart so that the audit's
+ * write-ahead record lands between them.
  */
 public final class TagWriter {
     private static final int DESCRIBE_FILTER_LIMIT = 200;
@@ -44,44 +46,70 @@ public final class TagWriter {
         this.windows = windows;
     }
 
-    /** Tags the requested resources (all of one account and region). */
-    public List<TagOutcome> apply(AccountRegion target, Collection<TagRequest> requests, boolean dryRun) {
+    /**
+     * What a batch will write, decided from the tags AWS shows now: every resource's outcome, and
+     * the writes (one per resource kind and tag set) not yet made.
+     */
+    public record Plan(List<TagOutcome> outcomes, List<Write> writes) {
+        public Plan {
+            outcomes = List.copyOf(outcomes);
+            writes = List.copyOf(writes);
+        }
+
+        /** The outcomes that are changes to write. */
+        public List<TagOutcome> changes() {
+            return outcomes.stream().filter(o -> o.result() == TagOutcome.Result.TAGGED).toList();
+        }
+    }
+
+    /** One tag set to write on resources of one kind. */
+    public record Write(ResourceKind kind, Map<String, String> tags, List<String> ids) {}
+
+    /** Decides the tags of the requested resources (all of one account and region); writes nothing. */
+    public Plan plan(AccountRegion target, Collection<TagRequest> requests) {
         Map<String, TagRequest> instances = new LinkedHashMap<>();
         Map<String, TagRequest> groups = new LinkedHashMap<>();
         for (TagRequest r : requests) (r.kind() == ResourceKind.INSTANCE ? instances : groups).putIfAbsent(r.resourceId(), r);
         List<TagOutcome> out = new ArrayList<>();
+        List<Write> writes = new ArrayList<>();
         Set<String> windowEnvironments = windows.environmentsWithWindow(target.account());
         if (!instances.isEmpty()) {
             Map<String, Map<String, String>> found = describeInstances(target, instances.keySet());
-            out.addAll(decideAndWrite(target, ResourceKind.INSTANCE, found, instances::get, windowEnvironments, dryRun));
+            decide(ResourceKind.INSTANCE, found, instances::get, windowEnvironments, out, writes);
             instances.keySet().stream().filter(id -> !found.containsKey(id))
                     .forEach(id -> out.add(new TagOutcome(instances.get(id), TagOutcome.Result.GONE, "no longer exists", null, null)));
         }
         if (!groups.isEmpty()) {
             Map<String, Map<String, String>> found = describeGroups(target, groups.keySet());
-            out.addAll(decideAndWrite(target, ResourceKind.AUTO_SCALING_GROUP, found, groups::get, windowEnvironments, dryRun));
+            decide(ResourceKind.AUTO_SCALING_GROUP, found, groups::get, windowEnvironments, out, writes);
             groups.keySet().stream().filter(id -> !found.containsKey(id))
                     .forEach(id -> out.add(new TagOutcome(groups.get(id), TagOutcome.Result.GONE, "no longer exists", null, null)));
         }
-        return out;
+        return new Plan(out, writes);
     }
 
-    /** Every instance and group of one account and region (the reconcile sweep). */
-    public List<TagOutcome> reconcile(AccountRegion target, String cause, boolean dryRun) {
+    /** Decides the tags of every instance and group of one account and region (the reconcile sweep); writes nothing. */
+    public Plan planSweep(AccountRegion target, String cause) {
         Set<String> windowEnvironments = windows.environmentsWithWindow(target.account());
         List<TagOutcome> out = new ArrayList<>();
-        Map<String, Map<String, String>> instances = describeInstances(target, null);
-        out.addAll(decideAndWrite(target, ResourceKind.INSTANCE, instances,
-                id -> new TagRequest(target, ResourceKind.INSTANCE, id, cause), windowEnvironments, dryRun));
-        Map<String, Map<String, String>> groups = describeGroups(target, null);
-        out.addAll(decideAndWrite(target, ResourceKind.AUTO_SCALING_GROUP, groups,
-                id -> new TagRequest(target, ResourceKind.AUTO_SCALING_GROUP, id, cause), windowEnvironments, dryRun));
-        return out;
+        List<Write> writes = new ArrayList<>();
+        decide(ResourceKind.INSTANCE, describeInstances(target, null),
+                id -> new TagRequest(target, ResourceKind.INSTANCE, id, cause), windowEnvironments, out, writes);
+        decide(ResourceKind.AUTO_SCALING_GROUP, describeGroups(target, null),
+                id -> new TagRequest(target, ResourceKind.AUTO_SCALING_GROUP, id, cause), windowEnvironments, out, writes);
+        return new Plan(out, writes);
     }
 
-    private List<TagOutcome> decideAndWrite(AccountRegion target, ResourceKind kind, Map<String, Map<String, String>> current,
-                                            Function<String, TagRequest> requestOf, Set<String> windowEnvironments, boolean dryRun) {
-        List<TagOutcome> out = new ArrayList<>();
+    /** Makes a plan's writes. */
+    public void write(AccountRegion target, Plan plan) {
+        for (Write w : plan.writes()) {
+            if (w.kind() == ResourceKind.INSTANCE) createInstanceTags(target, w.ids(), w.tags());
+            else createGroupTags(target, w.ids(), w.tags());
+        }
+    }
+
+    private void decide(ResourceKind kind, Map<String, Map<String, String>> current, Function<String, TagRequest> requestOf,
+                        Set<String> windowEnvironments, List<TagOutcome> out, List<Write> writes) {
         Map<Map<String, String>, List<String>> byTagSet = new LinkedHashMap<>();
         current.forEach((id, tags) -> {
             TagRequest request = requestOf.apply(id);
@@ -95,13 +123,7 @@ public final class TagWriter {
                 out.add(new TagOutcome(request, TagOutcome.Result.TAGGED, a.window(), tags, a.tagsToWrite()));
             }
         });
-        if (!dryRun) {
-            byTagSet.forEach((tags, ids) -> {
-                if (kind == ResourceKind.INSTANCE) createInstanceTags(target, ids, tags);
-                else createGroupTags(target, ids, tags);
-            });
-        }
-        return out;
+        byTagSet.forEach((tags, ids) -> writes.add(new Write(kind, tags, ids)));
     }
 
     /**

@@ -68,6 +68,8 @@ class FaultSuiteIT {
     private static final List<String> QUEUES = List.of("patchpilot-config-events", "patchpilot-schedules", "patchpilot-self-service",
             "patchpilot-emergency", "patchpilot-approvals", "patchpilot-work");
     private static final MaintenanceWindow DEFAULT = MaintenanceWindow.defaultWindow(null);
+    /** How old a tagging batch's write-ahead record must be before the sweep settles it (900 s by default). */
+    private static final Duration ABANDONED_AFTER = Duration.ofSeconds(20);
 
     private static LocalMode local;
     private static Ledger ledger;
@@ -112,6 +114,7 @@ class FaultSuiteIT {
 
     private static ServiceProcess startService(String name) throws Exception {
         return ServiceProcess.start(local, name, Map.of("PATCHPILOT_QUEUE_VISIBILITY_SECONDS", "5",
+                "PATCHPILOT_TAGGING_ABANDONED_AFTER_SECONDS", Long.toString(ABANDONED_AFTER.toSeconds()),
                 "PATCHPILOT_PATCHING_STEP_LEASE_SECONDS", "15", "PATCHPILOT_MAIL_PORT", Integer.toString(smtpPort),
                 "PATCHPILOT_SLACK_WEBHOOK_URL", slack.url()));
     }
@@ -366,11 +369,12 @@ class FaultSuiteIT {
     @Order(6)
     void sigkill_while_tagging_then_restart_tags_everything_once_and_loses_nothing() throws Exception {
         List<Fleet> all = fleet();
-        wrongTags(all, "wrong-before-kill");
+        Set<String> ids = wrongTags(all, "wrong-before-kill");
         List<String> events = new ArrayList<>();
         for (int copy = 0; copy < 5; copy++) for (Fleet i : all) events.add(GeneratedFleet.configEvent(i.account(), i.region(), i.id()));
         local.localAws().control().delete("calls");
         int left;
+        long killedAt;
         // slow EC2 down so the kill lands while batches are in flight
         local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "ec2", "operation", "*", "latencyMs", 400))));
         try {
@@ -378,6 +382,7 @@ class FaultSuiteIT {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                     .until(() -> local.localAws().control().callCount("ec2", "CreateTags") > 0);
             service.kill();
+            killedAt = System.nanoTime();
             service.close();
             left = LocalFixture.depth(local, "patchpilot-config-events");
             System.out.printf("killed while tagging: %d of %d events not yet acknowledged%n", left, events.size());
@@ -389,21 +394,24 @@ class FaultSuiteIT {
             local.localAws().control().delete("faults");
         }
         assertTagsRight();
-        // nothing tagged twice: no resource appears twice among the audited changes. A batch whose
-        // CreateTags went out just before the kill has no audit record (it is written after the
-        // tags); its redelivery finds the tags right and writes none either
-        Set<String> ids = new HashSet<>();
-        all.forEach(i -> ids.add(i.id()));
-        Map<String, Integer> audited = new HashMap<>();
-        auditedChanges().forEach((id, n) -> {
-            if (ids.contains(id)) audited.put(id, n);
-        });
+        int auditedBeforeSweep = audited(ids).size();
+        // a batch whose CreateTags went out just before the kill left its changes recorded ahead and
+        // not audited (its redelivery found the tags right); the sweep, once that record is older
+        // than the setting, audits them on the tags it finds
+        long wait = ABANDONED_AFTER.toMillis() - (System.nanoTime() - killedAt) / 1_000_000 + 1000;
+        if (wait > 0) Thread.sleep(wait);
+        send("patchpilot-schedules", List.of("{\"type\":\"reconcile\"}"));
+        await().atMost(Duration.ofSeconds(120)).until(() -> audited(ids).size() == ids.size() && quiet("patchpilot-schedules", "patchpilot-work"));
+        // and nothing twice: no resource appears twice among the audited changes
+        Map<String, Integer> audited = audited(ids);
         assertTrue(audited.values().stream().allMatch(n -> n == 1), "no resource re-tagged twice: " + audited);
+        assertEquals(ids.size(), audited.size(), "every change audited");
         assertNoDeadLetters();
         Map<String, Double> after = Prometheus.scrape(service.httpPort());
         counts("SIGKILL while tagging, restart", events.size(), Prometheus.sum(after, "patchpilot_messages_consumed_total"), 0,
                 Prometheus.sum(after, "patchpilot_duplicates_suppressed_total"), 0, "killed with " + left + " unacknowledged; resources audited once "
-                + audited.size() + " (processed and duplicates are the restarted process's)");
+                + audited.size() + " of " + ids.size() + " (" + (audited.size() - auditedBeforeSweep)
+                + " of them found applied by the sweep; processed and duplicates are the restarted process's)");
     }
 
     // --- helpers --------------------------------------------------------------------------
@@ -462,11 +470,15 @@ class FaultSuiteIT {
         wrongTags(instances, "wrong");
     }
 
-    private static void wrongTags(List<Fleet> instances, String value) {
+    /** Sets a wrong window on each instance that has one; returns their ids. */
+    private static Set<String> wrongTags(List<Fleet> instances, String value) {
+        Set<String> wronged = new HashSet<>();
         for (Fleet i : instances) {
             if (!tagsOf(i).containsKey("maintenance_window")) continue;
             ec2(i.account(), i.region()).createTags(r -> r.resources(i.id()).tags(Tag.builder().key("maintenance_window").value(value).build()));
+            wronged.add(i.id());
         }
+        return wronged;
     }
 
     /** The sweep's own dry run lists nothing to change: every instance has the tags its policy gives. */
@@ -565,6 +577,15 @@ class FaultSuiteIT {
         for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
             if (t.get("sk").s().startsWith("TARGET#")) out.put(t.get("sk").s(), t.get("state").s());
         }
+        return out;
+    }
+
+    /** Of these resources, id → how many audited changes name it (those named at all). */
+    private static Map<String, Integer> audited(Set<String> ids) {
+        Map<String, Integer> out = new HashMap<>();
+        auditedChanges().forEach((id, n) -> {
+            if (ids.contains(id)) out.put(id, n);
+        });
         return out;
     }
 

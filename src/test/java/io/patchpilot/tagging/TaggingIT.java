@@ -118,10 +118,12 @@ class TaggingIT {
         // audit: the change is in the ledger and in a Patch Tags Applied event, with old -> new tags and cause
         String worker = instances(DEV, "us-east-1", "untagged-worker").get(0).instanceId();
         Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
-        String recorded = ledger.partition("TAGS#" + DEV + "#us-east-1").stream().map(i -> i.get("changes").s())
+        String recorded = ledger.partition("TAGS#" + DEV + "#us-east-1").stream().filter(i -> i.containsKey("changes")).map(i -> i.get("changes").s())
                 .filter(c -> c.contains(worker)).findFirst().orElseThrow(() -> new AssertionError("no ledger record for " + worker));
         assertTrue(recorded.contains("\"written\":{\"PatchGroup\":\"Default\",\"environment\":\"Default\",\"maintenance_window\":\"Default_maintenance_window\"}"), recorded);
         assertTrue(recorded.contains("\"cause\":\"event:"), recorded);
+        assertTrue(ledger.partition("TAGS#" + DEV + "#us-east-1").stream().allMatch(i -> i.containsKey("changes")),
+                "each batch's write-ahead record is replaced by its audit item");
         List<Message> published = new java.util.ArrayList<>();
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             published.addAll(LocalFixture.drain(local, "audit-subscriber"));
@@ -279,6 +281,54 @@ class TaggingIT {
         assertEquals("Dev_maintenance_window", tags(instances(DEV, "eu-west-1", "dev-eu-web").get(0)).get("maintenance_window"));
         await().atMost(Duration.ofSeconds(60)).until(() -> LocalFixture.depth(local, "patchpilot-work") == 0);
         assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty());
+    }
+
+    @Test
+    @Order(7)
+    void changes_recorded_ahead_by_a_process_that_died_are_audited_by_the_sweep_when_they_landed() {
+        Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
+        String pk = "TAGS#" + DEV + "#us-east-1";
+        // an instance whose tags a dead process wrote (and no audit item names it yet)
+        Ec2Client ec2 = local.aws().member(Ec2Client.class, new AccountRegion(DEV, "us-east-1"), "test");
+        Map<String, String> written = Map.of("environment", "Default", "maintenance_window", "Default_maintenance_window", "PatchGroup", "Default");
+        String landed = ec2.runInstances(r -> r.imageId(instances(DEV, "us-east-1", "dev-web").get(0).imageId()).minCount(1).maxCount(1)
+                .tagSpecifications(t -> t.resourceType(software.amazon.awssdk.services.ec2.model.ResourceType.INSTANCE)
+                        .tags(written.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList())))
+                .instances().get(0).instanceId();
+        String notLanded = instances(DEV, "us-east-1", "dev-web").get(0).instanceId();
+        String writtenJson = "{\"PatchGroup\":\"Default\",\"environment\":\"Default\",\"maintenance_window\":\"Default_maintenance_window\"}";
+        // its batch, an hour old: that change reached AWS, the other did not (its CreateTags never went out)
+        String deadId = java.time.Instant.now().minusSeconds(3600) + "#dead-batch";
+        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> dead = Ledger.item(pk, "PENDING#" + deadId);
+        dead.put("planned", Ledger.s("[{\"resourceId\":\"" + landed + "\",\"resourceType\":\"AWS::EC2::Instance\",\"before\":{\"maintenance_window\":\"gone-wrong\"},"
+                + "\"written\":" + writtenJson + ",\"cause\":\"event:dead-batch\"},"
+                + "{\"resourceId\":\"" + notLanded + "\",\"resourceType\":\"AWS::EC2::Instance\",\"before\":{},"
+                + "\"written\":{\"maintenance_window\":\"Never_written_window\"},\"cause\":\"event:dead-batch\"}]"));
+        // and a batch in flight right now, which the sweep must leave to its owner
+        String liveId = java.time.Instant.now() + "#live-batch";
+        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> live = Ledger.item(pk, "PENDING#" + liveId);
+        live.put("planned", Ledger.s("[]"));
+        ledger.putAll(List.of(dead, live));
+        LocalFixture.drain(local, "audit-subscriber");
+        try {
+            AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                    "--message-body", "{\"type\":\"reconcile\"}");
+            await().atMost(Duration.ofSeconds(90)).until(() -> ledger.get(pk, "PENDING#" + deadId).isEmpty());
+            String audited = ledger.get(pk, deadId).orElseThrow(() -> new AssertionError("no audit item for the dead batch")).get("changes").s();
+            assertTrue(audited.contains(landed) && audited.contains("gone-wrong"), "the change that landed, with its old tags: " + audited);
+            assertFalse(audited.contains(notLanded), "the change that never reached AWS is not audited: " + audited);
+            assertTrue(ledger.get(pk, "PENDING#" + liveId).isPresent(), "a record younger than the setting is left to its batch");
+            List<Message> published = new java.util.ArrayList<>();
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                published.addAll(LocalFixture.drain(local, "audit-subscriber"));
+                return published.stream().anyMatch(m -> m.body().contains("event:dead-batch"));
+            });
+            assertTrue(published.stream().noneMatch(m -> m.body().contains(notLanded) && m.body().contains("Never_written_window")));
+            await().atMost(Duration.ofSeconds(60)).until(() -> LocalFixture.depth(local, "patchpilot-work") == 0);
+            assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty());
+        } finally {
+            ledger.delete(pk, "PENDING#" + liveId);
+        }
     }
 
     // --- helpers -------------------------------------------------------------------------
