@@ -398,8 +398,8 @@ class FaultSuiteIT {
         // a batch whose CreateTags went out just before the kill left its changes recorded ahead and
         // not audited (its redelivery found the tags right); the sweep, once that record is older
         // than the setting, audits them on the tags it finds
-        long wait = ABANDONED_AFTER.toMillis() - (System.nanoTime() - killedAt) / 1_000_000 + 1000;
-        if (wait > 0) Thread.sleep(wait);
+        await().atMost(ABANDONED_AFTER.plusSeconds(5)).pollInterval(Duration.ofMillis(500))
+                .until(() -> System.nanoTime() - killedAt > ABANDONED_AFTER.plusSeconds(1).toNanos());
         send("patchpilot-schedules", List.of("{\"type\":\"reconcile\"}"));
         await().atMost(Duration.ofSeconds(120)).until(() -> audited(ids).size() == ids.size() && quiet("patchpilot-schedules", "patchpilot-work"));
         // and nothing twice: no resource appears twice among the audited changes
