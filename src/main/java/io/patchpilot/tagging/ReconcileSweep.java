@@ -94,7 +94,11 @@ public final class ReconcileSweep {
         // changes a process recorded and then died before auditing are settled on the tags as found
         List<TagOutcome> settled = audit.settleAbandoned(target, plan.outcomes());
         String auditId = audit.intend(target, plan.changes());
-        writer.write(target, plan);
+        try {
+            writer.write(target, plan);
+        } catch (RuntimeException e) {
+            throw AwsErrors.classify(e, "account " + account + " region " + region);
+        }
         List<TagOutcome> outcomes = plan.outcomes();
         audit.record(target, auditId, outcomes);
         LOG.info("Reconcile {}: {}{}", target, counts(outcomes), settled.isEmpty() ? "" : "; " + settled.size() + " earlier changes found applied and audited");
