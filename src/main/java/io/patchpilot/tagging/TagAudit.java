@@ -178,7 +178,7 @@ public final class TagAudit {
     private List<Map<String, AttributeValue>> items(AccountRegion target, String id, List<TagOutcome> outcomes) {
         List<TagOutcome> changed = changed(outcomes);
         if (changed.isEmpty()) return List.of();
-        return List.of(auditItem(target, id == null ? clock.instant() + "#" + UUID.randomUUID() : id, changed));
+        return List.of(auditItem(target, id, changed)); // id is intend's: there are changes
     }
 
     private static Map<String, AttributeValue> auditItem(AccountRegion target, String id, List<TagOutcome> changed) {

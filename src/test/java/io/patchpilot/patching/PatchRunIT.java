@@ -312,8 +312,7 @@ class PatchRunIT {
             release(bodies); // the run goes on as usual
         }
         SsmClient ssm = local.aws().member(SsmClient.class, new AccountRegion("111111111111", "us-east-1"), "test");
-        await().atMost(Duration.ofSeconds(90)).until(() -> ledger().get(PatchRuns.pk(runId), PatchRuns.RUN)
-                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
+        awaitRunEnded(runId);
         var commands = ssm.listCommands(r -> r.maxResults(50)).commands().stream()
                 .filter(c -> c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")).toList();
         assertEquals(1, commands.size(), "one command for 111111111111/us-east-1: " + commands);
@@ -339,13 +338,17 @@ class PatchRunIT {
         } finally {
             release(bodies); // the rest of the run goes on as usual
         }
-        await().atMost(Duration.ofSeconds(90)).until(() -> ledger().get(PatchRuns.pk(runId), PatchRuns.RUN)
-                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
+        awaitRunEnded(runId);
         assertEquals("CompletedWithFailures", ledger().get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow().get("status").s());
         Map<String, AttributeValue> target = ledger().get(PatchRuns.pk(runId), "TARGET#111111111111#us-east-1").orElseThrow();
         assertEquals("Failed", target.get("state").s());
         assertTrue(target.get("reason").s().startsWith("still failing after 5 receives: Internal"), target.get("reason").s());
         assertEquals("Done", ledger().get(PatchRuns.pk(runId), "TARGET#111111111111#eu-west-1").orElseThrow().get("state").s());
+    }
+
+    private void awaitRunEnded(String runId) {
+        await().atMost(Duration.ofSeconds(90)).until(() -> ledger().get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
     }
 
     /** Fires the Default window for {@code occurrence} with the work route suspended and takes the run's 8 patch-target steps off the queue. */
