@@ -55,10 +55,16 @@ import software.amazon.awssdk.services.ssm.model.Target;
 final class AmiActions {
     static final String DOCUMENT = "AWS-RunPatchBaseline";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> REFRESH_ACTIVE = Set.of("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking");
+    private static final Set<String> REFRESH_ACTIVE =
+            Set.of("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking");
     private static final Set<String> COMMAND_ACTIVE = Set.of("Pending", "InProgress", "Delayed", "Cancelling");
-    private static final Set<String> GONE = Set.of("InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidSnapshot.NotFound",
-            "InvalidInstanceID.NotFound", "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.VersionNotFound");
+    private static final Set<String> GONE = Set.of(
+            "InvalidAMIID.NotFound",
+            "InvalidAMIID.Unavailable",
+            "InvalidSnapshot.NotFound",
+            "InvalidInstanceID.NotFound",
+            "InvalidLaunchTemplateId.NotFound",
+            "InvalidLaunchTemplateId.VersionNotFound");
     private static final String JOB = "ami";
 
     private final AwsClients aws;
@@ -107,16 +113,44 @@ final class AmiActions {
 
     @AwsActions("ec2:DescribeLaunchTemplateVersions")
     private Outcome resolve(AmiBuild b) {
-        LaunchTemplateVersion v = client(Ec2Client.class, b).describeLaunchTemplateVersions(r -> r
-                .launchTemplateId(b.get(LT_ID)).versions(b.groupVersion()).resolveAlias(true)).launchTemplateVersions().get(0);
-        GroupSpec spec = new GroupSpec(b.group(), b.get(LT_ID), b.groupVersion(), b.mixed(), b.list(OVERRIDE_TYPES),
-                b.list(SUBNETS), b.list(AZS), Map.of());
-        LaunchTemplateResolution.Resolution r = LaunchTemplateResolution.resolve(spec, v, settings.instanceType(), settings.instanceProfile());
+        LaunchTemplateVersion v = client(Ec2Client.class, b)
+                .describeLaunchTemplateVersions(r -> r.launchTemplateId(b.get(LT_ID))
+                        .versions(b.groupVersion())
+                        .resolveAlias(true))
+                .launchTemplateVersions()
+                .get(0);
+        GroupSpec spec = new GroupSpec(
+                b.group(),
+                b.get(LT_ID),
+                b.groupVersion(),
+                b.mixed(),
+                b.list(OVERRIDE_TYPES),
+                b.list(SUBNETS),
+                b.list(AZS),
+                Map.of());
+        LaunchTemplateResolution.Resolution r =
+                LaunchTemplateResolution.resolve(spec, v, settings.instanceType(), settings.instanceProfile());
         if (r.problem() != null) return new Outcome.Failed(r.problem());
         LaunchTemplateResolution.Launch l = r.launch();
-        return done(SOURCE_AMI, l.sourceAmi(), SOURCE_VERSION, Long.toString(l.sourceVersion()), INSTANCE_TYPE, l.instanceType(),
-                PROFILE_ARN, l.profileArn(), PROFILE_NAME, l.profileName(), SECURITY_GROUPS, String.join(",", l.securityGroupIds()),
-                SECURITY_GROUP_NAMES, String.join(",", l.securityGroupNames()), SUBNET, l.subnet(), AZ, l.availabilityZone());
+        return done(
+                SOURCE_AMI,
+                l.sourceAmi(),
+                SOURCE_VERSION,
+                Long.toString(l.sourceVersion()),
+                INSTANCE_TYPE,
+                l.instanceType(),
+                PROFILE_ARN,
+                l.profileArn(),
+                PROFILE_NAME,
+                l.profileName(),
+                SECURITY_GROUPS,
+                String.join(",", l.securityGroupIds()),
+                SECURITY_GROUP_NAMES,
+                String.join(",", l.securityGroupNames()),
+                SUBNET,
+                l.subnet(),
+                AZ,
+                l.availabilityZone());
     }
 
     /** PassRole: the instance profile's role goes to the temporary instance; CreateTags: tags on launch. */
@@ -128,25 +162,44 @@ final class AmiActions {
         tags.add(tag(AmiNames.GROUP_TAG, b.group()));
         tags.add(tag(AmiNames.RUN_TAG, b.runId()));
         patchTags(b).forEach((k, v) -> tags.add(tag(k, v)));
-        Instance i = client(Ec2Client.class, b).runInstances(r -> {
-            r.imageId(b.get(SOURCE_AMI)).instanceType(b.get(INSTANCE_TYPE)).minCount(1).maxCount(1).clientToken(b.get(TOKEN))
-                    .tagSpecifications(TagSpecification.builder().resourceType(ResourceType.INSTANCE).tags(tags).build(),
-                            TagSpecification.builder().resourceType(ResourceType.VOLUME).tags(tags).build());
-            if (b.has(PROFILE_ARN)) r.iamInstanceProfile(p -> p.arn(b.get(PROFILE_ARN)));
-            else if (b.has(PROFILE_NAME)) r.iamInstanceProfile(p -> p.name(b.get(PROFILE_NAME)));
-            if (b.has(SUBNET)) r.subnetId(b.get(SUBNET));
-            else if (b.has(AZ)) r.placement(p -> p.availabilityZone(b.get(AZ)));
-            if (b.has(SECURITY_GROUPS)) r.securityGroupIds(b.list(SECURITY_GROUPS));
-            else if (b.has(SECURITY_GROUP_NAMES)) r.securityGroups(b.list(SECURITY_GROUP_NAMES));
-        }).instances().get(0);
+        Instance i = client(Ec2Client.class, b)
+                .runInstances(r -> {
+                    r.imageId(b.get(SOURCE_AMI))
+                            .instanceType(b.get(INSTANCE_TYPE))
+                            .minCount(1)
+                            .maxCount(1)
+                            .clientToken(b.get(TOKEN))
+                            .tagSpecifications(
+                                    TagSpecification.builder()
+                                            .resourceType(ResourceType.INSTANCE)
+                                            .tags(tags)
+                                            .build(),
+                                    TagSpecification.builder()
+                                            .resourceType(ResourceType.VOLUME)
+                                            .tags(tags)
+                                            .build());
+                    if (b.has(PROFILE_ARN)) r.iamInstanceProfile(p -> p.arn(b.get(PROFILE_ARN)));
+                    else if (b.has(PROFILE_NAME)) r.iamInstanceProfile(p -> p.name(b.get(PROFILE_NAME)));
+                    if (b.has(SUBNET)) r.subnetId(b.get(SUBNET));
+                    else if (b.has(AZ)) r.placement(p -> p.availabilityZone(b.get(AZ)));
+                    if (b.has(SECURITY_GROUPS)) r.securityGroupIds(b.list(SECURITY_GROUPS));
+                    else if (b.has(SECURITY_GROUP_NAMES)) r.securityGroups(b.list(SECURITY_GROUP_NAMES));
+                })
+                .instances()
+                .get(0);
         return done(INSTANCE, i.instanceId());
     }
 
     @AwsActions("ssm:DescribeInstanceInformation")
     private Outcome waitManaged(AmiBuild b) {
-        boolean online = client(SsmClient.class, b).describeInstanceInformation(r -> r.filters(
-                        InstanceInformationStringFilter.builder().key("InstanceIds").values(b.get(INSTANCE)).build()))
-                .instanceInformationList().stream().anyMatch(i -> i.pingStatus() == PingStatus.ONLINE);
+        boolean online = client(SsmClient.class, b)
+                .describeInstanceInformation(r -> r.filters(InstanceInformationStringFilter.builder()
+                        .key("InstanceIds")
+                        .values(b.get(INSTANCE))
+                        .build()))
+                .instanceInformationList()
+                .stream()
+                .anyMatch(i -> i.pingStatus() == PingStatus.ONLINE);
         return online ? done() : new Outcome.Wait(b.get(INSTANCE) + " is not reporting to SSM yet");
     }
 
@@ -161,10 +214,21 @@ final class AmiActions {
         SsmClient ssm = client(SsmClient.class, b);
         String comment = AmiNames.comment(b.get(TOKEN), what);
         Instant since = Instant.parse(b.get(CREATED)).minus(Duration.ofMinutes(5));
-        Optional<String> sent = ssm.listCommandsPaginator(r -> r.filters(
-                        CommandFilter.builder().key(CommandFilterKey.DOCUMENT_NAME).value(DOCUMENT).build(),
-                        CommandFilter.builder().key(CommandFilterKey.INVOKED_AFTER).value(since.toString()).build()))
-                .commands().stream().filter(c -> comment.equals(c.comment())).map(Command::commandId).findFirst();
+        Optional<String> sent = ssm
+                .listCommandsPaginator(r -> r.filters(
+                        CommandFilter.builder()
+                                .key(CommandFilterKey.DOCUMENT_NAME)
+                                .value(DOCUMENT)
+                                .build(),
+                        CommandFilter.builder()
+                                .key(CommandFilterKey.INVOKED_AFTER)
+                                .value(since.toString())
+                                .build()))
+                .commands()
+                .stream()
+                .filter(c -> comment.equals(c.comment()))
+                .map(Command::commandId)
+                .findFirst();
         if (sent.isPresent()) return done(fact, sent.get());
         boolean install = what.equals("install");
         Map<String, List<String>> parameters = new LinkedHashMap<>();
@@ -172,27 +236,42 @@ final class AmiActions {
         parameters.put("RebootOption", List.of(install ? "RebootIfNeeded" : "NoReboot"));
         if (install && b.has(OVERRIDE_LIST)) parameters.put("InstallOverrideList", List.of(b.get(OVERRIDE_LIST)));
         String commandId = ssm.sendCommand(r -> {
-            r.documentName(DOCUMENT).comment(comment).parameters(parameters)
-                    .outputS3BucketName(settings.logsBucket())
-                    .outputS3KeyPrefix("patching/accountid=" + b.target().account() + "/region=" + b.target().region()
-                            + "/run=" + b.runId() + "/asg=" + b.group());
-            if (install) r.instanceIds(b.get(INSTANCE));
-            else r.targets(Target.builder().key("tag:aws:autoscaling:groupName").values(b.group()).build()).maxConcurrency("50").maxErrors("100%");
-        }).command().commandId();
+                    r.documentName(DOCUMENT)
+                            .comment(comment)
+                            .parameters(parameters)
+                            .outputS3BucketName(settings.logsBucket())
+                            .outputS3KeyPrefix(
+                                    "patching/accountid=" + b.target().account() + "/region="
+                                            + b.target().region() + "/run=" + b.runId() + "/asg=" + b.group());
+                    if (install) r.instanceIds(b.get(INSTANCE));
+                    else
+                        r.targets(Target.builder()
+                                        .key("tag:aws:autoscaling:groupName")
+                                        .values(b.group())
+                                        .build())
+                                .maxConcurrency("50")
+                                .maxErrors("100%");
+                })
+                .command()
+                .commandId();
         return done(fact, commandId);
     }
 
     @AwsActions("ssm:ListCommandInvocations")
     private Outcome waitInstall(AmiBuild b) {
-        List<CommandInvocation> invocations = client(SsmClient.class, b).listCommandInvocations(r -> r
-                .commandId(b.get(INSTALL_COMMAND)).instanceId(b.get(INSTANCE))).commandInvocations();
-        if (invocations.isEmpty()) return new Outcome.Wait("patch command " + b.get(INSTALL_COMMAND) + " not delivered yet");
+        List<CommandInvocation> invocations = client(SsmClient.class, b)
+                .listCommandInvocations(r -> r.commandId(b.get(INSTALL_COMMAND)).instanceId(b.get(INSTANCE)))
+                .commandInvocations();
+        if (invocations.isEmpty())
+            return new Outcome.Wait("patch command " + b.get(INSTALL_COMMAND) + " not delivered yet");
         CommandInvocation inv = invocations.get(0);
         String status = inv.statusAsString();
         if (status.equals("Success")) return done();
         if (COMMAND_ACTIVE.contains(status)) return new Outcome.Wait("patching " + b.get(INSTANCE) + ": " + status);
         return new Outcome.Failed("patching the temporary instance " + b.get(INSTANCE) + " ended " + status
-                + (inv.statusDetails() == null || inv.statusDetails().equals(status) ? "" : " (" + inv.statusDetails() + ")")
+                + (inv.statusDetails() == null || inv.statusDetails().equals(status)
+                        ? ""
+                        : " (" + inv.statusDetails() + ")")
                 + " (command " + b.get(INSTALL_COMMAND) + ")");
     }
 
@@ -204,13 +283,19 @@ final class AmiActions {
 
     @AwsActions("ec2:DescribeInstances")
     private Outcome waitStopped(AmiBuild b) {
-        List<Instance> found = client(Ec2Client.class, b).describeInstances(r -> r.instanceIds(b.get(INSTANCE))).reservations().stream()
-                .flatMap(r -> r.instances().stream()).toList();
+        List<Instance> found =
+                client(Ec2Client.class, b)
+                        .describeInstances(r -> r.instanceIds(b.get(INSTANCE)))
+                        .reservations()
+                        .stream()
+                        .flatMap(r -> r.instances().stream())
+                        .toList();
         if (found.isEmpty()) return new Outcome.Wait(b.get(INSTANCE) + " not visible yet");
         InstanceStateName state = found.get(0).state().name();
         if (state == InstanceStateName.STOPPED) return done();
         if (state == InstanceStateName.TERMINATED || state == InstanceStateName.SHUTTING_DOWN) {
-            return new Outcome.Failed("the temporary instance " + b.get(INSTANCE) + " was terminated before it could be imaged");
+            return new Outcome.Failed(
+                    "the temporary instance " + b.get(INSTANCE) + " was terminated before it could be imaged");
         }
         return new Outcome.Wait(b.get(INSTANCE) + " is " + state);
     }
@@ -220,13 +305,26 @@ final class AmiActions {
     private Outcome image(AmiBuild b) {
         Ec2Client ec2 = client(Ec2Client.class, b);
         String name = AmiNames.imageName(b.group(), b.runId());
-        List<Tag> tags = List.of(tag("Name", name), tag(AmiNames.GROUP_TAG, b.group()), tag(AmiNames.RUN_TAG, b.runId()),
+        List<Tag> tags = List.of(
+                tag("Name", name),
+                tag(AmiNames.GROUP_TAG, b.group()),
+                tag(AmiNames.RUN_TAG, b.runId()),
                 tag(AmiNames.SOURCE_TAG, b.get(SOURCE_AMI)));
         try {
-            String id = ec2.createImage(r -> r.instanceId(b.get(INSTANCE)).name(name)
-                    .description("patchpilot: " + b.get(SOURCE_AMI) + " patched for " + b.group() + " in run " + b.runId())
-                    .tagSpecifications(TagSpecification.builder().resourceType(ResourceType.IMAGE).tags(tags).build(),
-                            TagSpecification.builder().resourceType(ResourceType.SNAPSHOT).tags(tags).build())).imageId();
+            String id = ec2.createImage(r -> r.instanceId(b.get(INSTANCE))
+                            .name(name)
+                            .description("patchpilot: " + b.get(SOURCE_AMI) + " patched for " + b.group() + " in run "
+                                    + b.runId())
+                            .tagSpecifications(
+                                    TagSpecification.builder()
+                                            .resourceType(ResourceType.IMAGE)
+                                            .tags(tags)
+                                            .build(),
+                                    TagSpecification.builder()
+                                            .resourceType(ResourceType.SNAPSHOT)
+                                            .tags(tags)
+                                            .build()))
+                    .imageId();
             return done(IMAGE, id, IMAGE_NAME, name);
         } catch (software.amazon.awssdk.services.ec2.model.Ec2Exception e) {
             if (!"InvalidAMIName.Duplicate".equals(AwsErrors.code(e).orElse(""))) throw e;
@@ -259,11 +357,15 @@ final class AmiActions {
     /** A new version from the group's own version with only the AMI changed; $Default is never touched. */
     @AwsActions("ec2:CreateLaunchTemplateVersion")
     private Outcome version(AmiBuild b) {
-        long number = client(Ec2Client.class, b).createLaunchTemplateVersion(r -> r.launchTemplateId(b.get(LT_ID))
-                        .sourceVersion(b.get(SOURCE_VERSION)).clientToken(b.get(TOKEN))
-                        .versionDescription("patchpilot " + b.runId() + ": " + b.get(SOURCE_AMI) + " patched as " + b.get(IMAGE))
+        long number = client(Ec2Client.class, b)
+                .createLaunchTemplateVersion(r -> r.launchTemplateId(b.get(LT_ID))
+                        .sourceVersion(b.get(SOURCE_VERSION))
+                        .clientToken(b.get(TOKEN))
+                        .versionDescription(
+                                "patchpilot " + b.runId() + ": " + b.get(SOURCE_AMI) + " patched as " + b.get(IMAGE))
                         .launchTemplateData(d -> d.imageId(b.get(IMAGE))))
-                .launchTemplateVersion().versionNumber();
+                .launchTemplateVersion()
+                .versionNumber();
         return done(NEW_VERSION, Long.toString(number));
     }
 
@@ -273,35 +375,62 @@ final class AmiActions {
      * this version started by an earlier delivery of the step (before a crash) is followed, not
      * started again; another refresh in progress is waited for.
      */
-    @AwsActions({"autoscaling:DescribeAutoScalingGroups", "autoscaling:StartInstanceRefresh", "autoscaling:DescribeInstanceRefreshes",
-            "ec2:RunInstances", "iam:PassRole"})
+    @AwsActions({
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:StartInstanceRefresh",
+        "autoscaling:DescribeInstanceRefreshes",
+        "ec2:RunInstances",
+        "iam:PassRole"
+    })
     private Outcome refresh(AmiBuild b) {
         AutoScalingClient asg = client(AutoScalingClient.class, b);
         Instant since = Instant.parse(b.get(CREATED)).minus(Duration.ofMinutes(5));
-        Optional<InstanceRefresh> ours = asg.describeInstanceRefreshes(r -> r.autoScalingGroupName(b.group())).instanceRefreshes().stream()
-                .filter(r -> b.get(NEW_VERSION).equals(desiredVersion(r)) && r.startTime() != null && r.startTime().isAfter(since)).findFirst();
-        if (ours.isPresent()) return done(REFRESH_ID, ours.get().instanceRefreshId()); // started by an earlier delivery of this step
+        Optional<InstanceRefresh> ours =
+                asg.describeInstanceRefreshes(r -> r.autoScalingGroupName(b.group())).instanceRefreshes().stream()
+                        .filter(r -> b.get(NEW_VERSION).equals(desiredVersion(r))
+                                && r.startTime() != null
+                                && r.startTime().isAfter(since))
+                        .findFirst();
+        if (ours.isPresent())
+            return done(REFRESH_ID, ours.get().instanceRefreshId()); // started by an earlier delivery of this step
         AutoScalingGroup g = group(asg, b);
         DesiredConfiguration desired = b.mixed()
-                ? DesiredConfiguration.builder().mixedInstancesPolicy(withVersion(g.mixedInstancesPolicy(), b.get(LT_ID), b.get(NEW_VERSION))).build()
-                : DesiredConfiguration.builder().launchTemplate(spec(b.get(LT_ID), b.get(NEW_VERSION))).build();
+                ? DesiredConfiguration.builder()
+                        .mixedInstancesPolicy(withVersion(g.mixedInstancesPolicy(), b.get(LT_ID), b.get(NEW_VERSION)))
+                        .build()
+                : DesiredConfiguration.builder()
+                        .launchTemplate(spec(b.get(LT_ID), b.get(NEW_VERSION)))
+                        .build();
         try {
-            String id = asg.startInstanceRefresh(r -> r.autoScalingGroupName(b.group()).strategy("Rolling").desiredConfiguration(desired)
-                    .preferences(p -> p.minHealthyPercentage(b.minHealthy()).maxHealthyPercentage(AmiPipeline.maxHealthyPercentage(b.minHealthy()))
-                            .skipMatching(true).autoRollback(true)))
+            String id = asg.startInstanceRefresh(r -> r.autoScalingGroupName(b.group())
+                            .strategy("Rolling")
+                            .desiredConfiguration(desired)
+                            .preferences(p -> p.minHealthyPercentage(b.minHealthy())
+                                    .maxHealthyPercentage(AmiPipeline.maxHealthyPercentage(b.minHealthy()))
+                                    .skipMatching(true)
+                                    .autoRollback(true)))
                     .instanceRefreshId();
             return done(REFRESH_ID, id);
         } catch (software.amazon.awssdk.services.autoscaling.model.InstanceRefreshInProgressException e) {
-            InstanceRefresh active = asg.describeInstanceRefreshes(r -> r.autoScalingGroupName(b.group())).instanceRefreshes().stream()
-                    .filter(r -> REFRESH_ACTIVE.contains(r.statusAsString())).findFirst().orElse(null);
+            InstanceRefresh active =
+                    asg.describeInstanceRefreshes(r -> r.autoScalingGroupName(b.group())).instanceRefreshes().stream()
+                            .filter(r -> REFRESH_ACTIVE.contains(r.statusAsString()))
+                            .findFirst()
+                            .orElse(null);
             if (active == null) return new Outcome.Wait("an instance refresh of " + b.group() + " is ending");
             if (b.get(NEW_VERSION).equals(desiredVersion(active))) return done(REFRESH_ID, active.instanceRefreshId());
-            return new Outcome.Wait("another instance refresh (" + active.instanceRefreshId() + ", " + active.statusAsString() + ") is in progress");
+            return new Outcome.Wait("another instance refresh (" + active.instanceRefreshId() + ", "
+                    + active.statusAsString() + ") is in progress");
         }
     }
 
     /** Refresh not requested: new instances launch from the new version; running ones stay. */
-    @AwsActions({"autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup", "ec2:RunInstances", "iam:PassRole"})
+    @AwsActions({
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:UpdateAutoScalingGroup",
+        "ec2:RunInstances",
+        "iam:PassRole"
+    })
     private Outcome publish(AmiBuild b) {
         setGroupVersion(b, b.get(NEW_VERSION));
         return done();
@@ -313,21 +442,29 @@ final class AmiActions {
         String status = r.statusAsString();
         if (status.equals("Successful")) return done();
         if (REFRESH_ACTIVE.contains(status)) {
-            return new Outcome.Wait("instance refresh " + r.instanceRefreshId() + " " + status + " " + nz(r.percentageComplete()) + " %");
+            return new Outcome.Wait("instance refresh " + r.instanceRefreshId() + " " + status + " "
+                    + nz(r.percentageComplete()) + " %");
         }
         return new Outcome.Failed("instance refresh " + r.instanceRefreshId() + " ended " + status
-                + (r.statusReason() != null ? ": " + r.statusReason()
-                : r.rollbackDetails() != null && r.rollbackDetails().rollbackReason() != null ? ": " + r.rollbackDetails().rollbackReason() : ""));
+                + (r.statusReason() != null
+                        ? ": " + r.statusReason()
+                        : r.rollbackDetails() != null && r.rollbackDetails().rollbackReason() != null
+                                ? ": " + r.rollbackDetails().rollbackReason()
+                                : ""));
     }
 
     @AwsActions("ssm:ListCommands")
     private Outcome waitScan(AmiBuild b) {
-        List<Command> commands = client(SsmClient.class, b).listCommands(r -> r.commandId(b.get(SCAN_COMMAND))).commands();
+        List<Command> commands = client(SsmClient.class, b)
+                .listCommands(r -> r.commandId(b.get(SCAN_COMMAND)))
+                .commands();
         if (commands.isEmpty()) return new Outcome.Wait("scan command " + b.get(SCAN_COMMAND) + " not visible yet");
         Command c = commands.get(0);
         String status = c.statusAsString();
-        if (COMMAND_ACTIVE.contains(status)) return new Outcome.Wait("scan " + status + " " + nz(c.completedCount()) + "/" + nz(c.targetCount()));
-        String result = status + ": " + (nz(c.completedCount()) - nz(c.errorCount())) + " of " + nz(c.targetCount()) + " instances scanned";
+        if (COMMAND_ACTIVE.contains(status))
+            return new Outcome.Wait("scan " + status + " " + nz(c.completedCount()) + "/" + nz(c.targetCount()));
+        String result = status + ": " + (nz(c.completedCount()) - nz(c.errorCount())) + " of " + nz(c.targetCount())
+                + " instances scanned";
         if (status.equals("Success")) return done(SCAN_RESULT, result);
         return new Outcome.Failed("scan of the new instances " + result + " (command " + c.commandId() + ")");
     }
@@ -340,12 +477,19 @@ final class AmiActions {
     private Outcome retention(AmiBuild b) {
         Ec2Client ec2 = client(Ec2Client.class, b);
         List<RetentionPolicy.Image> images = new ArrayList<>();
-        ec2.describeImagesPaginator(r -> r.owners("self").filters(Filter.builder().name("tag:" + AmiNames.GROUP_TAG).values(b.group()).build()))
-                .images().forEach(i -> images.add(new RetentionPolicy.Image(i.imageId(), Instant.parse(i.creationDate()))));
+        ec2.describeImagesPaginator(r -> r.owners("self")
+                        .filters(Filter.builder()
+                                .name("tag:" + AmiNames.GROUP_TAG)
+                                .values(b.group())
+                                .build()))
+                .images()
+                .forEach(i -> images.add(new RetentionPolicy.Image(i.imageId(), Instant.parse(i.creationDate()))));
         Set<String> inUse = new HashSet<>();
         inUse.add(b.get(IMAGE));
-        ec2.describeLaunchTemplateVersions(r -> r.launchTemplateId(b.get(LT_ID)).versions(b.get(NEW_VERSION), "$Default", "$Latest"))
-                .launchTemplateVersions().forEach(v -> inUse.add(v.launchTemplateData().imageId()));
+        ec2.describeLaunchTemplateVersions(
+                        r -> r.launchTemplateId(b.get(LT_ID)).versions(b.get(NEW_VERSION), "$Default", "$Latest"))
+                .launchTemplateVersions()
+                .forEach(v -> inUse.add(v.launchTemplateData().imageId()));
         return done(PRUNE, String.join(",", RetentionPolicy.toDeregister(images, inUse, settings.retain())));
     }
 
@@ -385,14 +529,25 @@ final class AmiActions {
     private Outcome waitRollback(AmiBuild b) {
         if (!b.has(REFRESH_ID)) return done();
         InstanceRefresh r = instanceRefresh(b);
-        return REFRESH_ACTIVE.contains(r.statusAsString()) ? new Outcome.Wait("instance refresh " + r.instanceRefreshId() + " " + r.statusAsString()) : done();
+        return REFRESH_ACTIVE.contains(r.statusAsString())
+                ? new Outcome.Wait("instance refresh " + r.instanceRefreshId() + " " + r.statusAsString())
+                : done();
     }
 
     /** The group back on the version it had when the run selected it, unless it is there already. */
-    @AwsActions({"autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup", "ec2:RunInstances", "iam:PassRole"})
+    @AwsActions({
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:UpdateAutoScalingGroup",
+        "ec2:RunInstances",
+        "iam:PassRole"
+    })
     private Outcome restoreGroup(AmiBuild b) {
         AutoScalingGroup g = group(client(AutoScalingClient.class, b), b);
-        String current = b.mixed() ? g.mixedInstancesPolicy().launchTemplate().launchTemplateSpecification().version()
+        String current = b.mixed()
+                ? g.mixedInstancesPolicy()
+                        .launchTemplate()
+                        .launchTemplateSpecification()
+                        .version()
                 : g.launchTemplate() == null ? null : g.launchTemplate().version();
         if (b.groupVersion().equals(current == null ? "$Default" : current)) return done();
         setGroupVersion(b, b.groupVersion());
@@ -405,18 +560,25 @@ final class AmiActions {
         Ec2Client ec2 = client(Ec2Client.class, b);
         String version = b.get(NEW_VERSION);
         if (version.isEmpty() && b.has(IMAGE)) {
-            LaunchTemplateVersion latest = ec2.describeLaunchTemplateVersions(r -> r.launchTemplateId(b.get(LT_ID)).versions("$Latest"))
-                    .launchTemplateVersions().get(0);
-            if (b.get(IMAGE).equals(latest.launchTemplateData().imageId())) version = Long.toString(latest.versionNumber());
+            LaunchTemplateVersion latest = ec2.describeLaunchTemplateVersions(
+                            r -> r.launchTemplateId(b.get(LT_ID)).versions("$Latest"))
+                    .launchTemplateVersions()
+                    .get(0);
+            if (b.get(IMAGE).equals(latest.launchTemplateData().imageId()))
+                version = Long.toString(latest.versionNumber());
         }
         if (version.isEmpty()) return done();
         String v = version;
-        DeleteLaunchTemplateVersionsResponse r = ec2.deleteLaunchTemplateVersions(d -> d.launchTemplateId(b.get(LT_ID)).versions(v));
+        DeleteLaunchTemplateVersionsResponse r = ec2.deleteLaunchTemplateVersions(
+                d -> d.launchTemplateId(b.get(LT_ID)).versions(v));
         var problem = r.unsuccessfullyDeletedLaunchTemplateVersions().stream()
-                .filter(u -> !"launchTemplateVersionDoesNotExist".equals(u.responseError().codeAsString())).findFirst();
+                .filter(u -> !"launchTemplateVersionDoesNotExist"
+                        .equals(u.responseError().codeAsString()))
+                .findFirst();
         if (problem.isPresent()) {
-            return new Outcome.Failed("version " + v + " of " + b.get(LT_ID) + " not deleted: " + problem.get().responseError().codeAsString()
-                    + " " + problem.get().responseError().message());
+            return new Outcome.Failed("version " + v + " of " + b.get(LT_ID) + " not deleted: "
+                    + problem.get().responseError().codeAsString() + " "
+                    + problem.get().responseError().message());
         }
         return done();
     }
@@ -425,7 +587,11 @@ final class AmiActions {
     @AwsActions("ec2:DescribeImages")
     private Outcome deleteImage(AmiBuild b) {
         Ec2Client ec2 = client(Ec2Client.class, b);
-        String id = b.has(IMAGE) ? b.get(IMAGE) : imageNamed(ec2, AmiNames.imageName(b.group(), b.runId())).map(Image::imageId).orElse("");
+        String id = b.has(IMAGE)
+                ? b.get(IMAGE)
+                : imageNamed(ec2, AmiNames.imageName(b.group(), b.runId()))
+                        .map(Image::imageId)
+                        .orElse("");
         if (!id.isEmpty()) removeImage(ec2, id);
         return done(IMAGE, id.isEmpty() ? null : id);
     }
@@ -434,10 +600,21 @@ final class AmiActions {
     @AwsActions({"ec2:DescribeInstances", "ec2:TerminateInstances"})
     private Outcome terminateBuild(AmiBuild b) {
         Ec2Client ec2 = client(Ec2Client.class, b);
-        List<String> alive = ec2.describeInstancesPaginator(r -> r.filters(
-                        Filter.builder().name("tag:" + AmiNames.BUILD_TAG).values(b.get(TOKEN)).build(),
-                        Filter.builder().name("instance-state-name").values("pending", "running", "stopping", "stopped").build()))
-                .reservations().stream().flatMap(r -> r.instances().stream()).map(Instance::instanceId).toList();
+        List<String> alive = ec2
+                .describeInstancesPaginator(r -> r.filters(
+                        Filter.builder()
+                                .name("tag:" + AmiNames.BUILD_TAG)
+                                .values(b.get(TOKEN))
+                                .build(),
+                        Filter.builder()
+                                .name("instance-state-name")
+                                .values("pending", "running", "stopping", "stopped")
+                                .build()))
+                .reservations()
+                .stream()
+                .flatMap(r -> r.instances().stream())
+                .map(Instance::instanceId)
+                .toList();
         if (!alive.isEmpty()) ec2.terminateInstances(r -> r.instanceIds(alive));
         return done();
     }
@@ -447,8 +624,12 @@ final class AmiActions {
     @AwsActions({"ec2:DescribeImages", "ec2:DeregisterImage", "ec2:DeleteSnapshot"})
     private void removeImage(Ec2Client ec2, String imageId) {
         List<Image> images = describeImages(ec2, imageId);
-        List<String> snapshots = images.isEmpty() ? List.of() : images.get(0).blockDeviceMappings().stream()
-                .filter(m -> m.ebs() != null && m.ebs().snapshotId() != null).map(m -> m.ebs().snapshotId()).toList();
+        List<String> snapshots = images.isEmpty()
+                ? List.of()
+                : images.get(0).blockDeviceMappings().stream()
+                        .filter(m -> m.ebs() != null && m.ebs().snapshotId() != null)
+                        .map(m -> m.ebs().snapshotId())
+                        .toList();
         try {
             ec2.deregisterImage(r -> r.imageId(imageId));
         } catch (software.amazon.awssdk.services.ec2.model.Ec2Exception e) {
@@ -473,17 +654,27 @@ final class AmiActions {
     }
 
     private static Optional<Image> imageNamed(Ec2Client ec2, String name) {
-        return ec2.describeImages(r -> r.owners("self").filters(Filter.builder().name("name").values(name).build())).images().stream().findFirst();
+        return ec2
+                .describeImages(r -> r.owners("self")
+                        .filters(Filter.builder().name("name").values(name).build()))
+                .images()
+                .stream()
+                .findFirst();
     }
 
     private InstanceRefresh instanceRefresh(AmiBuild b) {
-        return client(AutoScalingClient.class, b).describeInstanceRefreshes(r -> r.autoScalingGroupName(b.group())
-                .instanceRefreshIds(b.get(REFRESH_ID))).instanceRefreshes().get(0);
+        return client(AutoScalingClient.class, b)
+                .describeInstanceRefreshes(
+                        r -> r.autoScalingGroupName(b.group()).instanceRefreshIds(b.get(REFRESH_ID)))
+                .instanceRefreshes()
+                .get(0);
     }
 
     private static AutoScalingGroup group(AutoScalingClient asg, AmiBuild b) {
-        List<AutoScalingGroup> groups = asg.describeAutoScalingGroups(r -> r.autoScalingGroupNames(b.group())).autoScalingGroups();
-        if (groups.isEmpty()) throw new io.patchpilot.errors.PermanentFailure("AutoScaling group " + b.group() + " no longer exists");
+        List<AutoScalingGroup> groups = asg.describeAutoScalingGroups(r -> r.autoScalingGroupNames(b.group()))
+                .autoScalingGroups();
+        if (groups.isEmpty())
+            throw new io.patchpilot.errors.PermanentFailure("AutoScaling group " + b.group() + " no longer exists");
         return groups.get(0);
     }
 
@@ -493,28 +684,39 @@ final class AmiActions {
             MixedInstancesPolicy policy = withVersion(group(asg, b).mixedInstancesPolicy(), b.get(LT_ID), version);
             asg.updateAutoScalingGroup(r -> r.autoScalingGroupName(b.group()).mixedInstancesPolicy(policy));
         } else {
-            asg.updateAutoScalingGroup(r -> r.autoScalingGroupName(b.group()).launchTemplate(spec(b.get(LT_ID), version)));
+            asg.updateAutoScalingGroup(
+                    r -> r.autoScalingGroupName(b.group()).launchTemplate(spec(b.get(LT_ID), version)));
         }
     }
 
     /** The group's own mixed-instances policy (overrides, distribution) with only the template version changed. */
     static MixedInstancesPolicy withVersion(MixedInstancesPolicy policy, String launchTemplateId, String version) {
-        return policy.toBuilder().launchTemplate(policy.launchTemplate().toBuilder()
-                .launchTemplateSpecification(spec(launchTemplateId, version)).build()).build();
+        return policy.toBuilder()
+                .launchTemplate(policy.launchTemplate().toBuilder()
+                        .launchTemplateSpecification(spec(launchTemplateId, version))
+                        .build())
+                .build();
     }
 
     /** By id only: AWS refuses a specification with both id and name. */
     static LaunchTemplateSpecification spec(String launchTemplateId, String version) {
-        return LaunchTemplateSpecification.builder().launchTemplateId(launchTemplateId).version(version).build();
+        return LaunchTemplateSpecification.builder()
+                .launchTemplateId(launchTemplateId)
+                .version(version)
+                .build();
     }
 
     private static String desiredVersion(InstanceRefresh r) {
         DesiredConfiguration d = r.desiredConfiguration();
         if (d == null) return "";
         if (d.launchTemplate() != null) return String.valueOf(d.launchTemplate().version());
-        if (d.mixedInstancesPolicy() != null && d.mixedInstancesPolicy().launchTemplate() != null
+        if (d.mixedInstancesPolicy() != null
+                && d.mixedInstancesPolicy().launchTemplate() != null
                 && d.mixedInstancesPolicy().launchTemplate().launchTemplateSpecification() != null) {
-            return String.valueOf(d.mixedInstancesPolicy().launchTemplate().launchTemplateSpecification().version());
+            return String.valueOf(d.mixedInstancesPolicy()
+                    .launchTemplate()
+                    .launchTemplateSpecification()
+                    .version());
         }
         return "";
     }

@@ -16,23 +16,44 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
  */
 public final class AmiBuild {
     public static final String PREFIX = "ASG#";
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     // what the run selected
     static final String ACCOUNT = "account", REGION = "region", GROUP = "group", STATE = "state";
-    static final String LT_ID = "launchTemplateId", GROUP_VERSION = "groupVersion", MIXED = "mixed", OVERRIDE_TYPES = "overrideTypes";
-    static final String SUBNETS = "subnets", AZS = "availabilityZones", TAGS = "patchTags", REFRESH = "refresh", MIN_HEALTHY = "minHealthy";
-    static final String OVERRIDE_LIST = "installOverrideList", TOKEN = "token", CREATED = "createdAt", STEP_AT = "stepAt";
+    static final String LT_ID = "launchTemplateId",
+            GROUP_VERSION = "groupVersion",
+            MIXED = "mixed",
+            OVERRIDE_TYPES = "overrideTypes";
+    static final String SUBNETS = "subnets",
+            AZS = "availabilityZones",
+            TAGS = "patchTags",
+            REFRESH = "refresh",
+            MIN_HEALTHY = "minHealthy";
+    static final String OVERRIDE_LIST = "installOverrideList",
+            TOKEN = "token",
+            CREATED = "createdAt",
+            STEP_AT = "stepAt";
     // resolved from the launch template
     static final String SOURCE_AMI = "sourceAmi", SOURCE_VERSION = "sourceVersion", INSTANCE_TYPE = "instanceType";
     static final String PROFILE_ARN = "profileArn", PROFILE_NAME = "profileName", SECURITY_GROUPS = "securityGroups";
     static final String SECURITY_GROUP_NAMES = "securityGroupNames", SUBNET = "subnet", AZ = "availabilityZone";
     // created
-    static final String INSTANCE = "instanceId", INSTALL_COMMAND = "installCommandId", IMAGE = "imageId", IMAGE_NAME = "imageName";
-    static final String NEW_VERSION = "newVersion", REFRESH_ID = "refreshId", SCAN_COMMAND = "scanCommandId", SCAN_RESULT = "scan";
+    static final String INSTANCE = "instanceId",
+            INSTALL_COMMAND = "installCommandId",
+            IMAGE = "imageId",
+            IMAGE_NAME = "imageName";
+    static final String NEW_VERSION = "newVersion",
+            REFRESH_ID = "refreshId",
+            SCAN_COMMAND = "scanCommandId",
+            SCAN_RESULT = "scan";
     static final String PRUNE = "prune", PRUNED = "pruned";
     // outcome
-    static final String NOTE = "note", REASON = "reason", FAILED_STEP = "failedStep", WARNING = "warning", CLEANUP = "cleanupProblems";
+    static final String NOTE = "note",
+            REASON = "reason",
+            FAILED_STEP = "failedStep",
+            WARNING = "warning",
+            CLEANUP = "cleanupProblems";
     static final String FINISHED = "finishedAt";
 
     private final String runId;
@@ -112,9 +133,16 @@ public final class AmiBuild {
         return has(GROUP_VERSION) ? get(GROUP_VERSION) : "$Default";
     }
 
-    static Map<String, AttributeValue> item(String runId, AccountRegion target, GroupSpec g, boolean refresh, int minHealthy,
-                                            String overrideList, Instant now) {
-        Map<String, AttributeValue> item = Ledger.item(io.patchpilot.patching.PatchRuns.pk(runId), sk(target, g.name()));
+    static Map<String, AttributeValue> item(
+            String runId,
+            AccountRegion target,
+            GroupSpec g,
+            boolean refresh,
+            int minHealthy,
+            String overrideList,
+            Instant now) {
+        Map<String, AttributeValue> item =
+                Ledger.item(io.patchpilot.patching.PatchRuns.pk(runId), sk(target, g.name()));
         put(item, ACCOUNT, target.account());
         put(item, REGION, target.region());
         put(item, GROUP, g.name());
@@ -136,7 +164,8 @@ public final class AmiBuild {
     }
 
     /** A group the run selected but does not build (exempt, needs migration, unsupported): recorded, not waited for. */
-    static Map<String, AttributeValue> report(String runId, AccountRegion target, String group, String state, String reason, Instant now) {
+    static Map<String, AttributeValue> report(
+            String runId, AccountRegion target, String group, String state, String reason, Instant now) {
         Map<String, AttributeValue> item = Ledger.item(io.patchpilot.patching.PatchRuns.pk(runId), sk(target, group));
         put(item, ACCOUNT, target.account());
         put(item, REGION, target.region());

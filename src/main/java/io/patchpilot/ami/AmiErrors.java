@@ -14,10 +14,21 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
  */
 public final class AmiErrors {
     private static final Set<String> TRANSIENT_CLIENT_ERRORS = Set.of(
-            "RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException",
-            "ResourceContention", "ScalingActivityInProgress", "IncorrectInstanceState", "IncorrectState",
-            "InvalidInstanceID.NotFound", "InsufficientInstanceCapacity", "ServiceUnavailable", "Unavailable",
-            "InternalError", "InternalFailure", "RequestTimeout");
+            "RequestLimitExceeded",
+            "Throttling",
+            "ThrottlingException",
+            "TooManyRequestsException",
+            "ResourceContention",
+            "ScalingActivityInProgress",
+            "IncorrectInstanceState",
+            "IncorrectState",
+            "InvalidInstanceID.NotFound",
+            "InsufficientInstanceCapacity",
+            "ServiceUnavailable",
+            "Unavailable",
+            "InternalError",
+            "InternalFailure",
+            "RequestTimeout");
 
     private AmiErrors() {}
 

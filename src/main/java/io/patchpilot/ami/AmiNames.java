@@ -15,17 +15,20 @@ public final class AmiNames {
     public static final String BUILD_TAG = "patchpilot:ami-build";
     /** On patched images and their snapshots: the group they were built for (retention lists by it). */
     public static final String GROUP_TAG = "patchpilot:group";
+
     public static final String RUN_TAG = "patchpilot:run";
     public static final String SOURCE_TAG = "patchpilot:source-ami";
     /** Command comments of the pipeline start with this (not "patchpilot <run>", the instance patching's). */
     public static final String COMMENT_PREFIX = "patchpilot-ami ";
+
     private static final int MAX_IMAGE_NAME = 128;
 
     private AmiNames() {}
 
     /** ≤ 64 ASCII characters (RunInstances and CreateLaunchTemplateVersion client tokens), one per run × group. */
     public static String token(String runId, String account, String region, String group) {
-        return "pp-" + sha256(runId + "|" + account + "|" + region + "|" + group).substring(0, 40);
+        return "pp-"
+                + sha256(runId + "|" + account + "|" + region + "|" + group).substring(0, 40);
     }
 
     /**
@@ -50,7 +53,8 @@ public final class AmiNames {
 
     private static String sha256(String s) {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

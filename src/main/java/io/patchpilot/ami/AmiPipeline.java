@@ -136,7 +136,8 @@ public final class AmiPipeline {
             case REFRESH, PUBLISH, WAIT_REFRESH -> Step.RESTORE_GROUP;
             case SCAN, WAIT_SCAN -> Step.RETENTION;
             case RETENTION, PRUNE -> next(Step.PRUNE, refresh);
-            case ROLLBACK_REFRESH, WAIT_ROLLBACK, RESTORE_GROUP, DELETE_VERSION, DELETE_IMAGE, TERMINATE_BUILD -> next(s, false);
+            case ROLLBACK_REFRESH, WAIT_ROLLBACK, RESTORE_GROUP, DELETE_VERSION, DELETE_IMAGE, TERMINATE_BUILD ->
+                next(s, false);
             case REFRESHED, PUBLISHED, FAILED -> throw new IllegalStateException(s.label() + " is an end state");
         };
     }

@@ -29,7 +29,8 @@ public final class AmiProgress {
         AmiBuild b = new AmiBuild("", item);
         List<String> out = new ArrayList<>();
         String state = b.get(AmiBuild.STATE);
-        String head = "  " + b.get(AmiBuild.ACCOUNT) + "/" + b.get(AmiBuild.REGION) + "  asg " + b.group() + "  " + state;
+        String head =
+                "  " + b.get(AmiBuild.ACCOUNT) + "/" + b.get(AmiBuild.REGION) + "  asg " + b.group() + "  " + state;
         Step step = known(state);
         if (step == null) {
             out.add(head + "  (" + b.get(AmiBuild.REASON) + ")");
@@ -39,17 +40,27 @@ public final class AmiProgress {
             head += "  (at " + b.get(AmiBuild.FAILED_STEP) + ": " + b.get(AmiBuild.REASON) + ")";
         } else if (!step.ended()) {
             head += "  " + step.description() + (b.has(AmiBuild.NOTE) ? " (" + b.get(AmiBuild.NOTE) + ")" : "");
-            if (b.has(AmiBuild.REASON)) head += "  [cleaning up after " + b.get(AmiBuild.FAILED_STEP) + ": " + b.get(AmiBuild.REASON) + "]";
+            if (b.has(AmiBuild.REASON))
+                head += "  [cleaning up after " + b.get(AmiBuild.FAILED_STEP) + ": " + b.get(AmiBuild.REASON) + "]";
         }
         out.add(head);
         String indent = step == Step.FAILED ? "    undone: " : "    ";
         StringBuilder made = new StringBuilder(indent);
-        if (b.has(AmiBuild.SOURCE_AMI)) made.append("image ").append(b.get(AmiBuild.SOURCE_AMI)).append(" → ").append(b.has(AmiBuild.IMAGE) ? b.get(AmiBuild.IMAGE) : "…");
+        if (b.has(AmiBuild.SOURCE_AMI))
+            made.append("image ")
+                    .append(b.get(AmiBuild.SOURCE_AMI))
+                    .append(" → ")
+                    .append(b.has(AmiBuild.IMAGE) ? b.get(AmiBuild.IMAGE) : "…");
         if (b.has(AmiBuild.SOURCE_VERSION)) {
-            made.append("  ").append(b.get(AmiBuild.LT_ID)).append(" version ").append(b.get(AmiBuild.SOURCE_VERSION))
-                    .append(" → ").append(b.has(AmiBuild.NEW_VERSION) ? b.get(AmiBuild.NEW_VERSION) : "…");
+            made.append("  ")
+                    .append(b.get(AmiBuild.LT_ID))
+                    .append(" version ")
+                    .append(b.get(AmiBuild.SOURCE_VERSION))
+                    .append(" → ")
+                    .append(b.has(AmiBuild.NEW_VERSION) ? b.get(AmiBuild.NEW_VERSION) : "…");
         }
-        if (b.has(AmiBuild.INSTANCE) && !step.ended()) made.append("  temporary instance ").append(b.get(AmiBuild.INSTANCE));
+        if (b.has(AmiBuild.INSTANCE) && !step.ended())
+            made.append("  temporary instance ").append(b.get(AmiBuild.INSTANCE));
         if (b.has(AmiBuild.REFRESH_ID)) made.append("  refresh ").append(b.get(AmiBuild.REFRESH_ID));
         if (b.has(AmiBuild.SCAN_RESULT)) made.append("  scan ").append(b.get(AmiBuild.SCAN_RESULT));
         if (b.has(AmiBuild.PRUNED)) made.append("  removed old images ").append(b.get(AmiBuild.PRUNED));

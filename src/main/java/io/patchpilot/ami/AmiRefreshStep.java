@@ -50,7 +50,13 @@ public final class AmiRefreshStep {
     private final Continuation next;
     private final Clock clock;
 
-    public AmiRefreshStep(Ledger ledger, io.patchpilot.aws.AwsClients aws, AmiSettings settings, PatchRuns runs, Continuation next, Clock clock) {
+    public AmiRefreshStep(
+            Ledger ledger,
+            io.patchpilot.aws.AwsClients aws,
+            AmiSettings settings,
+            PatchRuns runs,
+            Continuation next,
+            Clock clock) {
         this.ledger = ledger;
         this.actions = new AmiActions(aws, settings);
         this.settings = settings;
@@ -60,8 +66,13 @@ public final class AmiRefreshStep {
     }
 
     public static String message(String runId, AccountRegion target, String group) {
-        return JSON.createObjectNode().put("type", TYPE).put("runId", runId).put("account", target.account())
-                .put("region", target.region()).put("group", group).toString();
+        return JSON.createObjectNode()
+                .put("type", TYPE)
+                .put("runId", runId)
+                .put("account", target.account())
+                .put("region", target.region())
+                .put("group", group)
+                .toString();
     }
 
     /** The build of a group in a run, if the run selected it. */
@@ -72,10 +83,12 @@ public final class AmiRefreshStep {
     public List<PutEventsRequest> step(String body, Map<?, ?> sqsAttributes) {
         JsonNode m = JsonBodies.object(body);
         String runId = m.path("runId").asText();
-        AccountRegion target = new AccountRegion(m.path("account").asText(), m.path("region").asText());
+        AccountRegion target =
+                new AccountRegion(m.path("account").asText(), m.path("region").asText());
         String group = m.path("group").asText();
         AmiBuild b = build(runId, target, group)
-                .orElseThrow(() -> new PermanentFailure("group: run " + runId + " has no AMI build of " + target + " " + group));
+                .orElseThrow(() ->
+                        new PermanentFailure("group: run " + runId + " has no AMI build of " + target + " " + group));
         Step s = b.step();
         if (s.ended()) return List.of();
         Outcome o;
@@ -85,7 +98,8 @@ public final class AmiRefreshStep {
             boolean permanent = AmiErrors.permanent(e);
             int receives = io.patchpilot.errors.TransientBackoff.receiveCount(sqsAttributes);
             if (!permanent && receives < settings.maxReceiveCount()) throw e;
-            o = new Outcome.Failed(AmiErrors.describe(e) + (permanent ? "" : " (still failing on delivery " + receives + ", the last before the DLQ)"));
+            o = new Outcome.Failed(AmiErrors.describe(e)
+                    + (permanent ? "" : " (still failing on delivery " + receives + ", the last before the DLQ)"));
         }
         return record(b, s, o);
     }
@@ -101,10 +115,17 @@ public final class AmiRefreshStep {
             return fail(b, s, "gave up after " + limit.toMinutes() + " min " + s.description() + ": " + w.note(), true);
         }
         if (!w.note().equals(b.get(AmiBuild.NOTE))) {
-            ledger.setIf(b.pk(), b.sk(), Map.of(AmiBuild.NOTE, Ledger.s(w.note())), "#st = :step", Map.of("#st", "state"),
+            ledger.setIf(
+                    b.pk(),
+                    b.sk(),
+                    Map.of(AmiBuild.NOTE, Ledger.s(w.note())),
+                    "#st = :step",
+                    Map.of("#st", "state"),
                     Map.of(":step", Ledger.s(s.label())));
         }
-        next.send(message(b.runId(), b.target(), b.group()), AmiPipeline.pollDelaySeconds(settings.pollSeconds(), waited));
+        next.send(
+                message(b.runId(), b.target(), b.group()),
+                AmiPipeline.pollDelaySeconds(settings.pollSeconds(), waited));
         return List.of();
     }
 
@@ -141,12 +162,12 @@ public final class AmiRefreshStep {
             values.put(AmiBuild.NOTE, Ledger.s(""));
         }
         if (to.ended()) values.put(AmiBuild.FINISHED, Ledger.s(now.toString()));
-        boolean won = ledger.setIf(b.pk(), b.sk(), values, "#st = :from", Map.of("#st", "state"), Map.of(":from", Ledger.s(from.label())));
+        boolean won = ledger.setIf(
+                b.pk(), b.sk(), values, "#st = :from", Map.of("#st", "state"), Map.of(":from", Ledger.s(from.label())));
         if (!won) return List.of(); // another delivery of this step got there first
         if (to != from) LOG.info("Run {} {} {}: {} -> {}", b.runId(), b.target(), b.group(), from.label(), to.label());
         if (to.ended()) return runs.targetDone(b.runId());
         next.send(message(b.runId(), b.target(), b.group()), 0);
         return List.of();
     }
-
 }

@@ -38,7 +38,13 @@ public final class AmiRefreshes {
     private final AmiRefreshStep.Continuation next;
     private final Clock clock;
 
-    public AmiRefreshes(AwsClients aws, Ledger ledger, String table, GroupClassifier classifier, AmiRefreshStep.Continuation next, Clock clock) {
+    public AmiRefreshes(
+            AwsClients aws,
+            Ledger ledger,
+            String table,
+            GroupClassifier classifier,
+            AmiRefreshStep.Continuation next,
+            Clock clock) {
         this.aws = aws;
         this.ledger = ledger;
         this.table = table;
@@ -58,41 +64,74 @@ public final class AmiRefreshes {
      * a group is registered once, and a build not started yet is started again.
      */
     @AwsActions("autoscaling:DescribeAutoScalingGroups")
-    public void register(String runId, AccountRegion target, MaintenanceWindow w, TargetDiscovery.Selection selection, String overrideList) {
+    public void register(
+            String runId,
+            AccountRegion target,
+            MaintenanceWindow w,
+            TargetDiscovery.Selection selection,
+            String overrideList) {
         if (!includes(w)) return;
         List<AutoScalingGroup> groups = new ArrayList<>();
-        aws.member(AutoScalingClient.class, target, "ami").describeAutoScalingGroupsPaginator(r -> {
-            if (selection.tagKey() != null) r.filters(Filter.builder().name("tag:" + selection.tagKey()).values(selection.tagValue()).build());
-        }).autoScalingGroups().forEach(groups::add);
+        aws.member(AutoScalingClient.class, target, "ami")
+                .describeAutoScalingGroupsPaginator(r -> {
+                    if (selection.tagKey() != null)
+                        r.filters(Filter.builder()
+                                .name("tag:" + selection.tagKey())
+                                .values(selection.tagValue())
+                                .build());
+                })
+                .autoScalingGroups()
+                .forEach(groups::add);
         Instant now = clock.instant();
         boolean refresh = "Yes".equalsIgnoreCase(w.refreshAsgInstances());
         int started = 0;
         for (AutoScalingGroup g : groups) {
             GroupClassifier.Decision d = classifier.classify(g);
             if (d instanceof GroupClassifier.Report r) {
-                ledger.putIfAbsent(AmiBuild.report(runId, target, g.autoScalingGroupName(), r.state(), r.reason(), now));
+                ledger.putIfAbsent(
+                        AmiBuild.report(runId, target, g.autoScalingGroupName(), r.state(), r.reason(), now));
                 continue;
             }
             GroupSpec spec = ((GroupClassifier.Build) d).spec();
-            boolean added = addToRun(runId, AmiBuild.item(runId, target, spec, refresh, w.retainHealthyPercentage(), overrideList, now));
-            boolean notStarted = added || ledger.get(PatchRuns.pk(runId), AmiBuild.sk(target, spec.name()))
-                    .map(i -> i.get("state").s().equals(AmiPipeline.Step.RESOLVE.label())).orElse(false);
+            boolean added = addToRun(
+                    runId, AmiBuild.item(runId, target, spec, refresh, w.retainHealthyPercentage(), overrideList, now));
+            boolean notStarted = added
+                    || ledger.get(PatchRuns.pk(runId), AmiBuild.sk(target, spec.name()))
+                            .map(i -> i.get("state").s().equals(AmiPipeline.Step.RESOLVE.label()))
+                            .orElse(false);
             if (notStarted) {
                 next.send(AmiRefreshStep.message(runId, target, spec.name()), 0);
                 started++;
             }
         }
-        if (!groups.isEmpty()) LOG.info("Run {} {}: {} AutoScaling groups selected, {} builds started", runId, target, groups.size(), started);
+        if (!groups.isEmpty())
+            LOG.info(
+                    "Run {} {}: {} AutoScaling groups selected, {} builds started",
+                    runId,
+                    target,
+                    groups.size(),
+                    started);
     }
 
     /** The build item and the run's targetsTotal + 1, together or not at all; false when the group was registered before. */
-    @AwsActions(value = {"dynamodb:PutItem", "dynamodb:UpdateItem"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+            principal = AwsActions.Principal.HUB)
     private boolean addToRun(String runId, Map<String, AttributeValue> item) {
         try {
-            aws.hub(DynamoDbClient.class).transactWriteItems(r -> r.transactItems(
-                    TransactWriteItem.builder().put(p -> p.tableName(table).item(item).conditionExpression("attribute_not_exists(pk)")).build(),
-                    TransactWriteItem.builder().update(u -> u.tableName(table).key(Ledger.item(PatchRuns.pk(runId), PatchRuns.RUN))
-                            .updateExpression("ADD targetsTotal :one").expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1")))).build()));
+            aws.hub(DynamoDbClient.class)
+                    .transactWriteItems(r -> r.transactItems(
+                            TransactWriteItem.builder()
+                                    .put(p -> p.tableName(table)
+                                            .item(item)
+                                            .conditionExpression("attribute_not_exists(pk)"))
+                                    .build(),
+                            TransactWriteItem.builder()
+                                    .update(u -> u.tableName(table)
+                                            .key(Ledger.item(PatchRuns.pk(runId), PatchRuns.RUN))
+                                            .updateExpression("ADD targetsTotal :one")
+                                            .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1"))))
+                                    .build()));
             return true;
         } catch (TransactionCanceledException e) {
             if (e.cancellationReasons().stream().anyMatch(r -> "ConditionalCheckFailed".equals(r.code()))) return false;

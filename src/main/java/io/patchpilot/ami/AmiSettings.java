@@ -11,9 +11,19 @@ import java.util.Optional;
  * launched when its launch template does not say, how often waiting steps poll and how long each
  * wait may last before the build is given up and cleaned up.
  */
-public record AmiSettings(int retain, Optional<String> instanceType, Optional<String> instanceProfile, int pollSeconds,
-                          Duration managedWait, Duration patchWait, Duration imageWait, Duration refreshWait, Duration scanWait,
-                          int maxReceiveCount, String logsBucket, String patchGroupKey) {
+public record AmiSettings(
+        int retain,
+        Optional<String> instanceType,
+        Optional<String> instanceProfile,
+        int pollSeconds,
+        Duration managedWait,
+        Duration patchWait,
+        Duration imageWait,
+        Duration refreshWait,
+        Duration scanWait,
+        int maxReceiveCount,
+        String logsBucket,
+        String patchGroupKey) {
 
     public static AmiSettings from(Settings s, PatchpilotConfig config) {
         return new AmiSettings(

@@ -46,13 +46,17 @@ public final class GroupClassifier {
         }
         LaunchTemplateSpecification lt;
         List<String> overrideTypes = new ArrayList<>();
-        boolean mixed = g.mixedInstancesPolicy() != null && g.mixedInstancesPolicy().launchTemplate() != null;
+        boolean mixed =
+                g.mixedInstancesPolicy() != null && g.mixedInstancesPolicy().launchTemplate() != null;
         if (mixed) {
             lt = g.mixedInstancesPolicy().launchTemplate().launchTemplateSpecification();
-            for (LaunchTemplateOverrides o : g.mixedInstancesPolicy().launchTemplate().overrides()) {
+            for (LaunchTemplateOverrides o :
+                    g.mixedInstancesPolicy().launchTemplate().overrides()) {
                 if (o.launchTemplateSpecification() != null) {
-                    return new Report("Unsupported", "a mixed-instances override (" + o.instanceType()
-                            + ") names its own launch template: only the policy's launch template gets the patched AMI, so patchpilot leaves the group alone");
+                    return new Report(
+                            "Unsupported",
+                            "a mixed-instances override (" + o.instanceType()
+                                    + ") names its own launch template: only the policy's launch template gets the patched AMI, so patchpilot leaves the group alone");
                 }
                 if (o.instanceType() != null) overrideTypes.add(o.instanceType());
             }
@@ -61,21 +65,36 @@ public final class GroupClassifier {
         }
         if (lt == null) {
             if (g.launchConfigurationName() != null) {
-                return new Report("NeedsMigration", "uses launch configuration " + g.launchConfigurationName()
-                        + ": migrate it to a launch template (AWS no longer lets new accounts create launch configurations); patchpilot builds AMIs for launch-template groups only");
+                return new Report(
+                        "NeedsMigration",
+                        "uses launch configuration " + g.launchConfigurationName()
+                                + ": migrate it to a launch template (AWS no longer lets new accounts create launch configurations); patchpilot builds AMIs for launch-template groups only");
             }
             return new Report("Unsupported", "has neither a launch template nor a mixed-instances policy");
         }
         if (lt.launchTemplateId() == null) {
-            return new Report("Unsupported", "its launch template is named (" + lt.launchTemplateName() + ") but AWS gave no id");
+            return new Report(
+                    "Unsupported", "its launch template is named (" + lt.launchTemplateName() + ") but AWS gave no id");
         }
         Map<String, String> patchTags = new LinkedHashMap<>();
         tags.forEach((k, v) -> {
             if (patchTagKeys.contains(k)) patchTags.put(k, v);
         });
-        List<String> subnets = g.vpcZoneIdentifier() == null || g.vpcZoneIdentifier().isBlank() ? List.of()
-                : Arrays.stream(g.vpcZoneIdentifier().split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-        return new Build(new GroupSpec(g.autoScalingGroupName(), lt.launchTemplateId(), lt.version(), mixed, overrideTypes,
-                subnets, g.availabilityZones(), patchTags));
+        List<String> subnets =
+                g.vpcZoneIdentifier() == null || g.vpcZoneIdentifier().isBlank()
+                        ? List.of()
+                        : Arrays.stream(g.vpcZoneIdentifier().split(","))
+                                .map(String::trim)
+                                .filter(s -> !s.isEmpty())
+                                .toList();
+        return new Build(new GroupSpec(
+                g.autoScalingGroupName(),
+                lt.launchTemplateId(),
+                lt.version(),
+                mixed,
+                overrideTypes,
+                subnets,
+                g.availabilityZones(),
+                patchTags));
     }
 }

@@ -9,8 +9,15 @@ import java.util.Map;
  * the default), whether that comes through a mixed-instances policy (and its override types), where
  * its instances run, and its patch tags (copied to the temporary instance).
  */
-public record GroupSpec(String name, String launchTemplateId, String version, boolean mixed, List<String> overrideTypes,
-                        List<String> subnets, List<String> availabilityZones, Map<String, String> patchTags) {
+public record GroupSpec(
+        String name,
+        String launchTemplateId,
+        String version,
+        boolean mixed,
+        List<String> overrideTypes,
+        List<String> subnets,
+        List<String> availabilityZones,
+        Map<String, String> patchTags) {
     public GroupSpec {
         overrideTypes = List.copyOf(overrideTypes);
         subnets = List.copyOf(subnets);

@@ -17,8 +17,16 @@ import software.amazon.awssdk.services.ec2.model.ResponseLaunchTemplateData;
 public final class LaunchTemplateResolution {
     private LaunchTemplateResolution() {}
 
-    public record Launch(String sourceAmi, long sourceVersion, String instanceType, String profileArn, String profileName,
-                         List<String> securityGroupIds, List<String> securityGroupNames, String subnet, String availabilityZone) {}
+    public record Launch(
+            String sourceAmi,
+            long sourceVersion,
+            String instanceType,
+            String profileArn,
+            String profileName,
+            List<String> securityGroupIds,
+            List<String> securityGroupNames,
+            String subnet,
+            String availabilityZone) {}
 
     /** The launch, or the reason it cannot be resolved (a permanent problem of the group's template). */
     public record Resolution(Launch launch, String problem) {
@@ -31,28 +39,49 @@ public final class LaunchTemplateResolution {
         }
     }
 
-    public static Resolution resolve(GroupSpec group, LaunchTemplateVersion version, Optional<String> configuredType,
-                                     Optional<String> fallbackProfile) {
+    public static Resolution resolve(
+            GroupSpec group,
+            LaunchTemplateVersion version,
+            Optional<String> configuredType,
+            Optional<String> fallbackProfile) {
         ResponseLaunchTemplateData d = version.launchTemplateData();
         String where = "launch template " + group.launchTemplateId() + " version " + version.versionNumber();
-        if (d == null || d.imageId() == null || d.imageId().isBlank()) return Resolution.problem(where + " names no AMI (ImageId)");
-        String type = configuredType.or(() -> Optional.ofNullable(d.instanceTypeAsString()).filter(t -> !t.isBlank()))
-                .or(() -> group.overrideTypes().stream().findFirst()).orElse(null);
+        if (d == null || d.imageId() == null || d.imageId().isBlank())
+            return Resolution.problem(where + " names no AMI (ImageId)");
+        String type = configuredType
+                .or(() -> Optional.ofNullable(d.instanceTypeAsString()).filter(t -> !t.isBlank()))
+                .or(() -> group.overrideTypes().stream().findFirst())
+                .orElse(null);
         if (type == null) {
-            return Resolution.problem(where + " names no instance type (attribute-based selection?) and the group has no override types: set patchpilot.ami.instance-type");
+            return Resolution.problem(
+                    where
+                            + " names no instance type (attribute-based selection?) and the group has no override types: set patchpilot.ami.instance-type");
         }
-        String profileArn = d.iamInstanceProfile() == null ? null : d.iamInstanceProfile().arn();
-        String profileName = d.iamInstanceProfile() == null ? null : d.iamInstanceProfile().name();
+        String profileArn =
+                d.iamInstanceProfile() == null ? null : d.iamInstanceProfile().arn();
+        String profileName =
+                d.iamInstanceProfile() == null ? null : d.iamInstanceProfile().name();
         if (profileArn == null && profileName == null) profileName = fallbackProfile.orElse(null);
         List<String> groupIds = new ArrayList<>(d.securityGroupIds());
         for (LaunchTemplateInstanceNetworkInterfaceSpecification ni : d.networkInterfaces()) {
-            if (ni.deviceIndex() == null || ni.deviceIndex() == 0) ni.groups().stream().filter(g -> !groupIds.contains(g)).forEach(groupIds::add);
+            if (ni.deviceIndex() == null || ni.deviceIndex() == 0)
+                ni.groups().stream().filter(g -> !groupIds.contains(g)).forEach(groupIds::add);
         }
         String subnet = group.subnets().isEmpty() ? null : group.subnets().get(0);
-        String az = subnet != null || group.availabilityZones().isEmpty() ? null : group.availabilityZones().get(0);
+        String az = subnet != null || group.availabilityZones().isEmpty()
+                ? null
+                : group.availabilityZones().get(0);
         // security group names only work in a default VPC, that is without a subnet
         List<String> groupNames = subnet == null && groupIds.isEmpty() ? List.copyOf(d.securityGroups()) : List.of();
-        return Resolution.of(new Launch(d.imageId(), version.versionNumber(), type, profileArn, profileName,
-                List.copyOf(groupIds), groupNames, subnet, az));
+        return Resolution.of(new Launch(
+                d.imageId(),
+                version.versionNumber(),
+                type,
+                profileArn,
+                profileName,
+                List.copyOf(groupIds),
+                groupNames,
+                subnet,
+                az));
     }
 }

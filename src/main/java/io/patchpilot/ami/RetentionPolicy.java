@@ -19,7 +19,8 @@ public final class RetentionPolicy {
     /** The image ids to deregister, oldest first. */
     public static List<String> toDeregister(List<Image> images, Set<String> inUse, int keep) {
         List<Image> newestFirst = new ArrayList<>(images);
-        newestFirst.sort(Comparator.comparing(Image::created).thenComparing(Image::id).reversed());
+        newestFirst.sort(
+                Comparator.comparing(Image::created).thenComparing(Image::id).reversed());
         List<String> out = new ArrayList<>();
         for (int i = newestFirst.size() - 1; i >= keep; i--) {
             Image old = newestFirst.get(i);

@@ -21,5 +21,8 @@ public @interface AwsActions {
     /** Where the action runs: the hub account's own role, or the assumed member role. */
     Principal principal() default Principal.MEMBER;
 
-    enum Principal { HUB, MEMBER }
+    enum Principal {
+        HUB,
+        MEMBER
+    }
 }

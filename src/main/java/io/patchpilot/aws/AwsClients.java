@@ -50,7 +50,9 @@ public final class AwsClients implements AutoCloseable {
             Map.entry(SqsClient.class, SqsClient::builder),
             Map.entry(EventBridgeClient.class, EventBridgeClient::builder),
             Map.entry(AthenaClient.class, AthenaClient::builder),
-            Map.entry(software.amazon.awssdk.services.iam.IamClient.class, software.amazon.awssdk.services.iam.IamClient::builder));
+            Map.entry(
+                    software.amazon.awssdk.services.iam.IamClient.class,
+                    software.amazon.awssdk.services.iam.IamClient::builder));
 
     private final PatchpilotConfig config;
     private final AwsCredentialsProvider hubCredentials;
@@ -93,19 +95,21 @@ public final class AwsClients implements AutoCloseable {
     /** The assumed-role credentials of a member account; session name {@code patchpilot-<job>}. */
     @AwsActions(value = "sts:AssumeRole", principal = AwsActions.Principal.HUB)
     public AwsCredentialsProvider memberCredentials(String account, String job) {
-        return memberCredentials.computeIfAbsent(account + "/" + job, k -> StsAssumeRoleCredentialsProvider.builder()
-                .stsClient(hub(StsClient.class))
-                .refreshRequest(r -> r
-                        .roleArn(memberRoleArn(account))
-                        .roleSessionName("patchpilot-" + job)
-                        .externalId(config.member().externalId())
-                        .durationSeconds(config.member().sessionDurationSeconds()))
-                .asyncCredentialUpdateEnabled(false)
-                .build());
+        return memberCredentials.computeIfAbsent(
+                account + "/" + job,
+                k -> StsAssumeRoleCredentialsProvider.builder()
+                        .stsClient(hub(StsClient.class))
+                        .refreshRequest(r -> r.roleArn(memberRoleArn(account))
+                                .roleSessionName("patchpilot-" + job)
+                                .externalId(config.member().externalId())
+                                .durationSeconds(config.member().sessionDurationSeconds()))
+                        .asyncCredentialUpdateEnabled(false)
+                        .build());
     }
 
     public String memberRoleArn(String account) {
-        return "arn:" + partition(config.hub().region()) + ":iam::" + account + ":role/" + config.member().roleName();
+        return "arn:" + partition(config.hub().region()) + ":iam::" + account + ":role/"
+                + config.member().roleName();
     }
 
     /** The hub's account id: configured, or asked of STS once. */
@@ -126,15 +130,17 @@ public final class AwsClients implements AutoCloseable {
     }
 
     @SuppressWarnings("unchecked")
-    private <C extends SdkClient> C client(Class<C> type, String principal, String region, AwsCredentialsProvider credentials) {
+    private <C extends SdkClient> C client(
+            Class<C> type, String principal, String region, AwsCredentialsProvider credentials) {
         return (C) clients.computeIfAbsent(type.getSimpleName() + "|" + principal + "|" + region, k -> {
             Supplier<AwsClientBuilder<?, ?>> builder = BUILDERS.get(type);
             if (builder == null) throw new IllegalArgumentException("no client builder for " + type.getName());
             AwsClientBuilder<?, ?> b = builder.get()
                     .region(Region.of(region))
                     .credentialsProvider(credentials)
-                    .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy()
-                            .toBuilder().maxAttempts(config.endpoints().maxAttempts()).build())
+                    .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                                    .maxAttempts(config.endpoints().maxAttempts())
+                                    .build())
                             .addExecutionInterceptor(new io.patchpilot.web.AwsCallMetrics()));
             endpointFor(type).ifPresent(b::endpointOverride);
             ((AwsSyncClientBuilder<?, ?>) b).httpClient(http);
@@ -144,15 +150,19 @@ public final class AwsClients implements AutoCloseable {
 
     /** Signs S3 links with the hub's credentials (path-style, like the S3 client). */
     public software.amazon.awssdk.services.s3.presigner.S3Presigner s3Presigner() {
-        var b = software.amazon.awssdk.services.s3.presigner.S3Presigner.builder().region(Region.of(config.hub().region()))
+        var b = software.amazon.awssdk.services.s3.presigner.S3Presigner.builder()
+                .region(Region.of(config.hub().region()))
                 .credentialsProvider(hubCredentials)
-                .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder().pathStyleAccessEnabled(true).build());
+                .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder()
+                        .pathStyleAccessEnabled(true)
+                        .build());
         endpointFor(software.amazon.awssdk.services.s3.S3Client.class).ifPresent(b::endpointOverride);
         return b.build();
     }
 
     private Optional<URI> endpointFor(Class<?> type) {
-        if (type == SqsClient.class) return config.endpoints().sqs().or(() -> config.endpoints().aws());
+        if (type == SqsClient.class)
+            return config.endpoints().sqs().or(() -> config.endpoints().aws());
         return config.endpoints().aws();
     }
 

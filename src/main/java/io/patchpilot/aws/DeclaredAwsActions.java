@@ -43,16 +43,20 @@ public final class DeclaredAwsActions {
     }
 
     public static Set<String> actions(AwsActions.Principal principal) {
-        return Collections.unmodifiableSet(scan().getOrDefault(principal, Map.of()).keySet());
+        return Collections.unmodifiableSet(
+                scan().getOrDefault(principal, Map.of()).keySet());
     }
 
     private static void record(Map<AwsActions.Principal, Map<String, Set<String>>> out, AwsActions a, String site) {
         if (a == null) return;
         for (String action : a.value()) {
             if (!action.matches("[a-z0-9-]+:[A-Za-z0-9]+")) {
-                throw new IllegalStateException(site + " declares '" + action + "', not an IAM action such as ec2:CreateTags");
+                throw new IllegalStateException(
+                        site + " declares '" + action + "', not an IAM action such as ec2:CreateTags");
             }
-            out.computeIfAbsent(a.principal(), p -> new TreeMap<>()).computeIfAbsent(action, k -> new TreeSet<>()).add(site);
+            out.computeIfAbsent(a.principal(), p -> new TreeMap<>())
+                    .computeIfAbsent(action, k -> new TreeSet<>())
+                    .add(site);
         }
     }
 
@@ -67,12 +71,15 @@ public final class DeclaredAwsActions {
                     Path dir = Path.of(root.toURI());
                     try (Stream<Path> files = Files.walk(dir)) {
                         files.map(p -> dir.getParent().getParent().relativize(p).toString())
-                                .filter(n -> n.endsWith(".class")).forEach(names::add);
+                                .filter(n -> n.endsWith(".class"))
+                                .forEach(names::add);
                     }
                 } else if (root.getProtocol().equals("jar")) {
                     try (JarFile jar = ((JarURLConnection) root.openConnection()).getJarFile()) {
-                        jar.stream().map(JarEntry::getName)
-                                .filter(n -> n.startsWith(PACKAGE) && n.endsWith(".class")).forEach(names::add);
+                        jar.stream()
+                                .map(JarEntry::getName)
+                                .filter(n -> n.startsWith(PACKAGE) && n.endsWith(".class"))
+                                .forEach(names::add);
                     }
                 }
             }
@@ -81,7 +88,9 @@ public final class DeclaredAwsActions {
         }
         List<Class<?>> classes = new ArrayList<>();
         for (String n : new TreeSet<>(names)) {
-            String className = n.substring(0, n.length() - ".class".length()).replace('/', '.').replace('\\', '.');
+            String className = n.substring(0, n.length() - ".class".length())
+                    .replace('/', '.')
+                    .replace('\\', '.');
             try {
                 classes.add(Class.forName(className, false, DeclaredAwsActions.class.getClassLoader()));
             } catch (ClassNotFoundException | LinkageError e) {

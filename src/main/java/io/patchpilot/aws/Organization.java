@@ -28,7 +28,8 @@ public class Organization {
     public boolean isActiveMember(String account) {
         if (activeAccounts().contains(account)) return true;
         // a new account may have joined since the last listing: look once more before refusing
-        if (Duration.between(listedAt, clock.instant()).compareTo(Duration.ofSeconds(30)) > 0) return refresh().contains(account);
+        if (Duration.between(listedAt, clock.instant()).compareTo(Duration.ofSeconds(30)) > 0)
+            return refresh().contains(account);
         return false;
     }
 
@@ -40,7 +41,9 @@ public class Organization {
     @AwsActions(value = "organizations:ListAccounts", principal = AwsActions.Principal.HUB)
     private synchronized Set<String> refresh() {
         Set<String> active = new LinkedHashSet<>();
-        for (Account a : aws.hub(OrganizationsClient.class).listAccountsPaginator(r -> { }).stream().flatMap(p -> p.accounts().stream()).toList()) {
+        for (Account a : aws.hub(OrganizationsClient.class).listAccountsPaginator(r -> {}).stream()
+                .flatMap(p -> p.accounts().stream())
+                .toList()) {
             if (a.status() == AccountStatus.ACTIVE) active.add(a.id());
         }
         accounts = Set.copyOf(active);

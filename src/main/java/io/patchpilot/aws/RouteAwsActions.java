@@ -22,14 +22,24 @@ import java.util.stream.Stream;
  */
 public final class RouteAwsActions {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Map<String, List<String>> CONSUMER = Map.of(
-            "aws2-sqs", List.of("sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage"));
+    private static final Map<String, List<String>> CONSUMER =
+            Map.of("aws2-sqs", List.of("sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage"));
     private static final Map<String, List<String>> PRODUCER = Map.of(
             "aws2-sqs", List.of("sqs:GetQueueUrl", "sqs:SendMessage"),
             "aws2-eventbridge", List.of("events:PutEvents"),
             // Athena reads the tables and writes the result with the caller's own permissions
-            "aws2-athena", List.of("athena:StartQueryExecution", "athena:GetQueryExecution", "glue:GetDatabase", "glue:GetTable",
-                    "glue:GetPartitions", "glue:BatchCreatePartition", "s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject", "s3:PutObject"));
+            "aws2-athena",
+                    List.of(
+                            "athena:StartQueryExecution",
+                            "athena:GetQueryExecution",
+                            "glue:GetDatabase",
+                            "glue:GetTable",
+                            "glue:GetPartitions",
+                            "glue:BatchCreatePartition",
+                            "s3:GetBucketLocation",
+                            "s3:ListBucket",
+                            "s3:GetObject",
+                            "s3:PutObject"));
 
     private RouteAwsActions() {}
 
@@ -37,7 +47,9 @@ public final class RouteAwsActions {
     public static Map<String, Set<String>> scan(Path routesDir) {
         Map<String, Set<String>> out = new TreeMap<>();
         try (Stream<Path> files = Files.list(routesDir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".camel.yaml")).sorted().toList()) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".camel.yaml"))
+                    .sorted()
+                    .toList()) {
                 walk(YAML.readTree(f.toFile()), f.getFileName().toString(), out);
             }
         } catch (IOException e) {
@@ -52,11 +64,14 @@ public final class RouteAwsActions {
             node.fields().forEachRemaining(e -> {
                 JsonNode v = e.getValue();
                 String uri = v.isTextual() ? v.asText() : v.path("uri").asText("");
-                Map<String, List<String>> table = e.getKey().equals("from") ? CONSUMER
+                Map<String, List<String>> table = e.getKey().equals("from")
+                        ? CONSUMER
                         : Set.of("to", "toD", "wireTap", "enrich").contains(e.getKey()) ? PRODUCER : null;
                 if (table != null && !uri.isEmpty()) {
                     String component = uri.contains(":") ? uri.substring(0, uri.indexOf(':')) : uri;
-                    table.getOrDefault(component, List.of()).forEach(a -> out.computeIfAbsent(a, k -> new TreeSet<>()).add(file));
+                    table.getOrDefault(component, List.of())
+                            .forEach(a ->
+                                    out.computeIfAbsent(a, k -> new TreeSet<>()).add(file));
                 }
                 walk(v, file, out);
             });

@@ -28,70 +28,118 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  * {@code patchpilot bench}: against the local AWS, each of patchpilot's figures next to its
  * baseline measured in the same run, printed as a table and written as JSON.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Benchmarks against the local AWS, each next to its baseline measured in the same run:",
-                "  sqs      local SQS fill and receive+delete at a depth of --messages (the bar: 2,000 msg/s)",
-                "  tagging  --events Config events for a generated fleet -> tags applied, vs the raw receive+delete rate",
-                "  report   --report-accounts x 2 regions x --report-instances x --report-patches compliance items (1,000,000)",
-                "           -> patch_compliance_report CSV in S3, vs DuckDB's own COPY of the same query; peak heap (give it -Xmx512m)",
-                "  startup  'patchpilot local' launched -> /health 200, vs the bare local AWS start",
-                "  patching the Default window fired over --patch-accounts x --patch-regions x --patch-instances with --latency-ms per AWS call:",
-                "           fire -> every SendCommand sent, vs a plain SDK loop at the same concurrency and vs one account-region",
-                "           after another; AWS calls against the minimum (not in the default run nor in 'all'; give it -Xmx512m)",
-                "  all      sqs, tagging, report, startup"})
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Benchmarks against the local AWS, each next to its baseline measured in the same run:",
+            "  sqs      local SQS fill and receive+delete at a depth of --messages (the bar: 2,000 msg/s)",
+            "  tagging  --events Config events for a generated fleet -> tags applied, vs the raw receive+delete rate",
+            "  report   --report-accounts x 2 regions x --report-instances x --report-patches compliance items (1,000,000)",
+            "           -> patch_compliance_report CSV in S3, vs DuckDB's own COPY of the same query; peak heap (give it -Xmx512m)",
+            "  startup  'patchpilot local' launched -> /health 200, vs the bare local AWS start",
+            "  patching the Default window fired over --patch-accounts x --patch-regions x --patch-instances with --latency-ms per AWS call:",
+            "           fire -> every SendCommand sent, vs a plain SDK loop at the same concurrency and vs one account-region",
+            "           after another; AWS calls against the minimum (not in the default run nor in 'all'; give it -Xmx512m)",
+            "  all      sqs, tagging, report, startup"
+        })
 public final class BenchCommand implements Callable<Integer> {
     /** What {@code --only all} runs: everything but patching, which takes 10-15 minutes on its own. */
     static final List<String> ALL = List.of("sqs", "tagging", "report", "startup");
 
-    @Option(names = "--only", split = ",", description = "sqs, tagging, report, startup, patching, all (default: sqs,tagging)")
+    @Option(
+            names = "--only",
+            split = ",",
+            description = "sqs, tagging, report, startup, patching, all (default: sqs,tagging)")
     List<String> only = List.of("sqs", "tagging");
 
-    @Option(names = "--messages", defaultValue = "10000", description = "Queue depth for the sqs benchmark. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--messages",
+            defaultValue = "10000",
+            description = "Queue depth for the sqs benchmark. Default: ${DEFAULT-VALUE}.")
     int messages;
 
-    @Option(names = "--events", defaultValue = "10000", description = "Config events (one per instance). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--events",
+            defaultValue = "10000",
+            description = "Config events (one per instance). Default: ${DEFAULT-VALUE}.")
     int events;
 
-    @Option(names = "--accounts", defaultValue = "25", description = "Generated member accounts. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--accounts",
+            defaultValue = "25",
+            description = "Generated member accounts. Default: ${DEFAULT-VALUE}.")
     int accounts;
 
-    @Option(names = "--consumers", defaultValue = "8", description = "SQS consumers (patchpilot and baseline alike). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--consumers",
+            defaultValue = "8",
+            description = "SQS consumers (patchpilot and baseline alike). Default: ${DEFAULT-VALUE}.")
     int consumers;
 
-    @Option(names = "--patch-accounts", defaultValue = "200", description = "patching: generated member accounts. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--patch-accounts",
+            defaultValue = "200",
+            description = "patching: generated member accounts. Default: ${DEFAULT-VALUE}.")
     int patchAccounts;
 
-    @Option(names = "--patch-regions", split = ",", defaultValue = "us-east-1,eu-west-1,us-west-2,ap-southeast-2",
+    @Option(
+            names = "--patch-regions",
+            split = ",",
+            defaultValue = "us-east-1,eu-west-1,us-west-2,ap-southeast-2",
             description = "patching: regions (they become patchpilot.regions). Default: ${DEFAULT-VALUE}.")
     List<String> patchRegions;
 
-    @Option(names = "--patch-instances", defaultValue = "20", description = "patching: instances per account-region. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--patch-instances",
+            defaultValue = "20",
+            description = "patching: instances per account-region. Default: ${DEFAULT-VALUE}.")
     int patchInstances;
 
-    @Option(names = "--latency-ms", defaultValue = "50", description = "patching: latency injected on every AWS call. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--latency-ms",
+            defaultValue = "50",
+            description = "patching: latency injected on every AWS call. Default: ${DEFAULT-VALUE}.")
     int latencyMs;
 
-    @Option(names = "--sequential-accounts", defaultValue = "25",
-            description = "patching: accounts timed one account-region after another, extrapolated to all. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--sequential-accounts",
+            defaultValue = "25",
+            description =
+                    "patching: accounts timed one account-region after another, extrapolated to all. Default: ${DEFAULT-VALUE}.")
     int sequentialAccounts;
 
-    @Option(names = "--report-accounts", defaultValue = "20", description = "report: generated accounts (2 regions each). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--report-accounts",
+            defaultValue = "20",
+            description = "report: generated accounts (2 regions each). Default: ${DEFAULT-VALUE}.")
     int reportAccounts;
 
-    @Option(names = "--report-instances", defaultValue = "250", description = "report: instances per account-region. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--report-instances",
+            defaultValue = "250",
+            description = "report: instances per account-region. Default: ${DEFAULT-VALUE}.")
     int reportInstances;
 
-    @Option(names = "--report-patches", defaultValue = "100", description = "report: patch compliance items per instance. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--report-patches",
+            defaultValue = "100",
+            description = "report: patch compliance items per instance. Default: ${DEFAULT-VALUE}.")
     int reportPatches;
 
-    @Option(names = "--json", defaultValue = "target/bench/bench.json", description = "Where the JSON goes. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--json",
+            defaultValue = "target/bench/bench.json",
+            description = "Where the JSON goes. Default: ${DEFAULT-VALUE}.")
     Path json;
 
     private static final List<String> REGIONS = GeneratedFleet.REGIONS;
 
     @Override
     public Integer call() throws Exception {
-        Path home = Path.of(System.getProperty("patchpilot.home", System.getenv().getOrDefault("PATCHPILOT_HOME", ""))).toAbsolutePath();
+        Path home = Path.of(
+                        System.getProperty("patchpilot.home", System.getenv().getOrDefault("PATCHPILOT_HOME", "")))
+                .toAbsolutePath();
         List<String> selected = selected(only);
         List<BenchResult> results = new ArrayList<>();
         // startup first: the JVMs it compares are then as cold as a user's
@@ -99,13 +147,20 @@ public final class BenchCommand implements Callable<Integer> {
         if (selected.contains("sqs")) results.addAll(sqs(home));
         if (selected.contains("tagging")) results.addAll(tagging(home));
         if (selected.contains("report")) {
-            if (reportAccounts < 1 || reportInstances < 1 || reportPatches < 1) throw new IllegalArgumentException("report needs accounts, instances and patches");
-            results.addAll(new ReportBench(home, new ReportBench.Options(reportAccounts, reportInstances, reportPatches)).run());
+            if (reportAccounts < 1 || reportInstances < 1 || reportPatches < 1)
+                throw new IllegalArgumentException("report needs accounts, instances and patches");
+            results.addAll(
+                    new ReportBench(home, new ReportBench.Options(reportAccounts, reportInstances, reportPatches))
+                            .run());
         }
         if (selected.contains("patching")) {
-            if (patchAccounts < 1 || patchInstances < 1 || patchRegions.isEmpty()) throw new IllegalArgumentException("patching needs accounts, regions and instances");
-            results.addAll(new PatchingBench(home, new PatchingBench.Options(patchAccounts, patchRegions, patchInstances, latencyMs,
-                    sequentialAccounts, 0.05)).run());
+            if (patchAccounts < 1 || patchInstances < 1 || patchRegions.isEmpty())
+                throw new IllegalArgumentException("patching needs accounts, regions and instances");
+            results.addAll(new PatchingBench(
+                            home,
+                            new PatchingBench.Options(
+                                    patchAccounts, patchRegions, patchInstances, latencyMs, sequentialAccounts, 0.05))
+                    .run());
         }
         print(results);
         write(selected, results);
@@ -120,14 +175,16 @@ public final class BenchCommand implements Callable<Integer> {
             String n = name.trim();
             if (n.equals("all")) out.addAll(ALL);
             else if (known.contains(n)) out.add(n);
-            else throw new IllegalArgumentException("--only: '" + n + "' is not one of " + String.join(", ", known) + ", all");
+            else
+                throw new IllegalArgumentException(
+                        "--only: '" + n + "' is not one of " + String.join(", ", known) + ", all");
         }
         return known.stream().filter(out::contains).toList();
     }
 
     private List<BenchResult> sqs(Path home) throws Exception {
         try (LocalAws aws = LocalAws.start(home, LocalAws.freePortPair(), List.of());
-             SqsClient sqs = sqsClient(aws.sqsEndpoint())) {
+                SqsClient sqs = sqsClient(aws.sqsEndpoint())) {
             String url = sqs.createQueue(r -> r.queueName("bench-depth")).queueUrl();
             List<String> bodies = new ArrayList<>();
             String pad = "x".repeat(760);
@@ -142,8 +199,20 @@ public final class BenchCommand implements Callable<Integer> {
             double drain = SqsDrain.drain(sqs, url, messages, threads);
             System.err.printf("sqs: fill %.0f msg/s, receive+delete %.0f msg/s at depth %d%n", fill, drain, messages);
             return List.of(
-                    new BenchResult("local SQS receive+delete at depth " + messages, "msg/s", drain, "required minimum", 2000, Map.of("threads", threads)),
-                    new BenchResult("local SQS send (batches of 10)", "msg/s", fill, "required minimum", 2000, Map.of("threads", threads)));
+                    new BenchResult(
+                            "local SQS receive+delete at depth " + messages,
+                            "msg/s",
+                            drain,
+                            "required minimum",
+                            2000,
+                            Map.of("threads", threads)),
+                    new BenchResult(
+                            "local SQS send (batches of 10)",
+                            "msg/s",
+                            fill,
+                            "required minimum",
+                            2000,
+                            Map.of("threads", threads)));
         }
     }
 
@@ -153,9 +222,17 @@ public final class BenchCommand implements Callable<Integer> {
         FleetFile fleet = GeneratedFleet.fleet(accounts, perAccountRegion);
         Map<String, String> settings = Map.of("patchpilot.tagging.consumers", Integer.toString(consumers));
         long startedAt = System.nanoTime();
-        try (LocalMode local = LocalMode.start(new LocalMode.Options(home, home.resolve("generated"), LocalAws.freePortPair(),
-                LocalAws.freePort(), List.of(), settings), fleet)) {
-            System.err.printf("tagging: fleet of %d instances in %d accounts x %d regions loaded in %.0f s%n",
+        try (LocalMode local = LocalMode.start(
+                new LocalMode.Options(
+                        home,
+                        home.resolve("generated"),
+                        LocalAws.freePortPair(),
+                        LocalAws.freePort(),
+                        List.of(),
+                        settings),
+                fleet)) {
+            System.err.printf(
+                    "tagging: fleet of %d instances in %d accounts x %d regions loaded in %.0f s%n",
                     total, accounts, REGIONS.size(), (System.nanoTime() - startedAt) / 1e9);
             SqsClient sqs = local.aws().hub(SqsClient.class);
             List<String> bodies = GeneratedFleet.configEvents(local.aws(), fleet);
@@ -167,18 +244,23 @@ public final class BenchCommand implements Callable<Integer> {
 
             var routes = local.service().camel().getRouteController();
             routes.suspendRoute("config-events");
-            String url = sqs.getQueueUrl(r -> r.queueName(local.config().queues().configEvents())).queueUrl();
+            String url = sqs.getQueueUrl(
+                            r -> r.queueName(local.config().queues().configEvents()))
+                    .queueUrl();
             SqsDrain.fill(sqs, url, bodies, 4);
-            TagBatcher batcher = local.service().camel().getRegistry().lookupByNameAndType("tagBatcher", TagBatcher.class);
+            TagBatcher batcher =
+                    local.service().camel().getRegistry().lookupByNameAndType("tagBatcher", TagBatcher.class);
             long taggedBefore = batcher.taggedCount();
             local.localAws().control().delete("calls");
             Heap.reset();
             long start = System.nanoTime();
             routes.resumeRoute("config-events");
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-            while (batcher.taggedCount() - taggedBefore < bodies.size() || io.patchpilot.aws.QueueDepth.of(sqs, url) > 0) {
-                if (System.nanoTime() > deadline) throw new IllegalStateException("tagging did not finish in 10 minutes: "
-                        + (batcher.taggedCount() - taggedBefore) + " of " + bodies.size());
+            while (batcher.taggedCount() - taggedBefore < bodies.size()
+                    || io.patchpilot.aws.QueueDepth.of(sqs, url) > 0) {
+                if (System.nanoTime() > deadline)
+                    throw new IllegalStateException("tagging did not finish in 10 minutes: "
+                            + (batcher.taggedCount() - taggedBefore) + " of " + bodies.size());
                 Thread.onSpinWait();
                 java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
             }
@@ -187,12 +269,17 @@ public final class BenchCommand implements Callable<Integer> {
             var callLog = local.localAws().control().get("calls");
             long calls = callLog.path("total").asLong();
             Map<String, Long> byOperation = new java.util.TreeMap<>();
-            callLog.path("calls").forEach(c -> byOperation.merge(c.path("service").asText() + ":" + c.path("operation").asText(),
-                    c.path("count").asLong(), Long::sum));
+            callLog.path("calls")
+                    .forEach(c -> byOperation.merge(
+                            c.path("service").asText() + ":"
+                                    + c.path("operation").asText(),
+                            c.path("count").asLong(),
+                            Long::sum));
             System.err.println("tagging: AWS calls by operation " + byOperation);
             System.err.println("tagging: batcher " + batcher.stats());
             double rate = bodies.size() / seconds;
-            System.err.printf("tagging: %d events in %.1f s = %.0f events/s (raw %.0f msg/s), %d AWS calls, peak heap %.0f MiB%n",
+            System.err.printf(
+                    "tagging: %d events in %.1f s = %.0f events/s (raw %.0f msg/s), %d AWS calls, peak heap %.0f MiB%n",
                     bodies.size(), seconds, rate, raw, calls, heap);
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("events", bodies.size());
@@ -204,24 +291,39 @@ public final class BenchCommand implements Callable<Integer> {
             extra.put("awsCallsByOperation", byOperation);
             extra.put("peakHeapMiB", heap);
             return List.of(
-                    new BenchResult("Config events -> tags applied", "events/s", rate, "raw receive+delete, same SQS", raw, extra),
-                    new BenchResult("AWS calls per event", "calls", (double) calls / bodies.size(), "target", 0.2, Map.of()),
+                    new BenchResult(
+                            "Config events -> tags applied",
+                            "events/s",
+                            rate,
+                            "raw receive+delete, same SQS",
+                            raw,
+                            extra),
+                    new BenchResult(
+                            "AWS calls per event", "calls", (double) calls / bodies.size(), "target", 0.2, Map.of()),
                     new BenchResult("peak heap while tagging", "MiB", heap, "target", 256, Map.of()));
         }
     }
 
     private static SqsClient sqsClient(URI endpoint) {
-        return SqsClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"))).build();
+        return SqsClient.builder()
+                .endpointOverride(endpoint)
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
+                .build();
     }
 
     private static void print(List<BenchResult> results) {
         System.out.printf("%n| benchmark | patchpilot | baseline (same run) | ratio |%n|---|---|---|---|%n");
         for (BenchResult r : results) {
-            System.out.printf("| %s | %.2f %s | %s: %.2f | %.2f |%n", r.name(), r.ours(), r.unit(), r.baselineName(), r.baseline(), r.ratio());
+            System.out.printf(
+                    "| %s | %.2f %s | %s: %.2f | %.2f |%n",
+                    r.name(), r.ours(), r.unit(), r.baselineName(), r.baseline(), r.ratio());
         }
-        System.out.printf("(%d cores, max heap %d MiB, Java %s)%n", Runtime.getRuntime().availableProcessors(),
-                Runtime.getRuntime().maxMemory() / (1024 * 1024), System.getProperty("java.version"));
+        System.out.printf(
+                "(%d cores, max heap %d MiB, Java %s)%n",
+                Runtime.getRuntime().availableProcessors(),
+                Runtime.getRuntime().maxMemory() / (1024 * 1024),
+                System.getProperty("java.version"));
     }
 
     private void write(List<String> selected, List<BenchResult> results) throws Exception {
@@ -236,11 +338,19 @@ public final class BenchCommand implements Callable<Integer> {
         ArrayNode arr = root.putArray("results");
         for (BenchResult r : results) {
             ObjectNode n = arr.addObject();
-            n.put("name", r.name()).put("unit", r.unit()).put("ours", r.ours()).put("baselineName", r.baselineName())
-                    .put("baseline", r.baseline()).put("ratio", r.ratio());
+            n.put("name", r.name())
+                    .put("unit", r.unit())
+                    .put("ours", r.ours())
+                    .put("baselineName", r.baselineName())
+                    .put("baseline", r.baseline())
+                    .put("ratio", r.ratio());
             n.set("extra", mapper.valueToTree(r.extra()));
         }
-        Path out = json.isAbsolute() ? json : Path.of(System.getenv().getOrDefault("PATCHPILOT_HOME", "")).toAbsolutePath().resolve(json);
+        Path out = json.isAbsolute()
+                ? json
+                : Path.of(System.getenv().getOrDefault("PATCHPILOT_HOME", ""))
+                        .toAbsolutePath()
+                        .resolve(json);
         Files.createDirectories(out.getParent());
         Files.writeString(out, mapper.writeValueAsString(root));
         System.out.println("JSON: " + out);

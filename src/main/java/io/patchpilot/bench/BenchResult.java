@@ -4,7 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** One benchmark line: our figure next to its baseline measured in the same run. */
-public record BenchResult(String name, String unit, double ours, String baselineName, double baseline, Map<String, Object> extra) {
+public record BenchResult(
+        String name, String unit, double ours, String baselineName, double baseline, Map<String, Object> extra) {
     public BenchResult {
         extra = new LinkedHashMap<>(extra);
     }

@@ -29,12 +29,36 @@ public final class GeneratedFleet {
             Map<String, FleetFile.RegionFleet> regions = new LinkedHashMap<>();
             for (String region : REGIONS) {
                 int untagged = perAccountRegion / 2;
-                regions.put(region, new FleetFile.RegionFleet(List.of(
-                        new FleetFile.Instance("untagged", null, null, null, null, null, null, untagged, Map.of(), List.of()),
-                        new FleetFile.Instance("dev", null, null, null, null, null, null, perAccountRegion - untagged,
-                                Map.of("environment", "Dev"), List.of())), List.of()));
+                regions.put(
+                        region,
+                        new FleetFile.RegionFleet(
+                                List.of(
+                                        new FleetFile.Instance(
+                                                "untagged",
+                                                null,
+                                                null,
+                                                null,
+                                                null,
+                                                null,
+                                                null,
+                                                untagged,
+                                                Map.of(),
+                                                List.of()),
+                                        new FleetFile.Instance(
+                                                "dev",
+                                                null,
+                                                null,
+                                                null,
+                                                null,
+                                                null,
+                                                null,
+                                                perAccountRegion - untagged,
+                                                Map.of("environment", "Dev"),
+                                                List.of())),
+                                List.of()));
             }
-            list.add(new FleetFile.Account(String.format("5%011d", a + 1), "bench-" + (a + 1), null, List.of(), regions));
+            list.add(new FleetFile.Account(
+                    String.format("5%011d", a + 1), "bench-" + (a + 1), null, List.of(), regions));
         }
         return new FleetFile(list);
     }
@@ -49,11 +73,21 @@ public final class GeneratedFleet {
         for (FleetFile.Account a : fleet.accounts()) {
             for (String region : a.regions().keySet()) {
                 List<String> bodies = new ArrayList<>();
-                // every generated instance has a Name tag; DescribeTags is far lighter than DescribeInstances in the local AWS
+                // every generated instance has a Name tag; DescribeTags is far lighter than DescribeInstances in the
+                // local AWS
                 aws.member(Ec2Client.class, new AccountRegion(a.id(), region), "bench")
-                        .describeTagsPaginator(r -> r.maxResults(1000).filters(Filter.builder().name("resource-type").values("instance").build(),
-                                Filter.builder().name("key").values("Name").build()))
-                        .tags().forEach(t -> bodies.add(configEvent(a.id(), region, t.resourceId())));
+                        .describeTagsPaginator(r -> r.maxResults(1000)
+                                .filters(
+                                        Filter.builder()
+                                                .name("resource-type")
+                                                .values("instance")
+                                                .build(),
+                                        Filter.builder()
+                                                .name("key")
+                                                .values("Name")
+                                                .build()))
+                        .tags()
+                        .forEach(t -> bodies.add(configEvent(a.id(), region, t.resourceId())));
                 perTarget.add(bodies);
                 longest = Math.max(longest, bodies.size());
             }
@@ -67,9 +101,12 @@ public final class GeneratedFleet {
 
     /** The EventBridge envelope Config sends when an instance becomes NON_COMPLIANT with the patch_tags rule. */
     public static String configEvent(String account, String region, String instanceId) {
-        return "{\"version\":\"0\",\"id\":\"" + UUID.randomUUID() + "\",\"detail-type\":\"Config Rules Compliance Change\","
-                + "\"source\":\"aws.config\",\"account\":\"" + account + "\",\"time\":\"2026-11-27T05:00:00Z\",\"region\":\"" + region + "\","
-                + "\"resources\":[],\"detail\":{\"resourceId\":\"" + instanceId + "\",\"awsRegion\":\"" + region + "\",\"awsAccountId\":\""
+        return "{\"version\":\"0\",\"id\":\"" + UUID.randomUUID()
+                + "\",\"detail-type\":\"Config Rules Compliance Change\","
+                + "\"source\":\"aws.config\",\"account\":\"" + account
+                + "\",\"time\":\"2026-11-27T05:00:00Z\",\"region\":\"" + region + "\","
+                + "\"resources\":[],\"detail\":{\"resourceId\":\"" + instanceId + "\",\"awsRegion\":\"" + region
+                + "\",\"awsAccountId\":\""
                 + account + "\",\"configRuleName\":\"patch_tags\",\"resourceType\":\"AWS::EC2::Instance\","
                 + "\"newEvaluationResult\":{\"complianceType\":\"NON_COMPLIANT\"},\"messageType\":\"ComplianceChangeNotification\"}}";
     }

@@ -18,7 +18,8 @@ final class Heap {
     static double peakMiB() {
         long peak = 0;
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) peak += p.getPeakUsage().getUsed();
+            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null)
+                peak += p.getPeakUsage().getUsed();
         }
         return peak / (1024.0 * 1024.0);
     }

@@ -38,13 +38,24 @@ import software.amazon.awssdk.services.sqs.SqsClient;
  */
 final class PatchingBench {
     /** The member-side operations of a dispatch; everything else in the call log is bookkeeping. */
-    private static final Set<String> DISPATCH_OPERATIONS = Set.of("sts:AssumeRole", "ec2:DescribeInstances",
-            "ssm:DescribeInstanceInformation", "ssm:ListCommands", "ssm:SendCommand");
+    private static final Set<String> DISPATCH_OPERATIONS = Set.of(
+            "sts:AssumeRole",
+            "ec2:DescribeInstances",
+            "ssm:DescribeInstanceInformation",
+            "ssm:ListCommands",
+            "ssm:SendCommand");
+
     private static final int IDS_PER_CALL = 50;
     private static final String PLAIN_JOB = "bench-plain";
     private static final String SEQUENTIAL_JOB = "bench-sequential";
 
-    record Options(int accounts, List<String> regions, int instances, int latencyMs, int sequentialAccounts, double commandDelay) {}
+    record Options(
+            int accounts,
+            List<String> regions,
+            int instances,
+            int latencyMs,
+            int sequentialAccounts,
+            double commandDelay) {}
 
     private final Path home;
     private final Options o;
@@ -59,36 +70,66 @@ final class PatchingBench {
         Map<String, String> settings = Map.of("patchpilot.regions", String.join(",", o.regions()));
         List<String> launcher = List.of("--command-delay", Double.toString(o.commandDelay()));
         long loadStart = System.nanoTime();
-        try (LocalMode local = LocalMode.start(new LocalMode.Options(home, home.resolve("generated"), LocalAws.freePortPair(),
-                LocalAws.freePort(), launcher, settings), fleet)) {
+        try (LocalMode local = LocalMode.start(
+                new LocalMode.Options(
+                        home,
+                        home.resolve("generated"),
+                        LocalAws.freePortPair(),
+                        LocalAws.freePort(),
+                        launcher,
+                        settings),
+                fleet)) {
             double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
             int instancesTotal = local.fleet().instances();
-            System.err.printf("patching: fleet of %d instances (%d accounts x %d regions x %d) loaded, service started in %.0f s%n",
+            System.err.printf(
+                    "patching: fleet of %d instances (%d accounts x %d regions x %d) loaded, service started in %.0f s%n",
                     instancesTotal, o.accounts(), o.regions().size(), o.instances(), loadSeconds);
             int concurrency = workConsumers(local);
             MaintenanceWindow window = MaintenanceWindow.defaultWindow(null);
             List<AccountRegion> scope = scope(local);
             Map<String, Long> minimum = minimum(scope, o.instances());
-            long minimumTotal = minimum.values().stream().mapToLong(Long::longValue).sum();
-            System.err.printf("patching: %d account-regions in scope (the hub's included), work-route consumers %d, minimum calls %d %s%n",
+            long minimumTotal =
+                    minimum.values().stream().mapToLong(Long::longValue).sum();
+            System.err.printf(
+                    "patching: %d account-regions in scope (the hub's included), work-route consumers %d, minimum calls %d %s%n",
                     scope.size(), concurrency, minimumTotal, minimum);
 
-            local.localAws().control().post("faults", Map.of("rules", List.of(
-                    Map.of("service", "*", "operation", "*", "latencyMs", o.latencyMs()))));
+            local.localAws()
+                    .control()
+                    .post(
+                            "faults",
+                            Map.of(
+                                    "rules",
+                                    List.of(Map.of("service", "*", "operation", "*", "latencyMs", o.latencyMs()))));
             try {
                 // (c) first: one account-region after another on a subset; it also warms the SDK paths for all three
                 List<AccountRegion> subset = subset(scope, o.sequentialAccounts());
                 local.localAws().control().delete("calls");
                 double cpu = localAwsCpu(local);
                 long start = System.nanoTime();
-                PlainDispatch.Sent seqSent = PlainDispatch.run(local.aws(), subset, window, SEQUENTIAL_JOB,
-                        "bench sequential", local.config().buckets().logs(), 1);
+                PlainDispatch.Sent seqSent = PlainDispatch.run(
+                        local.aws(),
+                        subset,
+                        window,
+                        SEQUENTIAL_JOB,
+                        "bench sequential",
+                        local.config().buckets().logs(),
+                        1);
                 double subsetSeconds = (System.nanoTime() - start) / 1e9;
                 double seqBusy = (localAwsCpu(local) - cpu) / subsetSeconds;
                 double sequential = subsetSeconds * memberTargets(scope) / Math.max(1, memberTargets(subset));
                 boolean extrapolated = subset.size() < scope.size();
-                System.err.printf("patching: (c) sequential: %d account-regions, %d commands in %.1f s (local AWS CPU busy %.0f%%)%s%n",
-                        seqSent.targets(), seqSent.commands(), subsetSeconds, 100 * seqBusy, extrapolated ? String.format(" -> %.0f s for all %d (extrapolated per member account-region)", sequential, scope.size()) : "");
+                System.err.printf(
+                        "patching: (c) sequential: %d account-regions, %d commands in %.1f s (local AWS CPU busy %.0f%%)%s%n",
+                        seqSent.targets(),
+                        seqSent.commands(),
+                        subsetSeconds,
+                        100 * seqBusy,
+                        extrapolated
+                                ? String.format(
+                                        " -> %.0f s for all %d (extrapolated per member account-region)",
+                                        sequential, scope.size())
+                                : "");
 
                 // (a) patchpilot
                 cpu = localAwsCpu(local);
@@ -97,30 +138,43 @@ final class PatchingBench {
                 Map<String, Long> aCalls = a.calls();
                 long aMember = sum(aCalls, DISPATCH_OPERATIONS);
                 long aAll = aCalls.values().stream().mapToLong(Long::longValue).sum();
-                System.err.printf("patching: (a) patchpilot: every SendCommand sent %.1f s after the fire (local AWS CPU busy %.0f%%), "
-                        + "run complete after %.1f s; targets %s%n", a.seconds(), 100 * aBusy, a.runSeconds(), a.targetStates());
-                System.err.println("patching: (a) AWS calls while dispatching, by operation (the bench's own " + a.ledgerPolls()
-                        + " ledger polls taken out): " + aCalls);
+                System.err.printf(
+                        "patching: (a) patchpilot: every SendCommand sent %.1f s after the fire (local AWS CPU busy %.0f%%), "
+                                + "run complete after %.1f s; targets %s%n",
+                        a.seconds(), 100 * aBusy, a.runSeconds(), a.targetStates());
+                System.err.println("patching: (a) AWS calls while dispatching, by operation (the bench's own "
+                        + a.ledgerPolls() + " ledger polls taken out): " + aCalls);
 
                 // (b) the plain SDK loop at patchpilot's concurrency, after the run has completed
                 local.localAws().control().delete("calls");
                 cpu = localAwsCpu(local);
                 start = System.nanoTime();
-                PlainDispatch.Sent plainSent = PlainDispatch.run(local.aws(), scope, window, PLAIN_JOB, "bench plain",
-                        local.config().buckets().logs(), concurrency);
+                PlainDispatch.Sent plainSent = PlainDispatch.run(
+                        local.aws(),
+                        scope,
+                        window,
+                        PLAIN_JOB,
+                        "bench plain",
+                        local.config().buckets().logs(),
+                        concurrency);
                 double plain = (System.nanoTime() - start) / 1e9;
                 double plainBusy = (localAwsCpu(local) - cpu) / plain;
                 Map<String, Long> bCalls = callsByOperation(local);
-                System.err.printf("patching: (b) plain SDK loop, %d threads: %d commands to %d instances in %.1f s (local AWS CPU busy %.0f%%); calls %s%n",
+                System.err.printf(
+                        "patching: (b) plain SDK loop, %d threads: %d commands to %d instances in %.1f s (local AWS CPU busy %.0f%%); calls %s%n",
                         concurrency, plainSent.commands(), plainSent.instances(), plain, 100 * plainBusy, bCalls);
-                if (!bCalls.equals(minimum)) System.err.println("patching: WARNING (b) did not make exactly the minimal calls " + minimum);
+                if (!bCalls.equals(minimum))
+                    System.err.println("patching: WARNING (b) did not make exactly the minimal calls " + minimum);
 
                 double ratio = a.seconds() / plain;
                 double speedUp = sequential / a.seconds();
-                System.err.printf("patching: (a)/(b) %.2f (target <= 1.3), speed-up (c)/(a) %.1fx, member calls %d / minimum %d = %.2f (target <= 1.2), "
-                        + "all calls %d, peak heap %.0f MiB%n", ratio, speedUp, aMember, minimumTotal, (double) aMember / minimumTotal, aAll, a.peakHeapMiB());
+                System.err.printf(
+                        "patching: (a)/(b) %.2f (target <= 1.3), speed-up (c)/(a) %.1fx, member calls %d / minimum %d = %.2f (target <= 1.2), "
+                                + "all calls %d, peak heap %.0f MiB%n",
+                        ratio, speedUp, aMember, minimumTotal, (double) aMember / minimumTotal, aAll, a.peakHeapMiB());
 
-                String fleetText = String.format("%d accounts x %d regions x %d instances, %d ms per AWS call, %d consumers",
+                String fleetText = String.format(
+                        "%d accounts x %d regions x %d instances, %d ms per AWS call, %d consumers",
                         o.accounts(), o.regions().size(), o.instances(), o.latencyMs(), concurrency);
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("accounts", o.accounts());
@@ -146,16 +200,41 @@ final class PatchingBench {
                 calls.put("benchLedgerPollsExcluded", a.ledgerPolls());
                 calls.put("plainLoop", bCalls);
                 return List.of(
-                        new BenchResult("(a) patching dispatch, fire -> every SendCommand sent (" + fleetText + ")", "s", a.seconds(),
-                                "(b) plain SDK loop, same minimal calls, " + concurrency + " threads", plain, extra),
-                        new BenchResult(String.format("speed-up (c)/(a) over one account-region after another, 1 thread (the seed's way): %.0f s%s",
-                                sequential, extrapolated ? String.format(", extrapolated from %d account-regions", subset.size()) : ""),
-                                "x", speedUp, "none", 1, Map.of("sequentialSeconds", sequential, "patchpilotSeconds", a.seconds())),
-                        new BenchResult("(d) member AWS calls while dispatching (AssumeRole, DescribeInstances, DescribeInstanceInformation, ListCommands, SendCommand)",
-                                "calls", aMember, "minimum", minimumTotal, calls),
-                        new BenchResult("(d) all AWS calls while dispatching (member calls + ledger, events, organizations; SQS is not in the call log)",
-                                "calls", aAll, "minimum", minimumTotal, Map.of()),
-                        new BenchResult("peak heap while dispatching", "MiB", a.peakHeapMiB(), "target", 512, Map.of()));
+                        new BenchResult(
+                                "(a) patching dispatch, fire -> every SendCommand sent (" + fleetText + ")",
+                                "s",
+                                a.seconds(),
+                                "(b) plain SDK loop, same minimal calls, " + concurrency + " threads",
+                                plain,
+                                extra),
+                        new BenchResult(
+                                String.format(
+                                        "speed-up (c)/(a) over one account-region after another, 1 thread (the seed's way): %.0f s%s",
+                                        sequential,
+                                        extrapolated
+                                                ? String.format(", extrapolated from %d account-regions", subset.size())
+                                                : ""),
+                                "x",
+                                speedUp,
+                                "none",
+                                1,
+                                Map.of("sequentialSeconds", sequential, "patchpilotSeconds", a.seconds())),
+                        new BenchResult(
+                                "(d) member AWS calls while dispatching (AssumeRole, DescribeInstances, DescribeInstanceInformation, ListCommands, SendCommand)",
+                                "calls",
+                                aMember,
+                                "minimum",
+                                minimumTotal,
+                                calls),
+                        new BenchResult(
+                                "(d) all AWS calls while dispatching (member calls + ledger, events, organizations; SQS is not in the call log)",
+                                "calls",
+                                aAll,
+                                "minimum",
+                                minimumTotal,
+                                Map.of()),
+                        new BenchResult(
+                                "peak heap while dispatching", "MiB", a.peakHeapMiB(), "target", 512, Map.of()));
             } finally {
                 local.localAws().control().delete("faults");
             }
@@ -163,19 +242,30 @@ final class PatchingBench {
     }
 
     /** What (a) measured. */
-    private record Dispatch(double seconds, double runSeconds, double peakHeapMiB, Map<String, Long> calls, Map<String, Long> runCalls,
-                            long ledgerPolls, Map<String, Long> targetStates, double localAwsCpuAtEnd) {}
+    private record Dispatch(
+            double seconds,
+            double runSeconds,
+            double peakHeapMiB,
+            Map<String, Long> calls,
+            Map<String, Long> runCalls,
+            long ledgerPolls,
+            Map<String, Long> targetStates,
+            double localAwsCpuAtEnd) {}
 
     /**
      * Fires the Default window and follows the run: the clock stops when every target of the run has
      * left Discovering in the ledger (Sent, or Done where there was nothing to patch).
      */
-    private Dispatch patchpilot(LocalMode local, MaintenanceWindow window, List<AccountRegion> scope, Map<String, Long> minimum) {
+    private Dispatch patchpilot(
+            LocalMode local, MaintenanceWindow window, List<AccountRegion> scope, Map<String, Long> minimum) {
         Ledger ledger = local.service().camel().getRegistry().lookupByNameAndType("ledger", Ledger.class);
         DynamoDbClient ddb = local.aws().hub(DynamoDbClient.class);
         SqsClient sqs = local.aws().hub(SqsClient.class);
-        String schedules = sqs.getQueueUrl(r -> r.queueName(local.config().queues().schedules())).queueUrl();
-        String work = sqs.getQueueUrl(r -> r.queueName(local.config().queues().work())).queueUrl();
+        String schedules = sqs.getQueueUrl(
+                        r -> r.queueName(local.config().queues().schedules()))
+                .queueUrl();
+        String work = sqs.getQueueUrl(r -> r.queueName(local.config().queues().work()))
+                .queueUrl();
         Instant occurrence = WindowSchedule.nextOpening(window, Instant.now()).orElseThrow();
         String fire = "{\"type\":\"window-fire\",\"window\":\"" + window.name() + "\",\"time\":\"" + occurrence + "\"}";
 
@@ -189,8 +279,11 @@ final class PatchingBench {
         while (runId == null) {
             pause(deadline, "the run of " + occurrence + " did not appear in the ledger");
             polls++;
-            runId = ledger.partition(PatchRuns.INDEX).stream().filter(i -> i.get("window").s().equals(window.key()))
-                    .map(i -> i.get("runId").s()).findFirst().orElse(null);
+            runId = ledger.partition(PatchRuns.INDEX).stream()
+                    .filter(i -> i.get("window").s().equals(window.key()))
+                    .map(i -> i.get("runId").s())
+                    .findFirst()
+                    .orElse(null);
         }
         // Cheap first (the local AWS's own call log, read once a second), then the ledger: the Query that
         // counts the run's targets costs the local AWS ~45 ms of CPU, so it runs only at the end.
@@ -222,14 +315,21 @@ final class PatchingBench {
         for (int tick = 1; !status.equals("Succeeded") && !status.equals("CompletedWithFailures"); tick++) {
             pause(deadline, "run " + runId + " did not complete (" + status + ")");
             runPolls++;
-            Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+            Map<String, AttributeValue> run =
+                    ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
             status = run.get("status").s();
             if (tick % 50 == 0) {
                 statePolls++;
                 states = targetStates(ledger, runId);
-                if (!states.containsKey("Discovering") && !states.containsKey("Sent") && QueueDepth.of(sqs, work) == 0) {
-                    System.err.printf("patching: WARNING every target of %s has ended but the run is still %s (targetsDone %s of %s)%n",
-                            runId, status, run.get("targetsDone").n(), run.get("targetsTotal").n());
+                if (!states.containsKey("Discovering")
+                        && !states.containsKey("Sent")
+                        && QueueDepth.of(sqs, work) == 0) {
+                    System.err.printf(
+                            "patching: WARNING every target of %s has ended but the run is still %s (targetsDone %s of %s)%n",
+                            runId,
+                            status,
+                            run.get("targetsDone").n(),
+                            run.get("targetsTotal").n());
                     break;
                 }
             }
@@ -246,7 +346,8 @@ final class PatchingBench {
     private static Map<String, Long> targetStates(Ledger ledger, String runId) {
         Map<String, Long> states = new TreeMap<>();
         for (Map<String, AttributeValue> item : ledger.partition(PatchRuns.pk(runId))) {
-            if (item.get("sk").s().startsWith("TARGET#")) states.merge(item.get("state").s(), 1L, Long::sum);
+            if (item.get("sk").s().startsWith("TARGET#"))
+                states.merge(item.get("state").s(), 1L, Long::sum);
         }
         return states;
     }
@@ -254,37 +355,48 @@ final class PatchingBench {
     /** Targets of the run that have left Discovering (Sent, or already Done): a count, not the items. */
     private static long countSent(DynamoDbClient ddb, String table, String pk) {
         long n = 0;
-        for (var page : ddb.queryPaginator(r -> r.tableName(table).select(Select.COUNT)
-                .keyConditionExpression("pk = :pk AND begins_with(sk, :t)").filterExpression("#st <> :d")
+        for (var page : ddb.queryPaginator(r -> r.tableName(table)
+                .select(Select.COUNT)
+                .keyConditionExpression("pk = :pk AND begins_with(sk, :t)")
+                .filterExpression("#st <> :d")
                 .expressionAttributeNames(Map.of("#st", "state"))
-                .expressionAttributeValues(Map.of(":pk", Ledger.s(pk), ":t", Ledger.s("TARGET#"), ":d", Ledger.s("Discovering"))))) {
+                .expressionAttributeValues(
+                        Map.of(":pk", Ledger.s(pk), ":t", Ledger.s("TARGET#"), ":d", Ledger.s("Discovering"))))) {
             n += page.count();
         }
         return n;
     }
 
     private static void pause(long deadline, String failure) {
-        if (System.nanoTime() > deadline) throw new IllegalStateException("patching: " + failure + " within 30 minutes");
+        if (System.nanoTime() > deadline)
+            throw new IllegalStateException("patching: " + failure + " within 30 minutes");
         LockSupport.parkNanos(200_000_000L);
     }
 
     /** CPU seconds the local AWS (moto, one Python process) has used so far; NaN where the OS does not tell. */
     private static double localAwsCpu(LocalMode local) {
-        return local.localAws().pids().stream().map(ProcessHandle::of).flatMap(java.util.Optional::stream)
+        return local.localAws().pids().stream()
+                .map(ProcessHandle::of)
+                .flatMap(java.util.Optional::stream)
                 .filter(h -> h.info().commandLine().orElse("").contains("localaws.py"))
-                .map(h -> h.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN))
-                .findFirst().orElse(Double.NaN);
+                .map(h ->
+                        h.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN))
+                .findFirst()
+                .orElse(Double.NaN);
     }
 
     /** The work route's consumer count as the running service has it (routes/work.camel.yaml). */
     private static int workConsumers(LocalMode local) {
-        return ((Sqs2Endpoint) local.service().camel().getRoute("work").getEndpoint()).getConfiguration().getConcurrentConsumers();
+        return ((Sqs2Endpoint) local.service().camel().getRoute("work").getEndpoint())
+                .getConfiguration()
+                .getConcurrentConsumers();
     }
 
     /** Every ACTIVE account of the organization × every configured region, as a run's scope is built. */
     private List<AccountRegion> scope(LocalMode local) {
         List<AccountRegion> scope = new ArrayList<>();
-        local.aws().hub(OrganizationsClient.class).listAccountsPaginator(r -> { }).stream().flatMap(p -> p.accounts().stream())
+        local.aws().hub(OrganizationsClient.class).listAccountsPaginator(r -> {}).stream()
+                .flatMap(p -> p.accounts().stream())
                 .filter(a -> a.status() == AccountStatus.ACTIVE)
                 .forEach(a -> o.regions().forEach(region -> scope.add(new AccountRegion(a.id(), region))));
         return scope;
@@ -292,13 +404,21 @@ final class PatchingBench {
 
     /** The hub's account-regions and those of the first {@code accounts} members. */
     private static List<AccountRegion> subset(List<AccountRegion> scope, int accounts) {
-        List<String> members = scope.stream().map(AccountRegion::account).filter(a -> !a.equals(LocalAws.HUB_ACCOUNT)).distinct().toList();
+        List<String> members = scope.stream()
+                .map(AccountRegion::account)
+                .filter(a -> !a.equals(LocalAws.HUB_ACCOUNT))
+                .distinct()
+                .toList();
         Set<String> chosen = Set.copyOf(members.subList(0, Math.min(accounts, members.size())));
-        return scope.stream().filter(t -> t.account().equals(LocalAws.HUB_ACCOUNT) || chosen.contains(t.account())).toList();
+        return scope.stream()
+                .filter(t -> t.account().equals(LocalAws.HUB_ACCOUNT) || chosen.contains(t.account()))
+                .toList();
     }
 
     private static long memberTargets(List<AccountRegion> scope) {
-        return scope.stream().filter(t -> !t.account().equals(LocalAws.HUB_ACCOUNT)).count();
+        return scope.stream()
+                .filter(t -> !t.account().equals(LocalAws.HUB_ACCOUNT))
+                .count();
     }
 
     /**
@@ -307,7 +427,11 @@ final class PatchingBench {
      */
     static Map<String, Long> minimum(List<AccountRegion> scope, int instancesPerAccountRegion) {
         long chunks = (instancesPerAccountRegion + IDS_PER_CALL - 1) / IDS_PER_CALL;
-        long members = scope.stream().map(AccountRegion::account).filter(a -> !a.equals(LocalAws.HUB_ACCOUNT)).distinct().count();
+        long members = scope.stream()
+                .map(AccountRegion::account)
+                .filter(a -> !a.equals(LocalAws.HUB_ACCOUNT))
+                .distinct()
+                .count();
         long withInstances = memberTargets(scope);
         Map<String, Long> m = new TreeMap<>();
         m.put("sts:AssumeRole", members);
@@ -318,15 +442,21 @@ final class PatchingBench {
     }
 
     private static long sum(Map<String, Long> calls, Set<String> operations) {
-        return calls.entrySet().stream().filter(e -> operations.contains(e.getKey())).mapToLong(Map.Entry::getValue).sum();
+        return calls.entrySet().stream()
+                .filter(e -> operations.contains(e.getKey()))
+                .mapToLong(Map.Entry::getValue)
+                .sum();
     }
 
     /** The local AWS's call log as service:operation → calls (SQS goes to ElasticMQ and is not in it). */
     private static Map<String, Long> callsByOperation(LocalMode local) {
         JsonNode log = local.localAws().control().get("calls");
         Map<String, Long> byOperation = new TreeMap<>();
-        log.path("calls").forEach(c -> byOperation.merge(c.path("service").asText() + ":" + c.path("operation").asText(),
-                c.path("count").asLong(), Long::sum));
+        log.path("calls")
+                .forEach(c -> byOperation.merge(
+                        c.path("service").asText() + ":" + c.path("operation").asText(),
+                        c.path("count").asLong(),
+                        Long::sum));
         return byOperation;
     }
 
@@ -334,16 +464,23 @@ final class PatchingBench {
     static FleetFile fleet(int accounts, List<String> regions, int instances) {
         Map<String, String> tags = new LinkedHashMap<>();
         tags.put(TagPolicy.ENVIRONMENT, "Dev");
-        tags.put(TagPolicy.MAINTENANCE_WINDOW, MaintenanceWindow.defaultWindow(null).name());
+        tags.put(
+                TagPolicy.MAINTENANCE_WINDOW,
+                MaintenanceWindow.defaultWindow(null).name());
         tags.put("PatchGroup", MaintenanceWindow.DEFAULT_ENVIRONMENT);
         List<FleetFile.Account> list = new ArrayList<>();
         for (int a = 0; a < accounts; a++) {
             Map<String, FleetFile.RegionFleet> byRegion = new LinkedHashMap<>();
             for (String region : regions) {
-                byRegion.put(region, new FleetFile.RegionFleet(List.of(
-                        new FleetFile.Instance("bench-web", null, null, null, null, true, null, instances, tags, List.of())), List.of()));
+                byRegion.put(
+                        region,
+                        new FleetFile.RegionFleet(
+                                List.of(new FleetFile.Instance(
+                                        "bench-web", null, null, null, null, true, null, instances, tags, List.of())),
+                                List.of()));
             }
-            list.add(new FleetFile.Account(String.format("6%011d", a + 1), "bench-" + (a + 1), null, List.of(), byRegion));
+            list.add(new FleetFile.Account(
+                    String.format("6%011d", a + 1), "bench-" + (a + 1), null, List.of(), byRegion));
         }
         return new FleetFile(list);
     }

@@ -38,8 +38,15 @@ final class PlainDispatch {
     record Sent(int targets, int commands, int instances) {}
 
     /** The account-regions on {@code threads} threads (1 = one after another, the seed's way). */
-    static Sent run(AwsClients aws, List<AccountRegion> scope, MaintenanceWindow window, String job, String comment,
-                    String logsBucket, int threads) throws Exception {
+    static Sent run(
+            AwsClients aws,
+            List<AccountRegion> scope,
+            MaintenanceWindow window,
+            String job,
+            String comment,
+            String logsBucket,
+            int threads)
+            throws Exception {
         AtomicInteger commands = new AtomicInteger();
         AtomicInteger instances = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -63,12 +70,22 @@ final class PlainDispatch {
     }
 
     /** {commands sent, instances targeted} in one account-region. */
-    private static int[] one(AwsClients aws, AccountRegion target, MaintenanceWindow window, String job, String comment, String logsBucket) {
+    private static int[] one(
+            AwsClients aws,
+            AccountRegion target,
+            MaintenanceWindow window,
+            String job,
+            String comment,
+            String logsBucket) {
         Ec2Client ec2 = aws.member(Ec2Client.class, target, job);
         List<String> running = new ArrayList<>();
-        ec2.describeInstancesPaginator(r -> r.maxResults(1000).filters(
-                        Filter.builder().name("tag:" + TagPolicy.MAINTENANCE_WINDOW).values(window.name()).build()))
-                .reservations().forEach(res -> res.instances().forEach(i -> {
+        ec2.describeInstancesPaginator(r -> r.maxResults(1000)
+                        .filters(Filter.builder()
+                                .name("tag:" + TagPolicy.MAINTENANCE_WINDOW)
+                                .values(window.name())
+                                .build()))
+                .reservations()
+                .forEach(res -> res.instances().forEach(i -> {
                     if (i.state().name() == InstanceStateName.RUNNING) running.add(i.instanceId());
                 }));
         if (running.isEmpty()) return new int[] {0, 0};
@@ -76,9 +93,13 @@ final class PlainDispatch {
         Set<String> online = new HashSet<>();
         for (int i = 0; i < running.size(); i += IDS_PER_CALL) {
             List<String> chunk = running.subList(i, Math.min(running.size(), i + IDS_PER_CALL));
-            ssm.describeInstanceInformation(r -> r.maxResults(IDS_PER_CALL).filters(
-                            InstanceInformationStringFilter.builder().key("InstanceIds").values(chunk).build()))
-                    .instanceInformationList().forEach(info -> {
+            ssm.describeInstanceInformation(r -> r.maxResults(IDS_PER_CALL)
+                            .filters(InstanceInformationStringFilter.builder()
+                                    .key("InstanceIds")
+                                    .values(chunk)
+                                    .build()))
+                    .instanceInformationList()
+                    .forEach(info -> {
                         if (info.pingStatus() == PingStatus.ONLINE) online.add(info.instanceId());
                     });
         }
@@ -89,9 +110,14 @@ final class PlainDispatch {
         int commands = 0;
         for (int i = 0; i < ids.size(); i += IDS_PER_CALL) {
             List<String> chunk = ids.subList(i, Math.min(ids.size(), i + IDS_PER_CALL));
-            ssm.sendCommand(r -> r.documentName("AWS-RunPatchBaseline").instanceIds(chunk).comment(comment)
-                    .parameters(parameters).maxConcurrency(window.maxConcurrency()).maxErrors(window.maxErrors())
-                    .timeoutSeconds(3600).outputS3BucketName(logsBucket)
+            ssm.sendCommand(r -> r.documentName("AWS-RunPatchBaseline")
+                    .instanceIds(chunk)
+                    .comment(comment)
+                    .parameters(parameters)
+                    .maxConcurrency(window.maxConcurrency())
+                    .maxErrors(window.maxErrors())
+                    .timeoutSeconds(3600)
+                    .outputS3BucketName(logsBucket)
                     .outputS3KeyPrefix("bench/accountid=" + target.account() + "/region=" + target.region()));
             commands++;
         }

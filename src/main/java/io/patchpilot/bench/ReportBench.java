@@ -59,35 +59,56 @@ final class ReportBench {
     }
 
     List<BenchResult> run() throws Exception {
-        try (LocalMode local = LocalMode.start(new LocalMode.Options(home, home.resolve("config/local/fleet.yaml"), LocalAws.freePortPair(),
-                LocalAws.freePort(), List.of(), Map.of()))) {
+        try (LocalMode local = LocalMode.start(new LocalMode.Options(
+                home,
+                home.resolve("config/local/fleet.yaml"),
+                LocalAws.freePortPair(),
+                LocalAws.freePort(),
+                List.of(),
+                Map.of()))) {
             String bucket = local.config().buckets().inventory();
             long genStart = System.nanoTime();
             long bytes = generate(local.aws().hub(S3Client.class), bucket, INVENTORY_PREFIX);
-            System.err.printf("report: %,d compliance items (%d files, %.0f MiB) written to s3://%s in %.0f s%n", o.items(),
-                    o.accounts() * REGIONS.size(), bytes / 1048576.0, bucket, (System.nanoTime() - genStart) / 1e9);
+            System.err.printf(
+                    "report: %,d compliance items (%d files, %.0f MiB) written to s3://%s in %.0f s%n",
+                    o.items(),
+                    o.accounts() * REGIONS.size(),
+                    bytes / 1048576.0,
+                    bucket,
+                    (System.nanoTime() - genStart) / 1e9);
 
             var registry = local.service().camel().getRegistry();
             ReportRuns runs = registry.lookupByNameAndType("reportRuns", ReportRuns.class);
             DuckDbEngine engine = registry.lookupByNameAndType("duckDbEngine", DuckDbEngine.class);
             Ledger ledger = registry.lookupByNameAndType("ledger", Ledger.class);
-            String sql = new ReportCatalog(home.resolve("reports"), Map.of("stale_days", 7, "run_days", 30)).query("bench", REPORT).sql();
+            String sql = new ReportCatalog(home.resolve("reports"), Map.of("stale_days", 7, "run_days", 30))
+                    .query("bench", REPORT)
+                    .sql();
 
             // (a) the whole report as the service runs it: trigger -> collect -> download -> query -> store -> announce
             Heap.reset();
             Instant triggered = Instant.now();
             runs.start("{\"type\":\"report\",\"queries\":[\"" + REPORT + "\"]}");
-            System.err.printf("report: trigger (the schedules route's step) took %.1f s%n", Duration.between(triggered, Instant.now()).toNanos() / 1e9);
+            System.err.printf(
+                    "report: trigger (the schedules route's step) took %.1f s%n",
+                    Duration.between(triggered, Instant.now()).toNanos() / 1e9);
             String reportId = awaitPublished(local);
             var run = ledger.get("REPORT#" + reportId, "REPORT").orElseThrow();
-            double total = Duration.between(triggered, Instant.parse(run.get("publishedAt").s())).toNanos() / 1e9;
+            double total = Duration.between(
+                                    triggered,
+                                    Instant.parse(run.get("publishedAt").s()))
+                            .toNanos()
+                    / 1e9;
             double totalHeap = Heap.peakMiB();
             var csv = ledger.get("REPORT#" + reportId, "CSV#" + REPORT).orElseThrow();
             long rows = Long.parseLong(csv.get("rows").n());
             long csvBytes = Long.parseLong(csv.get("bytes").n());
-            System.err.printf("report: %s published %,d rows (%.0f MiB CSV) %.1f s after the trigger, peak heap %.0f MiB%n",
+            System.err.printf(
+                    "report: %s published %,d rows (%.0f MiB CSV) %.1f s after the trigger, peak heap %.0f MiB%n",
                     reportId, rows, csvBytes / 1048576.0, total, totalHeap);
-            if (rows < o.items()) throw new IllegalStateException("the report has " + rows + " rows, fewer than the " + o.items() + " generated items");
+            if (rows < o.items())
+                throw new IllegalStateException(
+                        "the report has " + rows + " rows, fewer than the " + o.items() + " generated items");
 
             // baseline's files: a plain download of the same objects
             Path dir = Files.createTempDirectory("patchpilot-bench-raw-");
@@ -121,8 +142,10 @@ final class ReportBench {
                 double store = median(stores);
                 double rawCopy = median(raws);
                 double queryUpload = median(sums(copies, stores));
-                System.err.printf("report: %d rounds, COPY %s s, store %s s, raw COPY %s s; fetch+COPY %.1f s, raw download %.1f s; "
-                        + "parts peak heap %.0f MiB%n", ROUNDS, copies, stores, raws, fetchAndCopy, rawDownload, partsHeap);
+                System.err.printf(
+                        "report: %d rounds, COPY %s s, store %s s, raw COPY %s s; fetch+COPY %.1f s, raw download %.1f s; "
+                                + "parts peak heap %.0f MiB%n",
+                        ROUNDS, copies, stores, raws, fetchAndCopy, rawDownload, partsHeap);
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("report", REPORT);
                 extra.put("rows", rows);
@@ -139,12 +162,36 @@ final class ReportBench {
                 String size = String.format("%,d rows", rows);
                 String raw = "DuckDB's own COPY of the same query to a local file (median of " + ROUNDS + ")";
                 return List.of(
-                        new BenchResult(size + ": query, the engine's DuckDB COPY to a file (median of " + ROUNDS + ")", "s", copy, raw, rawCopy, extra),
-                        new BenchResult(size + " -> CSV in S3: query + store (upload, S3 copy to latest/, row count; median of " + ROUNDS + ")", "s",
-                                queryUpload, raw, rawCopy, Map.of("storeSeconds", store)),
-                        new BenchResult(size + ": whole report run, trigger -> published (collect, fetch inventory, query, store)", "s",
-                                total, "plain download of the same files + DuckDB's own COPY", rawDownload + rawCopy, Map.of()),
-                        new BenchResult("peak heap during the report run and its parts", "MiB", Math.max(totalHeap, partsHeap), "target", 512, Map.of()));
+                        new BenchResult(
+                                size + ": query, the engine's DuckDB COPY to a file (median of " + ROUNDS + ")",
+                                "s",
+                                copy,
+                                raw,
+                                rawCopy,
+                                extra),
+                        new BenchResult(
+                                size + " -> CSV in S3: query + store (upload, S3 copy to latest/, row count; median of "
+                                        + ROUNDS + ")",
+                                "s",
+                                queryUpload,
+                                raw,
+                                rawCopy,
+                                Map.of("storeSeconds", store)),
+                        new BenchResult(
+                                size
+                                        + ": whole report run, trigger -> published (collect, fetch inventory, query, store)",
+                                "s",
+                                total,
+                                "plain download of the same files + DuckDB's own COPY",
+                                rawDownload + rawCopy,
+                                Map.of()),
+                        new BenchResult(
+                                "peak heap during the report run and its parts",
+                                "MiB",
+                                Math.max(totalHeap, partsHeap),
+                                "target",
+                                512,
+                                Map.of()));
             } finally {
                 deleteTree(dir);
             }
@@ -175,11 +222,23 @@ final class ReportBench {
                         StringBuilder info = new StringBuilder();
                         StringBuilder items = new StringBuilder();
                         for (int i = 0; i < o.instances(); i++) {
-                            info.append(GeneratedInventory.instanceInformation(account, region, i)).append('\n');
-                            for (int p = 0; p < o.patches(); p++) items.append(GeneratedInventory.complianceItem(account, region, i, p)).append('\n');
+                            info.append(GeneratedInventory.instanceInformation(account, region, i))
+                                    .append('\n');
+                            for (int p = 0; p < o.patches(); p++)
+                                items.append(GeneratedInventory.complianceItem(account, region, i, p))
+                                        .append('\n');
                         }
-                        return put(s3, bucket, GeneratedInventory.key(prefix, "AWS:InstanceInformation", account, region, "bench"), info)
-                                + put(s3, bucket, GeneratedInventory.key(prefix, "AWS:ComplianceItem", account, region, "bench"), items);
+                        return put(
+                                        s3,
+                                        bucket,
+                                        GeneratedInventory.key(
+                                                prefix, "AWS:InstanceInformation", account, region, "bench"),
+                                        info)
+                                + put(
+                                        s3,
+                                        bucket,
+                                        GeneratedInventory.key(prefix, "AWS:ComplianceItem", account, region, "bench"),
+                                        items);
                     }));
                 }
             }
@@ -202,7 +261,8 @@ final class ReportBench {
         long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
         while (System.nanoTime() < deadline) {
             for (MimeMessage m : local.mail().getReceivedMessages()) {
-                if (m.getSubject().contains("managed instances compliant")) return m.getSubject().replaceAll("^\\[patchpilot] (report-[^:]+):.*$", "$1");
+                if (m.getSubject().contains("managed instances compliant"))
+                    return m.getSubject().replaceAll("^\\[patchpilot] (report-[^:]+):.*$", "$1");
             }
             LockSupport.parkNanos(50_000_000);
         }
@@ -212,7 +272,8 @@ final class ReportBench {
     /** The baseline's download: list and get, straight to files, one after another (as the engine does). */
     private static void download(S3Client s3, String bucket, Path dir) throws IOException {
         for (ReportTables.Table t : ReportTables.all(INVENTORY_PREFIX).values()) {
-            for (var obj : s3.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(t.prefix() + "/")).contents()) {
+            for (var obj : s3.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(t.prefix() + "/"))
+                    .contents()) {
                 if (!obj.key().endsWith(".json")) continue;
                 Path target = dir.resolve(obj.key());
                 Files.createDirectories(target.getParent());
@@ -224,7 +285,8 @@ final class ReportBench {
     private static double rawCopy(String sql, Path dir) throws Exception {
         Path out = dir.resolve("raw.csv");
         Files.deleteIfExists(out);
-        try (Connection db = DriverManager.getConnection("jdbc:duckdb:"); Statement st = db.createStatement()) {
+        try (Connection db = DriverManager.getConnection("jdbc:duckdb:");
+                Statement st = db.createStatement()) {
             for (String view : DuckDbEngine.views(ReportTables.all(INVENTORY_PREFIX), dir)) st.execute(view);
             long t0 = System.nanoTime();
             st.execute(DuckDbEngine.copy(sql, out));

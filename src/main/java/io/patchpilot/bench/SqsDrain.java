@@ -25,7 +25,11 @@ public final class SqsDrain {
             for (int b; (b = next.getAndIncrement()) < batches.size(); ) {
                 List<String> batch = batches.get(b);
                 List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
-                for (int i = 0; i < batch.size(); i++) entries.add(SendMessageBatchRequestEntry.builder().id(Integer.toString(i)).messageBody(batch.get(i)).build());
+                for (int i = 0; i < batch.size(); i++)
+                    entries.add(SendMessageBatchRequestEntry.builder()
+                            .id(Integer.toString(i))
+                            .messageBody(batch.get(i))
+                            .build());
                 var r = sqs.sendMessageBatch(x -> x.queueUrl(url).entries(entries));
                 if (!r.failed().isEmpty()) throw new IllegalStateException("send failed: " + r.failed());
             }
@@ -39,10 +43,16 @@ public final class SqsDrain {
         long start = System.nanoTime();
         runThreads(threads, () -> {
             while (received.get() < count) {
-                List<Message> got = sqs.receiveMessage(r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(1)).messages();
+                List<Message> got = sqs.receiveMessage(
+                                r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(1))
+                        .messages();
                 if (got.isEmpty()) continue;
                 List<DeleteMessageBatchRequestEntry> del = new ArrayList<>();
-                for (int i = 0; i < got.size(); i++) del.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i)).receiptHandle(got.get(i).receiptHandle()).build());
+                for (int i = 0; i < got.size(); i++)
+                    del.add(DeleteMessageBatchRequestEntry.builder()
+                            .id(Integer.toString(i))
+                            .receiptHandle(got.get(i).receiptHandle())
+                            .build());
                 sqs.deleteMessageBatch(r -> r.queueUrl(url).entries(del));
                 received.addAndGet(got.size());
             }
@@ -58,10 +68,11 @@ public final class SqsDrain {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<?>> fs = new ArrayList<>();
-            for (int t = 0; t < threads; t++) fs.add(pool.submit(() -> {
-                work.run();
-                return null;
-            }));
+            for (int t = 0; t < threads; t++)
+                fs.add(pool.submit(() -> {
+                    work.run();
+                    return null;
+                }));
             for (Future<?> f : fs) f.get();
         } finally {
             pool.shutdownNow();

@@ -38,24 +38,43 @@ final class StartupBench {
         int awsPort = LocalAws.freePortPair();
         int httpPort = LocalAws.freePort();
         Path log = Files.createTempFile("patchpilot-bench-local-", ".log");
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
-        command.addAll(List.of(System.getenv().getOrDefault("PATCHPILOT_JAVA_OPTS", "-Xmx512m").trim().split("\\s+")));
-        command.addAll(List.of("-jar", home.resolve("target/patchpilot.jar").toString(), "local",
-                "--aws-port", Integer.toString(awsPort), "--http-port", Integer.toString(httpPort)));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
+        List<String> command =
+                new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+        command.addAll(List.of(System.getenv()
+                .getOrDefault("PATCHPILOT_JAVA_OPTS", "-Xmx512m")
+                .trim()
+                .split("\\s+")));
+        command.addAll(List.of(
+                "-jar",
+                home.resolve("target/patchpilot.jar").toString(),
+                "local",
+                "--aws-port",
+                Integer.toString(awsPort),
+                "--http-port",
+                Integer.toString(httpPort)));
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .directory(home.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         pb.environment().put("PATCHPILOT_HOME", home.toString());
         long s0 = System.nanoTime();
         Process p = pb.start();
         try {
             awaitHealthy(p, httpPort, log);
             double startup = (System.nanoTime() - s0) / 1e9;
-            System.err.printf("startup: patchpilot local healthy in %.1f s, bare local AWS start %.1f s%n", startup, bare);
+            System.err.printf(
+                    "startup: patchpilot local healthy in %.1f s, bare local AWS start %.1f s%n", startup, bare);
             Map<String, Object> extra = new LinkedHashMap<>();
             extra.put("command", "java -jar target/patchpilot.jar local (default fleet config/local/fleet.yaml)");
             extra.put("bareLocalAwsSeconds", bare);
             extra.put("patchpilotShareSeconds", startup - bare);
-            return List.of(new BenchResult("patchpilot local: launch -> /health 200 (new JVM, local AWS, hub provisioning, fleet, routes)", "s",
-                    startup, "bare local AWS start (moto + ElasticMQ ready, LocalAws.start)", bare, extra));
+            return List.of(new BenchResult(
+                    "patchpilot local: launch -> /health 200 (new JVM, local AWS, hub provisioning, fleet, routes)",
+                    "s",
+                    startup,
+                    "bare local AWS start (moto + ElasticMQ ready, LocalAws.start)",
+                    bare,
+                    extra));
         } finally {
             stop(p);
             Files.deleteIfExists(log);
@@ -63,11 +82,16 @@ final class StartupBench {
     }
 
     private static void awaitHealthy(Process p, int httpPort, Path log) throws Exception {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health")).timeout(Duration.ofSeconds(2)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health"))
+                .timeout(Duration.ofSeconds(2))
+                .build();
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) throw new IllegalStateException("patchpilot local exited with " + p.exitValue() + ":\n" + Files.readString(log));
+            if (!p.isAlive())
+                throw new IllegalStateException(
+                        "patchpilot local exited with " + p.exitValue() + ":\n" + Files.readString(log));
             try {
                 if (http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return;
             } catch (java.io.IOException notYet) {

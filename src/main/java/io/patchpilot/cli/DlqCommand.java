@@ -23,7 +23,10 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
  * the cause is fixed (an account's role restored, a window created). Every step is idempotent,
  * so a message sent back twice does its work once.
  */
-@Command(name = "dlq", mixinStandardHelpOptions = true, description = "Dead letters: list them with their reasons, send them back.",
+@Command(
+        name = "dlq",
+        mixinStandardHelpOptions = true,
+        description = "Dead letters: list them with their reasons, send them back.",
         subcommands = {DlqCommand.ListLetters.class, DlqCommand.Redrive.class})
 final class DlqCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -38,18 +41,27 @@ final class DlqCommand implements Runnable {
     static String sourceQueue(PatchpilotConfig config, String given) {
         for (String q : config.queues().all()) {
             String shortName = q.substring(q.indexOf('-') + 1); // patchpilot-config-events -> config-events
-            if (given.equals(q) || given.equals(shortName) || given.equals(PatchpilotConfig.Queues.deadLetterQueueOf(q))) return q;
+            if (given.equals(q)
+                    || given.equals(shortName)
+                    || given.equals(PatchpilotConfig.Queues.deadLetterQueueOf(q))) return q;
         }
-        throw new ConfigException("QUEUE: '" + given + "' is not one of " + config.queues().all());
+        throw new ConfigException(
+                "QUEUE: '" + given + "' is not one of " + config.queues().all());
     }
 
     /** Receives everything in the DLQ once (each message stays invisible while we hold it). */
-    @AwsActions(value = {"sqs:GetQueueUrl", "sqs:ReceiveMessage"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"sqs:GetQueueUrl", "sqs:ReceiveMessage"},
+            principal = AwsActions.Principal.HUB)
     static Map<String, Message> receiveAll(SqsClient sqs, String dlqUrl, int max, int holdSeconds) {
         Map<String, Message> got = new LinkedHashMap<>();
         while (got.size() < max) {
-            java.util.List<Message> batch = sqs.receiveMessage(r -> r.queueUrl(dlqUrl).maxNumberOfMessages(10).waitTimeSeconds(1)
-                    .visibilityTimeout(holdSeconds).messageAttributeNames("All")).messages();
+            java.util.List<Message> batch = sqs.receiveMessage(r -> r.queueUrl(dlqUrl)
+                            .maxNumberOfMessages(10)
+                            .waitTimeSeconds(1)
+                            .visibilityTimeout(holdSeconds)
+                            .messageAttributeNames("All"))
+                    .messages();
             if (batch.isEmpty()) break;
             batch.forEach(m -> got.putIfAbsent(m.messageId(), m));
         }
@@ -58,7 +70,9 @@ final class DlqCommand implements Runnable {
 
     @AwsActions(value = "sqs:ChangeMessageVisibility", principal = AwsActions.Principal.HUB)
     static void release(SqsClient sqs, String url, java.util.Collection<Message> messages) {
-        for (Message m : messages) sqs.changeMessageVisibility(r -> r.queueUrl(url).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+        for (Message m : messages)
+            sqs.changeMessageVisibility(
+                    r -> r.queueUrl(url).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
     }
 
     static String reason(Message m) {
@@ -66,13 +80,17 @@ final class DlqCommand implements Runnable {
         return v == null ? "(redriven by SQS after its last receive: a transient failure)" : v.stringValue();
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true,
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
             description = "Each dead letter of QUEUE's DLQ: message id, reason, body (they stay in the DLQ).")
     static final class ListLetters implements Callable<Integer> {
         @Mixin
         TargetOptions target;
 
-        @Parameters(paramLabel = "QUEUE", description = "config-events, schedules, self-service, emergency, approvals or work.")
+        @Parameters(
+                paramLabel = "QUEUE",
+                description = "config-events, schedules, self-service, emergency, approvals or work.")
         String queue;
 
         @Option(names = "--max", defaultValue = "100", description = "At most this many. Default: ${DEFAULT-VALUE}.")
@@ -89,7 +107,9 @@ final class DlqCommand implements Runnable {
                 Map<String, Message> all = receiveAll(sqs, url, max, 60);
                 for (Message m : all.values()) {
                     String body = m.body().replaceAll("\\s+", " ");
-                    System.out.printf("%s  %s%n    %s%n", m.messageId(), reason(m), body.length() > 200 ? body.substring(0, 200) + "…" : body);
+                    System.out.printf(
+                            "%s  %s%n    %s%n",
+                            m.messageId(), reason(m), body.length() > 200 ? body.substring(0, 200) + "…" : body);
                 }
                 release(sqs, url, all.values());
                 System.out.printf("%d dead letter%s in %s%n", all.size(), all.size() == 1 ? "" : "s", dlq);
@@ -98,14 +118,20 @@ final class DlqCommand implements Runnable {
         }
     }
 
-    @Command(name = "redrive", mixinStandardHelpOptions = true,
-            description = {"Send dead letters back to QUEUE (each is sent, then deleted from the DLQ: a crash in between repeats",
-                    "it, never loses it). The sender becomes you: emergency requests and approvals are checked against your identity."})
+    @Command(
+            name = "redrive",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Send dead letters back to QUEUE (each is sent, then deleted from the DLQ: a crash in between repeats",
+                "it, never loses it). The sender becomes you: emergency requests and approvals are checked against your identity."
+            })
     static final class Redrive implements Callable<Integer> {
         @Mixin
         TargetOptions target;
 
-        @Parameters(paramLabel = "QUEUE", description = "config-events, schedules, self-service, emergency, approvals or work.")
+        @Parameters(
+                paramLabel = "QUEUE",
+                description = "config-events, schedules, self-service, emergency, approvals or work.")
         String queue;
 
         @Option(names = "--id", split = ",", description = "Only these message ids (from 'dlq list'); default: all.")
@@ -115,7 +141,9 @@ final class DlqCommand implements Runnable {
         int max;
 
         @Override
-        @AwsActions(value = {"sqs:GetQueueUrl", "sqs:SendMessage", "sqs:DeleteMessage"}, principal = AwsActions.Principal.HUB)
+        @AwsActions(
+                value = {"sqs:GetQueueUrl", "sqs:SendMessage", "sqs:DeleteMessage"},
+                principal = AwsActions.Principal.HUB)
         public Integer call() {
             PatchpilotConfig config = target.config(target.settings());
             String source = sourceQueue(config, queue);
@@ -128,8 +156,11 @@ final class DlqCommand implements Runnable {
                 for (Message m : receiveAll(sqs, dlqUrl, max, 300).values()) {
                     if (!ids.isEmpty() && !ids.contains(m.messageId())) continue;
                     Map<String, MessageAttributeValue> attributes = new HashMap<>(m.messageAttributes());
-                    attributes.keySet().removeAll(Set.of(DeadLetters.ERROR_ATTRIBUTE, DeadLetters.SOURCE_QUEUE_ATTRIBUTE));
-                    sqs.sendMessage(r -> r.queueUrl(sourceUrl).messageBody(m.body()).messageAttributes(attributes));
+                    attributes
+                            .keySet()
+                            .removeAll(Set.of(DeadLetters.ERROR_ATTRIBUTE, DeadLetters.SOURCE_QUEUE_ATTRIBUTE));
+                    sqs.sendMessage(
+                            r -> r.queueUrl(sourceUrl).messageBody(m.body()).messageAttributes(attributes));
                     sqs.deleteMessage(r -> r.queueUrl(dlqUrl).receiptHandle(m.receiptHandle()));
                     sent++;
                 }

@@ -21,10 +21,14 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
-@Command(name = "emergency", mixinStandardHelpOptions = true,
-        description = {"Emergency patching: request an organization-wide run now, approve or reject one.",
-                "These send the same SQS messages anyone could send with the AWS CLI; you are who your",
-                "credentials say (SQS SenderId), never a field of the message. Follow with 'patchpilot runs show REQUEST --follow'."},
+@Command(
+        name = "emergency",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Emergency patching: request an organization-wide run now, approve or reject one.",
+            "These send the same SQS messages anyone could send with the AWS CLI; you are who your",
+            "credentials say (SQS SenderId), never a field of the message. Follow with 'patchpilot runs show REQUEST --follow'."
+        },
         subcommands = {EmergencyCommand.Start.class, EmergencyCommand.Approve.class, EmergencyCommand.Reject.class})
 final class EmergencyCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,17 +45,24 @@ final class EmergencyCommand implements Runnable {
         @Mixin
         TargetOptions target;
 
-        @Option(names = "--as", paramLabel = "USER", description = "With --local: act as this local IAM user (oncall-requester, oncall-approver).")
+        @Option(
+                names = "--as",
+                paramLabel = "USER",
+                description = "With --local: act as this local IAM user (oncall-requester, oncall-approver).")
         String as;
 
         /** Sends one message to the named queue with the caller's own identity. */
         void send(java.util.function.Function<PatchpilotConfig, String> queue, String body) {
-            if (as != null && !target.local) throw new ConfigException("--as: only with --local; in AWS you act with your own credentials");
+            if (as != null && !target.local)
+                throw new ConfigException("--as: only with --local; in AWS you act with your own credentials");
             PatchpilotConfig config = target.config(target.settings());
-            try (AwsClients aws = target.clients(config); SqsClient sqs = as == null ? null : localUserSqs(aws, config)) {
+            try (AwsClients aws = target.clients(config);
+                    SqsClient sqs = as == null ? null : localUserSqs(aws, config)) {
                 SqsClient client = sqs == null ? aws.hub(SqsClient.class) : sqs;
-                String url = client.getQueueUrl(r -> r.queueName(queue.apply(config))).queueUrl();
-                String id = client.sendMessage(r -> r.queueUrl(url).messageBody(body)).messageId();
+                String url = client.getQueueUrl(r -> r.queueName(queue.apply(config)))
+                        .queueUrl();
+                String id = client.sendMessage(r -> r.queueUrl(url).messageBody(body))
+                        .messageId();
                 System.out.println("sent to " + queue.apply(config) + " (message " + id + ")");
             }
         }
@@ -60,17 +71,30 @@ final class EmergencyCommand implements Runnable {
         private SqsClient localUserSqs(AwsClients aws, PatchpilotConfig config) {
             IamClient iam = aws.hub(IamClient.class, "aws-global");
             var keys = iam.listAccessKeys(r -> r.userName(as)).accessKeyMetadata();
-            String key = keys.isEmpty() ? iam.createAccessKey(r -> r.userName(as)).accessKey().accessKeyId() : keys.get(0).accessKeyId();
-            return SqsClient.builder().endpointOverride(config.endpoints().sqs().orElseThrow()).region(Region.of(config.hub().region()))
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(key, "local"))).build();
+            String key = keys.isEmpty()
+                    ? iam.createAccessKey(r -> r.userName(as)).accessKey().accessKeyId()
+                    : keys.get(0).accessKeyId();
+            return SqsClient.builder()
+                    .endpointOverride(config.endpoints().sqs().orElseThrow())
+                    .region(Region.of(config.hub().region()))
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(key, "local")))
+                    .build();
         }
     }
 
-    @Command(name = "start", mixinStandardHelpOptions = true,
-            description = {"Request an emergency run: from a JSON FILE (the seed's payload, CONTRACT.md) or from options.",
-                    "Environments that need approval (patchpilot.emergency.approval-required) wait for one."})
+    @Command(
+            name = "start",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Request an emergency run: from a JSON FILE (the seed's payload, CONTRACT.md) or from options.",
+                "Environments that need approval (patchpilot.emergency.approval-required) wait for one."
+            })
     static final class Start extends Send {
-        @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "The request as JSON; '-' reads stdin.")
+        @Parameters(
+                index = "0",
+                arity = "0..1",
+                paramLabel = "FILE",
+                description = "The request as JSON; '-' reads stdin.")
         Path file;
 
         @Option(names = "--env", description = "Environment (Default, a configured one, or All).")
@@ -85,10 +109,16 @@ final class EmergencyCommand implements Runnable {
         @Option(names = "--regions", split = ",", description = "Regions (default: all configured).")
         List<String> regions = List.of();
 
-        @Option(names = "--operation", defaultValue = "Install", description = "Scan or Install. Default: ${DEFAULT-VALUE}.")
+        @Option(
+                names = "--operation",
+                defaultValue = "Install",
+                description = "Scan or Install. Default: ${DEFAULT-VALUE}.")
         String operation;
 
-        @Option(names = "--reboot", defaultValue = "RebootIfNeeded", description = "RebootIfNeeded or NoReboot. Default: ${DEFAULT-VALUE}.")
+        @Option(
+                names = "--reboot",
+                defaultValue = "RebootIfNeeded",
+                description = "RebootIfNeeded or NoReboot. Default: ${DEFAULT-VALUE}.")
         String reboot;
 
         @Option(names = "--override-list", description = "s3://bucket/key of an InstallOverrideList.")
@@ -106,16 +136,28 @@ final class EmergencyCommand implements Runnable {
             } else {
                 if (env == null) throw new ConfigException("--env: required when no FILE is given");
                 ObjectNode m = JSON.createObjectNode()
-                        .put("requestId", requestId != null ? requestId : "chg-" + Instant.now().toString().replaceAll("[-:]", "").replaceAll("\\.\\d+Z$", "Z"))
-                        .put("env", env).put("patching_operation", operation).put("operation_post_patching", reboot)
-                        .put("run_patch_baseline_install_override_list", overrideList == null ? "" : overrideList).put("reason", reason);
+                        .put(
+                                "requestId",
+                                requestId != null
+                                        ? requestId
+                                        : "chg-"
+                                                + Instant.now()
+                                                        .toString()
+                                                        .replaceAll("[-:]", "")
+                                                        .replaceAll("\\.\\d+Z$", "Z"))
+                        .put("env", env)
+                        .put("patching_operation", operation)
+                        .put("operation_post_patching", reboot)
+                        .put("run_patch_baseline_install_override_list", overrideList == null ? "" : overrideList)
+                        .put("reason", reason);
                 accounts.forEach(m.putArray("accounts")::add);
                 regions.forEach(m.putArray("regions")::add);
                 body = m.toString();
             }
             send(c -> c.queues().emergency(), body);
             String id = JSON.readTree(body).path("requestId").asText("?");
-            System.out.println("request " + id + ": follow with 'patchpilot runs show " + id + " --follow" + (target.local ? " --local" : "") + "'");
+            System.out.println("request " + id + ": follow with 'patchpilot runs show " + id + " --follow"
+                    + (target.local ? " --local" : "") + "'");
             return ExitCode.OK;
         }
     }
@@ -129,12 +171,20 @@ final class EmergencyCommand implements Runnable {
 
         @Override
         public Integer call() {
-            send(c -> c.queues().approvals(), JSON.createObjectNode().put("requestId", requestId).put("decision", decision()).toString());
+            send(
+                    c -> c.queues().approvals(),
+                    JSON.createObjectNode()
+                            .put("requestId", requestId)
+                            .put("decision", decision())
+                            .toString());
             return ExitCode.OK;
         }
     }
 
-    @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a pending emergency run (not your own request).")
+    @Command(
+            name = "approve",
+            mixinStandardHelpOptions = true,
+            description = "Approve a pending emergency run (not your own request).")
     static final class Approve extends Decide {
         @Override
         String decision() {

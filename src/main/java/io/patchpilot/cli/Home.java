@@ -9,6 +9,8 @@ final class Home {
     static Path resolve() {
         String fromEnv = System.getenv("PATCHPILOT_HOME");
         String configured = System.getProperty("patchpilot.home", fromEnv == null ? "" : fromEnv);
-        return (configured.isBlank() ? Path.of("") : Path.of(configured)).toAbsolutePath().normalize();
+        return (configured.isBlank() ? Path.of("") : Path.of(configured))
+                .toAbsolutePath()
+                .normalize();
     }
 }

@@ -9,23 +9,36 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "local", mixinStandardHelpOptions = true,
-        description = {"Start the local AWS (moto + ElasticMQ on 127.0.0.1), provision the hub's infrastructure into it,",
-                "load the fleet into member accounts and run the service in the foreground. Ctrl-C stops everything."})
+@Command(
+        name = "local",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Start the local AWS (moto + ElasticMQ on 127.0.0.1), provision the hub's infrastructure into it,",
+            "load the fleet into member accounts and run the service in the foreground. Ctrl-C stops everything."
+        })
 final class LocalCommand implements Callable<Integer> {
-    @Option(names = "--fleet", defaultValue = "${env:PATCHPILOT_FLEET:-config/local/fleet.yaml}",
+    @Option(
+            names = "--fleet",
+            defaultValue = "${env:PATCHPILOT_FLEET:-config/local/fleet.yaml}",
             description = "Fleet file (env PATCHPILOT_FLEET). Default: ${DEFAULT-VALUE}.")
     Path fleet;
 
-    @Option(names = "--aws-port", defaultValue = "${env:PATCHPILOT_AWS_PORT:-4566}",
-            description = "Port of the local AWS; SQS listens on the next one (env PATCHPILOT_AWS_PORT). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--aws-port",
+            defaultValue = "${env:PATCHPILOT_AWS_PORT:-4566}",
+            description =
+                    "Port of the local AWS; SQS listens on the next one (env PATCHPILOT_AWS_PORT). Default: ${DEFAULT-VALUE}.")
     int awsPort;
 
-    @Option(names = "--http-port", defaultValue = "${env:PATCHPILOT_HTTP_PORT:-8080}",
+    @Option(
+            names = "--http-port",
+            defaultValue = "${env:PATCHPILOT_HTTP_PORT:-8080}",
             description = "Port of the service's web endpoints (env PATCHPILOT_HTTP_PORT). Default: ${DEFAULT-VALUE}.")
     int httpPort;
 
-    @Option(names = "--command-delay", defaultValue = "2.0",
+    @Option(
+            names = "--command-delay",
+            defaultValue = "2.0",
             description = "Seconds a simulated patch command takes on an instance. Default: ${DEFAULT-VALUE}.")
     double commandDelay;
 
@@ -34,11 +47,17 @@ final class LocalCommand implements Callable<Integer> {
         Path home = Home.resolve();
         Path fleetFile = fleet.isAbsolute() ? fleet : home.resolve(fleet);
         ServiceRunner runner = new ServiceRunner();
-        LocalMode local = runner.open(LocalMode.start(new LocalMode.Options(home, fleetFile, awsPort, httpPort,
-                List.of("--command-delay", Double.toString(commandDelay)), Map.of())));
+        LocalMode local = runner.open(LocalMode.start(new LocalMode.Options(
+                home,
+                fleetFile,
+                awsPort,
+                httpPort,
+                List.of("--command-delay", Double.toString(commandDelay)),
+                Map.of())));
         LocalAws aws = local.localAws();
         String env = "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=" + LocalAws.HUB_REGION;
-        System.out.printf("""
+        System.out.printf(
+                """
                 patchpilot local is up
                   AWS (moto):    %s   credentials test/test, hub account %s, region %s
                   SQS:           %s
@@ -51,9 +70,21 @@ final class LocalCommand implements Callable<Integer> {
                   aws --endpoint-url %s organizations list-accounts
                 Ctrl-C stops the service and the local AWS.
                 """,
-                aws.endpoint(), LocalAws.HUB_ACCOUNT, LocalAws.HUB_REGION, aws.sqsEndpoint(), httpPort, local.mail().getSmtp().getPort(), local.outbox(),
-                local.fleet().accounts(), local.fleet().regions(), local.fleet().instances(), local.fleet().groups(), fleetFile,
-                env, aws.sqsEndpoint(), aws.endpoint());
+                aws.endpoint(),
+                LocalAws.HUB_ACCOUNT,
+                LocalAws.HUB_REGION,
+                aws.sqsEndpoint(),
+                httpPort,
+                local.mail().getSmtp().getPort(),
+                local.outbox(),
+                local.fleet().accounts(),
+                local.fleet().regions(),
+                local.fleet().instances(),
+                local.fleet().groups(),
+                fleetFile,
+                env,
+                aws.sqsEndpoint(),
+                aws.endpoint());
         System.out.flush();
         return runner.awaitShutdown();
     }

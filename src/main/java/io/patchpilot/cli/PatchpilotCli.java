@@ -7,12 +7,28 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "patchpilot",
+@Command(
+        name = "patchpilot",
         mixinStandardHelpOptions = true,
         version = "patchpilot 0.1.0",
         description = "Keeps the EC2 fleet of an AWS Organization patched from one hub account.",
-        subcommands = {RunCommand.class, LocalCommand.class, TagsCommand.class, WindowCommand.class, RunsCommand.class, PlanCommand.class, EmergencyCommand.class, ReportCommand.class, DlqCommand.class, io.patchpilot.bench.BenchCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "Exit codes: 0 ok, 1 failed, 2 usage, 3 bad setting or input file, 4 environment not ready (port taken, python3/moto missing)."})
+        subcommands = {
+            RunCommand.class,
+            LocalCommand.class,
+            TagsCommand.class,
+            WindowCommand.class,
+            RunsCommand.class,
+            PlanCommand.class,
+            EmergencyCommand.class,
+            ReportCommand.class,
+            DlqCommand.class,
+            io.patchpilot.bench.BenchCommand.class,
+            CommandLine.HelpCommand.class
+        },
+        footer = {
+            "",
+            "Exit codes: 0 ok, 1 failed, 2 usage, 3 bad setting or input file, 4 environment not ready (port taken, python3/moto missing)."
+        })
 public final class PatchpilotCli implements Runnable {
     @Spec
     CommandSpec spec;

@@ -18,8 +18,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "plan", mixinStandardHelpOptions = true,
-        description = "What a window would patch, per account x region, and what it would skip and why. Read-only; the run's own discovery.")
+@Command(
+        name = "plan",
+        mixinStandardHelpOptions = true,
+        description =
+                "What a window would patch, per account x region, and what it would skip and why. Read-only; the run's own discovery.")
 final class PlanCommand implements Callable<Integer> {
     @Mixin
     TargetOptions target;
@@ -27,7 +30,9 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--window", required = true, description = "Dev or Dev_maintenance_window")
     String window;
 
-    @Option(names = "--window-account", description = "The account owning the window; omit for an organization-wide window.")
+    @Option(
+            names = "--window-account",
+            description = "The account owning the window; omit for an organization-wide window.")
     String windowAccount;
 
     @Option(names = "--account", description = "Only this member account.")
@@ -46,9 +51,12 @@ final class PlanCommand implements Callable<Integer> {
             Ledger ledger = tagging.ledger();
             String name = window.endsWith("_maintenance_window") ? window : window + "_maintenance_window";
             String key = (windowAccount == null ? WindowDirectory.ORGANIZATION_WIDE : windowAccount) + "#" + name;
-            MaintenanceWindow w = new WindowStore(ledger, tagging.windows(), clock).get(key)
-                    .orElseThrow(() -> new ConfigException("--window: " + key + " does not exist (see 'patchpilot window list')"));
-            List<String> accounts = w.organizationWide() ? List.copyOf(tagging.organization().activeAccounts()) : List.of(w.account());
+            MaintenanceWindow w = new WindowStore(ledger, tagging.windows(), clock)
+                    .get(key)
+                    .orElseThrow(() ->
+                            new ConfigException("--window: " + key + " does not exist (see 'patchpilot window list')"));
+            List<String> accounts =
+                    w.organizationWide() ? List.copyOf(tagging.organization().activeAccounts()) : List.of(w.account());
             TargetDiscovery discovery = new TargetDiscovery(aws, tagging.policy());
             int patch = 0;
             int skip = 0;
@@ -59,17 +67,22 @@ final class PlanCommand implements Callable<Integer> {
                     AccountRegion ar = new AccountRegion(a, r);
                     try {
                         TargetDiscovery.Targets t = discovery.find(ar, w.name(), "plan");
-                        System.out.printf("%s  patch %d, skip %d%n", ar, t.patch().size(), t.skipped().size());
+                        System.out.printf(
+                                "%s  patch %d, skip %d%n",
+                                ar, t.patch().size(), t.skipped().size());
                         t.patch().forEach(id -> System.out.println("  patch " + id));
                         t.skipped().forEach((id, why) -> System.out.println("  skip  " + id + "  " + why));
                         patch += t.patch().size();
                         skip += t.skipped().size();
                     } catch (RuntimeException e) {
-                        System.out.printf("%s  cannot be read: %s%n", ar, e.getMessage().lines().findFirst().orElse(""));
+                        System.out.printf(
+                                "%s  cannot be read: %s%n",
+                                ar, e.getMessage().lines().findFirst().orElse(""));
                     }
                 }
             }
-            System.out.printf("plan for %s: %d instances to patch, %d skipped; nothing was changed%n", w.key(), patch, skip);
+            System.out.printf(
+                    "plan for %s: %d instances to patch, %d skipped; nothing was changed%n", w.key(), patch, skip);
             return ExitCode.OK;
         }
     }

@@ -11,7 +11,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "report", mixinStandardHelpOptions = true, description = "Compliance reports (reports/*.sql).",
+@Command(
+        name = "report",
+        mixinStandardHelpOptions = true,
+        description = "Compliance reports (reports/*.sql).",
         subcommands = {ReportCommand.Run.class})
 final class ReportCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -22,17 +25,27 @@ final class ReportCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "run", mixinStandardHelpOptions = true,
-            description = {"Queue a report run now ({\"type\":\"report\"} on patchpilot-schedules, as the daily rule does).",
-                    "CSVs go to the reports bucket under reports/YYYY/MM/DD/ and reports/latest/; the mail to the team (or --to)."})
+    @Command(
+            name = "run",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Queue a report run now ({\"type\":\"report\"} on patchpilot-schedules, as the daily rule does).",
+                "CSVs go to the reports bucket under reports/YYYY/MM/DD/ and reports/latest/; the mail to the team (or --to)."
+            })
     static final class Run implements Callable<Integer> {
         @Mixin
         TargetOptions target;
 
-        @Option(names = "--report", split = ",", description = "Only these reports (file names in reports/, without .sql).")
+        @Option(
+                names = "--report",
+                split = ",",
+                description = "Only these reports (file names in reports/, without .sql).")
         List<String> reports = List.of();
 
-        @Option(names = "--to", split = ",", description = "Mail the result to these addresses instead of the team (no owner mails).")
+        @Option(
+                names = "--to",
+                split = ",",
+                description = "Mail the result to these addresses instead of the team (no owner mails).")
         List<String> to = List.of();
 
         @Override

@@ -10,10 +10,15 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
         description = "Run the service against real AWS (default credential chain; names from config/, profile 'aws').")
 final class RunCommand implements Callable<Integer> {
-    @Option(names = "--profile", defaultValue = "aws", description = "Configuration profile (config/application-<profile>.properties). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--profile",
+            defaultValue = "aws",
+            description = "Configuration profile (config/application-<profile>.properties). Default: ${DEFAULT-VALUE}.")
     String profile;
 
     @Override
@@ -30,7 +35,8 @@ final class RunCommand implements Callable<Integer> {
             runner.closeAll();
             throw e;
         }
-        System.out.println("patchpilot is up: http://" + config.http().host() + ":" + config.http().port() + "/health");
+        System.out.println("patchpilot is up: http://" + config.http().host() + ":"
+                + config.http().port() + "/health");
         return runner.awaitShutdown();
     }
 }

@@ -18,7 +18,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
-@Command(name = "runs", mixinStandardHelpOptions = true, description = "Patch runs, from the ledger.",
+@Command(
+        name = "runs",
+        mixinStandardHelpOptions = true,
+        description = "Patch runs, from the ledger.",
         subcommands = {RunsCommand.ListRuns.class, RunsCommand.Show.class})
 final class RunsCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -31,7 +34,10 @@ final class RunsCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "The most recent runs with their status and counts.")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "The most recent runs with their status and counts.")
     static final class ListRuns implements Callable<Integer> {
         @Mixin
         TargetOptions target;
@@ -45,10 +51,17 @@ final class RunsCommand implements Runnable {
             try (AwsClients aws = target.clients(config)) {
                 Ledger ledger = new Ledger(aws, config.ledgerTable());
                 List<Map<String, AttributeValue>> index = ledger.partition(PatchRuns.INDEX);
-                for (Map<String, AttributeValue> entry : index.subList(Math.max(0, index.size() - limit), index.size())) {
+                for (Map<String, AttributeValue> entry :
+                        index.subList(Math.max(0, index.size() - limit), index.size())) {
                     String runId = entry.get("runId").s();
-                    ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).ifPresent(run -> System.out.printf("%-40s %-22s %s%n",
-                            runId, run.get("status").s(), run.containsKey("counts") ? run.get("counts").s() : progress(run)));
+                    ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                            .ifPresent(run -> System.out.printf(
+                                    "%-40s %-22s %s%n",
+                                    runId,
+                                    run.get("status").s(),
+                                    run.containsKey("counts")
+                                            ? run.get("counts").s()
+                                            : progress(run)));
                 }
                 if (index.isEmpty()) System.out.println("no runs yet");
                 return ExitCode.OK;
@@ -56,10 +69,14 @@ final class RunsCommand implements Runnable {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true,
-            description = {"One run: per account/region and per instance. With --follow, a progress line until the run ends.",
-                    "Exit code: 0 when the run succeeded (or is still going, without --follow), 1 when it completed with failures",
-                    "or ended without patching (Blocked, Rejected, Expired)."})
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
+            description = {
+                "One run: per account/region and per instance. With --follow, a progress line until the run ends.",
+                "Exit code: 0 when the run succeeded (or is still going, without --follow), 1 when it completed with failures",
+                "or ended without patching (Blocked, Rejected, Expired)."
+            })
     static final class Show implements Callable<Integer> {
         @Mixin
         TargetOptions target;
@@ -82,21 +99,41 @@ final class RunsCommand implements Runnable {
                     TimeUnit.SECONDS.sleep(2);
                     run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
                 }
-                System.out.printf("run %s  window %s  occurrence %s  status %s%n", runId, run.get("window").s(),
-                        run.get("occurrence").s(), run.get("status").s());
+                System.out.printf(
+                        "run %s  window %s  occurrence %s  status %s%n",
+                        runId,
+                        run.get("window").s(),
+                        run.get("occurrence").s(),
+                        run.get("status").s());
                 for (String k : List.of("reason", "requester", "approver", "note")) {
-                    if (run.containsKey(k) && !run.get(k).s().isEmpty()) System.out.printf("  %s: %s%n", k, run.get(k).s());
+                    if (run.containsKey(k) && !run.get(k).s().isEmpty())
+                        System.out.printf("  %s: %s%n", k, run.get(k).s());
                 }
                 for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
-                    if (io.patchpilot.ami.AmiProgress.isGroup(t)) io.patchpilot.ami.AmiProgress.lines(t).forEach(System.out::println);
+                    if (io.patchpilot.ami.AmiProgress.isGroup(t))
+                        io.patchpilot.ami.AmiProgress.lines(t).forEach(System.out::println);
                     if (!t.get("sk").s().startsWith("TARGET#")) continue;
-                    String reason = t.containsKey("reason") && !t.get("reason").s().isEmpty() ? "  (" + t.get("reason").s() + ")" : "";
-                    System.out.printf("  %s/%s  %s%s%n", t.get("account").s(), t.get("region").s(), t.get("state").s(), reason);
+                    String reason =
+                            t.containsKey("reason") && !t.get("reason").s().isEmpty()
+                                    ? "  (" + t.get("reason").s() + ")"
+                                    : "";
+                    System.out.printf(
+                            "  %s/%s  %s%s%n",
+                            t.get("account").s(),
+                            t.get("region").s(),
+                            t.get("state").s(),
+                            reason);
                     if (!t.containsKey("instances")) continue;
-                    read(t.get("instances").s()).fields().forEachRemaining(e -> System.out.printf("    %-22s %-12s %s%n",
-                            e.getKey(), e.getValue().path("status").asText(), e.getValue().path("reason").asText()));
+                    read(t.get("instances").s())
+                            .fields()
+                            .forEachRemaining(e -> System.out.printf(
+                                    "    %-22s %-12s %s%n",
+                                    e.getKey(),
+                                    e.getValue().path("status").asText(),
+                                    e.getValue().path("reason").asText()));
                 }
-                if (run.containsKey("counts")) System.out.println("counts: " + run.get("counts").s());
+                if (run.containsKey("counts"))
+                    System.out.println("counts: " + run.get("counts").s());
                 String status = run.get("status").s();
                 return status.equals("Succeeded") || !ended(run) ? ExitCode.OK : ExitCode.FAILED;
             }
@@ -104,15 +141,22 @@ final class RunsCommand implements Runnable {
 
         /** Ended: patched (with or without failures), or never patched (blocked, rejected, expired). */
         private static boolean ended(Map<String, AttributeValue> run) {
-            return List.of("Succeeded", "CompletedWithFailures", "Blocked", "Rejected", "Expired").contains(run.get("status").s());
+            return List.of("Succeeded", "CompletedWithFailures", "Blocked", "Rejected", "Expired")
+                    .contains(run.get("status").s());
         }
 
         private static String progressLine(Ledger ledger, Map<String, AttributeValue> run) {
             Map<String, Integer> instances = new TreeMap<>();
             Map<String, Integer> groups = new TreeMap<>();
-            for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(run.get("runId").s()))) {
-                if (t.containsKey("instances")) read(t.get("instances").s()).elements().forEachRemaining(o -> instances.merge(o.path("status").asText(), 1, Integer::sum));
-                if (io.patchpilot.ami.AmiProgress.isGroup(t)) groups.merge(io.patchpilot.ami.AmiProgress.state(t), 1, Integer::sum);
+            for (Map<String, AttributeValue> t :
+                    ledger.partition(PatchRuns.pk(run.get("runId").s()))) {
+                if (t.containsKey("instances"))
+                    read(t.get("instances").s())
+                            .elements()
+                            .forEachRemaining(
+                                    o -> instances.merge(o.path("status").asText(), 1, Integer::sum));
+                if (io.patchpilot.ami.AmiProgress.isGroup(t))
+                    groups.merge(io.patchpilot.ami.AmiProgress.state(t), 1, Integer::sum);
             }
             return progress(run) + "  instances " + instances + (groups.isEmpty() ? "" : "  groups " + groups);
         }
@@ -123,7 +167,8 @@ final class RunsCommand implements Runnable {
         long total = Long.parseLong(run.get("targetsTotal").n());
         int width = 20;
         int filled = total == 0 ? width : (int) (width * done / total);
-        return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + total + " account-regions and groups";
+        return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + total
+                + " account-regions and groups";
     }
 
     private static JsonNode read(String json) {

@@ -28,11 +28,14 @@ final class ServiceRunner {
     }
 
     int awaitShutdown() throws InterruptedException {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("patchpilot: stopping");
-            closeAll();
-            stopped.countDown();
-        }, "patchpilot-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            System.err.println("patchpilot: stopping");
+                            closeAll();
+                            stopped.countDown();
+                        },
+                        "patchpilot-shutdown"));
         stopped.await();
         return ExitCode.OK;
     }

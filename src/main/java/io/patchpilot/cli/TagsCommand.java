@@ -14,7 +14,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "tags", mixinStandardHelpOptions = true, description = "Patch tags of instances and AutoScaling groups.",
+@Command(
+        name = "tags",
+        mixinStandardHelpOptions = true,
+        description = "Patch tags of instances and AutoScaling groups.",
         subcommands = TagsCommand.Reconcile.class)
 final class TagsCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -25,10 +28,14 @@ final class TagsCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "reconcile", mixinStandardHelpOptions = true,
-            description = {"Bring every instance and group of every account x region to its right tags.",
-                    "Without --dry-run: queues the same {\"type\":\"reconcile\"} message the daily schedule sends.",
-                    "With --dry-run: prints what would change per account/region and writes nothing."})
+    @Command(
+            name = "reconcile",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Bring every instance and group of every account x region to its right tags.",
+                "Without --dry-run: queues the same {\"type\":\"reconcile\"} message the daily schedule sends.",
+                "With --dry-run: prints what would change per account/region and writes nothing."
+            })
     static final class Reconcile implements Callable<Integer> {
         @Mixin
         TargetOptions target;
@@ -46,14 +53,17 @@ final class TagsCommand implements Runnable {
                     System.out.println("reconcile queued on " + config.queues().schedules());
                     return ExitCode.OK;
                 }
-                ReconcileSweep sweep = ServiceBeans.tagging(settings, config, aws, java.time.Clock.systemUTC()).sweep();
+                ReconcileSweep sweep = ServiceBeans.tagging(settings, config, aws, java.time.Clock.systemUTC())
+                        .sweep();
                 int changes = 0;
                 for (AccountRegion ar : sweep.scope()) {
                     List<TagOutcome> outcomes;
                     try {
                         outcomes = sweep.plan(ar);
                     } catch (RuntimeException e) {
-                        System.out.printf("%s  cannot be read: %s%n", ar, e.getMessage().lines().findFirst().orElse(""));
+                        System.out.printf(
+                                "%s  cannot be read: %s%n",
+                                ar, e.getMessage().lines().findFirst().orElse(""));
                         continue;
                     }
                     System.out.printf("%s  %s%n", ar, ReconcileSweep.counts(outcomes));

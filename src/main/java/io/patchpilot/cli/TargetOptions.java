@@ -12,7 +12,9 @@ final class TargetOptions {
     @Option(names = "--local", description = "Act on a running 'patchpilot local' instead of AWS.")
     boolean local;
 
-    @Option(names = "--aws-port", defaultValue = "${env:PATCHPILOT_AWS_PORT:-4566}",
+    @Option(
+            names = "--aws-port",
+            defaultValue = "${env:PATCHPILOT_AWS_PORT:-4566}",
             description = "With --local: the local AWS port (env PATCHPILOT_AWS_PORT). Default: ${DEFAULT-VALUE}.")
     int awsPort;
 

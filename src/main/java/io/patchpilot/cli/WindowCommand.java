@@ -24,10 +24,18 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "window", mixinStandardHelpOptions = true,
+@Command(
+        name = "window",
+        mixinStandardHelpOptions = true,
         description = "Maintenance windows (the central team's view; account owners use self-service requests).",
-        subcommands = {WindowCommand.Create.class, WindowCommand.Update.class, WindowCommand.Delete.class,
-                WindowCommand.ListWindows.class, WindowCommand.Show.class, WindowCommand.Next.class})
+        subcommands = {
+            WindowCommand.Create.class,
+            WindowCommand.Update.class,
+            WindowCommand.Delete.class,
+            WindowCommand.ListWindows.class,
+            WindowCommand.Show.class,
+            WindowCommand.Next.class
+        })
 final class WindowCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -71,26 +79,41 @@ final class WindowCommand implements Runnable {
         }
 
         static void print(MaintenanceWindow w) {
-            System.out.printf("%-45s %-14s %s; next: %s%n", w.name(), w.organizationWide() ? "organization" : w.account(),
-                    WindowSchedule.describe(w), WindowSchedule.nextOpenings(w, Instant.now(), 1).stream().findFirst().map(Instant::toString).orElse("never"));
+            System.out.printf(
+                    "%-45s %-14s %s; next: %s%n",
+                    w.name(),
+                    w.organizationWide() ? "organization" : w.account(),
+                    WindowSchedule.describe(w),
+                    WindowSchedule.nextOpenings(w, Instant.now(), 1).stream()
+                            .findFirst()
+                            .map(Instant::toString)
+                            .orElse("never"));
         }
     }
 
     abstract static class Write extends Base {
-        @Parameters(index = "0", paramLabel = "FILE", description = "Window parameters as JSON (the seed product's names, e.g. {\"Environment\":\"Dev\",\"PatchingWindowWeekday\":\"Sunday\"}); '-' reads stdin.")
+        @Parameters(
+                index = "0",
+                paramLabel = "FILE",
+                description =
+                        "Window parameters as JSON (the seed product's names, e.g. {\"Environment\":\"Dev\",\"PatchingWindowWeekday\":\"Sunday\"}); '-' reads stdin.")
         Path file;
 
-        @Option(names = "--account", description = "The member account that owns the window; omit for an organization-wide window.")
+        @Option(
+                names = "--account",
+                description = "The member account that owns the window; omit for an organization-wide window.")
         String account;
 
         MaintenanceWindow parse() throws IOException {
             JsonNode json;
             try {
-                json = new ObjectMapper().readTree(file.toString().equals("-") ? System.in.readAllBytes() : Files.readAllBytes(file));
+                json = new ObjectMapper()
+                        .readTree(file.toString().equals("-") ? System.in.readAllBytes() : Files.readAllBytes(file));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new ConfigException(file + ": not JSON: " + e.getOriginalMessage());
             }
-            if (account != null && !account.matches("\\d{12}")) throw new ConfigException("--account: '" + account + "' is not a 12-digit account id");
+            if (account != null && !account.matches("\\d{12}"))
+                throw new ConfigException("--account: '" + account + "' is not a 12-digit account id");
             try {
                 return new WindowValidator(config.environments()).validate(json, account);
             } catch (WindowValidator.InvalidWindow e) {
@@ -104,7 +127,9 @@ final class WindowCommand implements Runnable {
         @Override
         int run(WindowStore store) throws Exception {
             MaintenanceWindow w = parse();
-            if (store.get(w.key()).isPresent()) throw new ConfigException(w.name() + " already exists for " + (account == null ? "the organization" : account) + "; use 'window update'");
+            if (store.get(w.key()).isPresent())
+                throw new ConfigException(w.name() + " already exists for "
+                        + (account == null ? "the organization" : account) + "; use 'window update'");
             store.put(w);
             requestRuleSync();
             print(store.get(w.key()).orElseThrow());
@@ -112,12 +137,17 @@ final class WindowCommand implements Runnable {
         }
     }
 
-    @Command(name = "update", mixinStandardHelpOptions = true, description = "Change a window (re-applying the same parameters changes nothing).")
+    @Command(
+            name = "update",
+            mixinStandardHelpOptions = true,
+            description = "Change a window (re-applying the same parameters changes nothing).")
     static final class Update extends Write {
         @Override
         int run(WindowStore store) throws Exception {
             MaintenanceWindow w = parse();
-            if (store.get(w.key()).isEmpty()) throw new ConfigException(w.name() + " does not exist for " + (account == null ? "the organization" : account) + "; use 'window create'");
+            if (store.get(w.key()).isEmpty())
+                throw new ConfigException(w.name() + " does not exist for "
+                        + (account == null ? "the organization" : account) + "; use 'window create'");
             WindowStore.Change change = store.put(w);
             if (change != WindowStore.Change.UNCHANGED) requestRuleSync();
             System.out.println(change.name().toLowerCase());
@@ -126,7 +156,10 @@ final class WindowCommand implements Runnable {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a window; its resources fall back to the Default window.")
+    @Command(
+            name = "delete",
+            mixinStandardHelpOptions = true,
+            description = "Delete a window; its resources fall back to the Default window.")
     static final class Delete extends Base {
         @Parameters(index = "0", paramLabel = "NAME", description = "Dev or Dev_maintenance_window")
         String name;
@@ -137,16 +170,21 @@ final class WindowCommand implements Runnable {
         @Override
         int run(WindowStore store) {
             if (key(account, name).equals(WindowDirectory.ORGANIZATION_WIDE + "#Default_maintenance_window")) {
-                throw new ConfigException("Default_maintenance_window is the organization-wide fallback and cannot be deleted");
+                throw new ConfigException(
+                        "Default_maintenance_window is the organization-wide fallback and cannot be deleted");
             }
-            if (!store.delete(key(account, name))) throw new ConfigException(name + ": no such window" + (account == null ? "" : " in " + account));
+            if (!store.delete(key(account, name)))
+                throw new ConfigException(name + ": no such window" + (account == null ? "" : " in " + account));
             requestRuleSync();
             System.out.println("deleted " + key(account, name));
             return ExitCode.OK;
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List every window with its schedule and next opening.")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "List every window with its schedule and next opening.")
     static final class ListWindows extends Base {
         @Override
         int run(WindowStore store) {
@@ -167,15 +205,22 @@ final class WindowCommand implements Runnable {
 
         @Override
         int run(WindowStore store) throws Exception {
-            MaintenanceWindow w = store.get(key(account, name)).orElseThrow(() -> new ConfigException(name + ": no such window" + (account == null ? "" : " in " + account)));
-            System.out.println(new ObjectMapper().registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+            MaintenanceWindow w = store.get(key(account, name))
+                    .orElseThrow(() ->
+                            new ConfigException(name + ": no such window" + (account == null ? "" : " in " + account)));
+            System.out.println(new ObjectMapper()
+                    .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
                     .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-                    .writerWithDefaultPrettyPrinter().writeValueAsString(w));
+                    .writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(w));
             return ExitCode.OK;
         }
     }
 
-    @Command(name = "next", mixinStandardHelpOptions = true, description = "Print the next openings of every window (or one).")
+    @Command(
+            name = "next",
+            mixinStandardHelpOptions = true,
+            description = "Print the next openings of every window (or one).")
     static final class Next extends Base {
         @Parameters(index = "0", arity = "0..1", paramLabel = "NAME")
         String name;
@@ -188,12 +233,18 @@ final class WindowCommand implements Runnable {
 
         @Override
         int run(WindowStore store) {
-            List<MaintenanceWindow> windows = name == null ? store.list()
-                    : List.of(store.get(key(account, name)).orElseThrow(() -> new ConfigException(name + ": no such window")));
+            List<MaintenanceWindow> windows = name == null
+                    ? store.list()
+                    : List.of(store.get(key(account, name))
+                            .orElseThrow(() -> new ConfigException(name + ": no such window")));
             for (MaintenanceWindow w : windows) {
-                System.out.printf("%s (%s) %s%n", w.name(), w.organizationWide() ? "organization" : w.account(), WindowSchedule.describe(w));
+                System.out.printf(
+                        "%s (%s) %s%n",
+                        w.name(), w.organizationWide() ? "organization" : w.account(), WindowSchedule.describe(w));
                 for (Instant at : WindowSchedule.nextOpenings(w, Instant.now(), count)) {
-                    System.out.printf("  %s  until %s, no new command after %s%n", at, WindowSchedule.end(w, at), WindowSchedule.lastStart(w, at));
+                    System.out.printf(
+                            "  %s  until %s, no new command after %s%n",
+                            at, WindowSchedule.end(w, at), WindowSchedule.lastStart(w, at));
                 }
             }
             return ExitCode.OK;

@@ -36,15 +36,22 @@ public record PatchpilotConfig(
     public record Member(String roleName, String externalId, int sessionDurationSeconds) {
         @Override
         public String toString() {
-            return "Member[roleName=" + roleName + ", externalId=****, sessionDurationSeconds=" + sessionDurationSeconds + "]";
+            return "Member[roleName=" + roleName + ", externalId=****, sessionDurationSeconds=" + sessionDurationSeconds
+                    + "]";
         }
     }
 
     /** Endpoint overrides (local mode only); empty in AWS. */
     public record Endpoints(Optional<URI> aws, Optional<URI> sqs, int maxConnections, int maxAttempts) {}
 
-    public record Queues(String configEvents, String schedules, String selfService, String emergency,
-                         String approvals, String work, int maxReceiveCount) {
+    public record Queues(
+            String configEvents,
+            String schedules,
+            String selfService,
+            String emergency,
+            String approvals,
+            String work,
+            int maxReceiveCount) {
         public List<String> all() {
             return List.of(configEvents, schedules, selfService, emergency, approvals, work);
         }
@@ -64,38 +71,56 @@ public record PatchpilotConfig(
 
     public static PatchpilotConfig from(Settings s) {
         Hub hub = new Hub(
-                s.optional("patchpilot.hub.account-id").map(v -> s.require("patchpilot.hub.account-id", ACCOUNT_ID, "a 12-digit account id")),
+                s.optional("patchpilot.hub.account-id")
+                        .map(v -> s.require("patchpilot.hub.account-id", ACCOUNT_ID, "a 12-digit account id")),
                 s.require("patchpilot.hub.region", REGION, "an AWS region name such as us-east-1"));
         Member member = new Member(
                 s.require("patchpilot.member.role-name", ROLE_NAME, "an IAM role name"),
                 s.require("patchpilot.member.external-id", EXTERNAL_ID, "2-1224 characters of [\\w+=,.@:/-]"),
                 s.intOr("patchpilot.member.session-duration-seconds", 3600, 900, 43200));
-        Endpoints endpoints = new Endpoints(uri(s, "patchpilot.aws.endpoint"), uri(s, "patchpilot.aws.sqs-endpoint"),
+        Endpoints endpoints = new Endpoints(
+                uri(s, "patchpilot.aws.endpoint"),
+                uri(s, "patchpilot.aws.sqs-endpoint"),
                 s.intOr("patchpilot.aws.max-connections", 200, 1, 5000),
                 s.intOr("patchpilot.aws.max-attempts", 6, 1, 20));
         Queues queues = new Queues(
-                queue(s, "config-events"), queue(s, "schedules"), queue(s, "self-service"),
-                queue(s, "emergency"), queue(s, "approvals"), queue(s, "work"),
+                queue(s, "config-events"),
+                queue(s, "schedules"),
+                queue(s, "self-service"),
+                queue(s, "emergency"),
+                queue(s, "approvals"),
+                queue(s, "work"),
                 s.intOr("patchpilot.queue.max-receive-count", 5, 1, 1000));
-        Buckets buckets = new Buckets(bucket(s, "inventory"), bucket(s, "reports"), bucket(s, "logs"), bucket(s, "athena-results"));
+        Buckets buckets = new Buckets(
+                bucket(s, "inventory"), bucket(s, "reports"), bucket(s, "logs"), bucket(s, "athena-results"));
         List<String> regions = s.requireList("patchpilot.regions");
         for (String r : regions) {
-            if (!REGION.matcher(r).matches()) throw new ConfigException("patchpilot.regions: '" + r + "' is not an AWS region name");
+            if (!REGION.matcher(r).matches())
+                throw new ConfigException("patchpilot.regions: '" + r + "' is not an AWS region name");
         }
         List<String> environments = s.requireList("patchpilot.environments");
         for (String e : environments) {
             if (!e.matches("[A-Za-z][A-Za-z0-9]{0,31}")) {
-                throw new ConfigException("patchpilot.environments: '" + e + "' must be a letter followed by up to 31 letters or digits");
+                throw new ConfigException(
+                        "patchpilot.environments: '" + e + "' must be a letter followed by up to 31 letters or digits");
             }
             if (e.equalsIgnoreCase("All") || e.equalsIgnoreCase("Default")) {
                 throw new ConfigException("patchpilot.environments: '" + e + "' is reserved");
             }
         }
         Http http = new Http(s.require("patchpilot.http.host"), s.requireInt("patchpilot.http.port", 1, 65535));
-        return new PatchpilotConfig(s.profile(), hub, member, endpoints, queues,
+        return new PatchpilotConfig(
+                s.profile(),
+                hub,
+                member,
+                endpoints,
+                queues,
                 s.require("patchpilot.table.ledger", NAME, "a table name of 1-80 letters, digits, '.', '_' or '-'"),
-                buckets, s.require("patchpilot.event-bus", NAME, "an event bus name"),
-                regions, environments, http);
+                buckets,
+                s.require("patchpilot.event-bus", NAME, "an event bus name"),
+                regions,
+                environments,
+                http);
     }
 
     public boolean local() {

@@ -27,7 +27,9 @@ import java.util.regex.Pattern;
 public final class Settings {
     /** Keys whose values are secrets: never printed, never handed to Camel's property log. */
     public static final Set<String> SECRET_KEYS = Set.of(
-            "patchpilot.member.external-id", "patchpilot.slack.webhook-url", "patchpilot.mail.password",
+            "patchpilot.member.external-id",
+            "patchpilot.slack.webhook-url",
+            "patchpilot.mail.password",
             "patchpilot.http.token");
 
     private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?}");
@@ -40,7 +42,8 @@ public final class Settings {
         this.values = values;
     }
 
-    public static Settings load(Path configDir, String profile, Map<String, String> env, Map<String, String> overrides) {
+    public static Settings load(
+            Path configDir, String profile, Map<String, String> env, Map<String, String> overrides) {
         Map<String, String> raw = new LinkedHashMap<>();
         readInto(configDir.resolve("application.properties"), raw, true);
         readInto(configDir.resolve("application-" + profile + ".properties"), raw, true);
@@ -106,12 +109,15 @@ public final class Settings {
     }
 
     public String require(String key) {
-        return optional(key).orElseThrow(() -> new ConfigException(key + ": missing (set it in config/application.properties or " + envName(key) + ")"));
+        return optional(key)
+                .orElseThrow(() -> new ConfigException(
+                        key + ": missing (set it in config/application.properties or " + envName(key) + ")"));
     }
 
     public String require(String key, Pattern format, String expected) {
         String v = require(key);
-        if (!format.matcher(v).matches()) throw new ConfigException(key + ": '" + shown(key, v) + "' is not " + expected);
+        if (!format.matcher(v).matches())
+            throw new ConfigException(key + ": '" + shown(key, v) + "' is not " + expected);
         return v;
     }
 
@@ -140,13 +146,20 @@ public final class Settings {
 
     public List<String> requireList(String key) {
         List<String> items = new ArrayList<>();
-        Arrays.stream(require(key).split(",")).map(String::trim).filter(s -> !s.isEmpty()).forEach(items::add);
+        Arrays.stream(require(key).split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .forEach(items::add);
         if (items.isEmpty()) throw new ConfigException(key + ": must list at least one value");
         return List.copyOf(items);
     }
 
     public List<String> listOrEmpty(String key) {
-        return optional(key).map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList())
+        return optional(key)
+                .map(v -> Arrays.stream(v.split(","))
+                        .map(String::trim)
+                        .filter(s -> !s.isEmpty())
+                        .toList())
                 .orElse(List.of());
     }
 

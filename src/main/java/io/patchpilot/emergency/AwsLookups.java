@@ -21,12 +21,16 @@ public final class AwsLookups {
     }
 
     /** The id SQS reports as SenderId for this user (AIDA…) or role (AROA…, then :session). */
-    @AwsActions(value = {"iam:GetUser", "iam:GetRole"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"iam:GetUser", "iam:GetRole"},
+            principal = AwsActions.Principal.HUB)
     public Optional<String> principalId(Principals.IamName name) {
         IamClient iam = aws.hub(IamClient.class, "aws-global");
         try {
-            return Optional.of(name.kind().equals("user") ? iam.getUser(r -> r.userName(name.name())).user().userId()
-                    : iam.getRole(r -> r.roleName(name.name())).role().roleId());
+            return Optional.of(
+                    name.kind().equals("user")
+                            ? iam.getUser(r -> r.userName(name.name())).user().userId()
+                            : iam.getRole(r -> r.roleName(name.name())).role().roleId());
         } catch (NoSuchEntityException e) {
             return Optional.empty();
         }

@@ -51,9 +51,20 @@ public final class EmergencyRuns {
     private final String eventBus;
     private final Clock clock;
 
-    public EmergencyRuns(EmergencyValidator validator, Principals requesters, Principals approvers, Set<String> approvalRequired,
-                         Duration approvalExpiry, Duration deadline, PatchRuns runs, Ledger ledger, Organization organization,
-                         List<String> regions, QueueSender work, String eventBus, Clock clock) {
+    public EmergencyRuns(
+            EmergencyValidator validator,
+            Principals requesters,
+            Principals approvers,
+            Set<String> approvalRequired,
+            Duration approvalExpiry,
+            Duration deadline,
+            PatchRuns runs,
+            Ledger ledger,
+            Organization organization,
+            List<String> regions,
+            QueueSender work,
+            String eventBus,
+            Clock clock) {
         this.validator = validator;
         this.requesters = requesters;
         this.approvers = approvers;
@@ -73,11 +84,13 @@ public final class EmergencyRuns {
     public List<PutEventsRequest> request(String body, Map<?, ?> sqsAttributes) {
         String sender = Principals.senderOf(sqsAttributes);
         if (!requesters.allows(sender)) {
-            throw new PermanentFailure("sender: " + sender + " may not request emergency runs (patchpilot.emergency.requesters)");
+            throw new PermanentFailure(
+                    "sender: " + sender + " may not request emergency runs (patchpilot.emergency.requesters)");
         }
         EmergencyRequest r = validator.validate(body);
         String runId = r.requestId();
-        Map<String, AttributeValue> existing = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null);
+        Map<String, AttributeValue> existing =
+                ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null);
         if (existing != null) return repeated(runId, existing);
 
         List<AccountRegion> scope = new ArrayList<>();
@@ -95,18 +108,35 @@ public final class EmergencyRuns {
         extra.put("overrideList", Ledger.s(r.installOverrideList()));
         extra.put("request", Ledger.s(JSON.valueToTree(r).toString()));
         if (approval) extra.put("expiresAt", Ledger.s(now.plus(approvalExpiry).toString()));
-        if (!runs.createUnscheduled(runId, "emergency:" + r.env(), parameters(r), scope, now.plus(approvalExpiry).plus(deadline), extra)) {
-            return repeated(runId, ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow());
+        if (!runs.createUnscheduled(
+                runId,
+                "emergency:" + r.env(),
+                parameters(r),
+                scope,
+                now.plus(approvalExpiry).plus(deadline),
+                extra)) {
+            return repeated(
+                    runId, ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow());
         }
-        LOG.info("Emergency run {} requested by {} for {} ({} account-regions){}", runId, sender, r.env(), scope.size(),
+        LOG.info(
+                "Emergency run {} requested by {} for {} ({} account-regions){}",
+                runId,
+                sender,
+                r.env(),
+                scope.size(),
                 approval ? ", waiting for approval" : "");
         if (approval) {
             scheduleExpiryCheck(runId, approvalExpiry);
-            return event("Emergency Approval Needed", detail(runId, r.env(), sender, r.reason())
-                    .put("expiresAt", now.plus(approvalExpiry).toString()).put("accountRegions", scope.size()));
+            return event(
+                    "Emergency Approval Needed",
+                    detail(runId, r.env(), sender, r.reason())
+                            .put("expiresAt", now.plus(approvalExpiry).toString())
+                            .put("accountRegions", scope.size()));
         }
         runs.dispatch(runId, ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow());
-        return event("Emergency Run Started", detail(runId, r.env(), sender, r.reason()).put("accountRegions", scope.size()));
+        return event(
+                "Emergency Run Started",
+                detail(runId, r.env(), sender, r.reason()).put("accountRegions", scope.size()));
     }
 
     /** The same request id again: acknowledged, not re-run (a run left Dispatching by a crash is sent on). */
@@ -114,7 +144,10 @@ public final class EmergencyRuns {
         if (!run.containsKey("kind") || !run.get("kind").s().equals(KIND)) {
             throw new PermanentFailure("requestId: " + runId + " is already the id of a scheduled run; choose another");
         }
-        LOG.info("Emergency request {} repeated ({}): acknowledged", runId, run.get("status").s());
+        LOG.info(
+                "Emergency request {} repeated ({}): acknowledged",
+                runId,
+                run.get("status").s());
         io.patchpilot.web.Metrics.duplicateSuppressed("emergency-request", 1);
         if (run.get("status").s().equals("Dispatching")) runs.dispatch(runId, run);
         return List.of();
@@ -124,7 +157,8 @@ public final class EmergencyRuns {
     public List<PutEventsRequest> decide(String body, Map<?, ?> sqsAttributes) {
         String sender = Principals.senderOf(sqsAttributes);
         if (!approvers.allows(sender)) {
-            throw new PermanentFailure("sender: " + sender + " may not approve emergency runs (patchpilot.emergency.approvers)");
+            throw new PermanentFailure(
+                    "sender: " + sender + " may not approve emergency runs (patchpilot.emergency.approvers)");
         }
         JsonNode m = JsonBodies.object(body);
         List<String> problems = new ArrayList<>();
@@ -135,36 +169,59 @@ public final class EmergencyRuns {
         String runId = m.path("requestId").isTextual() ? m.get("requestId").asText() : null;
         if (runId == null) problems.add("requestId: required");
         String decision = m.path("decision").asText("");
-        if (!decision.equals("approve") && !decision.equals("reject")) problems.add("decision: '" + decision + "' is not one of approve, reject");
+        if (!decision.equals("approve") && !decision.equals("reject"))
+            problems.add("decision: '" + decision + "' is not one of approve, reject");
         if (!problems.isEmpty()) throw new PermanentFailure(String.join("; ", problems));
 
         Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
                 .filter(r -> r.containsKey("kind") && r.get("kind").s().equals(KIND))
                 .orElseThrow(() -> new PermanentFailure("requestId: " + runId + " has no emergency run"));
         String status = run.get("status").s();
-        if (!status.equals("PendingApproval")) throw new PermanentFailure("requestId: " + runId + " is " + status + ", not waiting for approval");
-        if (sender.equals(run.get("requester").s())) throw new PermanentFailure("sender: the requester of " + runId + " cannot also approve or reject it");
+        if (!status.equals("PendingApproval"))
+            throw new PermanentFailure("requestId: " + runId + " is " + status + ", not waiting for approval");
+        if (sender.equals(run.get("requester").s()))
+            throw new PermanentFailure("sender: the requester of " + runId + " cannot also approve or reject it");
         Instant expiresAt = Instant.parse(run.get("expiresAt").s());
         if (!clock.instant().isBefore(expiresAt)) {
             throw new PermanentFailure("requestId: " + runId + " expired at " + expiresAt + "; send a new request");
         }
         String next = decision.equals("approve") ? "Dispatching" : "Rejected";
-        Map<String, AttributeValue> set = new HashMap<>(Map.of("status", Ledger.s(next), "approver", Ledger.s(sender),
-                "decidedAt", Ledger.s(clock.instant().toString())));
-        if (next.equals("Rejected")) set.put("finishedAt", Ledger.s(clock.instant().toString()));
-        boolean won = ledger.setIf(PatchRuns.pk(runId), PatchRuns.RUN, set, "#st = :pending", Map.of("#st", "status"),
+        Map<String, AttributeValue> set = new HashMap<>(Map.of(
+                "status",
+                Ledger.s(next),
+                "approver",
+                Ledger.s(sender),
+                "decidedAt",
+                Ledger.s(clock.instant().toString())));
+        if (next.equals("Rejected"))
+            set.put("finishedAt", Ledger.s(clock.instant().toString()));
+        boolean won = ledger.setIf(
+                PatchRuns.pk(runId),
+                PatchRuns.RUN,
+                set,
+                "#st = :pending",
+                Map.of("#st", "status"),
                 Map.of(":pending", Ledger.s("PendingApproval")));
         if (!won) return List.of(); // decided meanwhile by another message
         LOG.info("Emergency run {} {} by {}", runId, next.equals("Rejected") ? "rejected" : "approved", sender);
-        if (next.equals("Dispatching")) runs.dispatch(runId, ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow());
-        return event("Emergency Run Decided", detail(runId, run.get("window").s().replace("emergency:", ""), run.get("requester").s(),
-                run.get("reason").s()).put("decision", next.equals("Rejected") ? "rejected" : "approved").put("approver", sender));
+        if (next.equals("Dispatching"))
+            runs.dispatch(runId, ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow());
+        return event(
+                "Emergency Run Decided",
+                detail(
+                                runId,
+                                run.get("window").s().replace("emergency:", ""),
+                                run.get("requester").s(),
+                                run.get("reason").s())
+                        .put("decision", next.equals("Rejected") ? "rejected" : "approved")
+                        .put("approver", sender));
     }
 
     /** {@code {"type":"emergency-expire","runId"}}: a request still waiting at its expiry ends Expired. */
     public List<PutEventsRequest> expire(String body) {
         String runId = JsonBodies.object(body).path("runId").asText();
-        Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null);
+        Map<String, AttributeValue> run =
+                ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null);
         if (run == null || !run.get("status").s().equals("PendingApproval")) return List.of();
         Instant expiresAt = Instant.parse(run.get("expiresAt").s());
         Duration left = Duration.between(clock.instant(), expiresAt);
@@ -172,34 +229,83 @@ public final class EmergencyRuns {
             scheduleExpiryCheck(runId, left);
             return List.of();
         }
-        boolean won = ledger.setIf(PatchRuns.pk(runId), PatchRuns.RUN, Map.of("status", Ledger.s("Expired"),
-                        "finishedAt", Ledger.s(clock.instant().toString())), "#st = :pending", Map.of("#st", "status"),
+        boolean won = ledger.setIf(
+                PatchRuns.pk(runId),
+                PatchRuns.RUN,
+                Map.of(
+                        "status",
+                        Ledger.s("Expired"),
+                        "finishedAt",
+                        Ledger.s(clock.instant().toString())),
+                "#st = :pending",
+                Map.of("#st", "status"),
                 Map.of(":pending", Ledger.s("PendingApproval")));
         if (!won) return List.of();
         LOG.info("Emergency run {} expired without a decision", runId);
-        return event("Emergency Run Decided", detail(runId, run.get("window").s().replace("emergency:", ""), run.get("requester").s(),
-                run.get("reason").s()).put("decision", "expired"));
+        return event(
+                "Emergency Run Decided",
+                detail(
+                                runId,
+                                run.get("window").s().replace("emergency:", ""),
+                                run.get("requester").s(),
+                                run.get("reason").s())
+                        .put("decision", "expired"));
     }
 
     /** SQS delays at most 15 minutes: a longer wait is a chain of checks. */
     private void scheduleExpiryCheck(String runId, Duration in) {
         int delay = (int) Math.max(1, Math.min(900, in.toSeconds() + 1));
-        work.sendLater(JSON.createObjectNode().put("type", "emergency-expire").put("runId", runId).toString(), delay);
+        work.sendLater(
+                JSON.createObjectNode()
+                        .put("type", "emergency-expire")
+                        .put("runId", runId)
+                        .toString(),
+                delay);
     }
 
     /** The patch parameters as a window would carry them (no schedule: emergencies ignore windows). */
     static MaintenanceWindow parameters(EmergencyRequest r) {
-        return new MaintenanceWindow(null, r.env(), 7, DayOfWeek.FRIDAY, 0, 23, 0, r.operation(), r.postPatchOperation(),
-                r.includeAsg() ? "Yes" : "No", r.retainHealthyPercentage(), r.refreshAsgInstances() ? "Yes" : "No", null, null, "UTC",
-                r.maxConcurrency(), r.maxErrors(), null, null, null, null, null, null, null);
+        return new MaintenanceWindow(
+                null,
+                r.env(),
+                7,
+                DayOfWeek.FRIDAY,
+                0,
+                23,
+                0,
+                r.operation(),
+                r.postPatchOperation(),
+                r.includeAsg() ? "Yes" : "No",
+                r.retainHealthyPercentage(),
+                r.refreshAsgInstances() ? "Yes" : "No",
+                null,
+                null,
+                "UTC",
+                r.maxConcurrency(),
+                r.maxErrors(),
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 
     private static ObjectNode detail(String runId, String env, String requester, String reason) {
-        return JSON.createObjectNode().put("runId", runId).put("env", env).put("requester", requester).put("reason", reason);
+        return JSON.createObjectNode()
+                .put("runId", runId)
+                .put("env", env)
+                .put("requester", requester)
+                .put("reason", reason);
     }
 
     private List<PutEventsRequest> event(String detailType, ObjectNode detail) {
-        return List.of(PutEventsRequest.builder().entries(e -> e.eventBusName(eventBus).source("patchpilot")
-                .detailType(detailType).detail(detail.toString())).build());
+        return List.of(PutEventsRequest.builder()
+                .entries(e -> e.eventBusName(eventBus)
+                        .source("patchpilot")
+                        .detailType(detailType)
+                        .detail(detail.toString()))
+                .build());
     }
 }

@@ -20,9 +20,20 @@ import java.util.regex.Pattern;
  */
 public final class EmergencyValidator {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> FIELDS = Set.of("requestId", "env", "include_asg", "retain_healthy_percentage",
-            "refresh_asg_instances", "patching_operation", "operation_post_patching", "run_patch_baseline_install_override_list",
-            "accounts", "regions", "reason", "max_concurrency", "max_errors");
+    private static final Set<String> FIELDS = Set.of(
+            "requestId",
+            "env",
+            "include_asg",
+            "retain_healthy_percentage",
+            "refresh_asg_instances",
+            "patching_operation",
+            "operation_post_patching",
+            "run_patch_baseline_install_override_list",
+            "accounts",
+            "regions",
+            "reason",
+            "max_concurrency",
+            "max_errors");
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final Pattern S3_URL = Pattern.compile("s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+)");
     private static final Pattern RATE = Pattern.compile("\\d{1,6}|\\d{1,3}%");
@@ -34,8 +45,13 @@ public final class EmergencyValidator {
     private final Predicate<String> activeAccount;
     private final Predicate<String> overrideListExists;
 
-    public EmergencyValidator(List<String> environments, List<String> regions, Set<String> overrideBuckets, int maxBodyBytes,
-                              Predicate<String> activeAccount, Predicate<String> overrideListExists) {
+    public EmergencyValidator(
+            List<String> environments,
+            List<String> regions,
+            Set<String> overrideBuckets,
+            int maxBodyBytes,
+            Predicate<String> activeAccount,
+            Predicate<String> overrideListExists) {
         this.environments = List.copyOf(environments);
         this.regions = List.copyOf(regions);
         this.overrideBuckets = Set.copyOf(overrideBuckets);
@@ -46,7 +62,8 @@ public final class EmergencyValidator {
 
     public EmergencyRequest validate(String body) {
         int size = body == null ? 0 : body.getBytes(StandardCharsets.UTF_8).length;
-        if (size > maxBodyBytes) throw new PermanentFailure("body: " + size + " bytes is over the " + maxBodyBytes + "-byte limit");
+        if (size > maxBodyBytes)
+            throw new PermanentFailure("body: " + size + " bytes is over the " + maxBodyBytes + "-byte limit");
         JsonNode json;
         try {
             json = body == null || body.isBlank() ? null : JSON.readTree(body);
@@ -62,7 +79,8 @@ public final class EmergencyValidator {
         }
         String requestId = string(json, "requestId", problems);
         if (requestId == null) problems.add("requestId: required (e.g. your change ticket, chg-4711)");
-        else if (!REQUEST_ID.matcher(requestId).matches()) problems.add("requestId: '" + requestId + "' must be 1-64 letters, digits, '.', '_' or '-'");
+        else if (!REQUEST_ID.matcher(requestId).matches())
+            problems.add("requestId: '" + requestId + "' must be 1-64 letters, digits, '.', '_' or '-'");
 
         List<String> envs = new ArrayList<>(environments);
         envs.add(0, "Default");
@@ -72,32 +90,50 @@ public final class EmergencyValidator {
             problems.add("env: required (one of " + String.join(", ", envs) + ")");
         } else {
             String given = env;
-            env = envs.stream().filter(e -> e.equalsIgnoreCase(given)).findFirst().orElse(null);
+            env = envs.stream()
+                    .filter(e -> e.equalsIgnoreCase(given))
+                    .findFirst()
+                    .orElse(null);
             if (env == null) problems.add("env: '" + given + "' is not one of " + String.join(", ", envs));
         }
         boolean includeAsg = yesNo(json, "include_asg", false, problems);
         int healthy = integer(json, "retain_healthy_percentage", 90, 10, 100, problems);
         boolean refresh = yesNo(json, "refresh_asg_instances", true, problems);
         String operation = choice(json, "patching_operation", "Install", List.of("Scan", "Install"), problems);
-        String post = choice(json, "operation_post_patching", "RebootIfNeeded", List.of("RebootIfNeeded", "NoReboot"), problems);
+        String post = choice(
+                json, "operation_post_patching", "RebootIfNeeded", List.of("RebootIfNeeded", "NoReboot"), problems);
         String override = overrideList(json, operation, problems);
         List<String> accounts = list(json, "accounts", problems);
         for (String a : accounts) {
             if (!a.matches("\\d{12}")) problems.add("accounts: '" + a + "' is not a 12-digit account id");
-            else if (!activeAccount.test(a)) problems.add("accounts: " + a + " is not an active account of the organization");
+            else if (!activeAccount.test(a))
+                problems.add("accounts: " + a + " is not an active account of the organization");
         }
         List<String> regionList = list(json, "regions", problems);
         for (String r : regionList) {
-            if (!regions.contains(r)) problems.add("regions: '" + r + "' is not one of the configured regions " + String.join(", ", regions));
+            if (!regions.contains(r))
+                problems.add("regions: '" + r + "' is not one of the configured regions " + String.join(", ", regions));
         }
         String reason = string(json, "reason", problems);
-        if (reason != null && reason.length() > 500) problems.add("reason: " + reason.length() + " characters is over 500");
+        if (reason != null && reason.length() > 500)
+            problems.add("reason: " + reason.length() + " characters is over 500");
         String maxConcurrency = rate(json, "max_concurrency", "10%", 1, problems);
         String maxErrors = rate(json, "max_errors", "10%", 0, problems);
         if (!problems.isEmpty()) throw new PermanentFailure(String.join("; ", problems));
-        return new EmergencyRequest(requestId, env, includeAsg, healthy, refresh, operation, post, override,
-                List.copyOf(new LinkedHashSet<>(accounts)), List.copyOf(new LinkedHashSet<>(regionList)), reason == null ? "" : reason,
-                maxConcurrency, maxErrors);
+        return new EmergencyRequest(
+                requestId,
+                env,
+                includeAsg,
+                healthy,
+                refresh,
+                operation,
+                post,
+                override,
+                List.copyOf(new LinkedHashSet<>(accounts)),
+                List.copyOf(new LinkedHashSet<>(regionList)),
+                reason == null ? "" : reason,
+                maxConcurrency,
+                maxErrors);
     }
 
     /** Empty, or an {@code s3://} URL in an allowed bucket that exists (AWS-RunPatchBaseline reads it on each instance). */
@@ -110,7 +146,12 @@ public final class EmergencyValidator {
             problems.add(field + ": '" + v + "' is not an s3://bucket/key URL");
         } else if (!overrideBuckets.contains(m.group(1))) {
             problems.add(field + ": bucket " + m.group(1) + " is not an allowed override-list bucket"
-                    + (overrideBuckets.isEmpty() ? " (none configured)" : " (" + String.join(", ", overrideBuckets.stream().sorted().toList()) + ")"));
+                    + (overrideBuckets.isEmpty()
+                            ? " (none configured)"
+                            : " ("
+                                    + String.join(
+                                            ", ",
+                                            overrideBuckets.stream().sorted().toList()) + ")"));
         } else if (!overrideListExists.test(v)) {
             problems.add(field + ": " + v + " does not exist");
         } else if (!"Install".equals(operation)) {
@@ -134,7 +175,8 @@ public final class EmergencyValidator {
         return v.equals("Yes");
     }
 
-    private static String choice(JsonNode json, String field, String fallback, List<String> allowed, List<String> problems) {
+    private static String choice(
+            JsonNode json, String field, String fallback, List<String> allowed, List<String> problems) {
         String v = string(json, field, problems);
         if (v == null) return fallback;
         for (String a : allowed) if (a.equalsIgnoreCase(v)) return a;
@@ -186,6 +228,14 @@ public final class EmergencyValidator {
     }
 
     private static String kind(JsonNode v) {
-        return v.isNumber() ? "a number" : v.isBoolean() ? "a boolean" : v.isArray() ? "a list" : v.isObject() ? "an object" : "a " + v.getNodeType().name().toLowerCase();
+        return v.isNumber()
+                ? "a number"
+                : v.isBoolean()
+                        ? "a boolean"
+                        : v.isArray()
+                                ? "a list"
+                                : v.isObject()
+                                        ? "an object"
+                                        : "a " + v.getNodeType().name().toLowerCase();
     }
 }

@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * their ids once, by the resolver) or as those ids directly; a role allows every session of it.
  */
 public final class Principals {
-    private static final Pattern ARN = Pattern.compile("arn:aws[a-z-]*:iam::(\\d{12}):(user|role)/(?:[\\w+=,.@/-]*/)?([\\w+=,.@-]+)");
+    private static final Pattern ARN =
+            Pattern.compile("arn:aws[a-z-]*:iam::(\\d{12}):(user|role)/(?:[\\w+=,.@/-]*/)?([\\w+=,.@-]+)");
     private static final Pattern ID = Pattern.compile("(AIDA|AROA)[A-Z0-9]{8,}(:[\\w+=,.@-]+)?");
 
     /** An IAM user or role, by the name the resolver looks up. */
@@ -29,7 +30,8 @@ public final class Principals {
     public Principals(String key, List<String> entries, Function<IamName, Optional<String>> resolver) {
         for (String e : entries) {
             if (!ARN.matcher(e).matches() && !ID.matcher(e).matches()) {
-                throw new ConfigException(key + ": '" + e + "' is not an IAM user/role ARN or a principal id (AIDA…, AROA…[:session])");
+                throw new ConfigException(
+                        key + ": '" + e + "' is not an IAM user/role ARN or a principal id (AIDA…, AROA…[:session])");
             }
         }
         this.entries = List.copyOf(entries);
@@ -45,7 +47,8 @@ public final class Principals {
         for (String e : entries) {
             String id = idOf(e);
             if (id == null) continue;
-            if (id.startsWith("AROA") && !id.contains(":") ? senderId.startsWith(id + ":") : senderId.equals(id)) return true;
+            if (id.startsWith("AROA") && !id.contains(":") ? senderId.startsWith(id + ":") : senderId.equals(id))
+                return true;
         }
         return false;
     }

@@ -65,16 +65,23 @@ public final class DeadLetters {
         String dlq = PatchpilotConfig.Queues.deadLetterQueueOf(sourceQueue);
         String url = acks.queueUrl(dlq);
         String body = exchange.getIn().getBody(String.class);
-        sqs.sendMessage(r -> r.queueUrl(url).messageBody(body == null || body.isEmpty() ? "(empty)" : body)
+        sqs.sendMessage(r -> r.queueUrl(url)
+                .messageBody(body == null || body.isEmpty() ? "(empty)" : body)
                 .messageAttributes(attributes));
         io.patchpilot.web.Metrics.deadLettered(sourceQueue);
-        LOG.warn("Rejected message {} from {} to {}: {}",
-                exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ID), sourceQueue, dlq, reason);
+        LOG.warn(
+                "Rejected message {} from {} to {}: {}",
+                exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ID),
+                sourceQueue,
+                dlq,
+                reason);
     }
 
     static String sourceQueue(Exchange exchange) {
-        if (exchange.getFromEndpoint() instanceof Sqs2Endpoint e) return e.getConfiguration().getQueueName();
-        throw new IllegalStateException("dead letters are for SQS routes; route " + exchange.getFromRouteId() + " is not one");
+        if (exchange.getFromEndpoint() instanceof Sqs2Endpoint e)
+            return e.getConfiguration().getQueueName();
+        throw new IllegalStateException(
+                "dead letters are for SQS routes; route " + exchange.getFromRouteId() + " is not one");
     }
 
     static String reason(Exchange exchange) {
@@ -93,6 +100,9 @@ public final class DeadLetters {
     }
 
     private static MessageAttributeValue text(String value) {
-        return MessageAttributeValue.builder().dataType("String").stringValue(value).build();
+        return MessageAttributeValue.builder()
+                .dataType("String")
+                .stringValue(value)
+                .build();
     }
 }

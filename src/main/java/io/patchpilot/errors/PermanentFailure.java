@@ -16,7 +16,8 @@ public class PermanentFailure extends RuntimeException {
     }
 
     public static String oneLine(String s) {
-        String flat = s == null ? "rejected" : s.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
+        String flat =
+                s == null ? "rejected" : s.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
         return flat.length() > 900 ? flat.substring(0, 897) + "..." : flat;
     }
 }

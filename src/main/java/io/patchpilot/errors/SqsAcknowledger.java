@@ -15,9 +15,9 @@ import org.apache.camel.component.aws2.sqs.Sqs2Endpoint;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse;
-import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchResponse;
+import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 
 /**
  * Deletes consumed messages in batches of 10 (DeleteMessageBatch) for routes whose consumer has
@@ -35,7 +35,8 @@ public final class SqsAcknowledger {
     private static final int BATCH = 10;
     private final SqsClient sqs;
     private final long lingerMillis;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(io.patchpilot.service.DaemonThreads.named("sqs-ack"));
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(io.patchpilot.service.DaemonThreads.named("sqs-ack"));
     private final Map<String, List<Pending>> pending = new ConcurrentHashMap<>();
     private final Map<String, String> queueUrls = new ConcurrentHashMap<>();
 
@@ -43,6 +44,7 @@ public final class SqsAcknowledger {
     private final Map<String, Held> held = new ConcurrentHashMap<>();
     /** Each queue's own visibility timeout (seconds), as SQS reports it. */
     private final Map<String, Integer> visibility = new ConcurrentHashMap<>();
+
     private final ScheduledExecutorService heartbeat;
 
     private record Pending(String receiptHandle, CompletableFuture<Void> done) {}
@@ -59,7 +61,8 @@ public final class SqsAcknowledger {
         this.sqs = sqs;
         this.lingerMillis = lingerMillis;
         if (extendVisibility) {
-            heartbeat = Executors.newSingleThreadScheduledExecutor(io.patchpilot.service.DaemonThreads.named("sqs-visibility"));
+            heartbeat = Executors.newSingleThreadScheduledExecutor(
+                    io.patchpilot.service.DaemonThreads.named("sqs-visibility"));
             heartbeat.scheduleWithFixedDelay(this::extendHeld, 500, 500, TimeUnit.MILLISECONDS);
         } else {
             heartbeat = null;
@@ -74,8 +77,12 @@ public final class SqsAcknowledger {
     @AwsActions(value = "sqs:GetQueueAttributes", principal = AwsActions.Principal.HUB)
     public void hold(String queueUrl, String receiptHandle) {
         if (heartbeat == null || receiptHandle == null) return;
-        visibility.computeIfAbsent(queueUrl, u -> Integer.parseInt(sqs.getQueueAttributes(r -> r.queueUrl(u)
-                .attributeNames(QueueAttributeName.VISIBILITY_TIMEOUT)).attributes().get(QueueAttributeName.VISIBILITY_TIMEOUT)));
+        visibility.computeIfAbsent(
+                queueUrl,
+                u -> Integer.parseInt(
+                        sqs.getQueueAttributes(r -> r.queueUrl(u).attributeNames(QueueAttributeName.VISIBILITY_TIMEOUT))
+                                .attributes()
+                                .get(QueueAttributeName.VISIBILITY_TIMEOUT)));
         held.put(receiptHandle, new Held(queueUrl, System.nanoTime()));
     }
 
@@ -118,9 +125,12 @@ public final class SqsAcknowledger {
         long now = System.nanoTime();
         Map<String, List<String>> byUrl = new java.util.HashMap<>();
         // the longest held first: a long pass (thousands held, a slow SQS) reaches the most urgent in time
-        held.entrySet().stream().filter(e -> now - e.getValue().since() >= visibility.get(e.getValue().url()) * 1_000_000_000L / 3)
+        held.entrySet().stream()
+                .filter(e -> now - e.getValue().since()
+                        >= visibility.get(e.getValue().url()) * 1_000_000_000L / 3)
                 .sorted(java.util.Comparator.comparingLong(e -> e.getValue().since()))
-                .forEach(e -> byUrl.computeIfAbsent(e.getValue().url(), u -> new ArrayList<>()).add(e.getKey()));
+                .forEach(e -> byUrl.computeIfAbsent(e.getValue().url(), u -> new ArrayList<>())
+                        .add(e.getKey()));
         byUrl.forEach((url, handles) -> {
             int visibilitySeconds = visibility.get(url);
             for (int i = 0; i < handles.size(); i += BATCH) {
@@ -128,34 +138,46 @@ public final class SqsAcknowledger {
                 try {
                     List<ChangeMessageVisibilityBatchRequestEntry> entries = new ArrayList<>();
                     for (int j = 0; j < chunk.size(); j++) {
-                        entries.add(ChangeMessageVisibilityBatchRequestEntry.builder().id(Integer.toString(j))
-                                .receiptHandle(chunk.get(j)).visibilityTimeout(visibilitySeconds).build());
+                        entries.add(ChangeMessageVisibilityBatchRequestEntry.builder()
+                                .id(Integer.toString(j))
+                                .receiptHandle(chunk.get(j))
+                                .visibilityTimeout(visibilitySeconds)
+                                .build());
                     }
-                    ChangeMessageVisibilityBatchResponse r = sqs.changeMessageVisibilityBatch(b -> b.queueUrl(url).entries(entries));
-                    for (var ok : r.successful()) held.computeIfPresent(chunk.get(Integer.parseInt(ok.id())), (k, h) -> new Held(h.url(), now));
+                    ChangeMessageVisibilityBatchResponse r = sqs.changeMessageVisibilityBatch(
+                            b -> b.queueUrl(url).entries(entries));
+                    for (var ok : r.successful())
+                        held.computeIfPresent(chunk.get(Integer.parseInt(ok.id())), (k, h) -> new Held(h.url(), now));
                     // a handle SQS no longer accepts (the message was deleted or received again) is not ours to keep
                     for (var failed : r.failed()) held.remove(chunk.get(Integer.parseInt(failed.id())));
                 } catch (RuntimeException e) {
-                    org.slf4j.LoggerFactory.getLogger(SqsAcknowledger.class).warn("Extending the visibility of {} messages on {} failed: {}",
-                            chunk.size(), url, e.getMessage());
+                    org.slf4j.LoggerFactory.getLogger(SqsAcknowledger.class)
+                            .warn(
+                                    "Extending the visibility of {} messages on {} failed: {}",
+                                    chunk.size(),
+                                    url,
+                                    e.getMessage());
                 }
             }
         });
     }
 
     private String url(Exchange exchange) {
-        return queueUrl(((Sqs2Endpoint) exchange.getFromEndpoint()).getConfiguration().getQueueName());
+        return queueUrl(
+                ((Sqs2Endpoint) exchange.getFromEndpoint()).getConfiguration().getQueueName());
     }
 
     /** A queue's URL by name, looked up once (shared by the acknowledger, dead letters and backoff). */
     @AwsActions(value = "sqs:GetQueueUrl", principal = AwsActions.Principal.HUB)
     public String queueUrl(String queueName) {
-        return queueUrls.computeIfAbsent(queueName, q -> sqs.getQueueUrl(r -> r.queueName(q)).queueUrl());
+        return queueUrls.computeIfAbsent(
+                queueName, q -> sqs.getQueueUrl(r -> r.queueName(q)).queueUrl());
     }
 
     /** Whether the exchange's consumer leaves deletion to us. */
     public static boolean manual(Exchange exchange) {
-        return exchange.getFromEndpoint() instanceof Sqs2Endpoint e && !e.getConfiguration().isDeleteAfterRead();
+        return exchange.getFromEndpoint() instanceof Sqs2Endpoint e
+                && !e.getConfiguration().isDeleteAfterRead();
     }
 
     /** Deletes the exchange's message (soon, batched); completes when it is deleted. */
@@ -192,26 +214,39 @@ public final class SqsAcknowledger {
             toSend = new ArrayList<>(list);
             list.clear();
         }
-        for (int i = 0; i < toSend.size(); i += BATCH) delete(url, toSend.subList(i, Math.min(toSend.size(), i + BATCH)));
+        for (int i = 0; i < toSend.size(); i += BATCH)
+            delete(url, toSend.subList(i, Math.min(toSend.size(), i + BATCH)));
     }
 
-    @AwsActions(value = {"sqs:GetQueueUrl", "sqs:DeleteMessage"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"sqs:GetQueueUrl", "sqs:DeleteMessage"},
+            principal = AwsActions.Principal.HUB)
     private void delete(String url, List<Pending> batch) {
         try {
             List<DeleteMessageBatchRequestEntry> entries = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
-                entries.add(DeleteMessageBatchRequestEntry.builder().id(Integer.toString(i)).receiptHandle(batch.get(i).receiptHandle()).build());
+                entries.add(DeleteMessageBatchRequestEntry.builder()
+                        .id(Integer.toString(i))
+                        .receiptHandle(batch.get(i).receiptHandle())
+                        .build());
             }
-            DeleteMessageBatchResponse r = sqs.deleteMessageBatch(b -> b.queueUrl(url).entries(entries));
+            DeleteMessageBatchResponse r =
+                    sqs.deleteMessageBatch(b -> b.queueUrl(url).entries(entries));
             // a failed delete only means the message comes back and is found already done
             batch.forEach(p -> p.done().complete(null));
             if (!r.failed().isEmpty()) {
-                org.slf4j.LoggerFactory.getLogger(SqsAcknowledger.class).warn("{} of {} deletes failed on {}: {}",
-                        r.failed().size(), batch.size(), url, r.failed().get(0).message());
+                org.slf4j.LoggerFactory.getLogger(SqsAcknowledger.class)
+                        .warn(
+                                "{} of {} deletes failed on {}: {}",
+                                r.failed().size(),
+                                batch.size(),
+                                url,
+                                r.failed().get(0).message());
             }
         } catch (RuntimeException e) {
             batch.forEach(p -> p.done().complete(null));
-            org.slf4j.LoggerFactory.getLogger(SqsAcknowledger.class).warn("Deleting {} messages on {} failed: {}", batch.size(), url, e.getMessage());
+            org.slf4j.LoggerFactory.getLogger(SqsAcknowledger.class)
+                    .warn("Deleting {} messages on {} failed: {}", batch.size(), url, e.getMessage());
         }
     }
 }

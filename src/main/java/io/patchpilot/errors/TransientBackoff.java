@@ -28,7 +28,8 @@ public final class TransientBackoff {
     private final int maxReceiveCount;
 
     /** @param maxReceiveCount the queues' redrive maxReceiveCount: the receive on which to give up */
-    public TransientBackoff(SqsClient sqs, SqsAcknowledger queues, Duration base, DeadLetters deadLetters, int maxReceiveCount) {
+    public TransientBackoff(
+            SqsClient sqs, SqsAcknowledger queues, Duration base, DeadLetters deadLetters, int maxReceiveCount) {
         this.sqs = sqs;
         this.queues = queues;
         this.base = base;
@@ -75,7 +76,8 @@ public final class TransientBackoff {
         String queue = endpoint.getConfiguration().getQueueName();
         try {
             String url = queues.queueUrl(queue);
-            sqs.changeMessageVisibility(r -> r.queueUrl(url).receiptHandle(handle).visibilityTimeout((int) wait.toSeconds()));
+            sqs.changeMessageVisibility(
+                    r -> r.queueUrl(url).receiptHandle(handle).visibilityTimeout((int) wait.toSeconds()));
         } catch (RuntimeException e) {
             // SQS itself may be what is down: the queue's own visibility timeout applies then
             LOG.debug("Could not delay message on {}: {}", queue, e.getMessage());

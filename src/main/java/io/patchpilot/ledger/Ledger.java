@@ -37,15 +37,27 @@ public final class Ledger {
     public void writeAll(List<Map<String, AttributeValue>> items, List<Map<String, AttributeValue>> deleteKeys) {
         DynamoDbClient ddb = aws.hub(DynamoDbClient.class);
         List<WriteRequest> all = new ArrayList<>();
-        for (Map<String, AttributeValue> item : items) all.add(WriteRequest.builder().putRequest(PutRequest.builder().item(item).build()).build());
+        for (Map<String, AttributeValue> item : items)
+            all.add(WriteRequest.builder()
+                    .putRequest(PutRequest.builder().item(item).build())
+                    .build());
         for (Map<String, AttributeValue> key : deleteKeys) {
-            all.add(WriteRequest.builder().deleteRequest(software.amazon.awssdk.services.dynamodb.model.DeleteRequest.builder().key(key).build()).build());
+            all.add(WriteRequest.builder()
+                    .deleteRequest(software.amazon.awssdk.services.dynamodb.model.DeleteRequest.builder()
+                            .key(key)
+                            .build())
+                    .build());
         }
         for (int i = 0; i < all.size(); i += BATCH_WRITE_LIMIT) {
             List<WriteRequest> writes = all.subList(i, Math.min(all.size(), i + BATCH_WRITE_LIMIT));
             Map<String, List<WriteRequest>> pending = Map.of(table, writes);
-            for (int attempt = 0; !pending.isEmpty() && !pending.getOrDefault(table, List.of()).isEmpty(); attempt++) {
-                if (attempt == 8) throw new IllegalStateException("DynamoDB left " + pending.get(table).size() + " ledger writes unprocessed");
+            for (int attempt = 0;
+                    !pending.isEmpty()
+                            && !pending.getOrDefault(table, List.of()).isEmpty();
+                    attempt++) {
+                if (attempt == 8)
+                    throw new IllegalStateException(
+                            "DynamoDB left " + pending.get(table).size() + " ledger writes unprocessed");
                 Map<String, List<WriteRequest>> request = pending;
                 BatchWriteItemResponse r = ddb.batchWriteItem(b -> b.requestItems(request));
                 pending = r.unprocessedItems() == null ? Map.of() : r.unprocessedItems();
@@ -62,7 +74,8 @@ public final class Ledger {
     @AwsActions(value = "dynamodb:PutItem", principal = AwsActions.Principal.HUB)
     public boolean putIfAbsent(Map<String, AttributeValue> item) {
         try {
-            aws.hub(DynamoDbClient.class).putItem(r -> r.tableName(table).item(item).conditionExpression("attribute_not_exists(pk)"));
+            aws.hub(DynamoDbClient.class)
+                    .putItem(r -> r.tableName(table).item(item).conditionExpression("attribute_not_exists(pk)"));
             return true;
         } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
             return false;
@@ -72,29 +85,39 @@ public final class Ledger {
     @AwsActions(value = "dynamodb:GetItem", principal = AwsActions.Principal.HUB)
     public java.util.Optional<Map<String, AttributeValue>> get(String pk, String sk) {
         Map<String, AttributeValue> item = aws.hub(DynamoDbClient.class)
-                .getItem(r -> r.tableName(table).key(item(pk, sk)).consistentRead(true)).item();
+                .getItem(r -> r.tableName(table).key(item(pk, sk)).consistentRead(true))
+                .item();
         return item == null || item.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(item);
     }
 
     @AwsActions(value = "dynamodb:DeleteItem", principal = AwsActions.Principal.HUB)
     public boolean delete(String pk, String sk) {
-        Map<String, AttributeValue> old = aws.hub(DynamoDbClient.class).deleteItem(r -> r.tableName(table).key(item(pk, sk))
-                .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_OLD)).attributes();
+        Map<String, AttributeValue> old = aws.hub(DynamoDbClient.class)
+                .deleteItem(r -> r.tableName(table)
+                        .key(item(pk, sk))
+                        .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_OLD))
+                .attributes();
         return old != null && !old.isEmpty();
     }
 
     /** Adds {@code by} to a number attribute atomically; returns the new value. */
     @AwsActions(value = "dynamodb:UpdateItem", principal = AwsActions.Principal.HUB)
     public long increment(String pk, String sk, String attribute, long by) {
-        return Long.parseLong(aws.hub(DynamoDbClient.class).updateItem(r -> r.tableName(table).key(item(pk, sk))
-                .updateExpression("ADD #a :by").expressionAttributeNames(Map.of("#a", attribute))
-                .expressionAttributeValues(Map.of(":by", AttributeValue.fromN(Long.toString(by))))
-                .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.UPDATED_NEW))
-                .attributes().get(attribute).n());
+        return Long.parseLong(aws.hub(DynamoDbClient.class)
+                .updateItem(r -> r.tableName(table)
+                        .key(item(pk, sk))
+                        .updateExpression("ADD #a :by")
+                        .expressionAttributeNames(Map.of("#a", attribute))
+                        .expressionAttributeValues(Map.of(":by", AttributeValue.fromN(Long.toString(by))))
+                        .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.UPDATED_NEW))
+                .attributes()
+                .get(attribute)
+                .n());
     }
 
     /** {@code SET #n0 = :v0, …} for the values, their names and values added to the maps given. */
-    private static String setExpression(Map<String, AttributeValue> values, Map<String, String> names, Map<String, AttributeValue> vals) {
+    private static String setExpression(
+            Map<String, AttributeValue> values, Map<String, String> names, Map<String, AttributeValue> vals) {
         List<String> sets = new ArrayList<>();
         int i = 0;
         for (Map.Entry<String, AttributeValue> e : values.entrySet()) {
@@ -112,20 +135,36 @@ public final class Ledger {
      * False when the condition did not hold (nothing changed).
      */
     @AwsActions(value = "dynamodb:UpdateItem", principal = AwsActions.Principal.HUB)
-    public boolean setIfAndCount(String pk, String sk, Map<String, AttributeValue> values, String condition,
-                                 Map<String, String> conditionNames, Map<String, AttributeValue> conditionValues,
-                                 String counterSk, String counter) {
+    public boolean setIfAndCount(
+            String pk,
+            String sk,
+            Map<String, AttributeValue> values,
+            String condition,
+            Map<String, String> conditionNames,
+            Map<String, AttributeValue> conditionValues,
+            String counterSk,
+            String counter) {
         Map<String, String> names = new java.util.HashMap<>(conditionNames);
         Map<String, AttributeValue> vals = new java.util.HashMap<>(conditionValues);
         String set = setExpression(values, names, vals);
         try {
-            aws.hub(DynamoDbClient.class).transactWriteItems(t -> t.transactItems(
-                    software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder().update(u -> u.tableName(table).key(item(pk, sk))
-                            .updateExpression(set).conditionExpression(condition)
-                            .expressionAttributeNames(names).expressionAttributeValues(vals)).build(),
-                    software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder().update(u -> u.tableName(table).key(item(pk, counterSk))
-                            .updateExpression("ADD #c :one").expressionAttributeNames(Map.of("#c", counter))
-                            .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1")))).build()));
+            aws.hub(DynamoDbClient.class)
+                    .transactWriteItems(t -> t.transactItems(
+                            software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder()
+                                    .update(u -> u.tableName(table)
+                                            .key(item(pk, sk))
+                                            .updateExpression(set)
+                                            .conditionExpression(condition)
+                                            .expressionAttributeNames(names)
+                                            .expressionAttributeValues(vals))
+                                    .build(),
+                            software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder()
+                                    .update(u -> u.tableName(table)
+                                            .key(item(pk, counterSk))
+                                            .updateExpression("ADD #c :one")
+                                            .expressionAttributeNames(Map.of("#c", counter))
+                                            .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1"))))
+                                    .build()));
             return true;
         } catch (software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException e) {
             if (e.cancellationReasons().stream().anyMatch(r -> "ConditionalCheckFailed".equals(r.code()))) return false;
@@ -138,15 +177,23 @@ public final class Ledger {
      * {@code #st} for the reserved word status); false when it did not.
      */
     @AwsActions(value = "dynamodb:UpdateItem", principal = AwsActions.Principal.HUB)
-    public boolean setIf(String pk, String sk, Map<String, AttributeValue> values, String condition,
-                         Map<String, String> conditionNames, Map<String, AttributeValue> conditionValues) {
+    public boolean setIf(
+            String pk,
+            String sk,
+            Map<String, AttributeValue> values,
+            String condition,
+            Map<String, String> conditionNames,
+            Map<String, AttributeValue> conditionValues) {
         Map<String, String> names = new java.util.HashMap<>(conditionNames);
         Map<String, AttributeValue> vals = new java.util.HashMap<>(conditionValues);
         String set = setExpression(values, names, vals);
         try {
             aws.hub(DynamoDbClient.class).updateItem(r -> {
-                r.tableName(table).key(item(pk, sk)).updateExpression(set)
-                        .expressionAttributeNames(names).expressionAttributeValues(vals);
+                r.tableName(table)
+                        .key(item(pk, sk))
+                        .updateExpression(set)
+                        .expressionAttributeNames(names)
+                        .expressionAttributeValues(vals);
                 if (condition != null) r.conditionExpression(condition);
             });
             return true;
@@ -159,9 +206,11 @@ public final class Ledger {
     @AwsActions(value = "dynamodb:Query", principal = AwsActions.Principal.HUB)
     public List<Map<String, AttributeValue>> partition(String pk) {
         List<Map<String, AttributeValue>> out = new ArrayList<>();
-        QueryRequest q = QueryRequest.builder().tableName(table)
+        QueryRequest q = QueryRequest.builder()
+                .tableName(table)
                 .keyConditionExpression("pk = :pk")
-                .expressionAttributeValues(Map.of(":pk", s(pk))).build();
+                .expressionAttributeValues(Map.of(":pk", s(pk)))
+                .build();
         aws.hub(DynamoDbClient.class).queryPaginator(q).items().forEach(out::add);
         return out;
     }
@@ -170,9 +219,11 @@ public final class Ledger {
     @AwsActions(value = "dynamodb:Query", principal = AwsActions.Principal.HUB)
     public List<Map<String, AttributeValue>> between(String pk, String from, String to) {
         List<Map<String, AttributeValue>> out = new ArrayList<>();
-        QueryRequest q = QueryRequest.builder().tableName(table)
+        QueryRequest q = QueryRequest.builder()
+                .tableName(table)
                 .keyConditionExpression("pk = :pk AND sk BETWEEN :from AND :to")
-                .expressionAttributeValues(Map.of(":pk", s(pk), ":from", s(from), ":to", s(to))).build();
+                .expressionAttributeValues(Map.of(":pk", s(pk), ":from", s(from), ":to", s(to)))
+                .build();
         aws.hub(DynamoDbClient.class).queryPaginator(q).items().forEach(out::add);
         return out;
     }

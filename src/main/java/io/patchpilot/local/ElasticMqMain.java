@@ -22,22 +22,26 @@ public final class ElasticMqMain {
         String region = args[2];
         java.net.URI identity = args.length > 4 && !args[4].isEmpty() ? java.net.URI.create(args[4]) : null;
         int elasticMqPort = identity == null ? port : LocalAws.freePort();
-        SQSRestServer server = SQSRestServerBuilder
-                .withInterface("127.0.0.1")
+        SQSRestServer server = SQSRestServerBuilder.withInterface("127.0.0.1")
                 .withPort(elasticMqPort)
                 .withServerAddress(new NodeAddress("http", "127.0.0.1", port, ""))
                 .withAWSAccountId(account)
                 .withAWSRegion(region)
                 .start();
         server.waitUntilStarted();
-        SenderIdentityProxy proxy = identity == null ? null
-                : new SenderIdentityProxy(port, java.net.URI.create("http://127.0.0.1:" + elasticMqPort), identity, region);
+        SenderIdentityProxy proxy = identity == null
+                ? null
+                : new SenderIdentityProxy(
+                        port, java.net.URI.create("http://127.0.0.1:" + elasticMqPort), identity, region);
         CountDownLatch stop = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (proxy != null) proxy.close();
-            server.stopAndWait();
-            stop.countDown();
-        }, "elasticmq-stop"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            if (proxy != null) proxy.close();
+                            server.stopAndWait();
+                            stop.countDown();
+                        },
+                        "elasticmq-stop"));
         System.out.println("elasticmq ready http://127.0.0.1:" + port);
         System.out.flush();
         if (args.length > 3) {

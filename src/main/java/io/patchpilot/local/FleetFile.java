@@ -31,24 +31,36 @@ import java.util.stream.Collectors;
  */
 public record FleetFile(List<Account> accounts) {
 
-    public enum Platform { Linux, Windows }
+    public enum Platform {
+        Linux,
+        Windows
+    }
 
-    public enum State { running, stopped }
+    public enum State {
+        running,
+        stopped
+    }
 
     public record Account(
-            String id,
-            String name,
-            String email,
-            List<String> disabledRegions,
-            Map<String, RegionFleet> regions) {
+            String id, String name, String email, List<String> disabledRegions, Map<String, RegionFleet> regions) {
         public Account {
-            require(id != null && id.matches("\\d{12}"), "id", "must be a 12-digit account id in quotes, e.g. \"111111111111\"");
-            require(!id.equals(LocalAws.HUB_ACCOUNT), "id", "is the hub account " + LocalAws.HUB_ACCOUNT + "; member accounts need other ids");
-            require(name != null && name.matches("[A-Za-z0-9 ._-]{1,50}"), "name", "must be 1-50 letters, digits, spaces, '.', '_' or '-'");
+            require(
+                    id != null && id.matches("\\d{12}"),
+                    "id",
+                    "must be a 12-digit account id in quotes, e.g. \"111111111111\"");
+            require(
+                    !id.equals(LocalAws.HUB_ACCOUNT),
+                    "id",
+                    "is the hub account " + LocalAws.HUB_ACCOUNT + "; member accounts need other ids");
+            require(
+                    name != null && name.matches("[A-Za-z0-9 ._-]{1,50}"),
+                    "name",
+                    "must be 1-50 letters, digits, spaces, '.', '_' or '-'");
             email = email == null ? name.replaceAll("[^A-Za-z0-9]", "-").toLowerCase() + "@example.com" : email;
             disabledRegions = disabledRegions == null ? List.of() : List.copyOf(disabledRegions);
             regions = regions == null ? Map.of() : new LinkedHashMap<>(regions);
-            for (String r : regions.keySet()) require(r.matches("[a-z]{2}-[a-z]+-\\d"), "regions", "'" + r + "' is not a region name");
+            for (String r : regions.keySet())
+                require(r.matches("[a-z]{2}-[a-z]+-\\d"), "regions", "'" + r + "' is not a region name");
         }
     }
 
@@ -96,7 +108,10 @@ public record FleetFile(List<Account> accounts) {
             title = title == null ? id : title;
             classification = classification == null ? "Security" : classification;
             severity = severity == null ? "Important" : severity;
-            require(Set.of("Critical", "Important", "Medium", "Low", "Unspecified").contains(severity), "severity",
+            require(
+                    Set.of("Critical", "Important", "Medium", "Low", "Unspecified")
+                            .contains(severity),
+                    "severity",
                     "must be one of Critical, Important, Medium, Low, Unspecified");
             releaseDate = releaseDate == null ? LocalDate.of(2026, 10, 1) : releaseDate;
             rebootRequired = rebootRequired != null && rebootRequired;
@@ -114,7 +129,10 @@ public record FleetFile(List<Account> accounts) {
             Boolean refreshFails,
             Map<String, String> tags) {
         public Group {
-            require(name != null && name.matches("[A-Za-z0-9._-]{1,100}"), "name", "must be 1-100 letters, digits, '.', '_' or '-'");
+            require(
+                    name != null && name.matches("[A-Za-z0-9._-]{1,100}"),
+                    "name",
+                    "must be 1-100 letters, digits, '.', '_' or '-'");
             instanceType = instanceType == null ? "t3.micro" : instanceType;
             desired = desired == null ? 2 : desired;
             min = min == null ? Math.min(1, desired) : min;
@@ -135,7 +153,9 @@ public record FleetFile(List<Account> accounts) {
 
     /** Every region any account has resources in, in file order. */
     public Collection<String> regions() {
-        return accounts.stream().flatMap(a -> a.regions().keySet().stream()).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+        return accounts.stream()
+                .flatMap(a -> a.regions().keySet().stream())
+                .collect(Collectors.toCollection(java.util.LinkedHashSet::new));
     }
 
     private static void require(boolean ok, String key, String message) {
@@ -166,13 +186,18 @@ public record FleetFile(List<Account> accounts) {
             List<String> known = new ArrayList<>();
             if (e.getKnownPropertyIds() != null) e.getKnownPropertyIds().forEach(k -> known.add(k.toString()));
             known.sort(null);
-            throw new ConfigException(where(file, text, e.getLocation(), e.getPropertyName()) + ": unknown key '" + e.getPropertyName() + "' in "
-                    + path(e.getPath().subList(0, e.getPath().size() - 1)) + " (known keys: " + String.join(", ", known) + ")");
+            throw new ConfigException(
+                    where(file, text, e.getLocation(), e.getPropertyName()) + ": unknown key '" + e.getPropertyName()
+                            + "' in " + path(e.getPath().subList(0, e.getPath().size() - 1)) + " (known keys: "
+                            + String.join(", ", known) + ")");
         } catch (JsonMappingException e) {
             String message = cause(e);
-            String key = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
+            String key = e.getPath().isEmpty()
+                    ? null
+                    : e.getPath().get(e.getPath().size() - 1).getFieldName();
             if (rootCause(e) instanceof IllegalArgumentException) key = message.split(" ", 2)[0];
-            throw new ConfigException(where(file, text, e.getLocation(), key) + ": " + path(e.getPath()) + ": " + message);
+            throw new ConfigException(
+                    where(file, text, e.getLocation(), key) + ": " + path(e.getPath()) + ": " + message);
         } catch (JsonProcessingException e) {
             throw new ConfigException(where(file, text, e.getLocation(), null) + ": not valid YAML: "
                     + e.getOriginalMessage().lines().findFirst().orElse(""));
@@ -188,8 +213,9 @@ public record FleetFile(List<Account> accounts) {
         int line = loc.getLineNr();
         if (key != null) {
             String[] lines = text.split("\n", -1);
-            java.util.regex.Pattern keyLine = java.util.regex.Pattern.compile(
-                    "^[\\s-]*(\\{\\s*)?[\"']?" + java.util.regex.Pattern.quote(key) + "[\"']?\\s*:.*|.*[{,]\\s*[\"']?" + java.util.regex.Pattern.quote(key) + "[\"']?\\s*:.*");
+            java.util.regex.Pattern keyLine =
+                    java.util.regex.Pattern.compile("^[\\s-]*(\\{\\s*)?[\"']?" + java.util.regex.Pattern.quote(key)
+                            + "[\"']?\\s*:.*|.*[{,]\\s*[\"']?" + java.util.regex.Pattern.quote(key) + "[\"']?\\s*:.*");
             for (int i = Math.min(line, lines.length) - 1; i >= 0; i--) {
                 if (keyLine.matcher(lines[i]).matches()) return file + ":" + (i + 1);
             }
@@ -221,7 +247,11 @@ public record FleetFile(List<Account> accounts) {
         if (root instanceof IllegalArgumentException) return root.getMessage();
         if (e instanceof com.fasterxml.jackson.databind.exc.InvalidFormatException f) {
             String allowed = f.getTargetType() != null && f.getTargetType().isEnum()
-                    ? " (allowed: " + java.util.Arrays.stream(f.getTargetType().getEnumConstants()).map(Object::toString).collect(Collectors.joining(", ")) + ")"
+                    ? " (allowed: "
+                            + java.util.Arrays.stream(f.getTargetType().getEnumConstants())
+                                    .map(Object::toString)
+                                    .collect(Collectors.joining(", "))
+                            + ")"
                     : "";
             return "'" + f.getValue() + "' is not a valid " + f.getTargetType().getSimpleName() + allowed;
         }

@@ -31,6 +31,7 @@ import software.amazon.awssdk.services.ec2.model.TagSpecification;
 public final class FleetLoader {
     /** Stock images moto serves in every region. */
     public static final String DEFAULT_LINUX_AMI = "ami-04681a1dbd79675a5";
+
     public static final String DEFAULT_WINDOWS_AMI = "ami-b7e93bce";
 
     private final AwsClients aws;
@@ -47,7 +48,8 @@ public final class FleetLoader {
 
     public Summary load(FleetFile fleet) {
         List<Map<String, String>> accounts = new ArrayList<>();
-        for (FleetFile.Account a : fleet.accounts()) accounts.add(Map.of("id", a.id(), "name", a.name(), "email", a.email()));
+        for (FleetFile.Account a : fleet.accounts())
+            accounts.add(Map.of("id", a.id(), "name", a.name(), "email", a.email()));
         control.post("accounts", Map.of("accounts", accounts));
 
         Map<String, Object> simInstances = new ConcurrentHashMap<>();
@@ -58,21 +60,24 @@ public final class FleetLoader {
         List<Runnable> work = new ArrayList<>();
         for (FleetFile.Account account : fleet.accounts()) {
             if (!account.disabledRegions().isEmpty()) disabled.put(account.id(), account.disabledRegions());
-            account.regions().forEach((region, content) -> work.add(() -> {
-                AccountRegion target = new AccountRegion(account.id(), region);
-                provisioner.provisionMember(target);
-                for (FleetFile.Instance spec : content.instances()) {
-                    for (Instance i : runInstances(target, spec)) {
-                        simInstances.put(i.instanceId(), instanceSim(target, spec));
-                        instances.incrementAndGet();
-                    }
-                }
-                for (FleetFile.Group spec : content.autoScalingGroups()) {
-                    createGroup(target, spec);
-                    simGroups.put(target.account() + "/" + target.region() + "/" + spec.name(), Map.of("refreshFails", spec.refreshFails()));
-                    groups.incrementAndGet();
-                }
-            }));
+            account.regions()
+                    .forEach((region, content) -> work.add(() -> {
+                        AccountRegion target = new AccountRegion(account.id(), region);
+                        provisioner.provisionMember(target);
+                        for (FleetFile.Instance spec : content.instances()) {
+                            for (Instance i : runInstances(target, spec)) {
+                                simInstances.put(i.instanceId(), instanceSim(target, spec));
+                                instances.incrementAndGet();
+                            }
+                        }
+                        for (FleetFile.Group spec : content.autoScalingGroups()) {
+                            createGroup(target, spec);
+                            simGroups.put(
+                                    target.account() + "/" + target.region() + "/" + spec.name(),
+                                    Map.of("refreshFails", spec.refreshFails()));
+                            groups.incrementAndGet();
+                        }
+                    }));
         }
         runAll(work);
         Map<String, Object> sim = new LinkedHashMap<>();
@@ -84,7 +89,10 @@ public final class FleetLoader {
         // sim knows which instances are managed: the sync writes them at once)
         List<Runnable> syncs = new ArrayList<>();
         for (FleetFile.Account account : fleet.accounts()) {
-            account.regions().keySet().stream().filter(region -> !account.disabledRegions().contains(region)).forEach(region -> syncs.add(() -> provisioner.provisionInventorySync(new AccountRegion(account.id(), region))));
+            account.regions().keySet().stream()
+                    .filter(region -> !account.disabledRegions().contains(region))
+                    .forEach(region -> syncs.add(
+                            () -> provisioner.provisionInventorySync(new AccountRegion(account.id(), region))));
         }
         runAll(syncs);
         return new Summary(fleet.accounts().size(), fleet.regions().size(), instances.get(), groups.get());
@@ -95,19 +103,27 @@ public final class FleetLoader {
         List<software.amazon.awssdk.services.ec2.model.Tag> tags = new ArrayList<>();
         tags.add(ec2Tag("Name", spec.name()));
         spec.tags().forEach((k, v) -> tags.add(ec2Tag(k, v)));
-        String ami = spec.ami() != null ? spec.ami()
+        String ami = spec.ami() != null
+                ? spec.ami()
                 : spec.platform() == FleetFile.Platform.Windows ? DEFAULT_WINDOWS_AMI : DEFAULT_LINUX_AMI;
         List<Instance> launched = new ArrayList<>();
         int remaining = spec.count();
         while (remaining > 0) {
             int batch = Math.min(remaining, 500);
-            launched.addAll(ec2.runInstances(r -> r.imageId(ami).instanceType(InstanceType.fromValue(spec.instanceType()))
-                    .minCount(batch).maxCount(batch)
-                    .tagSpecifications(TagSpecification.builder().resourceType(ResourceType.INSTANCE).tags(tags).build())).instances());
+            launched.addAll(ec2.runInstances(r -> r.imageId(ami)
+                            .instanceType(InstanceType.fromValue(spec.instanceType()))
+                            .minCount(batch)
+                            .maxCount(batch)
+                            .tagSpecifications(TagSpecification.builder()
+                                    .resourceType(ResourceType.INSTANCE)
+                                    .tags(tags)
+                                    .build()))
+                    .instances());
             remaining -= batch;
         }
         if (spec.state() == FleetFile.State.stopped) {
-            ec2.stopInstances(r -> r.instanceIds(launched.stream().map(Instance::instanceId).toList()));
+            ec2.stopInstances(r ->
+                    r.instanceIds(launched.stream().map(Instance::instanceId).toList()));
         }
         return launched;
     }
@@ -119,18 +135,37 @@ public final class FleetLoader {
         ec2.createLaunchTemplate(r -> r.launchTemplateName(templateName)
                 .launchTemplateData(d -> d.imageId(ami).instanceType(InstanceType.fromValue(spec.instanceType()))));
         AutoScalingClient asg = aws.member(AutoScalingClient.class, target, "fleet");
-        LaunchTemplateSpecification lt = LaunchTemplateSpecification.builder().launchTemplateName(templateName).version("1").build();
+        LaunchTemplateSpecification lt = LaunchTemplateSpecification.builder()
+                .launchTemplateName(templateName)
+                .version("1")
+                .build();
         List<Tag> tags = new ArrayList<>();
-        spec.tags().forEach((k, v) -> tags.add(Tag.builder().key(k).value(v).propagateAtLaunch(true)
-                .resourceId(spec.name()).resourceType("auto-scaling-group").build()));
+        spec.tags()
+                .forEach((k, v) -> tags.add(Tag.builder()
+                        .key(k)
+                        .value(v)
+                        .propagateAtLaunch(true)
+                        .resourceId(spec.name())
+                        .resourceType("auto-scaling-group")
+                        .build()));
         asg.createAutoScalingGroup(r -> {
-            r.autoScalingGroupName(spec.name()).minSize(spec.min()).maxSize(spec.max()).desiredCapacity(spec.desired())
-                    .availabilityZones(target.region() + "a").tags(tags);
+            r.autoScalingGroupName(spec.name())
+                    .minSize(spec.min())
+                    .maxSize(spec.max())
+                    .desiredCapacity(spec.desired())
+                    .availabilityZones(target.region() + "a")
+                    .tags(tags);
             if (spec.mixedInstances()) {
-                r.mixedInstancesPolicy(MixedInstancesPolicy.builder().launchTemplate(t -> t
-                        .launchTemplateSpecification(lt)
-                        .overrides(LaunchTemplateOverrides.builder().instanceType(spec.instanceType()).build(),
-                                LaunchTemplateOverrides.builder().instanceType("t3.small").build())).build());
+                r.mixedInstancesPolicy(MixedInstancesPolicy.builder()
+                        .launchTemplate(t -> t.launchTemplateSpecification(lt)
+                                .overrides(
+                                        LaunchTemplateOverrides.builder()
+                                                .instanceType(spec.instanceType())
+                                                .build(),
+                                        LaunchTemplateOverrides.builder()
+                                                .instanceType("t3.small")
+                                                .build()))
+                        .build());
             } else {
                 r.launchTemplate(lt);
             }
@@ -140,8 +175,19 @@ public final class FleetLoader {
     private static Map<String, Object> instanceSim(AccountRegion target, FleetFile.Instance spec) {
         List<Map<String, Object>> patches = new ArrayList<>();
         for (FleetFile.Patch p : spec.missingPatches()) {
-            patches.add(Map.of("id", p.id(), "title", p.title(), "classification", p.classification(),
-                    "severity", p.severity(), "releaseDate", p.releaseDate() + "T00:00:00Z", "rebootRequired", p.rebootRequired()));
+            patches.add(Map.of(
+                    "id",
+                    p.id(),
+                    "title",
+                    p.title(),
+                    "classification",
+                    p.classification(),
+                    "severity",
+                    p.severity(),
+                    "releaseDate",
+                    p.releaseDate() + "T00:00:00Z",
+                    "rebootRequired",
+                    p.rebootRequired()));
         }
         Map<String, Object> sim = new LinkedHashMap<>();
         sim.put("account", target.account());
@@ -154,7 +200,10 @@ public final class FleetLoader {
     }
 
     private static software.amazon.awssdk.services.ec2.model.Tag ec2Tag(String k, String v) {
-        return software.amazon.awssdk.services.ec2.model.Tag.builder().key(k).value(v).build();
+        return software.amazon.awssdk.services.ec2.model.Tag.builder()
+                .key(k)
+                .value(v)
+                .build();
     }
 
     private static void runAll(List<Runnable> work) {

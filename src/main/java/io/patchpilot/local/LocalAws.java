@@ -47,17 +47,34 @@ public final class LocalAws implements AutoCloseable {
         try {
             Path launcher = home.resolve("deploy/local/localaws.py");
             if (!Files.isRegularFile(launcher)) throw new ConfigException(launcher + ": local AWS launcher not found");
-            List<String> moto = new ArrayList<>(List.of(python(), launcher.toString(),
-                    "--host", "127.0.0.1", "--port", Integer.toString(awsPort),
-                    "--sqs-endpoint", aws.sqsEndpoint().toString(),
-                    "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+            List<String> moto = new ArrayList<>(List.of(
+                    python(),
+                    launcher.toString(),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    Integer.toString(awsPort),
+                    "--sqs-endpoint",
+                    aws.sqsEndpoint().toString(),
+                    "--parent-pid",
+                    Long.toString(ProcessHandle.current().pid())));
             moto.addAll(launcherOptions);
             CompletableFuture<Void> motoReady = aws.spawn("localaws", moto, "localaws ready");
             String java = ProcessHandle.current().info().command().orElse("java");
-            CompletableFuture<Void> sqsReady = aws.spawn("elasticmq", List.of(java, "-Xmx256m", "-XX:+UseSerialGC",
-                    "-cp", System.getProperty("java.class.path"), ElasticMqMain.class.getName(),
-                    Integer.toString(awsPort + 1), HUB_ACCOUNT, HUB_REGION, Long.toString(ProcessHandle.current().pid()),
-                    aws.endpoint().toString()),
+            CompletableFuture<Void> sqsReady = aws.spawn(
+                    "elasticmq",
+                    List.of(
+                            java,
+                            "-Xmx256m",
+                            "-XX:+UseSerialGC",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            ElasticMqMain.class.getName(),
+                            Integer.toString(awsPort + 1),
+                            HUB_ACCOUNT,
+                            HUB_REGION,
+                            Long.toString(ProcessHandle.current().pid()),
+                            aws.endpoint().toString()),
                     "elasticmq ready");
             CompletableFuture.allOf(motoReady, sqsReady).get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             return aws;
@@ -141,30 +158,34 @@ public final class LocalAws implements AutoCloseable {
         }
         processes.add(p);
         CompletableFuture<Void> ready = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            List<String> tail = new ArrayList<>();
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    if (!ready.isDone()) {
-                        if (line.startsWith(readyLine)) {
-                            ready.complete(null);
-                        } else {
-                            tail.add(line);
-                            if (tail.size() > 20) tail.remove(0);
+        Thread reader = new Thread(
+                () -> {
+                    List<String> tail = new ArrayList<>();
+                    try (BufferedReader r =
+                            new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                        String line;
+                        while ((line = r.readLine()) != null) {
+                            if (!ready.isDone()) {
+                                if (line.startsWith(readyLine)) {
+                                    ready.complete(null);
+                                } else {
+                                    tail.add(line);
+                                    if (tail.size() > 20) tail.remove(0);
+                                }
+                            } else if (Boolean.getBoolean("patchpilot.local.verbose")) {
+                                System.err.println("[" + name + "] " + line);
+                            }
                         }
-                    } else if (Boolean.getBoolean("patchpilot.local.verbose")) {
-                        System.err.println("[" + name + "] " + line);
+                    } catch (IOException e) {
+                        // the process ended; handled below
                     }
-                }
-            } catch (IOException e) {
-                // the process ended; handled below
-            }
-            if (!ready.isDone()) {
-                String last = tail.isEmpty() ? "no output" : tail.get(tail.size() - 1);
-                ready.completeExceptionally(new IllegalStateException(name + " exited before it was ready: " + last));
-            }
-        }, name + "-output");
+                    if (!ready.isDone()) {
+                        String last = tail.isEmpty() ? "no output" : tail.get(tail.size() - 1);
+                        ready.completeExceptionally(
+                                new IllegalStateException(name + " exited before it was ready: " + last));
+                    }
+                },
+                name + "-output");
         reader.setDaemon(true);
         reader.start();
         return ready;

@@ -17,7 +17,8 @@ import java.time.Duration;
 public final class LocalAwsControl {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public LocalAwsControl(URI endpoint) {
         this.base = endpoint.resolve("/_localaws/");
@@ -45,7 +46,8 @@ public final class LocalAwsControl {
     public long callCount(String service, String operation) {
         long n = 0;
         for (JsonNode c : get("calls").path("calls")) {
-            if (c.path("service").asText().equalsIgnoreCase(service) && c.path("operation").asText().equals(operation)) {
+            if (c.path("service").asText().equalsIgnoreCase(service)
+                    && c.path("operation").asText().equals(operation)) {
                 n += c.path("count").asLong();
             }
         }
@@ -54,9 +56,11 @@ public final class LocalAwsControl {
 
     private JsonNode send(HttpRequest.Builder request) {
         try {
-            HttpResponse<String> r = http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r =
+                    http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() / 100 != 2) {
-                throw new IllegalStateException("local AWS control " + r.request().uri().getPath() + " answered " + r.statusCode() + ": " + r.body());
+                throw new IllegalStateException("local AWS control "
+                        + r.request().uri().getPath() + " answered " + r.statusCode() + ": " + r.body());
             }
             return r.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(r.body());
         } catch (IOException e) {

@@ -1,10 +1,10 @@
 package io.patchpilot.local;
 
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
-import com.icegreen.greenmail.util.GreenMail;
-import com.icegreen.greenmail.util.ServerSetup;
 import io.patchpilot.service.PatchpilotService;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -25,8 +25,14 @@ public final class LocalMode implements AutoCloseable {
     private final GreenMail mail;
     private final Path outbox;
 
-    private LocalMode(LocalAws localAws, AwsClients aws, PatchpilotService service, PatchpilotConfig config, FleetLoader.Summary fleet,
-                      GreenMail mail, Path outbox) {
+    private LocalMode(
+            LocalAws localAws,
+            AwsClients aws,
+            PatchpilotService service,
+            PatchpilotConfig config,
+            FleetLoader.Summary fleet,
+            GreenMail mail,
+            Path outbox) {
         this.mail = mail;
         this.outbox = outbox;
         this.localAws = localAws;
@@ -36,7 +42,13 @@ public final class LocalMode implements AutoCloseable {
         this.fleet = fleet;
     }
 
-    public record Options(Path home, Path fleetFile, int awsPort, int httpPort, List<String> launcherOptions, Map<String, String> settings) {}
+    public record Options(
+            Path home,
+            Path fleetFile,
+            int awsPort,
+            int httpPort,
+            List<String> launcherOptions,
+            Map<String, String> settings) {}
 
     public static LocalMode start(Options o) throws Exception {
         return start(o, FleetFile.read(o.fleetFile()));
@@ -67,11 +79,17 @@ public final class LocalMode implements AutoCloseable {
         overrides.put("patchpilot.aws.sqs-endpoint", "http://127.0.0.1:" + (o.awsPort() + 1));
         overrides.put("patchpilot.http.port", Integer.toString(o.httpPort()));
         // mail goes to an SMTP server in this process, and a copy of every notification to the outbox
-        int smtpPort = o.settings().containsKey("patchpilot.mail.port") ? Integer.parseInt(o.settings().get("patchpilot.mail.port")) : LocalAws.freePort();
+        int smtpPort = o.settings().containsKey("patchpilot.mail.port")
+                ? Integer.parseInt(o.settings().get("patchpilot.mail.port"))
+                : LocalAws.freePort();
         overrides.put("patchpilot.mail.host", "127.0.0.1");
         overrides.put("patchpilot.mail.port", Integer.toString(smtpPort));
         overrides.put("patchpilot.mail.starttls", "false");
-        Path outbox = Path.of(o.settings().getOrDefault("patchpilot.notify.outbox", o.home().resolve("outbox").toString())).toAbsolutePath();
+        Path outbox = Path.of(o.settings()
+                        .getOrDefault(
+                                "patchpilot.notify.outbox",
+                                o.home().resolve("outbox").toString()))
+                .toAbsolutePath();
         overrides.put("patchpilot.notify.outbox", outbox.toString());
         Settings settings = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
         PatchpilotConfig config = PatchpilotConfig.from(settings);
@@ -90,7 +108,8 @@ public final class LocalMode implements AutoCloseable {
         PatchpilotService service = null;
         try {
             aws = new AwsClients(config);
-            HubProvisioner provisioner = new HubProvisioner(aws, config, settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200));
+            HubProvisioner provisioner = new HubProvisioner(
+                    aws, config, settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200));
             provisioner.provisionHub();
             provisioner.provisionEmergencyOperators(settings.listOrEmpty("patchpilot.emergency.override-buckets"));
             FleetLoader.Summary summary = new FleetLoader(aws, localAws.control(), provisioner).load(fleetFile);

@@ -35,12 +35,14 @@ import software.amazon.awssdk.services.sts.StsClient;
  */
 final class SenderIdentityProxy implements AutoCloseable {
     private static final Pattern ACCESS_KEY = Pattern.compile("Credential=([A-Za-z0-9]+)/");
-    private static final Pattern MESSAGE_ID = Pattern.compile("\"MessageId\"\\s*:\\s*\"([^\"]+)\"|<MessageId>([^<]+)</MessageId>");
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "host", "transfer-encoding", "expect",
-            "upgrade", "keep-alive");
+    private static final Pattern MESSAGE_ID =
+            Pattern.compile("\"MessageId\"\\s*:\\s*\"([^\"]+)\"|<MessageId>([^<]+)</MessageId>");
+    private static final Set<String> HOP_BY_HOP =
+            Set.of("connection", "content-length", "host", "transfer-encoding", "expect", "upgrade", "keep-alive");
     private static final int REMEMBERED = 200_000;
     private static final int LOOKUP_ATTEMPTS = 12;
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final HttpServer server;
     private final ExecutorService workers = Executors.newFixedThreadPool(32, r -> {
@@ -49,20 +51,23 @@ final class SenderIdentityProxy implements AutoCloseable {
         return t;
     });
     // its own threads: sharing the server's would let blocked handlers starve the client's response handling
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final URI backend;
     private final URI identityEndpoint;
     private final String region;
     private final Map<String, String> principalOfKey = new ConcurrentHashMap<>();
     /** A long poll can hand a message out before its send's answer has come back through here. */
-    private final java.util.concurrent.atomic.AtomicInteger sendsInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger sendsInFlight =
+            new java.util.concurrent.atomic.AtomicInteger();
     /** message id → sender principal, the newest {@value REMEMBERED} messages. */
-    private final Map<String, String> senderOfMessage = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-            return size() > REMEMBERED;
-        }
-    });
+    private final Map<String, String> senderOfMessage =
+            Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                    return size() > REMEMBERED;
+                }
+            });
 
     SenderIdentityProxy(int port, URI backend, URI identityEndpoint, String region) throws IOException {
         this.backend = backend;
@@ -83,8 +88,13 @@ final class SenderIdentityProxy implements AutoCloseable {
             try (InputStream in = ex.getRequestBody()) {
                 body = in.readAllBytes();
             }
-            HttpRequest.Builder req = HttpRequest.newBuilder(backend.resolve(ex.getRequestURI().toString()))
-                    .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+            HttpRequest.Builder req = HttpRequest.newBuilder(
+                            backend.resolve(ex.getRequestURI().toString()))
+                    .method(
+                            ex.getRequestMethod(),
+                            body.length == 0
+                                    ? HttpRequest.BodyPublishers.noBody()
+                                    : HttpRequest.BodyPublishers.ofByteArray(body));
             ex.getRequestHeaders().forEach((name, values) -> {
                 if (!HOP_BY_HOP.contains(name.toLowerCase())) values.forEach(v -> req.header(name, v));
             });
@@ -106,10 +116,12 @@ final class SenderIdentityProxy implements AutoCloseable {
             }
             byte[] out = resp.body();
             if (resp.statusCode() == 200 && action.equals("ReceiveMessage")) {
-                out = withSenders(new String(out, java.nio.charset.StandardCharsets.UTF_8)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                out = withSenders(new String(out, java.nio.charset.StandardCharsets.UTF_8))
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
             }
             resp.headers().map().forEach((name, values) -> {
-                if (!HOP_BY_HOP.contains(name.toLowerCase()) && !name.startsWith(":")) ex.getResponseHeaders().put(name, values);
+                if (!HOP_BY_HOP.contains(name.toLowerCase()) && !name.startsWith(":"))
+                    ex.getResponseHeaders().put(name, values);
             });
             ex.sendResponseHeaders(resp.statusCode(), out.length == 0 ? -1 : out.length);
             if (out.length > 0) {
@@ -124,8 +136,8 @@ final class SenderIdentityProxy implements AutoCloseable {
     private static String action(HttpExchange ex, byte[] body) {
         String target = ex.getRequestHeaders().getFirst("X-Amz-Target");
         if (target != null) return target.substring(target.indexOf('.') + 1);
-        Matcher m = Pattern.compile("(?:^|&)Action=([A-Za-z]+)").matcher(new String(body, 0, Math.min(body.length, 4096),
-                java.nio.charset.StandardCharsets.UTF_8));
+        Matcher m = Pattern.compile("(?:^|&)Action=([A-Za-z]+)")
+                .matcher(new String(body, 0, Math.min(body.length, 4096), java.nio.charset.StandardCharsets.UTF_8));
         return m.find() ? m.group(1) : "";
     }
 
@@ -150,10 +162,16 @@ final class SenderIdentityProxy implements AutoCloseable {
     private Optional<String> principal(String accessKey) {
         String known = principalOfKey.get(accessKey);
         if (known != null) return Optional.of(known);
-        try (StsClient sts = StsClient.builder().endpointOverride(identityEndpoint).region(Region.of(region))
-                .overrideConfiguration(o -> o.retryStrategy(software.amazon.awssdk.awscore.retry.AwsRetryStrategy.standardRetryStrategy()
-                        .toBuilder().maxAttempts(LOOKUP_ATTEMPTS).build()))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, "local-identity-lookup"))).build()) {
+        try (StsClient sts = StsClient.builder()
+                .endpointOverride(identityEndpoint)
+                .region(Region.of(region))
+                .overrideConfiguration(o -> o.retryStrategy(
+                        software.amazon.awssdk.awscore.retry.AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                                .maxAttempts(LOOKUP_ATTEMPTS)
+                                .build()))
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(accessKey, "local-identity-lookup")))
+                .build()) {
             String id = sts.getCallerIdentity().userId();
             principalOfKey.put(accessKey, id);
             return Optional.of(id);
@@ -193,8 +211,12 @@ final class SenderIdentityProxy implements AutoCloseable {
         for (String part : response.split("(?=<Message>)")) {
             Matcher id = MESSAGE_ID.matcher(part);
             String sender = id.find() ? senderOf(id.group(1) != null ? id.group(1) : id.group(2)) : null;
-            out.append(sender == null ? part : part.replaceFirst("<Name>SenderId</Name>\\s*<Value>[^<]*</Value>",
-                    "<Name>SenderId</Name><Value>" + Matcher.quoteReplacement(sender) + "</Value>"));
+            out.append(
+                    sender == null
+                            ? part
+                            : part.replaceFirst(
+                                    "<Name>SenderId</Name>\\s*<Value>[^<]*</Value>",
+                                    "<Name>SenderId</Name><Value>" + Matcher.quoteReplacement(sender) + "</Value>"));
         }
         return out.toString();
     }

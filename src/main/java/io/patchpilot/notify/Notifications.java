@@ -25,7 +25,12 @@ public final class Notifications {
     private final boolean mail;
     private final boolean slack;
 
-    public Notifications(Notices notices, Function<String, List<Notices.Problem>> problemsOfRun, QueueSender work, boolean mail, boolean slack) {
+    public Notifications(
+            Notices notices,
+            Function<String, List<Notices.Problem>> problemsOfRun,
+            QueueSender work,
+            boolean mail,
+            boolean slack) {
         this.notices = notices;
         this.problemsOfRun = problemsOfRun;
         this.work = work;
@@ -39,7 +44,8 @@ public final class Notifications {
         for (PutEventsRequestEntry e : events.entries()) {
             JsonNode detail = read(e.detail());
             List<Notices.Problem> problems = e.detailType().equals("Patch Run Completed")
-                    ? problemsOfRun.apply(detail.path("runId").asText()) : List.of();
+                    ? problemsOfRun.apply(detail.path("runId").asText())
+                    : List.of();
             Optional<Notice> notice = notices.of(e.detailType(), detail, problems);
             if (notice.isEmpty()) continue;
             messages.addAll(messagesFor(notice.get()));
@@ -57,14 +63,25 @@ public final class Notifications {
     List<String> messagesFor(Notice n) {
         List<String> out = new ArrayList<>();
         if (mail && !n.mailTo().isEmpty()) {
-            ObjectNode m = JSON.createObjectNode().put("type", "notify-email").put("subject", n.subject()).put("text", n.text()).put("html", n.html());
+            ObjectNode m = JSON.createObjectNode()
+                    .put("type", "notify-email")
+                    .put("subject", n.subject())
+                    .put("text", n.text())
+                    .put("html", n.html());
             n.mailTo().forEach(m.putArray("to")::add);
             var files = m.putArray("attachments");
-            n.attachments().forEach(a -> files.addObject().put("name", a.name()).put("bucket", a.bucket()).put("key", a.key()));
+            n.attachments()
+                    .forEach(a -> files.addObject()
+                            .put("name", a.name())
+                            .put("bucket", a.bucket())
+                            .put("key", a.key()));
             out.add(m.toString());
         }
         if (slack && n.slack()) {
-            out.add(JSON.createObjectNode().put("type", "notify-slack").put("text", n.text()).toString());
+            out.add(JSON.createObjectNode()
+                    .put("type", "notify-slack")
+                    .put("text", n.text())
+                    .toString());
         }
         return out;
     }

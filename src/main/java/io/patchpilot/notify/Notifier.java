@@ -38,13 +38,20 @@ public final class Notifier {
     private final String from;
     /** The webhook URL is a secret: it stays here, never in an endpoint URI or a log line. */
     private final Optional<URI> slackWebhook;
+
     private final Optional<Path> outbox;
     private final Clock clock;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final java.util.function.Function<Notice.Attachment, byte[]> files;
 
-    public Notifier(String from, Optional<URI> slackWebhook, Optional<Path> outbox, Clock clock, java.util.function.Function<Notice.Attachment, byte[]> files) {
+    public Notifier(
+            String from,
+            Optional<URI> slackWebhook,
+            Optional<Path> outbox,
+            Clock clock,
+            java.util.function.Function<Notice.Attachment, byte[]> files) {
         this.files = files;
         this.from = from;
         this.slackWebhook = slackWebhook;
@@ -83,8 +90,12 @@ public final class Notifier {
             mixed.addBodyPart(content);
             for (JsonNode a : m.path("attachments")) {
                 MimeBodyPart file = new MimeBodyPart();
-                byte[] bytes = files.apply(new Notice.Attachment(a.path("name").asText(), a.path("bucket").asText(), a.path("key").asText()));
-                file.setDataHandler(new jakarta.activation.DataHandler(new jakarta.mail.util.ByteArrayDataSource(bytes, "text/csv")));
+                byte[] bytes = files.apply(new Notice.Attachment(
+                        a.path("name").asText(),
+                        a.path("bucket").asText(),
+                        a.path("key").asText()));
+                file.setDataHandler(new jakarta.activation.DataHandler(
+                        new jakarta.mail.util.ByteArrayDataSource(bytes, "text/csv")));
                 file.setFileName(a.path("name").asText());
                 mixed.addBodyPart(file);
             }
@@ -92,7 +103,8 @@ public final class Notifier {
         }
         message.saveChanges();
         if (outbox.isPresent()) {
-            try (OutputStream out = Files.newOutputStream(outboxFile("mail", m.path("subject").asText(), ".eml"))) {
+            try (OutputStream out =
+                    Files.newOutputStream(outboxFile("mail", m.path("subject").asText(), ".eml"))) {
                 message.writeTo(out);
             }
         }
@@ -102,17 +114,29 @@ public final class Notifier {
     /** {@code {"type":"notify-slack","text"}}: posted to the webhook (and the outbox). */
     public void slack(String body) throws IOException, InterruptedException {
         JsonNode m = JsonBodies.object(body);
-        String payload = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("text", m.path("text").asText()).toString();
-        if (outbox.isPresent()) Files.writeString(outboxFile("slack", m.path("text").asText().lines().findFirst().orElse(""), ".json"), payload);
+        String payload = new com.fasterxml.jackson.databind.ObjectMapper()
+                .createObjectNode()
+                .put("text", m.path("text").asText())
+                .toString();
+        if (outbox.isPresent())
+            Files.writeString(
+                    outboxFile(
+                            "slack", m.path("text").asText().lines().findFirst().orElse(""), ".json"),
+                    payload);
         if (slackWebhook.isEmpty()) return;
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(slackWebhook.get()).timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(payload, StandardCharsets.UTF_8)).build(),
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(slackWebhook.get())
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(payload, StandardCharsets.UTF_8))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         int status = response.statusCode();
         if (status / 100 == 2) return;
         String answer = response.body().lines().findFirst().orElse("");
         // Slack answers 4xx for a revoked or wrong webhook: retrying cannot help; 429 and 5xx may pass later
-        if (status / 100 == 4 && status != 429) throw new PermanentFailure("slack webhook refused the post: HTTP " + status + " " + answer);
+        if (status / 100 == 4 && status != 429)
+            throw new PermanentFailure("slack webhook refused the post: HTTP " + status + " " + answer);
         throw new IllegalStateException("slack webhook answered HTTP " + status + " " + answer);
     }
 
@@ -121,7 +145,8 @@ public final class Notifier {
             Path dir = Files.createDirectories(outbox.orElseThrow().resolve(kind));
             String stamp = clock.instant().toString().replace(":", "").replace("-", "");
             String slug = title.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("(^-|-$)", "");
-            return dir.resolve(stamp + "-" + SEQUENCE.incrementAndGet() + "-" + slug.substring(0, Math.min(60, slug.length())) + suffix);
+            return dir.resolve(stamp + "-" + SEQUENCE.incrementAndGet() + "-"
+                    + slug.substring(0, Math.min(60, slug.length())) + suffix);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

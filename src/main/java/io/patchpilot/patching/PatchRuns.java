@@ -45,8 +45,14 @@ public final class PatchRuns {
     private final String eventBus;
     private final Clock clock;
 
-    public PatchRuns(Ledger ledger, WindowStore windows, Organization organization, QueueSender work, List<String> regions,
-                     String eventBus, Clock clock) {
+    public PatchRuns(
+            Ledger ledger,
+            WindowStore windows,
+            Organization organization,
+            QueueSender work,
+            List<String> regions,
+            String eventBus,
+            Clock clock) {
         this.ledger = ledger;
         this.windows = windows;
         this.organization = organization;
@@ -64,9 +70,11 @@ public final class PatchRuns {
     public List<PutEventsRequest> fire(String body) {
         JsonNode m = io.patchpilot.errors.JsonBodies.object(body);
         String name = m.path("window").asText("");
-        if (!name.endsWith("_maintenance_window")) throw new PermanentFailure("window: '" + name + "' is not a window name such as Dev_maintenance_window");
+        if (!name.endsWith("_maintenance_window"))
+            throw new PermanentFailure("window: '" + name + "' is not a window name such as Dev_maintenance_window");
         String account = m.hasNonNull("account") ? m.get("account").asText() : null;
-        if (account != null && !account.matches("\\d{12}")) throw new PermanentFailure("account: '" + account + "' is not a 12-digit account id");
+        if (account != null && !account.matches("\\d{12}"))
+            throw new PermanentFailure("account: '" + account + "' is not a 12-digit account id");
         Instant time;
         try {
             time = m.hasNonNull("time") ? Instant.parse(m.get("time").asText()) : clock.instant();
@@ -74,7 +82,8 @@ public final class PatchRuns {
             throw new PermanentFailure("time: '" + m.get("time").asText() + "' is not an ISO-8601 instant");
         }
         String key = (account == null ? WindowDirectory.ORGANIZATION_WIDE : account) + "#" + name;
-        MaintenanceWindow w = windows.get(key).orElseThrow(() -> new PermanentFailure("window: " + key + " does not exist"));
+        MaintenanceWindow w =
+                windows.get(key).orElseThrow(() -> new PermanentFailure("window: " + key + " does not exist"));
         Optional<Instant> occurrence = WindowSchedule.occurrenceAt(w, time);
         if (occurrence.isEmpty()) {
             LOG.debug("{} fired at {}: not an occurrence of its schedule", key, time);
@@ -84,7 +93,8 @@ public final class PatchRuns {
         Map<String, AttributeValue> run = ledger.get(pk(runId), RUN).orElse(null);
         if (run == null) {
             if (w.account() != null && !organization.isActiveMember(w.account())) {
-                throw new PermanentFailure("account: " + w.account() + " owns " + name + " but is not an active account of the organization");
+                throw new PermanentFailure("account: " + w.account() + " owns " + name
+                        + " but is not an active account of the organization");
             }
             Optional<String> blocked = RolloutGate.blockReason(w, occurrence.get(), latestRun(w.predecessorKey()));
             if (blocked.isPresent()) return block(runId, w, occurrence.get(), blocked.get());
@@ -97,7 +107,11 @@ public final class PatchRuns {
             run = ledger.get(pk(runId), RUN).orElseThrow();
         }
         if (!"Dispatching".equals(run.get("status").s())) {
-            LOG.info("Run {} exists ({}): fire message for {} acknowledged", runId, run.get("status").s(), occurrence.get());
+            LOG.info(
+                    "Run {} exists ({}): fire message for {} acknowledged",
+                    runId,
+                    run.get("status").s(),
+                    occurrence.get());
             io.patchpilot.web.Metrics.duplicateSuppressed("window-fire", 1);
             return List.of();
         }
@@ -113,17 +127,28 @@ public final class PatchRuns {
         List<String> items = new ArrayList<>();
         for (JsonNode t : read(run.get("scope").s())) {
             // the run's facts travel with each step, so no step has to read the run item first
-            ObjectNode item = JSON.createObjectNode().put("type", "patch-target").put("runId", runId)
-                    .put("account", t.path("account").asText()).put("region", t.path("region").asText())
-                    .put("windowJson", run.get("windowJson").s()).put("lastStart", run.get("lastStart").s())
+            ObjectNode item = JSON.createObjectNode()
+                    .put("type", "patch-target")
+                    .put("runId", runId)
+                    .put("account", t.path("account").asText())
+                    .put("region", t.path("region").asText())
+                    .put("windowJson", run.get("windowJson").s())
+                    .put("lastStart", run.get("lastStart").s())
                     .put("createdAt", run.get("createdAt").s());
-            if (run.containsKey("selectBy")) item.put("selectBy", run.get("selectBy").s());
-            if (run.containsKey("overrideList")) item.put("overrideList", run.get("overrideList").s());
+            if (run.containsKey("selectBy"))
+                item.put("selectBy", run.get("selectBy").s());
+            if (run.containsKey("overrideList"))
+                item.put("overrideList", run.get("overrideList").s());
             items.add(item.toString());
         }
         work.send(items);
-        ledger.setIf(pk(runId), RUN, Map.of("status", Ledger.s("Running")), "#st = :dispatching",
-                Map.of("#st", "status"), Map.of(":dispatching", Ledger.s("Dispatching")));
+        ledger.setIf(
+                pk(runId),
+                RUN,
+                Map.of("status", Ledger.s("Running")),
+                "#st = :dispatching",
+                Map.of("#st", "status"),
+                Map.of(":dispatching", Ledger.s("Dispatching")));
         LOG.info("Run {}: {} account-regions dispatched", runId, items.size());
     }
 
@@ -131,8 +156,13 @@ public final class PatchRuns {
      * A run outside any window (an emergency): its own parameters, scope and selection, and a
      * deadline instead of a window end. Created once per id; false when it already exists.
      */
-    public boolean createUnscheduled(String runId, String label, MaintenanceWindow parameters, List<AccountRegion> scope,
-                                     Instant deadline, Map<String, AttributeValue> extra) {
+    public boolean createUnscheduled(
+            String runId,
+            String label,
+            MaintenanceWindow parameters,
+            List<AccountRegion> scope,
+            Instant deadline,
+            Map<String, AttributeValue> extra) {
         Instant now = clock.instant();
         Map<String, AttributeValue> item = runItem(runId, parameters, now, scope);
         item.put("window", Ledger.s(label));
@@ -154,24 +184,42 @@ public final class PatchRuns {
         if (!ledger.putIfAbsent(item)) return List.of();
         ledger.put(indexItem(runId, w));
         LOG.warn("Run {} blocked: {}", runId, reason);
-        ObjectNode detail = JSON.createObjectNode().put("runId", runId).put("window", w.key()).put("status", "Blocked")
-                .put("reason", reason).put("occurrence", occurrence.toString());
-        return List.of(PutEventsRequest.builder().entries(e -> e.eventBusName(eventBus).source("patchpilot")
-                .detailType("Patch Run Blocked").detail(detail.toString())).build());
+        ObjectNode detail = JSON.createObjectNode()
+                .put("runId", runId)
+                .put("window", w.key())
+                .put("status", "Blocked")
+                .put("reason", reason)
+                .put("occurrence", occurrence.toString());
+        return List.of(PutEventsRequest.builder()
+                .entries(e -> e.eventBusName(eventBus)
+                        .source("patchpilot")
+                        .detailType("Patch Run Blocked")
+                        .detail(detail.toString()))
+                .build());
     }
 
     /** The latest run of a window (by start), for the rollout gate. */
     private Optional<RolloutGate.PredecessorRun> latestRun(String windowKey) {
         if (windowKey == null) return Optional.empty();
         List<Map<String, AttributeValue>> index = ledger.partition(INDEX).stream()
-                .filter(i -> windowKey.equals(i.get("window").s())).toList();
+                .filter(i -> windowKey.equals(i.get("window").s()))
+                .toList();
         if (index.isEmpty()) return Optional.empty();
         String runId = index.get(index.size() - 1).get("runId").s();
         return ledger.get(pk(runId), RUN).map(r -> {
             Map<String, Long> counts = new TreeMap<>();
-            if (r.containsKey("counts")) read(r.get("counts").s()).fields().forEachRemaining(e -> counts.put(e.getKey(), e.getValue().asLong()));
-            return new RolloutGate.PredecessorRun(runId, r.get("status").s(),
-                    r.containsKey("finishedAt") ? Instant.parse(r.get("finishedAt").s()) : null, counts);
+            if (r.containsKey("counts"))
+                read(r.get("counts").s())
+                        .fields()
+                        .forEachRemaining(
+                                e -> counts.put(e.getKey(), e.getValue().asLong()));
+            return new RolloutGate.PredecessorRun(
+                    runId,
+                    r.get("status").s(),
+                    r.containsKey("finishedAt")
+                            ? Instant.parse(r.get("finishedAt").s())
+                            : null,
+                    counts);
         });
     }
 
@@ -195,58 +243,105 @@ public final class PatchRuns {
         Map<String, Long> counts = new TreeMap<>();
         for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
             if (item.get("sk").s().startsWith(io.patchpilot.ami.AmiBuild.PREFIX)) {
-                counts.merge("asgs" + item.get("state").s(), 1L, Long::sum); // asgsRefreshed, asgsFailed, asgsSkipped, …
+                counts.merge(
+                        "asgs" + item.get("state").s(), 1L, Long::sum); // asgsRefreshed, asgsFailed, asgsSkipped, …
                 continue;
             }
             if (!item.get("sk").s().startsWith("TARGET#")) continue;
             counts.merge("targets" + item.get("state").s(), 1L, Long::sum);
             if (item.containsKey("instances")) {
-                read(item.get("instances").s()).fields().forEachRemaining(e -> counts.merge(e.getValue().path("status").asText(), 1L, Long::sum));
+                read(item.get("instances").s())
+                        .fields()
+                        .forEachRemaining(
+                                e -> counts.merge(e.getValue().path("status").asText(), 1L, Long::sum));
             }
         }
-        boolean failures = counts.keySet().stream().anyMatch(k -> k.equals("Failed") || k.equals("TimedOut") || k.equals("Cancelled")
-                || k.equals("Undeliverable") || k.equals("targetsFailed") || (k.startsWith("asgs") && ASG_PROBLEMS.contains(k.substring(4))));
+        boolean failures = counts.keySet().stream()
+                .anyMatch(k -> k.equals("Failed")
+                        || k.equals("TimedOut")
+                        || k.equals("Cancelled")
+                        || k.equals("Undeliverable")
+                        || k.equals("targetsFailed")
+                        || (k.startsWith("asgs") && ASG_PROBLEMS.contains(k.substring(4))));
         String status = failures ? "CompletedWithFailures" : "Succeeded";
         ObjectNode summary = JSON.valueToTree(counts);
-        boolean first = ledger.setIf(pk(runId), RUN, Map.of("status", Ledger.s(status), "finishedAt", Ledger.s(clock.instant().toString()),
-                "counts", Ledger.s(summary.toString())), "#st <> :done AND #st <> :failed",
-                Map.of("#st", "status"), Map.of(":done", Ledger.s("Succeeded"), ":failed", Ledger.s("CompletedWithFailures")));
+        boolean first = ledger.setIf(
+                pk(runId),
+                RUN,
+                Map.of(
+                        "status",
+                        Ledger.s(status),
+                        "finishedAt",
+                        Ledger.s(clock.instant().toString()),
+                        "counts",
+                        Ledger.s(summary.toString())),
+                "#st <> :done AND #st <> :failed",
+                Map.of("#st", "status"),
+                Map.of(":done", Ledger.s("Succeeded"), ":failed", Ledger.s("CompletedWithFailures")));
         if (!first) return List.of();
         if (run.containsKey("createdAt")) {
-            io.patchpilot.web.Metrics.runCompleted(status, java.time.Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()), counts);
+            io.patchpilot.web.Metrics.runCompleted(
+                    status,
+                    java.time.Duration.between(
+                            Instant.parse(run.get("createdAt").s()), clock.instant()),
+                    counts);
         }
         LOG.info("Run {} {}: {}", runId, status, counts);
-        ObjectNode detail = JSON.createObjectNode().put("runId", runId).put("window", run.get("window").s())
-                .put("status", status).put("occurrence", run.get("occurrence").s());
+        ObjectNode detail = JSON.createObjectNode()
+                .put("runId", runId)
+                .put("window", run.get("window").s())
+                .put("status", status)
+                .put("occurrence", run.get("occurrence").s());
         detail.set("counts", summary);
-        return List.of(PutEventsRequest.builder().entries(e -> e.eventBusName(eventBus).source("patchpilot")
-                .detailType("Patch Run Completed").detail(detail.toString())).build());
+        return List.of(PutEventsRequest.builder()
+                .entries(e -> e.eventBusName(eventBus)
+                        .source("patchpilot")
+                        .detailType("Patch Run Completed")
+                        .detail(detail.toString()))
+                .build());
     }
 
-    private static final java.util.Set<String> PROBLEMS = java.util.Set.of("Failed", "TimedOut", "Undeliverable", "Cancelled");
+    private static final java.util.Set<String> PROBLEMS =
+            java.util.Set.of("Failed", "TimedOut", "Undeliverable", "Cancelled");
     /** AutoScaling groups the run did not patch: their build failed, or they cannot be built. */
-    private static final java.util.Set<String> ASG_PROBLEMS = java.util.Set.of("Failed", "NeedsMigration", "Unsupported");
+    private static final java.util.Set<String> ASG_PROBLEMS =
+            java.util.Set.of("Failed", "NeedsMigration", "Unsupported");
 
     /** What went wrong in a run, for its summary: failed account-regions and instances, at most {@code limit}. */
     public List<io.patchpilot.notify.Notices.Problem> problems(String runId, int limit) {
         List<io.patchpilot.notify.Notices.Problem> out = new ArrayList<>();
         for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
-            if (item.get("sk").s().startsWith(io.patchpilot.ami.AmiBuild.PREFIX) && ASG_PROBLEMS.contains(item.get("state").s())) {
-                out.add(new io.patchpilot.notify.Notices.Problem(item.get("account").s(), item.get("region").s(), "asg " + item.get("group").s(),
-                        item.get("state").s(), item.get("reason").s()));
+            if (item.get("sk").s().startsWith(io.patchpilot.ami.AmiBuild.PREFIX)
+                    && ASG_PROBLEMS.contains(item.get("state").s())) {
+                out.add(new io.patchpilot.notify.Notices.Problem(
+                        item.get("account").s(),
+                        item.get("region").s(),
+                        "asg " + item.get("group").s(),
+                        item.get("state").s(),
+                        item.get("reason").s()));
                 continue;
             }
             if (!item.get("sk").s().startsWith("TARGET#")) continue;
             String account = item.get("account").s();
             String region = item.get("region").s();
             if (PROBLEMS.contains(item.get("state").s())) {
-                out.add(new io.patchpilot.notify.Notices.Problem(account, region, "account-region", item.get("state").s(), item.get("reason").s()));
+                out.add(new io.patchpilot.notify.Notices.Problem(
+                        account,
+                        region,
+                        "account-region",
+                        item.get("state").s(),
+                        item.get("reason").s()));
             }
             if (item.containsKey("instances")) {
                 read(item.get("instances").s()).fields().forEachRemaining(e -> {
                     String status = e.getValue().path("status").asText();
                     if (PROBLEMS.contains(status)) {
-                        out.add(new io.patchpilot.notify.Notices.Problem(account, region, e.getKey(), status, e.getValue().path("reason").asText()));
+                        out.add(new io.patchpilot.notify.Notices.Problem(
+                                account,
+                                region,
+                                e.getKey(),
+                                status,
+                                e.getValue().path("reason").asText()));
                     }
                 });
             }
@@ -260,7 +355,8 @@ public final class PatchRuns {
         return w.environment() + (w.organizationWide() ? "" : "-" + w.account()) + "-" + at;
     }
 
-    private Map<String, AttributeValue> runItem(String runId, MaintenanceWindow w, Instant occurrence, List<AccountRegion> scope) {
+    private Map<String, AttributeValue> runItem(
+            String runId, MaintenanceWindow w, Instant occurrence, List<AccountRegion> scope) {
         Map<String, AttributeValue> item = Ledger.item(pk(runId), RUN);
         ArrayNode targets = JSON.createArrayNode();
         scope.forEach(t -> targets.addObject().put("account", t.account()).put("region", t.region()));

@@ -39,8 +39,10 @@ import software.amazon.awssdk.services.ssm.model.CommandInvocation;
  */
 public final class PatchTargetStep {
     private static final Logger LOG = LoggerFactory.getLogger(PatchTargetStep.class);
-    private static final Set<String> TERMINAL = Set.of("Success", "Failed", "Cancelled", "TimedOut", "Undeliverable", "Terminated");
-    private static final Set<String> NOT_ENABLED = Set.of("AuthFailure", "OptInRequired", "UnrecognizedClientException", "InvalidClientTokenId");
+    private static final Set<String> TERMINAL =
+            Set.of("Success", "Failed", "Cancelled", "TimedOut", "Undeliverable", "Terminated");
+    private static final Set<String> NOT_ENABLED =
+            Set.of("AuthFailure", "OptInRequired", "UnrecognizedClientException", "InvalidClientTokenId");
     private static final int IDS_PER_COMMAND = 50;
 
     private final AwsClients aws;
@@ -56,9 +58,18 @@ public final class PatchTargetStep {
     /** Builds patched AMIs for the AutoScaling groups of runs that include them. */
     private final io.patchpilot.ami.AmiRefreshes amiRefreshes;
 
-    public PatchTargetStep(AwsClients aws, Ledger ledger, TargetDiscovery discovery, PatchRuns runs, QueueSender work,
-                           String logsBucket, int pollSeconds, int leaseSeconds, int maxReceiveCount, Clock clock,
-                           io.patchpilot.ami.AmiRefreshes amiRefreshes) {
+    public PatchTargetStep(
+            AwsClients aws,
+            Ledger ledger,
+            TargetDiscovery discovery,
+            PatchRuns runs,
+            QueueSender work,
+            String logsBucket,
+            int pollSeconds,
+            int leaseSeconds,
+            int maxReceiveCount,
+            Clock clock,
+            io.patchpilot.ami.AmiRefreshes amiRefreshes) {
         this.leaseMillis = leaseSeconds * 1000L;
         this.maxReceiveCount = maxReceiveCount;
         this.amiRefreshes = amiRefreshes;
@@ -75,13 +86,22 @@ public final class PatchTargetStep {
     /** Empty when this step now holds the target's lease; else how long the current holder still has. */
     private Optional<Long> takeLease(String runId, AccountRegion target, String holder) {
         long now = clock.millis();
-        boolean taken = ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("leaseUntil", AttributeValue.fromN(Long.toString(now + leaseMillis)),
-                        "leaseHolder", Ledger.s(holder)),
-                "#st = :discovering AND (attribute_not_exists(#lease) OR #lease < :now)", Map.of("#st", "state", "#lease", "leaseUntil"),
+        boolean taken = ledger.setIf(
+                PatchRuns.pk(runId),
+                sk(target),
+                Map.of(
+                        "leaseUntil",
+                        AttributeValue.fromN(Long.toString(now + leaseMillis)),
+                        "leaseHolder",
+                        Ledger.s(holder)),
+                "#st = :discovering AND (attribute_not_exists(#lease) OR #lease < :now)",
+                Map.of("#st", "state", "#lease", "leaseUntil"),
                 Map.of(":discovering", Ledger.s("Discovering"), ":now", AttributeValue.fromN(Long.toString(now))));
         if (taken) return Optional.empty();
-        long until = ledger.get(PatchRuns.pk(runId), sk(target)).filter(i -> i.containsKey("leaseUntil"))
-                .map(i -> Long.parseLong(i.get("leaseUntil").n())).orElse(now);
+        long until = ledger.get(PatchRuns.pk(runId), sk(target))
+                .filter(i -> i.containsKey("leaseUntil"))
+                .map(i -> Long.parseLong(i.get("leaseUntil").n()))
+                .orElse(now);
         return Optional.of(Math.max(0, until - now));
     }
 
@@ -91,8 +111,12 @@ public final class PatchTargetStep {
      * SendCommand is bounded by half a lease, so a renewed lease outlasts the call it covers.
      */
     private void renewLease(String runId, AccountRegion target, String holder) {
-        boolean held = ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("leaseUntil", AttributeValue.fromN(Long.toString(clock.millis() + leaseMillis))),
-                "#st = :discovering AND #holder = :me", Map.of("#st", "state", "#holder", "leaseHolder"),
+        boolean held = ledger.setIf(
+                PatchRuns.pk(runId),
+                sk(target),
+                Map.of("leaseUntil", AttributeValue.fromN(Long.toString(clock.millis() + leaseMillis))),
+                "#st = :discovering AND #holder = :me",
+                Map.of("#st", "state", "#holder", "leaseHolder"),
                 Map.of(":discovering", Ledger.s("Discovering"), ":me", Ledger.s(holder)));
         if (!held) throw new LeaseLost();
     }
@@ -118,9 +142,12 @@ public final class PatchTargetStep {
         int receives = io.patchpilot.errors.TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
-        AccountRegion target = new AccountRegion(m.path("account").asText(), m.path("region").asText());
-        Map<String, AttributeValue> run = m.has("windowJson") ? runFacts(m) : ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
-                .orElseThrow(() -> new PermanentFailure("runId: " + runId + " does not exist"));
+        AccountRegion target =
+                new AccountRegion(m.path("account").asText(), m.path("region").asText());
+        Map<String, AttributeValue> run = m.has("windowJson")
+                ? runFacts(m)
+                : ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                        .orElseThrow(() -> new PermanentFailure("runId: " + runId + " does not exist"));
         Map<String, AttributeValue> start = Ledger.item(PatchRuns.pk(runId), sk(target));
         start.put("state", Ledger.s("Discovering"));
         start.put("account", Ledger.s(target.account()));
@@ -130,7 +157,9 @@ public final class PatchTargetStep {
         start.put("leaseHolder", Ledger.s(holder));
         boolean first = ledger.putIfAbsent(start);
         if (!first) {
-            String state = ledger.get(PatchRuns.pk(runId), sk(target)).map(i -> i.get("state").s()).orElse("");
+            String state = ledger.get(PatchRuns.pk(runId), sk(target))
+                    .map(i -> i.get("state").s())
+                    .orElse("");
             if (state.equals("Sent")) schedulePoll(runId, target, 0); // a crash may have lost the poll
             if (!state.equals("Discovering")) {
                 io.patchpilot.web.Metrics.duplicateSuppressed("patch-target", 1);
@@ -147,9 +176,15 @@ public final class PatchTargetStep {
         }
         MaintenanceWindow w = window(run);
         Instant lastStart = Instant.parse(run.get("lastStart").s());
-        if (!clock.instant().isBefore(lastStart)) return finish(runId, target, "CutOff", "window cutoff passed before this account-region started", Map.of());
+        if (!clock.instant().isBefore(lastStart))
+            return finish(runId, target, "CutOff", "window cutoff passed before this account-region started", Map.of());
         try { // the groups join the run before this account-region can finish it
-            amiRefreshes.register(runId, target, w, selection(run, w), run.containsKey("overrideList") ? run.get("overrideList").s() : "");
+            amiRefreshes.register(
+                    runId,
+                    target,
+                    w,
+                    selection(run, w),
+                    run.containsKey("overrideList") ? run.get("overrideList").s() : "");
         } catch (RuntimeException e) {
             return ended(runId, target, e, receives, Map.of());
         }
@@ -166,8 +201,16 @@ public final class PatchTargetStep {
 
         List<String> commandIds;
         try {
-            commandIds = sendCommands(runId, target, w, found.patch(), lastStart, Instant.parse(run.get("createdAt").s()),
-                    run.containsKey("overrideList") ? run.get("overrideList").s() : "", first, holder);
+            commandIds = sendCommands(
+                    runId,
+                    target,
+                    w,
+                    found.patch(),
+                    lastStart,
+                    Instant.parse(run.get("createdAt").s()),
+                    run.containsKey("overrideList") ? run.get("overrideList").s() : "",
+                    first,
+                    holder);
         } catch (LeaseLost e) {
             LOG.info("Run {} {}: taken over by another delivery while this one was slow; it sends", runId, target);
             io.patchpilot.web.Metrics.duplicateSuppressed("patch-target", 1);
@@ -176,17 +219,41 @@ public final class PatchTargetStep {
             return ended(runId, target, e, receives, instances);
         }
         found.patch().forEach(id -> instances.put(id, outcome("Pending", "")));
-        ledger.setIf(PatchRuns.pk(runId), sk(target), Map.of("state", Ledger.s("Sent"),
-                        "commandIds", Ledger.s(String.join(",", commandIds)), "instances", Ledger.s(PatchRuns.toJson(instances))),
-                "#st = :discovering", Map.of("#st", "state"), Map.of(":discovering", Ledger.s("Discovering")));
+        ledger.setIf(
+                PatchRuns.pk(runId),
+                sk(target),
+                Map.of(
+                        "state",
+                        Ledger.s("Sent"),
+                        "commandIds",
+                        Ledger.s(String.join(",", commandIds)),
+                        "instances",
+                        Ledger.s(PatchRuns.toJson(instances))),
+                "#st = :discovering",
+                Map.of("#st", "state"),
+                Map.of(":discovering", Ledger.s("Discovering")));
         schedulePoll(runId, target, 0);
-        LOG.info("Run {} {}: {} instances in {} commands, {} skipped", runId, target, found.patch().size(), commandIds.size(), found.skipped().size());
+        LOG.info(
+                "Run {} {}: {} instances in {} commands, {} skipped",
+                runId,
+                target,
+                found.patch().size(),
+                commandIds.size(),
+                found.skipped().size());
         return List.of();
     }
 
     @AwsActions({"ssm:ListCommands", "ssm:SendCommand"})
-    private List<String> sendCommands(String runId, AccountRegion target, MaintenanceWindow w, List<String> ids, Instant lastStart,
-                                      Instant runCreated, String overrideList, boolean firstDelivery, String holder) {
+    private List<String> sendCommands(
+            String runId,
+            AccountRegion target,
+            MaintenanceWindow w,
+            List<String> ids,
+            Instant lastStart,
+            Instant runCreated,
+            String overrideList,
+            boolean firstDelivery,
+            String holder) {
         SsmClient ssm = aws.member(SsmClient.class, target, "patching");
         String document = document(w);
         List<String> commandIds = new ArrayList<>();
@@ -194,15 +261,25 @@ public final class PatchTargetStep {
         // the delivery that created the target's item cannot have sent anything yet; only a later one
         // looks, and leaves out every instance an earlier delivery's commands already name: discovery
         // may find a different set now (instances tagged meanwhile), so chunks would not line up
-        if (!firstDelivery) ssm.listCommandsPaginator(r -> r.filters(
-                        CommandFilter.builder().key(CommandFilterKey.DOCUMENT_NAME).value(document).build(),
-                        CommandFilter.builder().key(CommandFilterKey.INVOKED_AFTER).value(runCreated.minus(Duration.ofMinutes(5)).toString()).build()))
-                .commands().forEach((Command c) -> {
-                    if (c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")) {
-                        commandIds.add(c.commandId());
-                        covered.addAll(c.instanceIds());
-                    }
-                });
+        if (!firstDelivery)
+            ssm.listCommandsPaginator(r -> r.filters(
+                            CommandFilter.builder()
+                                    .key(CommandFilterKey.DOCUMENT_NAME)
+                                    .value(document)
+                                    .build(),
+                            CommandFilter.builder()
+                                    .key(CommandFilterKey.INVOKED_AFTER)
+                                    .value(runCreated
+                                            .minus(Duration.ofMinutes(5))
+                                            .toString())
+                                    .build()))
+                    .commands()
+                    .forEach((Command c) -> {
+                        if (c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")) {
+                            commandIds.add(c.commandId());
+                            covered.addAll(c.instanceIds());
+                        }
+                    });
         List<List<String>> unsent = unsentChunks(ids, covered);
         long timeout = Math.max(30, Duration.between(clock.instant(), lastStart).toSeconds());
         // an earlier delivery's chunks keep their comments; this delivery's are numbered after them
@@ -211,28 +288,39 @@ public final class PatchTargetStep {
             String comment = "patchpilot " + runId + " " + (offset + i + 1) + "/" + (offset + unsent.size());
             List<String> chunk = unsent.get(i);
             renewLease(runId, target, holder);
-            commandIds.add(ssm.sendCommand(r -> r.overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMillis(leaseMillis / 2)))
-                    .documentName(document).instanceIds(chunk).comment(comment)
-                    .parameters(parameters(w, overrideList)).maxConcurrency(w.maxConcurrency()).maxErrors(w.maxErrors())
-                    .timeoutSeconds((int) Math.min(timeout, 172_800))
-                    .outputS3BucketName(logsBucket)
-                    .outputS3KeyPrefix("patching/accountid=" + target.account() + "/region=" + target.region() + "/run=" + runId))
-                    .command().commandId());
+            commandIds.add(ssm.sendCommand(
+                            r -> r.overrideConfiguration(o -> o.apiCallTimeout(Duration.ofMillis(leaseMillis / 2)))
+                                    .documentName(document)
+                                    .instanceIds(chunk)
+                                    .comment(comment)
+                                    .parameters(parameters(w, overrideList))
+                                    .maxConcurrency(w.maxConcurrency())
+                                    .maxErrors(w.maxErrors())
+                                    .timeoutSeconds((int) Math.min(timeout, 172_800))
+                                    .outputS3BucketName(logsBucket)
+                                    .outputS3KeyPrefix("patching/accountid=" + target.account() + "/region="
+                                            + target.region() + "/run=" + runId))
+                    .command()
+                    .commandId());
         }
         return commandIds;
     }
 
     /** The instances no sent command names yet, in chunks of at most 50 ids (SendCommand's limit), in discovery order. */
     static List<List<String>> unsentChunks(List<String> discovered, Set<String> alreadySent) {
-        List<String> remaining = discovered.stream().filter(id -> !alreadySent.contains(id)).toList();
+        List<String> remaining =
+                discovered.stream().filter(id -> !alreadySent.contains(id)).toList();
         List<List<String>> chunks = new ArrayList<>();
-        for (int i = 0; i < remaining.size(); i += IDS_PER_COMMAND) chunks.add(remaining.subList(i, Math.min(remaining.size(), i + IDS_PER_COMMAND)));
+        for (int i = 0; i < remaining.size(); i += IDS_PER_COMMAND)
+            chunks.add(remaining.subList(i, Math.min(remaining.size(), i + IDS_PER_COMMAND)));
         return chunks;
     }
 
     /** Hooks need the wrapper document, which runs them around an Install (it takes no InstallOverrideList). */
     static String document(MaintenanceWindow w) {
-        return w.hasHooks() && w.operation().equals("Install") ? "AWS-RunPatchBaselineWithHooks" : "AWS-RunPatchBaseline";
+        return w.hasHooks() && w.operation().equals("Install")
+                ? "AWS-RunPatchBaselineWithHooks"
+                : "AWS-RunPatchBaseline";
     }
 
     /** A window's run selects by its window tag; an emergency by environment, or every instance for All. */
@@ -256,8 +344,10 @@ public final class PatchTargetStep {
         if (!installOverrideList.isEmpty()) parameters.put("InstallOverrideList", List.of(installOverrideList));
         if (document(w).endsWith("WithHooks")) {
             // AWS-Noop is the document's own default for a hook not given
-            parameters.put("PreInstallHookDocName", List.of(w.preInstallHook() == null ? "AWS-Noop" : w.preInstallHook()));
-            parameters.put("PostInstallHookDocName", List.of(w.postInstallHook() == null ? "AWS-Noop" : w.postInstallHook()));
+            parameters.put(
+                    "PreInstallHookDocName", List.of(w.preInstallHook() == null ? "AWS-Noop" : w.preInstallHook()));
+            parameters.put(
+                    "PostInstallHookDocName", List.of(w.postInstallHook() == null ? "AWS-Noop" : w.postInstallHook()));
             parameters.put("OnExitHookDocName", List.of(w.onExitHook() == null ? "AWS-Noop" : w.onExitHook()));
         }
         return parameters;
@@ -272,7 +362,8 @@ public final class PatchTargetStep {
         int receives = io.patchpilot.errors.TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
-        AccountRegion target = new AccountRegion(m.path("account").asText(), m.path("region").asText());
+        AccountRegion target =
+                new AccountRegion(m.path("account").asText(), m.path("region").asText());
         int attempt = m.path("attempt").asInt(0);
         Map<String, AttributeValue> item = ledger.get(PatchRuns.pk(runId), sk(target))
                 .orElseThrow(() -> new PermanentFailure("runId: no target " + target + " in run " + runId));
@@ -285,7 +376,9 @@ public final class PatchTargetStep {
         boolean allEnded = true;
         try {
             for (String commandId : item.get("commandIds").s().split(",")) {
-                for (CommandInvocation inv : ssm.listCommandInvocationsPaginator(r -> r.commandId(commandId).maxResults(50)).commandInvocations()) {
+                for (CommandInvocation inv : ssm.listCommandInvocationsPaginator(
+                                r -> r.commandId(commandId).maxResults(50))
+                        .commandInvocations()) {
                     seen.add(inv.instanceId());
                     String status = inv.statusAsString();
                     if (!TERMINAL.contains(status)) {
@@ -293,8 +386,11 @@ public final class PatchTargetStep {
                         continue;
                     }
                     String details = inv.statusDetails() == null ? "" : inv.statusDetails();
-                    instances.put(inv.instanceId(), outcome(status.equals("Cancelled") && details.equals("Terminated") ? "Cancelled" : status,
-                            status.equals("Success") ? "" : details));
+                    instances.put(
+                            inv.instanceId(),
+                            outcome(
+                                    status.equals("Cancelled") && details.equals("Terminated") ? "Cancelled" : status,
+                                    status.equals("Success") ? "" : details));
                 }
             }
         } catch (RuntimeException e) {
@@ -305,15 +401,24 @@ public final class PatchTargetStep {
             return List.of();
         }
         instances.forEach((id, o) -> {
-            if (o.path("status").asText().equals("Pending")) o.put("status", "Undeliverable").put("reason", "no invocation reported");
+            if (o.path("status").asText().equals("Pending"))
+                o.put("status", "Undeliverable").put("reason", "no invocation reported");
         });
         return finish(runId, target, "Done", "", instances);
     }
 
     private void schedulePoll(String runId, AccountRegion target, int attempt) {
         int delay = (int) Math.min(300, pollSeconds * Math.pow(2, Math.min(attempt, 8) / 2.0));
-        work.sendLater(PatchRuns.JSON.createObjectNode().put("type", "patch-poll").put("runId", runId)
-                .put("account", target.account()).put("region", target.region()).put("attempt", attempt).toString(), delay);
+        work.sendLater(
+                PatchRuns.JSON
+                        .createObjectNode()
+                        .put("type", "patch-poll")
+                        .put("runId", runId)
+                        .put("account", target.account())
+                        .put("region", target.region())
+                        .put("attempt", attempt)
+                        .toString(),
+                delay);
     }
 
     /**
@@ -322,22 +427,59 @@ public final class PatchTargetStep {
      * end instead of waiting for a dead letter to be redriven); all let the run go on. Otherwise the
      * failure is rethrown for SQS to redeliver the step.
      */
-    private List<PutEventsRequest> ended(String runId, AccountRegion target, RuntimeException e, int receives, Map<String, ObjectNode> instances) {
+    private List<PutEventsRequest> ended(
+            String runId, AccountRegion target, RuntimeException e, int receives, Map<String, ObjectNode> instances) {
         String code = AwsErrors.code(e).orElse("");
-        if (NOT_ENABLED.contains(code)) return finish(runId, target, "RegionNotEnabled", "region " + target.region() + " is not enabled for this account", Map.of());
-        if (AwsErrors.isDenied(e)) return finish(runId, target, "Failed", code + ": " + e.getMessage().lines().findFirst().orElse(""), instances);
+        if (NOT_ENABLED.contains(code))
+            return finish(
+                    runId,
+                    target,
+                    "RegionNotEnabled",
+                    "region " + target.region() + " is not enabled for this account",
+                    Map.of());
+        if (AwsErrors.isDenied(e))
+            return finish(
+                    runId,
+                    target,
+                    "Failed",
+                    code + ": " + e.getMessage().lines().findFirst().orElse(""),
+                    instances);
         if (receives < maxReceiveCount) throw e;
-        LOG.warn("Run {} {}: still failing after {} receives, ended as Failed: {}", runId, target, receives, e.toString());
-        return finish(runId, target, "Failed", PermanentFailure.oneLine("still failing after " + receives + " receives: "
-                + (code.isEmpty() ? e.getClass().getSimpleName() : code) + ": " + e.getMessage()), instances);
+        LOG.warn(
+                "Run {} {}: still failing after {} receives, ended as Failed: {}",
+                runId,
+                target,
+                receives,
+                e.toString());
+        return finish(
+                runId,
+                target,
+                "Failed",
+                PermanentFailure.oneLine("still failing after " + receives + " receives: "
+                        + (code.isEmpty() ? e.getClass().getSimpleName() : code) + ": " + e.getMessage()),
+                instances);
     }
 
-    private List<PutEventsRequest> finish(String runId, AccountRegion target, String state, String reason, Map<String, ObjectNode> instances) {
+    private List<PutEventsRequest> finish(
+            String runId, AccountRegion target, String state, String reason, Map<String, ObjectNode> instances) {
         // the outcome and the run's count of finished targets are written together
-        boolean first = ledger.setIfAndCount(PatchRuns.pk(runId), sk(target), Map.of("state", Ledger.s(state), "reason", Ledger.s(reason),
-                        "instances", Ledger.s(PatchRuns.toJson(instances)), "finishedAt", Ledger.s(clock.instant().toString())),
-                "#st IN (:discovering, :sent)", Map.of("#st", "state"),
-                Map.of(":discovering", Ledger.s("Discovering"), ":sent", Ledger.s("Sent")), PatchRuns.RUN, "targetsDone");
+        boolean first = ledger.setIfAndCount(
+                PatchRuns.pk(runId),
+                sk(target),
+                Map.of(
+                        "state",
+                        Ledger.s(state),
+                        "reason",
+                        Ledger.s(reason),
+                        "instances",
+                        Ledger.s(PatchRuns.toJson(instances)),
+                        "finishedAt",
+                        Ledger.s(clock.instant().toString())),
+                "#st IN (:discovering, :sent)",
+                Map.of("#st", "state"),
+                Map.of(":discovering", Ledger.s("Discovering"), ":sent", Ledger.s("Sent")),
+                PatchRuns.RUN,
+                "targetsDone");
         if (first) LOG.info("Run {} {}: {} {}", runId, target, state, reason);
         return runs.completeIfDone(runId);
     }
@@ -357,7 +499,8 @@ public final class PatchTargetStep {
 
     private static MaintenanceWindow window(Map<String, AttributeValue> run) {
         try {
-            return io.patchpilot.windows.WindowStore.json().readValue(run.get("windowJson").s(), MaintenanceWindow.class);
+            return io.patchpilot.windows.WindowStore.json()
+                    .readValue(run.get("windowJson").s(), MaintenanceWindow.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("run " + run.get("runId").s() + " has an unreadable window", e);
         }

@@ -63,15 +63,21 @@ public final class TargetDiscovery {
         Map<String, Instance> tagged = new LinkedHashMap<>();
         ec2.describeInstancesPaginator(r -> {
                     r.maxResults(1000);
-                    if (selection.tagKey() != null) r.filters(Filter.builder().name("tag:" + selection.tagKey()).values(selection.tagValue()).build());
+                    if (selection.tagKey() != null)
+                        r.filters(Filter.builder()
+                                .name("tag:" + selection.tagKey())
+                                .values(selection.tagValue())
+                                .build());
                 })
-                .reservations().forEach(res -> res.instances().forEach(i -> tagged.put(i.instanceId(), i)));
+                .reservations()
+                .forEach(res -> res.instances().forEach(i -> tagged.put(i.instanceId(), i)));
         Map<String, String> skipped = new LinkedHashMap<>();
         List<String> candidates = new ArrayList<>();
         tagged.forEach((id, i) -> {
             InstanceStateName state = i.state().name();
             if (state != InstanceStateName.RUNNING) {
-                if (state != InstanceStateName.TERMINATED && state != InstanceStateName.SHUTTING_DOWN) skipped.put(id, "instance is " + state);
+                if (state != InstanceStateName.TERMINATED && state != InstanceStateName.SHUTTING_DOWN)
+                    skipped.put(id, "instance is " + state);
                 return;
             }
             Map<String, String> tags = new HashMap<>();
@@ -86,9 +92,13 @@ public final class TargetDiscovery {
         SsmClient ssm = aws.member(SsmClient.class, target, job);
         for (int i = 0; i < candidates.size(); i += 50) {
             List<String> chunk = candidates.subList(i, Math.min(candidates.size(), i + 50));
-            ssm.describeInstanceInformationPaginator(r -> r.maxResults(50).filters(
-                            InstanceInformationStringFilter.builder().key("InstanceIds").values(chunk).build()))
-                    .instanceInformationList().forEach(info -> {
+            ssm.describeInstanceInformationPaginator(r -> r.maxResults(50)
+                            .filters(InstanceInformationStringFilter.builder()
+                                    .key("InstanceIds")
+                                    .values(chunk)
+                                    .build()))
+                    .instanceInformationList()
+                    .forEach(info -> {
                         if (info.pingStatus() == PingStatus.ONLINE) online.add(info.instanceId());
                     });
         }

@@ -24,7 +24,8 @@ public final class AthenaResults {
 
     @AwsActions(value = "s3:GetObject", principal = AwsActions.Principal.HUB)
     public Path csv(String state, String outputLocation) throws IOException {
-        if (!"SUCCEEDED".equals(state)) throw new PermanentFailure("athena: query ended " + state + " (see " + outputLocation + ")");
+        if (!"SUCCEEDED".equals(state))
+            throw new PermanentFailure("athena: query ended " + state + " (see " + outputLocation + ")");
         Matcher m = S3_URL.matcher(outputLocation == null ? "" : outputLocation);
         if (!m.matches()) throw new IllegalStateException("athena: no output location for a succeeded query");
         Path out = Files.createTempFile("patchpilot-athena-", ".csv");

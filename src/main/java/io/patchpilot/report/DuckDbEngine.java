@@ -49,7 +49,12 @@ public final class DuckDbEngine implements AutoCloseable {
         long start = System.nanoTime();
         try (Statement st = c.createStatement()) {
             st.execute(copy(q.sql(), out));
-            LOG.info("Report {}: {} written by DuckDB ({} bytes) in {} ms", q.reportId(), q.name(), Files.size(out), (System.nanoTime() - start) / 1_000_000);
+            LOG.info(
+                    "Report {}: {} written by DuckDB ({} bytes) in {} ms",
+                    q.reportId(),
+                    q.name(),
+                    Files.size(out),
+                    (System.nanoTime() - start) / 1_000_000);
         } catch (SQLException | RuntimeException e) {
             Files.deleteIfExists(out);
             throw e;
@@ -75,24 +80,33 @@ public final class DuckDbEngine implements AutoCloseable {
         return db;
     }
 
-    @AwsActions(value = {"s3:ListBucket", "s3:GetObject"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"s3:ListBucket", "s3:GetObject"},
+            principal = AwsActions.Principal.HUB)
     private void download(String reportId) throws IOException {
         S3Client s3 = aws.hub(S3Client.class);
         long start = System.nanoTime();
         long files = 0;
         long bytes = 0;
         for (ReportTables.Table t : tables.values()) {
-            for (var o : s3.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(t.prefix() + "/")).contents()) {
+            for (var o : s3.listObjectsV2Paginator(r -> r.bucket(bucket).prefix(t.prefix() + "/"))
+                    .contents()) {
                 if (!o.key().endsWith(".json")) continue;
                 Path target = dir.resolve(o.key());
                 Files.createDirectories(target.getParent());
-                // straight to the file: an inventory file may be large (one per instance in AWS, far bigger when generated)
+                // straight to the file: an inventory file may be large (one per instance in AWS, far bigger when
+                // generated)
                 s3.getObject(r -> r.bucket(bucket).key(o.key()), target);
                 files++;
                 bytes += o.size();
             }
         }
-        LOG.info("Report {}: fetched {} inventory files ({} bytes) in {} ms", reportId, files, bytes, (System.nanoTime() - start) / 1_000_000);
+        LOG.info(
+                "Report {}: fetched {} inventory files ({} bytes) in {} ms",
+                reportId,
+                files,
+                bytes,
+                (System.nanoTime() - start) / 1_000_000);
     }
 
     /** The CREATE VIEW statements of the tables over their files under {@code dir} (the bucket's layout). */
@@ -110,12 +124,17 @@ public final class DuckDbEngine implements AutoCloseable {
             files = s.anyMatch(p -> p.toString().endsWith(".json"));
         }
         if (!files) {
-            return "CREATE VIEW " + name + " AS SELECT " + t.columns().entrySet().stream()
-                    .map(e -> "CAST(NULL AS " + e.getValue() + ") AS " + e.getKey()).collect(Collectors.joining(", ")) + " WHERE false";
+            return "CREATE VIEW " + name + " AS SELECT "
+                    + t.columns().entrySet().stream()
+                            .map(e -> "CAST(NULL AS " + e.getValue() + ") AS " + e.getKey())
+                            .collect(Collectors.joining(", "))
+                    + " WHERE false";
         }
-        String columns = t.columns().entrySet().stream().map(e -> "'" + e.getKey() + "': '" + e.getValue() + "'").collect(Collectors.joining(", "));
-        return "CREATE VIEW " + name + " AS SELECT * FROM read_json('" + root + "/**/*.json', format = 'newline_delimited', columns = {"
-                + columns + "})";
+        String columns = t.columns().entrySet().stream()
+                .map(e -> "'" + e.getKey() + "': '" + e.getValue() + "'")
+                .collect(Collectors.joining(", "));
+        return "CREATE VIEW " + name + " AS SELECT * FROM read_json('" + root
+                + "/**/*.json', format = 'newline_delimited', columns = {" + columns + "})";
     }
 
     @Override

@@ -19,8 +19,8 @@ import java.util.stream.Stream;
  * with whole numbers only.
  */
 public final class ReportCatalog {
-    private static final Pattern VIEW = Pattern.compile("CREATE\\s+(?:OR\\s+REPLACE\\s+)?VIEW\\s+\\w+\\s+AS\\s+(.*)",
-            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    private static final Pattern VIEW = Pattern.compile(
+            "CREATE\\s+(?:OR\\s+REPLACE\\s+)?VIEW\\s+\\w+\\s+AS\\s+(.*)", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     private static final Pattern PARAMETER = Pattern.compile("\\$\\{([a-z_]+)}");
     private final Map<String, String> reports = new TreeMap<>();
     private final Map<String, String> views = new TreeMap<>();
@@ -36,7 +36,8 @@ public final class ReportCatalog {
     private static void read(Path dir, Map<String, String> into) {
         if (!Files.isDirectory(dir)) return;
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".sql")).toList()) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".sql"))
+                    .toList()) {
                 into.put(f.getFileName().toString().replaceFirst("\\.sql$", ""), Files.readString(f));
             }
         } catch (IOException e) {
@@ -52,7 +53,8 @@ public final class ReportCatalog {
     public List<String> select(List<String> requested) {
         if (requested.isEmpty()) return names();
         for (String r : requested) {
-            if (!reports.containsKey(r)) throw new PermanentFailure("queries: '" + r + "' is not one of " + String.join(", ", names()));
+            if (!reports.containsKey(r))
+                throw new PermanentFailure("queries: '" + r + "' is not one of " + String.join(", ", names()));
         }
         return List.copyOf(requested);
     }
@@ -67,8 +69,14 @@ public final class ReportCatalog {
         for (Map.Entry<String, String> v : views.entrySet()) {
             if (!Pattern.compile("\\b" + v.getKey() + "\\b").matcher(sql).find()) continue;
             Matcher body = VIEW.matcher(fill(v.getValue()));
-            if (!body.find()) throw new ConfigException("reports/views/" + v.getKey() + ".sql: expected CREATE OR REPLACE VIEW " + v.getKey() + " AS SELECT …");
-            with.append(with.length() == 0 ? "WITH " : ", ").append(v.getKey()).append(" AS (").append(body.group(1).trim()).append(")");
+            if (!body.find())
+                throw new ConfigException("reports/views/" + v.getKey() + ".sql: expected CREATE OR REPLACE VIEW "
+                        + v.getKey() + " AS SELECT …");
+            with.append(with.length() == 0 ? "WITH " : ", ")
+                    .append(v.getKey())
+                    .append(" AS (")
+                    .append(body.group(1).trim())
+                    .append(")");
         }
         if (with.length() == 0) return new ReportQuery(reportId, name, sql);
         Matcher own = Pattern.compile("^\\s*WITH\\s+", Pattern.CASE_INSENSITIVE).matcher(sql);
@@ -80,7 +88,9 @@ public final class ReportCatalog {
         StringBuilder out = new StringBuilder();
         while (m.find()) {
             Integer v = parameters.get(m.group(1));
-            if (v == null) throw new ConfigException("reports: parameter ${" + m.group(1) + "} has no value (patchpilot.report." + m.group(1).replace('_', '-') + ")");
+            if (v == null)
+                throw new ConfigException("reports: parameter ${" + m.group(1) + "} has no value (patchpilot.report."
+                        + m.group(1).replace('_', '-') + ")");
             m.appendReplacement(out, Integer.toString(v));
         }
         m.appendTail(out);

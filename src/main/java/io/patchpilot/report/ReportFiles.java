@@ -21,36 +21,52 @@ public final class ReportFiles {
 
     @AwsActions(value = "s3:PutObject", principal = AwsActions.Principal.HUB)
     public void write(String bucket, String key, String content, String contentType) {
-        aws.hub(S3Client.class).putObject(r -> r.bucket(bucket).key(key).contentType(contentType), RequestBody.fromString(content, StandardCharsets.UTF_8));
+        aws.hub(S3Client.class)
+                .putObject(
+                        r -> r.bucket(bucket).key(key).contentType(contentType),
+                        RequestBody.fromString(content, StandardCharsets.UTF_8));
     }
 
     /** Uploads the file as it lies on disk (the SDK streams it; a report may be hundreds of megabytes). */
     @AwsActions(value = "s3:PutObject", principal = AwsActions.Principal.HUB)
     public void write(String bucket, String key, Path file, String contentType) {
-        aws.hub(S3Client.class).putObject(r -> r.bucket(bucket).key(key).contentType(contentType), RequestBody.fromFile(file));
+        aws.hub(S3Client.class)
+                .putObject(r -> r.bucket(bucket).key(key).contentType(contentType), RequestBody.fromFile(file));
     }
 
     /** A copy made by S3 itself (CopyObject reads the source and writes the target): no second upload. */
-    @AwsActions(value = {"s3:GetObject", "s3:PutObject"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"s3:GetObject", "s3:PutObject"},
+            principal = AwsActions.Principal.HUB)
     public void copy(String bucket, String fromKey, String toKey) {
-        aws.hub(S3Client.class).copyObject(r -> r.sourceBucket(bucket).sourceKey(fromKey).destinationBucket(bucket).destinationKey(toKey));
+        aws.hub(S3Client.class)
+                .copyObject(r -> r.sourceBucket(bucket)
+                        .sourceKey(fromKey)
+                        .destinationBucket(bucket)
+                        .destinationKey(toKey));
     }
 
     @AwsActions(value = "s3:GetObject", principal = AwsActions.Principal.HUB)
     public Reader open(String bucket, String key) {
-        return new InputStreamReader(aws.hub(S3Client.class).getObject(r -> r.bucket(bucket).key(key)), StandardCharsets.UTF_8);
+        return new InputStreamReader(
+                aws.hub(S3Client.class).getObject(r -> r.bucket(bucket).key(key)), StandardCharsets.UTF_8);
     }
 
     @AwsActions(value = "s3:GetObject", principal = AwsActions.Principal.HUB)
     public byte[] read(Notice.Attachment file) {
-        return aws.hub(S3Client.class).getObjectAsBytes(r -> r.bucket(file.bucket()).key(file.key())).asByteArray();
+        return aws.hub(S3Client.class)
+                .getObjectAsBytes(r -> r.bucket(file.bucket()).key(file.key()))
+                .asByteArray();
     }
 
     /** A link anyone with it may download for a week (S3's limit for signature version 4). */
     public String link(String bucket, String key) {
         try (var presigner = aws.s3Presigner()) {
-            return presigner.presignGetObject(r -> r.signatureDuration(Duration.ofDays(7)).getObjectRequest(g -> g.bucket(bucket).key(key)))
-                    .url().toString();
+            return presigner
+                    .presignGetObject(r -> r.signatureDuration(Duration.ofDays(7))
+                            .getObjectRequest(g -> g.bucket(bucket).key(key)))
+                    .url()
+                    .toString();
         }
     }
 }

@@ -35,18 +35,40 @@ public final class ReportMail {
     }
 
     public static Notice team(String reportId, Headline h, List<Stored> stored, List<String> to) {
-        String subject = "[patchpilot] " + reportId + ": " + h.percentCompliant() + "% of " + h.instances() + " managed instances compliant, "
-                + (h.instances() - h.compliant()) + " non-compliant, " + h.unmanaged() + " unmanaged";
+        String subject = "[patchpilot] " + reportId + ": " + h.percentCompliant() + "% of " + h.instances()
+                + " managed instances compliant, " + (h.instances() - h.compliant()) + " non-compliant, "
+                + h.unmanaged() + " unmanaged";
         StringBuilder text = new StringBuilder(subject.substring("[patchpilot] ".length())).append("\n\n");
-        StringBuilder html = new StringBuilder("<h2>Patch compliance ").append(esc(reportId)).append("</h2><p>")
-                .append(h.percentCompliant()).append("% of ").append(h.instances()).append(" managed instances compliant; ")
-                .append(h.instances() - h.compliant()).append(" non-compliant; ").append(h.unmanaged())
-                .append(" running but unknown to SSM.</p><table border=\"1\" cellpadding=\"4\"><tr><th>report</th><th>rows</th><th>file</th></tr>");
+        StringBuilder html = new StringBuilder("<h2>Patch compliance ")
+                .append(esc(reportId))
+                .append("</h2><p>")
+                .append(h.percentCompliant())
+                .append("% of ")
+                .append(h.instances())
+                .append(" managed instances compliant; ")
+                .append(h.instances() - h.compliant())
+                .append(" non-compliant; ")
+                .append(h.unmanaged())
+                .append(
+                        " running but unknown to SSM.</p><table border=\"1\" cellpadding=\"4\"><tr><th>report</th><th>rows</th><th>file</th></tr>");
         for (Stored s : stored) {
             String file = s.link() == null ? "attached: " + s.name() + ".csv" : s.link();
-            text.append("  ").append(s.name()).append(": ").append(s.rows()).append(" rows (").append(file).append(")\n");
-            html.append("<tr><td>").append(esc(s.name())).append("</td><td>").append(s.rows()).append("</td><td>")
-                    .append(s.link() == null ? esc(s.name()) + ".csv (attached)" : "<a href=\"" + esc(s.link()) + "\">download</a>")
+            text.append("  ")
+                    .append(s.name())
+                    .append(": ")
+                    .append(s.rows())
+                    .append(" rows (")
+                    .append(file)
+                    .append(")\n");
+            html.append("<tr><td>")
+                    .append(esc(s.name()))
+                    .append("</td><td>")
+                    .append(s.rows())
+                    .append("</td><td>")
+                    .append(
+                            s.link() == null
+                                    ? esc(s.name()) + ".csv (attached)"
+                                    : "<a href=\"" + esc(s.link()) + "\">download</a>")
                     .append("</td></tr>");
         }
         html.append("</table>");
@@ -57,7 +79,8 @@ public final class ReportMail {
      * Rows of owner_non_compliant grouped by whom to tell: the owner tag's address, or the account's
      * fallback contact; rows nobody can be told about are left out.
      */
-    public static Map<String, List<Map<String, String>>> byOwner(List<Map<String, String>> rows, Map<String, String> accountContacts) {
+    public static Map<String, List<Map<String, String>>> byOwner(
+            List<Map<String, String>> rows, Map<String, String> accountContacts) {
         Map<String, List<Map<String, String>>> out = new LinkedHashMap<>();
         for (Map<String, String> r : rows) {
             String owner = r.getOrDefault("owner", "");
@@ -68,16 +91,35 @@ public final class ReportMail {
     }
 
     public static Notice owner(String reportId, String to, List<Map<String, String>> rows) {
-        String subject = "[patchpilot] " + rows.size() + " of your instances " + (rows.size() == 1 ? "is" : "are") + " not patch-compliant (" + reportId + ")";
+        String subject = "[patchpilot] " + rows.size() + " of your instances " + (rows.size() == 1 ? "is" : "are")
+                + " not patch-compliant (" + reportId + ")";
         StringBuilder text = new StringBuilder("These instances are missing patches or failed to install them:\n");
-        StringBuilder html = new StringBuilder("<p>These instances are missing patches or failed to install them:</p><table border=\"1\" cellpadding=\"4\">"
-                + "<tr><th>account</th><th>region</th><th>instance</th><th>name</th><th>environment</th><th>missing or failed</th><th>worst severity</th></tr>");
+        StringBuilder html = new StringBuilder(
+                "<p>These instances are missing patches or failed to install them:</p><table border=\"1\" cellpadding=\"4\">"
+                        + "<tr><th>account</th><th>region</th><th>instance</th><th>name</th><th>environment</th><th>missing or failed</th><th>worst severity</th></tr>");
         for (Map<String, String> r : rows) {
-            text.append("  ").append(r.get("accountid")).append('/').append(r.get("region")).append(' ').append(r.get("resourceid"))
-                    .append(' ').append(r.getOrDefault("name", "")).append(": ").append(r.get("missing_or_failed")).append(" (")
-                    .append(r.get("overallseverity")).append(")\n");
+            text.append("  ")
+                    .append(r.get("accountid"))
+                    .append('/')
+                    .append(r.get("region"))
+                    .append(' ')
+                    .append(r.get("resourceid"))
+                    .append(' ')
+                    .append(r.getOrDefault("name", ""))
+                    .append(": ")
+                    .append(r.get("missing_or_failed"))
+                    .append(" (")
+                    .append(r.get("overallseverity"))
+                    .append(")\n");
             html.append("<tr>");
-            for (String k : List.of("accountid", "region", "resourceid", "name", "environment", "missing_or_failed", "overallseverity")) {
+            for (String k : List.of(
+                    "accountid",
+                    "region",
+                    "resourceid",
+                    "name",
+                    "environment",
+                    "missing_or_failed",
+                    "overallseverity")) {
                 html.append("<td>").append(esc(r.getOrDefault(k, ""))).append("</td>");
             }
             html.append("</tr>");

@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -48,16 +47,26 @@ import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
 public final class ReportRuns {
     private static final Logger LOG = LoggerFactory.getLogger(ReportRuns.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final DateTimeFormatter ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmm").withZone(ZoneOffset.UTC);
-    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter ID =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmm").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter DAY =
+            DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(ZoneOffset.UTC);
     private static final String REPORT = "REPORT";
 
     /** Where things go and who hears of them. */
-    public record Options(String engine, String inventoryBucket, String reportsBucket, String ownerTag, long attachMaxBytes,
-                          List<String> centralTeam, Map<String, String> accountContacts, String eventBus) {}
+    public record Options(
+            String engine,
+            String inventoryBucket,
+            String reportsBucket,
+            String ownerTag,
+            long attachMaxBytes,
+            List<String> centralTeam,
+            Map<String, String> accountContacts,
+            String eventBus) {}
 
     /** Athena sees partitions Resource Data Sync added (new accounts, regions) only after a repair. */
-    static final List<String> PARTITIONED = List.of("aws_instanceinformation", "aws_complianceitem", "aws_compliancesummary");
+    static final List<String> PARTITIONED =
+            List.of("aws_instanceinformation", "aws_complianceitem", "aws_compliancesummary");
 
     private final AwsClients aws;
     private final Ledger ledger;
@@ -70,8 +79,17 @@ public final class ReportRuns {
     private final Options options;
     private final Clock clock;
 
-    public ReportRuns(AwsClients aws, Ledger ledger, Organization organization, List<String> regions, QueueSender work,
-                      ReportCatalog catalog, ReportFiles files, Notifications notifications, Options options, Clock clock) {
+    public ReportRuns(
+            AwsClients aws,
+            Ledger ledger,
+            Organization organization,
+            List<String> regions,
+            QueueSender work,
+            ReportCatalog catalog,
+            ReportFiles files,
+            Notifications notifications,
+            Options options,
+            Clock clock) {
         this.aws = aws;
         this.ledger = ledger;
         this.organization = organization;
@@ -93,9 +111,12 @@ public final class ReportRuns {
         JsonNode m = JsonBodies.object(body);
         List<String> queries = catalog.select(strings(m, "queries"));
         List<String> to = strings(m, "to");
-        for (String t : to) if (!t.matches("[^@\\s]+@[^@\\s]+")) throw new PermanentFailure("to: '" + t + "' is not a mail address");
+        for (String t : to)
+            if (!t.matches("[^@\\s]+@[^@\\s]+")) throw new PermanentFailure("to: '" + t + "' is not a mail address");
         Instant now = clock.instant();
-        String custom = m.has("queries") || m.has("to") ? "-" + Integer.toHexString((strings(m, "queries") + "|" + to).hashCode()) : "";
+        String custom = m.has("queries") || m.has("to")
+                ? "-" + Integer.toHexString((strings(m, "queries") + "|" + to).hashCode())
+                : "";
         String reportId = "report-" + ID.format(now) + custom;
         List<AccountRegion> scope = new ArrayList<>();
         for (String a : organization.activeAccounts()) for (String r : regions) scope.add(new AccountRegion(a, r));
@@ -109,7 +130,9 @@ public final class ReportRuns {
         item.put("collectTotal", AttributeValue.fromN(Integer.toString(scope.size())));
         item.put("collectDone", AttributeValue.fromN("0"));
         if (!ledger.putIfAbsent(item)) {
-            String status = ledger.get(pk(reportId), REPORT).map(i -> i.get("status").s()).orElse("");
+            String status = ledger.get(pk(reportId), REPORT)
+                    .map(i -> i.get("status").s())
+                    .orElse("");
             if (!status.equals("Collecting")) { // a repeated message; the report is further along
                 io.patchpilot.web.Metrics.duplicateSuppressed("report", 1);
                 return;
@@ -118,8 +141,12 @@ public final class ReportRuns {
         exportRuns(now);
         List<String> items = new ArrayList<>();
         for (AccountRegion t : scope) {
-            items.add(JSON.createObjectNode().put("type", "report-collect").put("reportId", reportId)
-                    .put("account", t.account()).put("region", t.region()).toString());
+            items.add(JSON.createObjectNode()
+                    .put("type", "report-collect")
+                    .put("reportId", reportId)
+                    .put("account", t.account())
+                    .put("region", t.region())
+                    .toString());
         }
         work.send(items);
         LOG.info("Report {}: collecting EC2 instances of {} account-regions for {}", reportId, items.size(), queries);
@@ -129,21 +156,41 @@ public final class ReportRuns {
     private void exportRuns(Instant now) {
         StringBuilder lines = new StringBuilder();
         for (Map<String, AttributeValue> index : ledger.partition(PatchRuns.INDEX)) {
-            if (Instant.parse(index.get("sk").s().substring(0, index.get("sk").s().indexOf('#'))).isBefore(now.minus(Duration.ofDays(400)))) continue;
-            Optional<Map<String, AttributeValue>> run = ledger.get(PatchRuns.pk(index.get("runId").s()), PatchRuns.RUN);
+            if (Instant.parse(
+                            index.get("sk").s().substring(0, index.get("sk").s().indexOf('#')))
+                    .isBefore(now.minus(Duration.ofDays(400)))) continue;
+            Optional<Map<String, AttributeValue>> run =
+                    ledger.get(PatchRuns.pk(index.get("runId").s()), PatchRuns.RUN);
             if (run.isEmpty()) continue;
             Map<String, AttributeValue> r = run.get();
             JsonNode counts = r.containsKey("counts") ? read(r.get("counts").s()) : JSON.createObjectNode();
-            ObjectNode row = JSON.createObjectNode().put("runid", r.get("runId").s()).put("windowname", r.get("window").s())
-                    .put("status", r.get("status").s()).put("occurrence", r.get("occurrence").s()).put("createdat", r.get("createdAt").s())
-                    .put("finishedat", r.containsKey("finishedAt") ? r.get("finishedAt").s() : null)
+            ObjectNode row = JSON.createObjectNode()
+                    .put("runid", r.get("runId").s())
+                    .put("windowname", r.get("window").s())
+                    .put("status", r.get("status").s())
+                    .put("occurrence", r.get("occurrence").s())
+                    .put("createdat", r.get("createdAt").s())
+                    .put(
+                            "finishedat",
+                            r.containsKey("finishedAt") ? r.get("finishedAt").s() : null)
                     .put("succeeded", counts.path("Success").asInt())
-                    .put("failed", counts.path("Failed").asInt() + counts.path("TimedOut").asInt() + counts.path("Undeliverable").asInt()
-                            + counts.path("Cancelled").asInt())
-                    .put("skipped", counts.path("Skipped").asInt()).put("accountregions", Integer.parseInt(r.get("targetsTotal").n()));
+                    .put(
+                            "failed",
+                            counts.path("Failed").asInt()
+                                    + counts.path("TimedOut").asInt()
+                                    + counts.path("Undeliverable").asInt()
+                                    + counts.path("Cancelled").asInt())
+                    .put("skipped", counts.path("Skipped").asInt())
+                    .put(
+                            "accountregions",
+                            Integer.parseInt(r.get("targetsTotal").n()));
             lines.append(row).append('\n');
         }
-        files.write(options.inventoryBucket(), ReportTables.RUNS_PREFIX + "/runs.json", lines.toString(), "application/x-ndjson");
+        files.write(
+                options.inventoryBucket(),
+                ReportTables.RUNS_PREFIX + "/runs.json",
+                lines.toString(),
+                "application/x-ndjson");
     }
 
     /** {@code {"type":"report-collect","reportId","account","region"}}: the EC2 instances of one account-region. */
@@ -151,31 +198,62 @@ public final class ReportRuns {
     public void collect(String body) {
         JsonNode m = JsonBodies.object(body);
         String reportId = m.path("reportId").asText();
-        AccountRegion target = new AccountRegion(m.path("account").asText(), m.path("region").asText());
+        AccountRegion target =
+                new AccountRegion(m.path("account").asText(), m.path("region").asText());
         String marker = "COLLECT#" + target.account() + "#" + target.region();
         if (ledger.get(pk(reportId), marker).isPresent()) return;
         StringBuilder lines = new StringBuilder();
         try {
-            aws.member(Ec2Client.class, target, "report").describeInstancesPaginator(r -> r.maxResults(1000)).reservations()
+            aws.member(Ec2Client.class, target, "report")
+                    .describeInstancesPaginator(r -> r.maxResults(1000))
+                    .reservations()
                     .forEach(res -> res.instances().forEach(i -> {
                         Map<String, String> tags = new HashMap<>();
                         i.tags().forEach(t -> tags.put(t.key(), t.value()));
-                        lines.append(JSON.createObjectNode().put("accountid", target.account()).put("region", target.region())
-                                .put("instanceid", i.instanceId()).put("name", tags.getOrDefault("Name", ""))
-                                .put("state", i.state().nameAsString()).put("environment", tags.getOrDefault("environment", ""))
-                                .put("owner", tags.getOrDefault(options.ownerTag(), "")).put("platform", i.platformDetails())
-                                .put("launchtime", i.launchTime() == null ? null : i.launchTime().toString())).append('\n');
+                        lines.append(JSON.createObjectNode()
+                                        .put("accountid", target.account())
+                                        .put("region", target.region())
+                                        .put("instanceid", i.instanceId())
+                                        .put("name", tags.getOrDefault("Name", ""))
+                                        .put("state", i.state().nameAsString())
+                                        .put("environment", tags.getOrDefault("environment", ""))
+                                        .put("owner", tags.getOrDefault(options.ownerTag(), ""))
+                                        .put("platform", i.platformDetails())
+                                        .put(
+                                                "launchtime",
+                                                i.launchTime() == null
+                                                        ? null
+                                                        : i.launchTime().toString()))
+                                .append('\n');
                     }));
         } catch (RuntimeException e) {
-            if (!AwsErrors.isDenied(e) && !AwsErrors.code(e).map(c -> c.equals("OptInRequired") || c.equals("AuthFailure")).orElse(false)) throw e;
-            LOG.warn("Report {} {}: no EC2 snapshot ({})", reportId, target, AwsErrors.code(e).orElse(e.getClass().getSimpleName()));
+            if (!AwsErrors.isDenied(e)
+                    && !AwsErrors.code(e)
+                            .map(c -> c.equals("OptInRequired") || c.equals("AuthFailure"))
+                            .orElse(false)) throw e;
+            LOG.warn(
+                    "Report {} {}: no EC2 snapshot ({})",
+                    reportId,
+                    target,
+                    AwsErrors.code(e).orElse(e.getClass().getSimpleName()));
         }
-        files.write(options.inventoryBucket(), ReportTables.EC2_PREFIX + "/accountid=" + target.account() + "/region=" + target.region()
-                + "/instances.json", lines.toString(), "application/x-ndjson");
+        files.write(
+                options.inventoryBucket(),
+                ReportTables.EC2_PREFIX + "/accountid=" + target.account() + "/region=" + target.region()
+                        + "/instances.json",
+                lines.toString(),
+                "application/x-ndjson");
         if (!ledger.putIfAbsent(Ledger.item(pk(reportId), marker))) return;
         long done = ledger.increment(pk(reportId), REPORT, "collectDone", 1);
-        long total = Long.parseLong(ledger.get(pk(reportId), REPORT).orElseThrow().get("collectTotal").n());
-        if (done == total) work.send(JSON.createObjectNode().put("type", "report-publish").put("reportId", reportId).toString());
+        long total = Long.parseLong(ledger.get(pk(reportId), REPORT)
+                .orElseThrow()
+                .get("collectTotal")
+                .n());
+        if (done == total)
+            work.send(JSON.createObjectNode()
+                    .put("type", "report-publish")
+                    .put("reportId", reportId)
+                    .toString());
     }
 
     public String idOf(String body) {
@@ -184,9 +262,16 @@ public final class ReportRuns {
 
     /** The report's queries, once collecting is done (none when it was published already). */
     public List<ReportQuery> queries(String reportId) {
-        Map<String, AttributeValue> run = ledger.get(pk(reportId), REPORT).orElseThrow(() -> new PermanentFailure("reportId: " + reportId + " does not exist"));
+        Map<String, AttributeValue> run = ledger.get(pk(reportId), REPORT)
+                .orElseThrow(() -> new PermanentFailure("reportId: " + reportId + " does not exist"));
         if (run.get("status").s().equals("Published")) return List.of();
-        ledger.setIf(pk(reportId), REPORT, Map.of("status", Ledger.s("Querying")), "#st = :c", Map.of("#st", "status"), Map.of(":c", Ledger.s("Collecting")));
+        ledger.setIf(
+                pk(reportId),
+                REPORT,
+                Map.of("status", Ledger.s("Querying")),
+                "#st = :c",
+                Map.of("#st", "status"),
+                Map.of(":c", Ledger.s("Collecting")));
         List<ReportQuery> out = new ArrayList<>();
         if (options.engine().equals("athena")) {
             PARTITIONED.forEach(t -> out.add(new ReportQuery(reportId, "_repair_" + t, "MSCK REPAIR TABLE " + t)));
@@ -204,7 +289,10 @@ public final class ReportRuns {
         try {
             if (name.startsWith("_")) return; // a preparatory statement, not a report
             long start = System.nanoTime();
-            Instant created = Instant.parse(ledger.get(pk(reportId), REPORT).orElseThrow().get("createdAt").s());
+            Instant created = Instant.parse(ledger.get(pk(reportId), REPORT)
+                    .orElseThrow()
+                    .get("createdAt")
+                    .s());
             String key = "reports/" + DAY.format(created) + "/" + name + ".csv";
             // counted while it uploads: both only read the file, and on a big report each takes seconds
             CompletableFuture<Long> records = CompletableFuture.supplyAsync(() -> records(csv));
@@ -218,8 +306,15 @@ public final class ReportRuns {
             item.put("bytes", AttributeValue.fromN(Long.toString(Files.size(csv))));
             item.put("key", Ledger.s(key));
             ledger.put(item);
-            LOG.info("Report {}: {} stored ({} rows, {} bytes) in {} ms: upload {} ms, copy to latest/ {} ms", reportId, name, rows, Files.size(csv),
-                    (System.nanoTime() - start) / 1_000_000, (uploaded - start) / 1_000_000, (copied - uploaded) / 1_000_000);
+            LOG.info(
+                    "Report {}: {} stored ({} rows, {} bytes) in {} ms: upload {} ms, copy to latest/ {} ms",
+                    reportId,
+                    name,
+                    rows,
+                    Files.size(csv),
+                    (System.nanoTime() - start) / 1_000_000,
+                    (uploaded - start) / 1_000_000,
+                    (copied - uploaded) / 1_000_000);
         } finally {
             Files.deleteIfExists(csv);
         }
@@ -235,11 +330,22 @@ public final class ReportRuns {
 
     /** Mails, Slack and the owners' mails, once per report; returns the event announcing it. */
     public List<PutEventsRequest> announce(String reportId) {
-        boolean first = ledger.setIf(pk(reportId), REPORT, Map.of("status", Ledger.s("Published"), "publishedAt", Ledger.s(clock.instant().toString())),
-                "#st = :q", Map.of("#st", "status"), Map.of(":q", Ledger.s("Querying")));
+        boolean first = ledger.setIf(
+                pk(reportId),
+                REPORT,
+                Map.of(
+                        "status",
+                        Ledger.s("Published"),
+                        "publishedAt",
+                        Ledger.s(clock.instant().toString())),
+                "#st = :q",
+                Map.of("#st", "status"),
+                Map.of(":q", Ledger.s("Querying")));
         if (!first) return List.of();
         Map<String, AttributeValue> run = ledger.get(pk(reportId), REPORT).orElseThrow();
-        if (run.containsKey("createdAt")) io.patchpilot.web.Metrics.reportCompleted(Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()));
+        if (run.containsKey("createdAt"))
+            io.patchpilot.web.Metrics.reportCompleted(
+                    Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()));
         List<ReportMail.Stored> stored = new ArrayList<>();
         List<Notice.Attachment> attachments = new ArrayList<>();
         Map<String, String> csvKeys = new HashMap<>();
@@ -250,10 +356,16 @@ public final class ReportRuns {
             String key = i.get("key").s();
             csvKeys.put(name, key);
             boolean attach = bytes <= options.attachMaxBytes();
-            stored.add(new ReportMail.Stored(name, Long.parseLong(i.get("rows").n()), bytes, key, attach ? null : files.link(options.reportsBucket(), key)));
+            stored.add(new ReportMail.Stored(
+                    name,
+                    Long.parseLong(i.get("rows").n()),
+                    bytes,
+                    key,
+                    attach ? null : files.link(options.reportsBucket(), key)));
             if (attach) attachments.add(new Notice.Attachment(name + ".csv", options.reportsBucket(), key));
         }
-        ReportMail.Headline headline = ReportMail.headline(rows(csvKeys.get("compliance_by_account_region")), rows(csvKeys.get("unmanaged_instances")));
+        ReportMail.Headline headline = ReportMail.headline(
+                rows(csvKeys.get("compliance_by_account_region")), rows(csvKeys.get("unmanaged_instances")));
         List<String> to = new ArrayList<>();
         read(run.get("to").s()).forEach(t -> to.add(t.asText()));
         Notice team = ReportMail.team(reportId, headline, stored, to.isEmpty() ? options.centralTeam() : to);
@@ -265,12 +377,19 @@ public final class ReportRuns {
         }
         notifications.send(notices);
         LOG.info("Report {} published: {} reports, {} notices", reportId, stored.size(), notices.size());
-        ObjectNode detail = JSON.createObjectNode().put("reportId", reportId).put("instances", headline.instances())
-                .put("compliant", headline.compliant()).put("unmanaged", headline.unmanaged());
+        ObjectNode detail = JSON.createObjectNode()
+                .put("reportId", reportId)
+                .put("instances", headline.instances())
+                .put("compliant", headline.compliant())
+                .put("unmanaged", headline.unmanaged());
         ObjectNode reports = detail.putObject("reports");
         stored.forEach(s -> reports.put(s.name(), s.rows()));
-        return List.of(PutEventsRequest.builder().entries(e -> e.eventBusName(options.eventBus()).source("patchpilot")
-                .detailType("Compliance Report Published").detail(detail.toString())).build());
+        return List.of(PutEventsRequest.builder()
+                .entries(e -> e.eventBusName(options.eventBus())
+                        .source("patchpilot")
+                        .detailType("Compliance Report Published")
+                        .detail(detail.toString()))
+                .build());
     }
 
     /**

@@ -31,7 +31,11 @@ public final class HealthCheck {
     }
 
     /** With a DynamoDB client, readiness also needs the ledger table to answer. */
-    public HealthCheck(SqsClient sqs, software.amazon.awssdk.services.dynamodb.DynamoDbClient ddb, PatchpilotConfig config, Clock clock) {
+    public HealthCheck(
+            SqsClient sqs,
+            software.amazon.awssdk.services.dynamodb.DynamoDbClient ddb,
+            PatchpilotConfig config,
+            Clock clock) {
         this.ddb = ddb;
         this.sqs = sqs;
         this.config = config;
@@ -50,11 +54,21 @@ public final class HealthCheck {
         boolean up = problems.isEmpty();
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, up ? 200 : 503);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
-        exchange.getMessage().setBody(up ? "{\"status\":\"UP\"}"
-                : "{\"status\":\"DOWN\",\"problems\":[" + String.join(",", problems.stream().map(HealthCheck::quote).toList()) + "]}");
+        exchange.getMessage()
+                .setBody(
+                        up
+                                ? "{\"status\":\"UP\"}"
+                                : "{\"status\":\"DOWN\",\"problems\":["
+                                        + String.join(
+                                                ",",
+                                                problems.stream()
+                                                        .map(HealthCheck::quote)
+                                                        .toList()) + "]}");
     }
 
-    @AwsActions(value = {"sqs:GetQueueUrl", "dynamodb:GetItem"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"sqs:GetQueueUrl", "dynamodb:GetItem"},
+            principal = AwsActions.Principal.HUB)
     private List<String> queueProblems() {
         Instant now = clock.instant();
         if (Duration.between(queuesCheckedAt, now).compareTo(QUEUE_CHECK_TTL) < 0) return queueProblems;
@@ -64,15 +78,18 @@ public final class HealthCheck {
                 try {
                     sqs.getQueueUrl(r -> r.queueName(name));
                 } catch (RuntimeException e) {
-                    problems.add("queue " + name + " unreachable: " + e.getClass().getSimpleName());
+                    problems.add(
+                            "queue " + name + " unreachable: " + e.getClass().getSimpleName());
                 }
             }
         }
         if (ddb != null) {
             try {
-                ddb.getItem(r -> r.tableName(config.ledgerTable()).key(io.patchpilot.ledger.Ledger.item("HEALTH", "HEALTH")));
+                ddb.getItem(r ->
+                        r.tableName(config.ledgerTable()).key(io.patchpilot.ledger.Ledger.item("HEALTH", "HEALTH")));
             } catch (RuntimeException e) {
-                problems.add("table " + config.ledgerTable() + " unreachable: " + e.getClass().getSimpleName());
+                problems.add("table " + config.ledgerTable() + " unreachable: "
+                        + e.getClass().getSimpleName());
             }
         }
         queueProblems = List.copyOf(problems);

@@ -21,7 +21,8 @@ public final class MessageTypes {
         List<String> types = accepted.getOrDefault(queueKind, List.of());
         JsonNode n = io.patchpilot.errors.JsonBodies.object(body);
         JsonNode type = n.get("type");
-        if (type == null || !type.isTextual()) throw new PermanentFailure("type: missing; expected one of " + String.join(", ", types));
+        if (type == null || !type.isTextual())
+            throw new PermanentFailure("type: missing; expected one of " + String.join(", ", types));
         if (!types.contains(type.asText())) {
             throw new PermanentFailure("type: '" + type.asText() + "' is not one of " + String.join(", ", types));
         }

@@ -9,8 +9,8 @@ import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowSchedule;
 import io.patchpilot.windows.WindowStore;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.camel.CamelContext;
@@ -29,11 +29,13 @@ public final class PatchpilotService implements AutoCloseable {
     private final Main main = new Main();
     private final PatchpilotConfig config;
 
-    public PatchpilotService(Path home, Settings settings, PatchpilotConfig config, AwsClients aws, Map<String, Object> extraBeans) {
+    public PatchpilotService(
+            Path home, Settings settings, PatchpilotConfig config, AwsClients aws, Map<String, Object> extraBeans) {
         this.config = config;
         Properties props = settings.nonSecretProperties();
         props.setProperty("camel.main.name", "patchpilot");
-        props.setProperty("camel.main.routes-include-pattern", home.resolve("routes").toUri() + "*.camel.yaml");
+        props.setProperty(
+                "camel.main.routes-include-pattern", home.resolve("routes").toUri() + "*.camel.yaml");
         props.setProperty("camel.main.shutdown-timeout", "30");
         props.setProperty("camel.main.jmx-enabled", "false");
         props.setProperty("camel.server.enabled", "true");
@@ -54,13 +56,25 @@ public final class PatchpilotService implements AutoCloseable {
         main.bind("sqsAcknowledger", acks);
         DeadLetters deadLetters = new DeadLetters(sqs, acks);
         main.bind("deadLetters", deadLetters);
-        main.bind("transientBackoff", new io.patchpilot.errors.TransientBackoff(sqs, acks,
-                java.time.Duration.ofSeconds(settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200)),
-                deadLetters, config.queues().maxReceiveCount()));
+        main.bind(
+                "transientBackoff",
+                new io.patchpilot.errors.TransientBackoff(
+                        sqs,
+                        acks,
+                        java.time.Duration.ofSeconds(
+                                settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200)),
+                        deadLetters,
+                        config.queues().maxReceiveCount()));
         ServiceBeans.create(home, settings, config, aws, acks).forEach(main::bind);
         extraBeans.forEach(main::bind);
         main.bind("smtp", mailComponent(io.patchpilot.notify.NotifySettings.from(settings)));
-        main.bind("healthCheck", new HealthCheck(sqs, aws.hub(software.amazon.awssdk.services.dynamodb.DynamoDbClient.class), config, Clock.systemUTC()));
+        main.bind(
+                "healthCheck",
+                new HealthCheck(
+                        sqs,
+                        aws.hub(software.amazon.awssdk.services.dynamodb.DynamoDbClient.class),
+                        config,
+                        Clock.systemUTC()));
     }
 
     /** camel-mail's SMTP producer, configured here so the password never appears in an endpoint URI. */
@@ -80,9 +94,14 @@ public final class PatchpilotService implements AutoCloseable {
 
     public void start() throws Exception {
         main.start();
-        main.getCamelContext().getRegistry().lookupByNameAndType("accessGuard", io.patchpilot.web.AccessGuard.class).install(main.getCamelContext(), config.http().port());
+        main.getCamelContext()
+                .getRegistry()
+                .lookupByNameAndType("accessGuard", io.patchpilot.web.AccessGuard.class)
+                .install(main.getCamelContext(), config.http().port());
         ensureDefaultWindow();
-        main.getCamelContext().getRegistry().lookupByNameAndType("windowRules", io.patchpilot.windows.WindowRules.class)
+        main.getCamelContext()
+                .getRegistry()
+                .lookupByNameAndType("windowRules", io.patchpilot.windows.WindowRules.class)
                 .sync(main.getCamelContext().createProducerTemplate());
     }
 

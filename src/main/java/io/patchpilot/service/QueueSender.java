@@ -24,16 +24,24 @@ public final class QueueSender {
         this.queue = queue;
     }
 
-    @AwsActions(value = {"sqs:GetQueueUrl", "sqs:SendMessage"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"sqs:GetQueueUrl", "sqs:SendMessage"},
+            principal = AwsActions.Principal.HUB)
     public void send(List<String> bodies) {
         SqsClient sqs = aws.hub(SqsClient.class);
         for (int i = 0; i < bodies.size(); i += 10) {
             List<SendMessageBatchRequestEntry> entries = new ArrayList<>();
             for (int j = i; j < Math.min(bodies.size(), i + 10); j++) {
-                entries.add(SendMessageBatchRequestEntry.builder().id(Integer.toString(j - i)).messageBody(bodies.get(j)).build());
+                entries.add(SendMessageBatchRequestEntry.builder()
+                        .id(Integer.toString(j - i))
+                        .messageBody(bodies.get(j))
+                        .build());
             }
-            SendMessageBatchResponse r = sqs.sendMessageBatch(b -> b.queueUrl(url()).entries(entries));
-            if (!r.failed().isEmpty()) throw new IllegalStateException("could not queue " + r.failed().size() + " work items: " + r.failed().get(0).message());
+            SendMessageBatchResponse r =
+                    sqs.sendMessageBatch(b -> b.queueUrl(url()).entries(entries));
+            if (!r.failed().isEmpty())
+                throw new IllegalStateException("could not queue " + r.failed().size() + " work items: "
+                        + r.failed().get(0).message());
         }
     }
 
@@ -42,10 +50,13 @@ public final class QueueSender {
     }
 
     /** A continuation delivered after {@code delaySeconds} (at most 15 minutes, SQS's limit). */
-    @AwsActions(value = {"sqs:GetQueueUrl", "sqs:SendMessage"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"sqs:GetQueueUrl", "sqs:SendMessage"},
+            principal = AwsActions.Principal.HUB)
     public void sendLater(String body, int delaySeconds) {
         int delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, delaySeconds));
-        aws.hub(SqsClient.class).sendMessage(r -> r.queueUrl(url()).messageBody(body).delaySeconds(delay));
+        aws.hub(SqsClient.class)
+                .sendMessage(r -> r.queueUrl(url()).messageBody(body).delaySeconds(delay));
     }
 
     private String url() {

@@ -31,26 +31,35 @@ public final class ConfigEvents {
         if (detailType == null || detail == null || !detail.isObject()) {
             throw new PermanentFailure("not an EventBridge event: missing 'detail-type' or 'detail'");
         }
-        if (!"Config Rules Compliance Change".equals(detailType) || !"aws.config".equals(text(event, "source"))) return ignore();
+        if (!"Config Rules Compliance Change".equals(detailType) || !"aws.config".equals(text(event, "source")))
+            return ignore();
         if (!ruleNames.contains(required(detail, "configRuleName"))) return ignore();
         ResourceKind kind = ResourceKind.fromConfigType(text(detail, "resourceType"));
         if (kind == null) return ignore();
-        if (!"NON_COMPLIANT".equals(detail.path("newEvaluationResult").path("complianceType").asText(null))) return ignore();
+        if (!"NON_COMPLIANT"
+                .equals(detail.path("newEvaluationResult")
+                        .path("complianceType")
+                        .asText(null))) return ignore();
 
         String account = required(detail, "awsAccountId");
         String region = required(detail, "awsRegion");
         String resourceId = required(detail, "resourceId");
-        if (!account.matches("\\d{12}")) throw new PermanentFailure("detail.awsAccountId: '" + account + "' is not a 12-digit account id");
-        if (!region.matches("[a-z]{2}(-[a-z]+)+-\\d")) throw new PermanentFailure("detail.awsRegion: '" + region + "' is not a region name");
+        if (!account.matches("\\d{12}"))
+            throw new PermanentFailure("detail.awsAccountId: '" + account + "' is not a 12-digit account id");
+        if (!region.matches("[a-z]{2}(-[a-z]+)+-\\d"))
+            throw new PermanentFailure("detail.awsRegion: '" + region + "' is not a region name");
         String sender = text(event, "account");
         if (sender != null && !sender.equals(account)) {
-            throw new PermanentFailure("detail.awsAccountId " + account + " differs from the sending account " + sender);
+            throw new PermanentFailure(
+                    "detail.awsAccountId " + account + " differs from the sending account " + sender);
         }
         if (!organization.isActiveMember(account)) {
-            throw new PermanentFailure("detail.awsAccountId " + account + " is not an active account of the organization");
+            throw new PermanentFailure(
+                    "detail.awsAccountId " + account + " is not an active account of the organization");
         }
         String id = text(event, "id");
-        return new TagRequest(new AccountRegion(account, region), kind, resourceId, "event:" + (id == null ? "unknown" : id));
+        return new TagRequest(
+                new AccountRegion(account, region), kind, resourceId, "event:" + (id == null ? "unknown" : id));
     }
 
     public long ignoredCount() {

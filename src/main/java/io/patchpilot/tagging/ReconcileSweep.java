@@ -33,7 +33,13 @@ public final class ReconcileSweep {
     private final PatchpilotConfig config;
     private final Clock clock;
 
-    public ReconcileSweep(QueueSender work, Organization organization, TagWriter writer, TagAudit audit, PatchpilotConfig config, Clock clock) {
+    public ReconcileSweep(
+            QueueSender work,
+            Organization organization,
+            TagWriter writer,
+            TagAudit audit,
+            PatchpilotConfig config,
+            Clock clock) {
         this.work = work;
         this.organization = organization;
         this.writer = writer;
@@ -57,15 +63,22 @@ public final class ReconcileSweep {
 
     /** A sweep of one account's regions (its windows changed). */
     public String fanOutAccount(String account) {
-        return fanOut(config.regions().stream().map(r -> new AccountRegion(account, r)).toList());
+        return fanOut(config.regions().stream()
+                .map(r -> new AccountRegion(account, r))
+                .toList());
     }
 
     private String fanOut(List<AccountRegion> scope) {
-        String runId = "reconcile-" + clock.instant().toString().replace(":", "") + "-" + UUID.randomUUID().toString().substring(0, 8);
+        String runId = "reconcile-" + clock.instant().toString().replace(":", "") + "-"
+                + UUID.randomUUID().toString().substring(0, 8);
         List<String> items = new ArrayList<>();
         for (AccountRegion target : scope) {
-            items.add(JSON.createObjectNode().put("type", "reconcile-item").put("runId", runId)
-                    .put("account", target.account()).put("region", target.region()).toString());
+            items.add(JSON.createObjectNode()
+                    .put("type", "reconcile-item")
+                    .put("runId", runId)
+                    .put("account", target.account())
+                    .put("region", target.region())
+                    .toString());
         }
         work.send(items);
         LOG.info("Reconcile {}: {} account-regions queued", runId, scope.size());
@@ -77,15 +90,22 @@ public final class ReconcileSweep {
         JsonNode item = io.patchpilot.errors.JsonBodies.object(body);
         String account = item.path("account").asText("");
         String region = item.path("region").asText("");
-        if (!account.matches("\\d{12}")) throw new PermanentFailure("account: '" + account + "' is not a 12-digit account id");
-        if (!config.regions().contains(region)) throw new PermanentFailure("region: '" + region + "' is not a configured region");
-        if (!organization.isActiveMember(account)) throw new PermanentFailure("account: " + account + " is not an active account of the organization");
+        if (!account.matches("\\d{12}"))
+            throw new PermanentFailure("account: '" + account + "' is not a 12-digit account id");
+        if (!config.regions().contains(region))
+            throw new PermanentFailure("region: '" + region + "' is not a configured region");
+        if (!organization.isActiveMember(account))
+            throw new PermanentFailure("account: " + account + " is not an active account of the organization");
         AccountRegion target = new AccountRegion(account, region);
         TagWriter.Plan plan;
         try {
             plan = writer.planSweep(target, "sweep:" + item.path("runId").asText("unknown"));
         } catch (RuntimeException e) {
-            if (AwsErrors.code(e).filter(c -> c.equals("OptInRequired") || c.equals("AuthFailure") || c.equals("UnrecognizedClientException")).isPresent()) {
+            if (AwsErrors.code(e)
+                    .filter(c -> c.equals("OptInRequired")
+                            || c.equals("AuthFailure")
+                            || c.equals("UnrecognizedClientException"))
+                    .isPresent()) {
                 LOG.info("Reconcile {}: region not enabled for this account, skipped", target);
                 return List.of();
             }
@@ -101,7 +121,11 @@ public final class ReconcileSweep {
         }
         List<TagOutcome> outcomes = plan.outcomes();
         audit.record(target, auditId, outcomes);
-        LOG.info("Reconcile {}: {}{}", target, counts(outcomes), settled.isEmpty() ? "" : "; " + settled.size() + " earlier changes found applied and audited");
+        LOG.info(
+                "Reconcile {}: {}{}",
+                target,
+                counts(outcomes),
+                settled.isEmpty() ? "" : "; " + settled.size() + " earlier changes found applied and audited");
         List<PutEventsRequest> events = new ArrayList<>(audit.events(target, settled));
         events.addAll(audit.events(target, outcomes));
         return events;

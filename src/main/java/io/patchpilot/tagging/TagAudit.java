@@ -47,20 +47,26 @@ public final class TagAudit {
     private static final int LEDGER_BATCH = 25;
     private static final int EVENTS_BATCH = 10;
     private static final String PENDING = "PENDING#";
-    private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, String>> STRING_MAP = new com.fasterxml.jackson.core.type.TypeReference<>() {};
+    private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, String>> STRING_MAP =
+            new com.fasterxml.jackson.core.type.TypeReference<>() {};
 
     private final Ledger ledger;
     private final String eventBus;
     private final Clock clock;
     private final long lingerMillis;
     private final Duration abandonedAfter;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tag-audit"));
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tag-audit"));
     private final List<Pending> pending = new ArrayList<>();
     private int pendingItems;
     private int pendingEvents;
 
-    private record Pending(List<Map<String, AttributeValue>> items, List<Map<String, AttributeValue>> deletes,
-                           List<PutEventsRequestEntry> events, Consumer<PutEventsRequest> publisher, CompletableFuture<Void> done) {}
+    private record Pending(
+            List<Map<String, AttributeValue>> items,
+            List<Map<String, AttributeValue>> deletes,
+            List<PutEventsRequestEntry> events,
+            Consumer<PutEventsRequest> publisher,
+            CompletableFuture<Void> done) {}
 
     /**
      * @param abandonedAfter how old a write-ahead record must be before the sweep settles it: longer
@@ -98,7 +104,8 @@ public final class TagAudit {
      * Queues a batch's ledger item and events, written together with other batches' within
      * {@code lingerMillis}; completes when both are written. {@code id} is {@link #intend}'s.
      */
-    public CompletableFuture<Void> submit(AccountRegion target, String id, List<TagOutcome> outcomes, Consumer<PutEventsRequest> publisher) {
+    public CompletableFuture<Void> submit(
+            AccountRegion target, String id, List<TagOutcome> outcomes, Consumer<PutEventsRequest> publisher) {
         List<Map<String, AttributeValue>> items = items(target, id, outcomes);
         List<PutEventsRequestEntry> events = entries(target, outcomes);
         if (items.isEmpty() && events.isEmpty()) return CompletableFuture.completedFuture(null);
@@ -134,7 +141,8 @@ public final class TagAudit {
                 entries.addAll(p.events());
             });
             ledger.writeAll(items, deletes);
-            for (PutEventsRequest request : requests(entries)) batch.get(0).publisher().accept(request);
+            for (PutEventsRequest request : requests(entries))
+                batch.get(0).publisher().accept(request);
             batch.forEach(p -> p.done().complete(null));
         } catch (RuntimeException e) {
             batch.forEach(p -> p.done().completeExceptionally(e));
@@ -153,7 +161,11 @@ public final class TagAudit {
         if (records.isEmpty()) return List.of();
         Map<String, Map<String, String>> current = new HashMap<>();
         for (TagOutcome o : sweepPlan) {
-            if (o.result() != TagOutcome.Result.GONE) current.put(UnconfirmedTagChanges.key(o.request().kind(), o.request().resourceId()), o.before());
+            if (o.result() != TagOutcome.Result.GONE)
+                current.put(
+                        UnconfirmedTagChanges.key(
+                                o.request().kind(), o.request().resourceId()),
+                        o.before());
         }
         Instant now = clock.instant();
         List<TagOutcome> settled = new ArrayList<>();
@@ -161,13 +173,20 @@ public final class TagAudit {
             String id = record.get("sk").s().substring(PENDING.length());
             Instant plannedAt = Instant.parse(id.substring(0, id.indexOf('#')));
             if (!UnconfirmedTagChanges.abandoned(plannedAt, now, abandonedAfter)) continue;
-            // audit records since the plan (from a second earlier: instants of one second do not sort by their fraction)
+            // audit records since the plan (from a second earlier: instants of one second do not sort by their
+            // fraction)
             Set<String> auditedSince = new HashSet<>();
-            for (Map<String, AttributeValue> audit : ledger.between(pk, plannedAt.truncatedTo(ChronoUnit.SECONDS).minusSeconds(1).toString(), "A")) {
-                if (audit.containsKey("changes")) parse(target, audit.get("changes").s()).forEach(c ->
-                        auditedSince.add(UnconfirmedTagChanges.key(c.request().kind(), c.request().resourceId())));
+            for (Map<String, AttributeValue> audit : ledger.between(
+                    pk,
+                    plannedAt.truncatedTo(ChronoUnit.SECONDS).minusSeconds(1).toString(),
+                    "A")) {
+                if (audit.containsKey("changes"))
+                    parse(target, audit.get("changes").s())
+                            .forEach(c -> auditedSince.add(UnconfirmedTagChanges.key(
+                                    c.request().kind(), c.request().resourceId())));
             }
-            List<TagOutcome> landed = UnconfirmedTagChanges.landed(parse(target, record.get("planned").s()), current, auditedSince);
+            List<TagOutcome> landed = UnconfirmedTagChanges.landed(
+                    parse(target, record.get("planned").s()), current, auditedSince);
             // the owner, if it was only slow, writes the same audit item: whichever comes first stands
             if (!landed.isEmpty() && ledger.putIfAbsent(auditItem(target, id, landed))) settled.addAll(landed);
             ledger.delete(pk, PENDING + id);
@@ -207,10 +226,19 @@ public final class TagAudit {
         List<TagOutcome> out = new ArrayList<>();
         try {
             for (JsonNode c : JSON.readTree(changesJson)) {
-                ResourceKind kind = ResourceKind.fromConfigType(c.path("resourceType").asText());
+                ResourceKind kind =
+                        ResourceKind.fromConfigType(c.path("resourceType").asText());
                 if (kind == null) continue;
-                out.add(new TagOutcome(new TagRequest(target, kind, c.path("resourceId").asText(), c.path("cause").asText()),
-                        TagOutcome.Result.TAGGED, "", JSON.convertValue(c.path("before"), STRING_MAP), JSON.convertValue(c.path("written"), STRING_MAP)));
+                out.add(new TagOutcome(
+                        new TagRequest(
+                                target,
+                                kind,
+                                c.path("resourceId").asText(),
+                                c.path("cause").asText()),
+                        TagOutcome.Result.TAGGED,
+                        "",
+                        JSON.convertValue(c.path("before"), STRING_MAP),
+                        JSON.convertValue(c.path("written"), STRING_MAP)));
             }
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("ledger item with unreadable changes: " + e.getOriginalMessage(), e);
@@ -231,9 +259,14 @@ public final class TagAudit {
             detail.put("account", target.account());
             detail.put("region", target.region());
             ArrayNode changes = detail.putArray("changes");
-            for (TagOutcome o : changed.subList(i, Math.min(changed.size(), i + MAX_CHANGES_PER_EVENT))) change(changes.addObject(), o);
-            entries.add(PutEventsRequestEntry.builder().eventBusName(eventBus).source("patchpilot")
-                    .detailType(DETAIL_TYPE).detail(detail.toString()).build());
+            for (TagOutcome o : changed.subList(i, Math.min(changed.size(), i + MAX_CHANGES_PER_EVENT)))
+                change(changes.addObject(), o);
+            entries.add(PutEventsRequestEntry.builder()
+                    .eventBusName(eventBus)
+                    .source("patchpilot")
+                    .detailType(DETAIL_TYPE)
+                    .detail(detail.toString())
+                    .build());
         }
         return entries;
     }
@@ -241,13 +274,17 @@ public final class TagAudit {
     private static List<PutEventsRequest> requests(List<PutEventsRequestEntry> entries) {
         List<PutEventsRequest> requests = new ArrayList<>();
         for (int i = 0; i < entries.size(); i += EVENTS_BATCH) {
-            requests.add(PutEventsRequest.builder().entries(entries.subList(i, Math.min(entries.size(), i + EVENTS_BATCH))).build());
+            requests.add(PutEventsRequest.builder()
+                    .entries(entries.subList(i, Math.min(entries.size(), i + EVENTS_BATCH)))
+                    .build());
         }
         return requests;
     }
 
     private static List<TagOutcome> changed(List<TagOutcome> outcomes) {
-        return outcomes.stream().filter(o -> o.result() == TagOutcome.Result.TAGGED).toList();
+        return outcomes.stream()
+                .filter(o -> o.result() == TagOutcome.Result.TAGGED)
+                .toList();
     }
 
     private static void change(ObjectNode c, TagOutcome o) {

@@ -13,8 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
@@ -22,7 +22,6 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.AsyncProcessorSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
 
 /**
  * Lets tag requests for the same account and region that arrive close together share AWS calls.
@@ -43,17 +42,26 @@ public final class TagBatcher extends AsyncProcessorSupport {
     private final long lingerMillis;
     /** Messages held unacknowledged; the consumer stops receiving at maxInFlight (see {@link #backpressure}). */
     private final AtomicInteger inFlight = new AtomicInteger();
+
     private final int maxInFlight;
     private final ExecutorService workers;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tag-batch-timer"));
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("tag-batch-timer"));
     private final Map<AccountRegion, Slot> slots = new ConcurrentHashMap<>();
     private final AtomicLong tagged = new AtomicLong();
     private final AtomicLong batches = new AtomicLong();
     /** Time spent per phase of a flush (nanoseconds, all workers together): where a batch's time goes. */
     private final Map<String, AtomicLong> phaseNanos = new ConcurrentHashMap<>();
 
-    public TagBatcher(TagWriter writer, TagAudit audit, SqsAcknowledger acks, String auditEndpoint,
-                      int maxBatch, long lingerMillis, int maxInFlight, int workerThreads) {
+    public TagBatcher(
+            TagWriter writer,
+            TagAudit audit,
+            SqsAcknowledger acks,
+            String auditEndpoint,
+            int maxBatch,
+            long lingerMillis,
+            int maxInFlight,
+            int workerThreads) {
         this.writer = writer;
         this.audit = audit;
         this.acks = acks;
@@ -101,12 +109,15 @@ public final class TagBatcher extends AsyncProcessorSupport {
                     startFlush(slot);
                 } else if (!slot.scheduled) {
                     slot.scheduled = true;
-                    timer.schedule(() -> {
-                        synchronized (slot) {
-                            slot.scheduled = false;
-                            if (!slot.flushing && !slot.pending.isEmpty()) startFlush(slot);
-                        }
-                    }, lingerMillis, TimeUnit.MILLISECONDS);
+                    timer.schedule(
+                            () -> {
+                                synchronized (slot) {
+                                    slot.scheduled = false;
+                                    if (!slot.flushing && !slot.pending.isEmpty()) startFlush(slot);
+                                }
+                            },
+                            lingerMillis,
+                            TimeUnit.MILLISECONDS);
                 }
             }
         }
@@ -139,8 +150,10 @@ public final class TagBatcher extends AsyncProcessorSupport {
     private void flush(AccountRegion target, List<Pending> batch) {
         // the same resource may be asked for several times in one batch (duplicated events)
         Map<String, List<Pending>> byResource = new java.util.LinkedHashMap<>();
-        for (Pending p : batch) byResource.computeIfAbsent(key(p.request()), k -> new ArrayList<>()).add(p);
-        List<TagRequest> requests = byResource.values().stream().map(l -> l.get(0).request()).toList();
+        for (Pending p : batch)
+            byResource.computeIfAbsent(key(p.request()), k -> new ArrayList<>()).add(p);
+        List<TagRequest> requests =
+                byResource.values().stream().map(l -> l.get(0).request()).toList();
         batches.incrementAndGet();
         List<TagOutcome> outcomes;
         String auditId;
@@ -157,31 +170,48 @@ public final class TagBatcher extends AsyncProcessorSupport {
             phase("tag", System.nanoTime() - t0);
         }
         long t1 = System.nanoTime();
-        audit.submit(target, auditId, outcomes, events -> producer.sendBody(auditEndpoint, events)).whenComplete((ok, error) -> {
-            phase("audit", System.nanoTime() - t1);
-            if (error != null) {
-                fail(batch, AwsErrors.classify(error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : error,
-                        "audit of account " + target.account() + " region " + target.region()), target);
-                return;
-            }
-            Map<String, TagOutcome> byKey = new HashMap<>();
-            for (TagOutcome o : outcomes) byKey.put(key(o.request()), o);
-            byResource.forEach((key, waiting) -> {
-                TagOutcome outcome = byKey.get(key);
-                if (outcome != null && outcome.result() == TagOutcome.Result.TAGGED) tagged.incrementAndGet();
-                // repeats of a resource in this batch, and events whose tags an earlier one already wrote
-                io.patchpilot.web.Metrics.duplicateSuppressed("config-event", waiting.size() - 1
-                        + (outcome != null && outcome.result() == TagOutcome.Result.ALREADY_RIGHT ? 1 : 0));
-                for (int i = 0; i < waiting.size(); i++) {
-                    Pending p = waiting.get(i);
-                    // a second message for the same resource in one batch shares the first one's write
-                    io.patchpilot.web.Metrics.tagOutcome(outcome == null ? "NONE" : i == 0 ? outcome.result().name() : "SAME_BATCH");
-                    p.exchange().getMessage().setBody(outcome);
-                    if (SqsAcknowledger.manual(p.exchange())) acks.ack(p.exchange()).whenComplete((v, t) -> complete(p));
-                    else complete(p);
-                }
-            });
-        });
+        audit.submit(target, auditId, outcomes, events -> producer.sendBody(auditEndpoint, events))
+                .whenComplete((ok, error) -> {
+                    phase("audit", System.nanoTime() - t1);
+                    if (error != null) {
+                        fail(
+                                batch,
+                                AwsErrors.classify(
+                                        error instanceof java.util.concurrent.CompletionException c
+                                                        && c.getCause() != null
+                                                ? c.getCause()
+                                                : error,
+                                        "audit of account " + target.account() + " region " + target.region()),
+                                target);
+                        return;
+                    }
+                    Map<String, TagOutcome> byKey = new HashMap<>();
+                    for (TagOutcome o : outcomes) byKey.put(key(o.request()), o);
+                    byResource.forEach((key, waiting) -> {
+                        TagOutcome outcome = byKey.get(key);
+                        if (outcome != null && outcome.result() == TagOutcome.Result.TAGGED) tagged.incrementAndGet();
+                        // repeats of a resource in this batch, and events whose tags an earlier one already wrote
+                        io.patchpilot.web.Metrics.duplicateSuppressed(
+                                "config-event",
+                                waiting.size()
+                                        - 1
+                                        + (outcome != null && outcome.result() == TagOutcome.Result.ALREADY_RIGHT
+                                                ? 1
+                                                : 0));
+                        for (int i = 0; i < waiting.size(); i++) {
+                            Pending p = waiting.get(i);
+                            // a second message for the same resource in one batch shares the first one's write
+                            io.patchpilot.web.Metrics.tagOutcome(
+                                    outcome == null
+                                            ? "NONE"
+                                            : i == 0 ? outcome.result().name() : "SAME_BATCH");
+                            p.exchange().getMessage().setBody(outcome);
+                            if (SqsAcknowledger.manual(p.exchange()))
+                                acks.ack(p.exchange()).whenComplete((v, t) -> complete(p));
+                            else complete(p);
+                        }
+                    });
+                });
     }
 
     private void fail(List<Pending> batch, RuntimeException failure, AccountRegion target) {

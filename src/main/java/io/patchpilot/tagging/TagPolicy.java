@@ -20,7 +20,8 @@ public final class TagPolicy {
     public static final String DEFAULT_ENVIRONMENT = "Default";
     public static final String WINDOW_SUFFIX = "_maintenance_window";
 
-    private static final List<String> KUBERNETES_PREFIXES = List.of("eks:", "kubernetes.io/", "k8s.io/", "alpha.eksctl.io/");
+    private static final List<String> KUBERNETES_PREFIXES =
+            List.of("eks:", "kubernetes.io/", "k8s.io/", "alpha.eksctl.io/");
     private static final Set<String> OPT_OUT_KEYS = Set.of("install_patch", "patch_install");
     private static final Set<String> TRUE_VALUES = Set.of("true", "yes", "1", "enabled", "on");
     private static final String CLUSTER_AUTOSCALER = "k8s.io/cluster-autoscaler/enabled";
@@ -60,7 +61,8 @@ public final class TagPolicy {
         String windowEnvironment = hasWindow(environment, windowEnvironments) ? environment : DEFAULT_ENVIRONMENT;
         String window = windowName(windowEnvironment);
         if (!window.equals(tags.get(MAINTENANCE_WINDOW))) write.put(MAINTENANCE_WINDOW, window);
-        if (!windowEnvironment.equals(tags.get(patchGroupKey)) && !windowEnvironment.equals(tags.get(LEGACY_PATCH_GROUP))) {
+        if (!windowEnvironment.equals(tags.get(patchGroupKey))
+                && !windowEnvironment.equals(tags.get(LEGACY_PATCH_GROUP))) {
             write.put(patchGroupKey, windowEnvironment);
         }
         return new TagDecision.Apply(environment, window, write);
@@ -68,7 +70,9 @@ public final class TagPolicy {
 
     private Optional<String> canonical(String environment) {
         if (environment.equalsIgnoreCase(DEFAULT_ENVIRONMENT)) return Optional.of(DEFAULT_ENVIRONMENT);
-        return environments.stream().filter(e -> e.equalsIgnoreCase(environment)).findFirst();
+        return environments.stream()
+                .filter(e -> e.equalsIgnoreCase(environment))
+                .findFirst();
     }
 
     private static boolean hasWindow(String environment, Set<String> windowEnvironments) {
@@ -91,7 +95,8 @@ public final class TagPolicy {
                 .or(() -> tags.entrySet().stream()
                         .filter(e -> e.getKey().equalsIgnoreCase(CLUSTER_AUTOSCALER)
                                 && TRUE_VALUES.contains(e.getValue().trim().toLowerCase(Locale.ROOT)))
-                        .findFirst().map(e -> "Kubernetes cluster-autoscaler group (tag " + e.getKey() + ")"))
+                        .findFirst()
+                        .map(e -> "Kubernetes cluster-autoscaler group (tag " + e.getKey() + ")"))
                 .or(() -> keyStartingWith(tags, List.of("eks:")).map(k -> "EKS managed node group (tag " + k + ")"))
                 .or(() -> keyEqualTo(tags, "AmazonECSManaged").map(k -> "ECS capacity provider group (tag " + k + ")"));
     }
@@ -100,13 +105,16 @@ public final class TagPolicy {
         return tags.entrySet().stream()
                 .filter(e -> OPT_OUT_KEYS.contains(e.getKey().trim().toLowerCase(Locale.ROOT))
                         && e.getValue().trim().equalsIgnoreCase("no"))
-                .findFirst().map(e -> "opted out (" + e.getKey() + "=" + e.getValue() + ")");
+                .findFirst()
+                .map(e -> "opted out (" + e.getKey() + "=" + e.getValue() + ")");
     }
 
     private static Optional<String> keyStartingWith(Map<String, String> tags, List<String> prefixes) {
         return tags.keySet().stream()
-                .filter(k -> prefixes.stream().anyMatch(p -> k.toLowerCase(Locale.ROOT).startsWith(p)))
-                .sorted().findFirst();
+                .filter(k -> prefixes.stream()
+                        .anyMatch(p -> k.toLowerCase(Locale.ROOT).startsWith(p)))
+                .sorted()
+                .findFirst();
     }
 
     private static Optional<String> keyEqualTo(Map<String, String> tags, String key) {

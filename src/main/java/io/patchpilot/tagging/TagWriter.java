@@ -58,7 +58,9 @@ public final class TagWriter {
 
         /** The outcomes that are changes to write. */
         public List<TagOutcome> changes() {
-            return outcomes.stream().filter(o -> o.result() == TagOutcome.Result.TAGGED).toList();
+            return outcomes.stream()
+                    .filter(o -> o.result() == TagOutcome.Result.TAGGED)
+                    .toList();
         }
     }
 
@@ -69,21 +71,26 @@ public final class TagWriter {
     public Plan plan(AccountRegion target, Collection<TagRequest> requests) {
         Map<String, TagRequest> instances = new LinkedHashMap<>();
         Map<String, TagRequest> groups = new LinkedHashMap<>();
-        for (TagRequest r : requests) (r.kind() == ResourceKind.INSTANCE ? instances : groups).putIfAbsent(r.resourceId(), r);
+        for (TagRequest r : requests)
+            (r.kind() == ResourceKind.INSTANCE ? instances : groups).putIfAbsent(r.resourceId(), r);
         List<TagOutcome> out = new ArrayList<>();
         List<Write> writes = new ArrayList<>();
         Set<String> windowEnvironments = windows.environmentsWithWindow(target.account());
         if (!instances.isEmpty()) {
             Map<String, Map<String, String>> found = describeInstances(target, instances.keySet());
             decide(ResourceKind.INSTANCE, found, instances::get, windowEnvironments, out, writes);
-            instances.keySet().stream().filter(id -> !found.containsKey(id))
-                    .forEach(id -> out.add(new TagOutcome(instances.get(id), TagOutcome.Result.GONE, "no longer exists", null, null)));
+            instances.keySet().stream()
+                    .filter(id -> !found.containsKey(id))
+                    .forEach(id -> out.add(
+                            new TagOutcome(instances.get(id), TagOutcome.Result.GONE, "no longer exists", null, null)));
         }
         if (!groups.isEmpty()) {
             Map<String, Map<String, String>> found = describeGroups(target, groups.keySet());
             decide(ResourceKind.AUTO_SCALING_GROUP, found, groups::get, windowEnvironments, out, writes);
-            groups.keySet().stream().filter(id -> !found.containsKey(id))
-                    .forEach(id -> out.add(new TagOutcome(groups.get(id), TagOutcome.Result.GONE, "no longer exists", null, null)));
+            groups.keySet().stream()
+                    .filter(id -> !found.containsKey(id))
+                    .forEach(id -> out.add(
+                            new TagOutcome(groups.get(id), TagOutcome.Result.GONE, "no longer exists", null, null)));
         }
         return new Plan(out, writes);
     }
@@ -93,10 +100,20 @@ public final class TagWriter {
         Set<String> windowEnvironments = windows.environmentsWithWindow(target.account());
         List<TagOutcome> out = new ArrayList<>();
         List<Write> writes = new ArrayList<>();
-        decide(ResourceKind.INSTANCE, describeInstances(target, null),
-                id -> new TagRequest(target, ResourceKind.INSTANCE, id, cause), windowEnvironments, out, writes);
-        decide(ResourceKind.AUTO_SCALING_GROUP, describeGroups(target, null),
-                id -> new TagRequest(target, ResourceKind.AUTO_SCALING_GROUP, id, cause), windowEnvironments, out, writes);
+        decide(
+                ResourceKind.INSTANCE,
+                describeInstances(target, null),
+                id -> new TagRequest(target, ResourceKind.INSTANCE, id, cause),
+                windowEnvironments,
+                out,
+                writes);
+        decide(
+                ResourceKind.AUTO_SCALING_GROUP,
+                describeGroups(target, null),
+                id -> new TagRequest(target, ResourceKind.AUTO_SCALING_GROUP, id, cause),
+                windowEnvironments,
+                out,
+                writes);
         return new Plan(out, writes);
     }
 
@@ -108,8 +125,13 @@ public final class TagWriter {
         }
     }
 
-    private void decide(ResourceKind kind, Map<String, Map<String, String>> current, Function<String, TagRequest> requestOf,
-                        Set<String> windowEnvironments, List<TagOutcome> out, List<Write> writes) {
+    private void decide(
+            ResourceKind kind,
+            Map<String, Map<String, String>> current,
+            Function<String, TagRequest> requestOf,
+            Set<String> windowEnvironments,
+            List<TagOutcome> out,
+            List<Write> writes) {
         Map<Map<String, String>, List<String>> byTagSet = new LinkedHashMap<>();
         current.forEach((id, tags) -> {
             TagRequest request = requestOf.apply(id);
@@ -119,7 +141,8 @@ public final class TagWriter {
             } else if (d instanceof TagDecision.Apply a && a.changesNothing()) {
                 out.add(new TagOutcome(request, TagOutcome.Result.ALREADY_RIGHT, a.window(), tags, null));
             } else if (d instanceof TagDecision.Apply a) {
-                byTagSet.computeIfAbsent(a.tagsToWrite(), k -> new ArrayList<>()).add(id);
+                byTagSet.computeIfAbsent(a.tagsToWrite(), k -> new ArrayList<>())
+                        .add(id);
                 out.add(new TagOutcome(request, TagOutcome.Result.TAGGED, a.window(), tags, a.tagsToWrite()));
             }
         });
@@ -135,7 +158,8 @@ public final class TagWriter {
     Map<String, Map<String, String>> describeInstances(AccountRegion target, Collection<String> ids) {
         if (ids == null) return describeInstancesFully(target, null);
         Map<String, Map<String, String>> found = describeInstanceTags(target, ids);
-        List<String> withoutTags = ids.stream().filter(id -> !found.containsKey(id)).toList();
+        List<String> withoutTags =
+                ids.stream().filter(id -> !found.containsKey(id)).toList();
         if (!withoutTags.isEmpty()) found.putAll(describeInstancesFully(target, withoutTags));
         return found;
     }
@@ -145,10 +169,19 @@ public final class TagWriter {
         Ec2Client ec2 = aws.member(Ec2Client.class, target, "tagging");
         Map<String, Map<String, String>> found = new LinkedHashMap<>();
         for (List<String> chunk : chunks(new ArrayList<>(ids), DESCRIBE_FILTER_LIMIT)) {
-            ec2.describeTagsPaginator(r -> r.maxResults(1000).filters(
-                            Filter.builder().name("resource-type").values("instance").build(),
-                            Filter.builder().name("resource-id").values(chunk).build()))
-                    .tags().forEach(t -> found.computeIfAbsent(t.resourceId(), k -> new HashMap<>()).put(t.key(), t.value()));
+            ec2.describeTagsPaginator(r -> r.maxResults(1000)
+                            .filters(
+                                    Filter.builder()
+                                            .name("resource-type")
+                                            .values("instance")
+                                            .build(),
+                                    Filter.builder()
+                                            .name("resource-id")
+                                            .values(chunk)
+                                            .build()))
+                    .tags()
+                    .forEach(t -> found.computeIfAbsent(t.resourceId(), k -> new HashMap<>())
+                            .put(t.key(), t.value()));
         }
         return found;
     }
@@ -158,20 +191,30 @@ public final class TagWriter {
     Map<String, Map<String, String>> describeInstancesFully(AccountRegion target, Collection<String> ids) {
         Ec2Client ec2 = aws.member(Ec2Client.class, target, "tagging");
         Map<String, Map<String, String>> found = new LinkedHashMap<>();
-        List<List<String>> chunks = ids == null ? java.util.Collections.singletonList(null) : chunks(new ArrayList<>(ids), DESCRIBE_FILTER_LIMIT);
+        List<List<String>> chunks = ids == null
+                ? java.util.Collections.singletonList(null)
+                : chunks(new ArrayList<>(ids), DESCRIBE_FILTER_LIMIT);
         for (List<String> chunk : chunks) {
             ec2.describeInstancesPaginator(r -> {
-                if (chunk != null) r.filters(Filter.builder().name("instance-id").values(chunk).build());
-                else r.maxResults(1000);
-            }).reservations().forEach(res -> {
-                for (Instance i : res.instances()) {
-                    InstanceStateName state = i.state() == null ? null : i.state().name();
-                    if (state == InstanceStateName.TERMINATED || state == InstanceStateName.SHUTTING_DOWN) continue;
-                    Map<String, String> tags = new HashMap<>();
-                    for (Tag t : i.tags()) tags.put(t.key(), t.value());
-                    found.put(i.instanceId(), tags);
-                }
-            });
+                        if (chunk != null)
+                            r.filters(Filter.builder()
+                                    .name("instance-id")
+                                    .values(chunk)
+                                    .build());
+                        else r.maxResults(1000);
+                    })
+                    .reservations()
+                    .forEach(res -> {
+                        for (Instance i : res.instances()) {
+                            InstanceStateName state =
+                                    i.state() == null ? null : i.state().name();
+                            if (state == InstanceStateName.TERMINATED || state == InstanceStateName.SHUTTING_DOWN)
+                                continue;
+                            Map<String, String> tags = new HashMap<>();
+                            for (Tag t : i.tags()) tags.put(t.key(), t.value());
+                            found.put(i.instanceId(), tags);
+                        }
+                    });
         }
         return found;
     }
@@ -180,12 +223,16 @@ public final class TagWriter {
     Map<String, Map<String, String>> describeGroups(AccountRegion target, Collection<String> names) {
         AutoScalingClient asg = aws.member(AutoScalingClient.class, target, "tagging");
         Map<String, Map<String, String>> found = new LinkedHashMap<>();
-        List<List<String>> chunks = names == null ? java.util.Collections.singletonList(null) : chunks(new ArrayList<>(names), GROUP_NAMES_LIMIT);
+        List<List<String>> chunks = names == null
+                ? java.util.Collections.singletonList(null)
+                : chunks(new ArrayList<>(names), GROUP_NAMES_LIMIT);
         for (List<String> chunk : chunks) {
             asg.describeAutoScalingGroupsPaginator(r -> {
-                if (chunk != null) r.autoScalingGroupNames(chunk);
-                r.maxRecords(100);
-            }).autoScalingGroups().forEach(g -> found.put(g.autoScalingGroupName(), tags(g)));
+                        if (chunk != null) r.autoScalingGroupNames(chunk);
+                        r.maxRecords(100);
+                    })
+                    .autoScalingGroups()
+                    .forEach(g -> found.put(g.autoScalingGroupName(), tags(g)));
         }
         return found;
     }
@@ -199,8 +246,11 @@ public final class TagWriter {
     @AwsActions("ec2:CreateTags")
     void createInstanceTags(AccountRegion target, List<String> ids, Map<String, String> tags) {
         Ec2Client ec2 = aws.member(Ec2Client.class, target, "tagging");
-        List<Tag> ec2Tags = tags.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList();
-        for (List<String> chunk : chunks(ids, CREATE_TAGS_LIMIT)) ec2.createTags(r -> r.resources(chunk).tags(ec2Tags));
+        List<Tag> ec2Tags = tags.entrySet().stream()
+                .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
+                .toList();
+        for (List<String> chunk : chunks(ids, CREATE_TAGS_LIMIT))
+            ec2.createTags(r -> r.resources(chunk).tags(ec2Tags));
     }
 
     @AwsActions("autoscaling:CreateOrUpdateTags")
@@ -209,7 +259,12 @@ public final class TagWriter {
         List<software.amazon.awssdk.services.autoscaling.model.Tag> all = new ArrayList<>();
         for (String g : groupNames) {
             tags.forEach((k, v) -> all.add(software.amazon.awssdk.services.autoscaling.model.Tag.builder()
-                    .resourceId(g).resourceType("auto-scaling-group").key(k).value(v).propagateAtLaunch(false).build()));
+                    .resourceId(g)
+                    .resourceType("auto-scaling-group")
+                    .key(k)
+                    .value(v)
+                    .propagateAtLaunch(false)
+                    .build()));
         }
         for (List<software.amazon.awssdk.services.autoscaling.model.Tag> chunk : chunks(all, GROUP_TAGS_PER_CALL)) {
             asg.createOrUpdateTags(r -> r.tags(chunk));

@@ -28,13 +28,15 @@ public final class UnconfirmedTagChanges {
      * @param current      resource key → its tags as AWS shows them now (absent: gone, or not looked at)
      * @param auditedSince resource keys named by audit records written since the plan
      */
-    public static List<TagOutcome> landed(List<TagOutcome> planned, Map<String, Map<String, String>> current, Set<String> auditedSince) {
+    public static List<TagOutcome> landed(
+            List<TagOutcome> planned, Map<String, Map<String, String>> current, Set<String> auditedSince) {
         List<TagOutcome> out = new ArrayList<>();
         for (TagOutcome change : planned) {
             String key = key(change.request().kind(), change.request().resourceId());
             Map<String, String> now = current.get(key);
             if (now == null || auditedSince.contains(key) || change.written().isEmpty()) continue;
-            if (change.written().entrySet().stream().allMatch(e -> e.getValue().equals(now.get(e.getKey())))) out.add(change);
+            if (change.written().entrySet().stream().allMatch(e -> e.getValue().equals(now.get(e.getKey()))))
+                out.add(change);
         }
         return out;
     }

@@ -32,7 +32,8 @@ public final class AccessGuard {
         boolean loopback = isLoopback(host);
         Optional<String> t = token.filter(s -> !s.isBlank());
         if (!loopback && t.isEmpty()) {
-            throw new ConfigException(TOKEN_KEY + ": required when patchpilot.http.host (" + host + ") is not a loopback address");
+            throw new ConfigException(
+                    TOKEN_KEY + ": required when patchpilot.http.host (" + host + ") is not a loopback address");
         }
         if (t.isPresent() && t.get().length() < 16) throw new ConfigException(TOKEN_KEY + ": at least 16 characters");
         return new AccessGuard(loopback && t.isEmpty(), t.orElse(null));
@@ -59,17 +60,24 @@ public final class AccessGuard {
     /** Puts the check in front of every route of the service's HTTP server (Vert.x router of camel-platform-http). */
     public void install(org.apache.camel.CamelContext camel, int port) {
         if (open) return;
-        var router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(camel,
+        var router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(
+                camel,
                 org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.getRouterNameFromPort(port));
-        if (router == null) router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(camel);
-        if (router == null) throw new IllegalStateException("no platform-http router for port " + port + ": cannot guard the web endpoints");
+        if (router == null)
+            router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(camel);
+        if (router == null)
+            throw new IllegalStateException(
+                    "no platform-http router for port " + port + ": cannot guard the web endpoints");
         router.route().order(Integer.MIN_VALUE).handler(ctx -> {
             int status = check(ctx.normalizedPath(), ctx.request().getHeader("Authorization"));
             if (status == 0) {
                 ctx.next();
             } else {
-                ctx.response().setStatusCode(status).putHeader("WWW-Authenticate", "Bearer realm=\"patchpilot\"")
-                        .putHeader("Content-Type", "application/json").end("{\"error\":\"unauthorized\"}");
+                ctx.response()
+                        .setStatusCode(status)
+                        .putHeader("WWW-Authenticate", "Bearer realm=\"patchpilot\"")
+                        .putHeader("Content-Type", "application/json")
+                        .end("{\"error\":\"unauthorized\"}");
             }
         });
     }

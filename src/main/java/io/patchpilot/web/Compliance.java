@@ -20,7 +20,8 @@ public final class Compliance {
 
     private Compliance() {}
 
-    public record Instance(String account, String region, String instanceId, String platform, String status, String environment) {}
+    public record Instance(
+            String account, String region, String instanceId, String platform, String status, String environment) {}
 
     /** Empty or null values match everything. */
     public record Filter(String account, String region, String environment) {
@@ -40,18 +41,29 @@ public final class Compliance {
         }
 
         Counts plus(String status) {
-            return NON_COMPLIANT.equals(status) ? new Counts(compliant, nonCompliant + 1) : new Counts(compliant + 1, nonCompliant);
+            return NON_COMPLIANT.equals(status)
+                    ? new Counts(compliant, nonCompliant + 1)
+                    : new Counts(compliant + 1, nonCompliant);
         }
     }
 
     /** What the page shows; the option lists are the whole fleet's, so a filter can be changed back. */
-    public record Summary(long instances, Map<String, Long> byPlatform, Map<String, Long> byStatus, Map<String, Counts> byAccount,
-                          Map<String, Counts> byEnvironment, Map<String, Counts> byRegion,
-                          List<String> accounts, List<String> regions, List<String> environments) {}
+    public record Summary(
+            long instances,
+            Map<String, Long> byPlatform,
+            Map<String, Long> byStatus,
+            Map<String, Counts> byAccount,
+            Map<String, Counts> byEnvironment,
+            Map<String, Counts> byRegion,
+            List<String> accounts,
+            List<String> regions,
+            List<String> environments) {}
 
     /** Joins the three sources by (account, region, instance id) / instance id. */
-    public static List<Instance> join(List<Map<String, String>> instanceList, List<Map<String, String>> patchCompliance,
-                                      List<Map<String, String>> ec2Snapshot) {
+    public static List<Instance> join(
+            List<Map<String, String>> instanceList,
+            List<Map<String, String>> patchCompliance,
+            List<Map<String, String>> ec2Snapshot) {
         Map<String, String> status = new HashMap<>();
         for (Map<String, String> r : patchCompliance) {
             String k = key(r.get("accountid"), r.get("region"), r.get("resourceid"));
@@ -67,7 +79,11 @@ public final class Compliance {
         for (Map<String, String> r : instanceList) {
             String id = r.get("resourceid");
             String platform = r.getOrDefault("platformtype", "");
-            out.add(new Instance(r.get("accountid"), r.get("region"), id, platform == null || platform.isBlank() ? "Unknown" : platform,
+            out.add(new Instance(
+                    r.get("accountid"),
+                    r.get("region"),
+                    id,
+                    platform == null || platform.isBlank() ? "Unknown" : platform,
                     status.getOrDefault(key(r.get("accountid"), r.get("region"), id), COMPLIANT),
                     environment.getOrDefault(id, NO_ENVIRONMENT)));
         }
@@ -96,8 +112,16 @@ public final class Compliance {
             byEnvironment.merge(i.environment(), new Counts(0, 0).plus(i.status()), (a, b) -> a.plus(i.status()));
             byRegion.merge(i.region(), new Counts(0, 0).plus(i.status()), (a, b) -> a.plus(i.status()));
         }
-        return new Summary(n, byPlatform, byStatus, byAccount, byEnvironment, byRegion,
-                List.copyOf(accounts), List.copyOf(regions), List.copyOf(environments));
+        return new Summary(
+                n,
+                byPlatform,
+                byStatus,
+                byAccount,
+                byEnvironment,
+                byRegion,
+                List.copyOf(accounts),
+                List.copyOf(regions),
+                List.copyOf(environments));
     }
 
     private static String key(String account, String region, String id) {

@@ -37,7 +37,8 @@ public final class ComplianceSource {
     private volatile Snapshot cached = new Snapshot(null, null, List.of());
     private volatile Instant checkedAt = Instant.MIN;
 
-    public ComplianceSource(AwsClients aws, String reportsBucket, String inventoryBucket, Clock clock, Duration recheck) {
+    public ComplianceSource(
+            AwsClients aws, String reportsBucket, String inventoryBucket, Clock clock, Duration recheck) {
         this.aws = aws;
         this.reportsBucket = reportsBucket;
         this.inventoryBucket = inventoryBucket;
@@ -67,13 +68,17 @@ public final class ComplianceSource {
             return cached = new Snapshot(null, null, List.of());
         }
         if (!etag.equals(cached.etag())) {
-            List<Map<String, String>> instanceList = Csv.rows(read(reportsBucket, LATEST + "instance_list.csv").orElse(""));
-            List<Map<String, String>> compliance = Csv.rows(read(reportsBucket, LATEST + "patch_compliance_report.csv").orElse(""));
+            List<Map<String, String>> instanceList =
+                    Csv.rows(read(reportsBucket, LATEST + "instance_list.csv").orElse(""));
+            List<Map<String, String>> compliance = Csv.rows(
+                    read(reportsBucket, LATEST + "patch_compliance_report.csv").orElse(""));
             Set<String> accountRegions = new LinkedHashSet<>();
-            instanceList.forEach(r -> accountRegions.add("accountid=" + r.get("accountid") + "/region=" + r.get("region")));
+            instanceList.forEach(
+                    r -> accountRegions.add("accountid=" + r.get("accountid") + "/region=" + r.get("region")));
             List<Map<String, String>> ec2 = new ArrayList<>();
             for (String ar : accountRegions) {
-                read(inventoryBucket, ReportTables.EC2_PREFIX + "/" + ar + "/instances.json").ifPresent(nd -> ec2.addAll(Ndjson.rows(nd)));
+                read(inventoryBucket, ReportTables.EC2_PREFIX + "/" + ar + "/instances.json")
+                        .ifPresent(nd -> ec2.addAll(Ndjson.rows(nd)));
             }
             cached = new Snapshot(etag, modified, List.copyOf(Compliance.join(instanceList, compliance, ec2)));
         }
@@ -83,7 +88,11 @@ public final class ComplianceSource {
 
     private Optional<String> read(String bucket, String key) {
         try {
-            return Optional.of(new String(aws.hub(S3Client.class).getObjectAsBytes(r -> r.bucket(bucket).key(key)).asByteArray(), StandardCharsets.UTF_8));
+            return Optional.of(new String(
+                    aws.hub(S3Client.class)
+                            .getObjectAsBytes(r -> r.bucket(bucket).key(key))
+                            .asByteArray(),
+                    StandardCharsets.UTF_8));
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         }

@@ -42,10 +42,16 @@ public final class DashboardApi {
         respond(exchange, () -> {
             Message m = exchange.getMessage();
             ComplianceSource.Snapshot s = compliance.latest();
-            Compliance.Summary summary = Compliance.summarize(s.instances(), new Compliance.Filter(
-                    m.getHeader("account", String.class), m.getHeader("region", String.class), m.getHeader("environment", String.class)));
+            Compliance.Summary summary = Compliance.summarize(
+                    s.instances(),
+                    new Compliance.Filter(
+                            m.getHeader("account", String.class),
+                            m.getHeader("region", String.class),
+                            m.getHeader("environment", String.class)));
             ObjectNode out = JSON.valueToTree(summary);
-            out.put("reportPublishedAt", s.lastModified() == null ? null : s.lastModified().toString());
+            out.put(
+                    "reportPublishedAt",
+                    s.lastModified() == null ? null : s.lastModified().toString());
             return out;
         });
     }
@@ -62,7 +68,8 @@ public final class DashboardApi {
         respond(exchange, () -> {
             Message m = exchange.getMessage();
             String id = m.getHeader("id", String.class);
-            if (id == null || !id.matches("[A-Za-z0-9._:-]{1,200}")) throw new Paging.BadRequest("id: '" + id + "' is not a run id");
+            if (id == null || !id.matches("[A-Za-z0-9._:-]{1,200}"))
+                throw new Paging.BadRequest("id: '" + id + "' is not a run id");
             int limit = Paging.limit(m.getHeader("limit", String.class), TARGETS_DEFAULT, TARGETS_MAX);
             return runs.run(id, limit, m.getHeader("cursor", String.class)).orElse(null);
         });
@@ -76,13 +83,22 @@ public final class DashboardApi {
     static ObjectNode windowsJson(List<MaintenanceWindow> all, Instant now) {
         ObjectNode out = JSON.createObjectNode();
         ArrayNode items = out.putArray("items");
-        all.stream().sorted(Comparator.comparing((MaintenanceWindow w) -> WindowSchedule.nextOpening(w, now).orElse(Instant.MAX))
+        all.stream()
+                .sorted(Comparator.comparing((MaintenanceWindow w) ->
+                                WindowSchedule.nextOpening(w, now).orElse(Instant.MAX))
                         .thenComparing(MaintenanceWindow::key))
                 .forEach(w -> {
-                    ObjectNode o = items.addObject().put("key", w.key()).put("name", w.name())
-                            .put("account", w.account()).put("environment", w.environment())
+                    ObjectNode o = items.addObject()
+                            .put("key", w.key())
+                            .put("name", w.name())
+                            .put("account", w.account())
+                            .put("environment", w.environment())
                             .put("schedule", WindowSchedule.describe(w));
-                    o.put("nextOpening", WindowSchedule.nextOpening(w, now).map(Instant::toString).orElse(null));
+                    o.put(
+                            "nextOpening",
+                            WindowSchedule.nextOpening(w, now)
+                                    .map(Instant::toString)
+                                    .orElse(null));
                     o.set("window", JSON.valueToTree(w));
                 });
         out.putNull("nextCursor");

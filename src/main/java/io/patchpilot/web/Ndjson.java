@@ -20,7 +20,10 @@ final class Ndjson {
             try {
                 JsonNode n = JSON.readTree(line);
                 Map<String, String> row = new HashMap<>();
-                n.fields().forEachRemaining(e -> row.put(e.getKey(), e.getValue().isNull() ? null : e.getValue().asText()));
+                n.fields()
+                        .forEachRemaining(e -> row.put(
+                                e.getKey(),
+                                e.getValue().isNull() ? null : e.getValue().asText()));
                 out.add(row);
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException("EC2 snapshot line is not JSON: " + e.getOriginalMessage());

@@ -1,8 +1,8 @@
 package io.patchpilot.web;
 
-import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
+import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.EventNotifierSupport;
 
 /** Counts every exchange a route consumed from SQS, per queue, and whether it failed. */
@@ -21,7 +21,8 @@ public final class QueueMetrics extends EventNotifierSupport {
 
     @Override
     public void notify(CamelEvent event) {
-        if (!(event instanceof CamelEvent.ExchangeCompletedEvent) && !(event instanceof CamelEvent.ExchangeFailedEvent)) return;
+        if (!(event instanceof CamelEvent.ExchangeCompletedEvent) && !(event instanceof CamelEvent.ExchangeFailedEvent))
+            return;
         Exchange exchange = ((CamelEvent.ExchangeEvent) event).getExchange();
         queueOf(exchange.getFromEndpoint()).ifPresent(q -> {
             Metrics.messageConsumed(q, exchange.isFailed());

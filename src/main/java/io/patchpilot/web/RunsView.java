@@ -19,8 +19,18 @@ import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 /** Runs from the ledger, read-only: the RUNS index newest first, one page at a time, and one run in full. */
 public final class RunsView {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> RUN_FIELDS = Set.of("runId", "window", "status", "occurrence", "createdAt", "finishedAt",
-            "lastStart", "reason", "requester", "approver", "note");
+    private static final Set<String> RUN_FIELDS = Set.of(
+            "runId",
+            "window",
+            "status",
+            "occurrence",
+            "createdAt",
+            "finishedAt",
+            "lastStart",
+            "reason",
+            "requester",
+            "approver",
+            "note");
 
     private final AwsClients aws;
     private final Ledger ledger;
@@ -33,11 +43,16 @@ public final class RunsView {
     }
 
     /** {@code {"items":[run…],"nextCursor":…}}; a run's counts are its final counts (or empty while running). */
-    @AwsActions(value = {"dynamodb:Query", "dynamodb:GetItem"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"dynamodb:Query", "dynamodb:GetItem"},
+            principal = AwsActions.Principal.HUB)
     public ObjectNode list(int limit, Optional<String> after) {
         QueryResponse page = aws.hub(DynamoDbClient.class).query(q -> {
-            q.tableName(table).keyConditionExpression("pk = :pk").expressionAttributeValues(Map.of(":pk", Ledger.s(PatchRuns.INDEX)))
-                    .scanIndexForward(false).limit(limit);
+            q.tableName(table)
+                    .keyConditionExpression("pk = :pk")
+                    .expressionAttributeValues(Map.of(":pk", Ledger.s(PatchRuns.INDEX)))
+                    .scanIndexForward(false)
+                    .limit(limit);
             after.ifPresent(sk -> q.exclusiveStartKey(Ledger.item(PatchRuns.INDEX, sk)));
         });
         ObjectNode out = JSON.createObjectNode();
@@ -45,28 +60,43 @@ public final class RunsView {
         for (Map<String, AttributeValue> entry : page.items()) {
             ledger.get(PatchRuns.pk(entry.get("runId").s()), PatchRuns.RUN).ifPresent(run -> items.add(summary(run)));
         }
-        boolean more = page.lastEvaluatedKey() != null && !page.lastEvaluatedKey().isEmpty();
-        out.put("nextCursor", more ? Paging.cursor(page.lastEvaluatedKey().get("sk").s()) : null);
+        boolean more =
+                page.lastEvaluatedKey() != null && !page.lastEvaluatedKey().isEmpty();
+        out.put(
+                "nextCursor",
+                more ? Paging.cursor(page.lastEvaluatedKey().get("sk").s()) : null);
         return out;
     }
 
     /** The run, its account-regions (with instances) one page at a time, and any other step records (ASG pipeline steps). */
-    @AwsActions(value = {"dynamodb:Query", "dynamodb:GetItem"}, principal = AwsActions.Principal.HUB)
+    @AwsActions(
+            value = {"dynamodb:Query", "dynamodb:GetItem"},
+            principal = AwsActions.Principal.HUB)
     public Optional<ObjectNode> run(String runId, int limit, String cursor) {
         Optional<Map<String, AttributeValue>> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN);
         if (run.isEmpty()) return Optional.empty();
         ObjectNode out = summary(run.get());
         List<Map<String, AttributeValue>> items = ledger.partition(PatchRuns.pk(runId));
-        List<Map<String, AttributeValue>> targets = items.stream().filter(i -> i.get("sk").s().startsWith("TARGET#")).toList();
+        List<Map<String, AttributeValue>> targets = items.stream()
+                .filter(i -> i.get("sk").s().startsWith("TARGET#"))
+                .toList();
         Paging.Slice slice = Paging.slice(targets.size(), cursor, limit);
         ArrayNode ts = out.putArray("targets");
         for (Map<String, AttributeValue> t : targets.subList(slice.from(), slice.to())) {
-            ObjectNode o = ts.addObject().put("account", text(t, "account")).put("region", text(t, "region"))
-                    .put("state", text(t, "state")).put("reason", text(t, "reason"));
+            ObjectNode o = ts.addObject()
+                    .put("account", text(t, "account"))
+                    .put("region", text(t, "region"))
+                    .put("state", text(t, "state"))
+                    .put("reason", text(t, "reason"));
             ArrayNode instances = o.putArray("instances");
             if (t.containsKey("instances")) {
-                read(t.get("instances").s()).fields().forEachRemaining(e -> instances.addObject().put("instanceId", e.getKey())
-                        .put("status", e.getValue().path("status").asText()).put("reason", e.getValue().path("reason").asText("")));
+                read(t.get("instances").s())
+                        .fields()
+                        .forEachRemaining(e -> instances
+                                .addObject()
+                                .put("instanceId", e.getKey())
+                                .put("status", e.getValue().path("status").asText())
+                                .put("reason", e.getValue().path("reason").asText("")));
             }
         }
         out.put("targetsTotal", targets.size());
@@ -87,10 +117,19 @@ public final class RunsView {
     static ObjectNode summary(Map<String, AttributeValue> run) {
         ObjectNode o = JSON.createObjectNode();
         for (String f : RUN_FIELDS) {
-            if (run.containsKey(f) && run.get(f).s() != null) o.put(f, run.get(f).s());
+            if (run.containsKey(f) && run.get(f).s() != null)
+                o.put(f, run.get(f).s());
         }
-        o.put("targetsTotal", run.containsKey("targetsTotal") ? Long.parseLong(run.get("targetsTotal").n()) : 0);
-        o.put("targetsDone", run.containsKey("targetsDone") ? Long.parseLong(run.get("targetsDone").n()) : 0);
+        o.put(
+                "targetsTotal",
+                run.containsKey("targetsTotal")
+                        ? Long.parseLong(run.get("targetsTotal").n())
+                        : 0);
+        o.put(
+                "targetsDone",
+                run.containsKey("targetsDone")
+                        ? Long.parseLong(run.get("targetsDone").n())
+                        : 0);
         o.set("counts", run.containsKey("counts") ? read(run.get("counts").s()) : JSON.createObjectNode());
         return o;
     }

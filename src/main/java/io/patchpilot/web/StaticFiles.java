@@ -13,15 +13,27 @@ import org.apache.camel.Message;
  * and the ECharts WebJar under {@code /webjars/}. Nothing is fetched from a CDN; no build step.
  */
 public final class StaticFiles {
-    private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8", "js", "text/javascript; charset=utf-8",
-            "css", "text/css; charset=utf-8", "png", "image/png", "svg", "image/svg+xml", "map", "application/json");
+    private static final Map<String, String> TYPES = Map.of(
+            "html",
+            "text/html; charset=utf-8",
+            "js",
+            "text/javascript; charset=utf-8",
+            "css",
+            "text/css; charset=utf-8",
+            "png",
+            "image/png",
+            "svg",
+            "image/svg+xml",
+            "map",
+            "application/json");
     private final Map<String, byte[]> cache = new ConcurrentHashMap<>();
     private final Map<String, byte[]> gzipped = new ConcurrentHashMap<>();
 
     /** A request path to the class-path resource it may serve; empty for anything else (including "..", hidden files). */
     static Optional<String> resource(String path) {
         if (path == null || path.isEmpty() || path.equals("/")) return Optional.of("web/index.html");
-        if (!path.matches("/[A-Za-z0-9_./-]+") || path.contains("..") || path.contains("/.") || path.contains("//")) return Optional.empty();
+        if (!path.matches("/[A-Za-z0-9_./-]+") || path.contains("..") || path.contains("/.") || path.contains("//"))
+            return Optional.empty();
         if (path.startsWith("/webjars/")) return Optional.of("META-INF/resources" + path);
         if (path.startsWith("/runs/")) return Optional.of("web/run.html");
         return Optional.of("web" + path);
@@ -44,7 +56,9 @@ public final class StaticFiles {
         }
         String n = name.get();
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
-        m.setHeader(Exchange.CONTENT_TYPE, TYPES.getOrDefault(n.substring(n.lastIndexOf('.') + 1), "application/octet-stream"));
+        m.setHeader(
+                Exchange.CONTENT_TYPE,
+                TYPES.getOrDefault(n.substring(n.lastIndexOf('.') + 1), "application/octet-stream"));
         m.setHeader("Cache-Control", n.startsWith("META-INF/") ? "public, max-age=86400" : "no-cache");
         if (body.length > 1024 && acceptEncoding != null && acceptEncoding.contains("gzip")) {
             // the chart library is 1 MB, 0.3 MB gzipped: compressed once, then served from memory

@@ -14,12 +14,23 @@ import java.util.Map;
 public final class WebBeans {
     private WebBeans() {}
 
-    public static Map<String, Object> create(Settings settings, PatchpilotConfig config, AwsClients aws, Ledger ledger, WindowStore windows,
-                                             Clock clock) {
+    public static Map<String, Object> create(
+            Settings settings,
+            PatchpilotConfig config,
+            AwsClients aws,
+            Ledger ledger,
+            WindowStore windows,
+            Clock clock) {
         Map<String, Object> beans = new LinkedHashMap<>();
-        ComplianceSource compliance = new ComplianceSource(aws, config.buckets().reports(), config.buckets().inventory(), clock,
+        ComplianceSource compliance = new ComplianceSource(
+                aws,
+                config.buckets().reports(),
+                config.buckets().inventory(),
+                clock,
                 Duration.ofSeconds(settings.intOr("patchpilot.http.report-recheck-seconds", 15, 0, 3600)));
-        beans.put("dashboardApi", new DashboardApi(compliance, new RunsView(aws, ledger, config.ledgerTable()), windows, clock));
+        beans.put(
+                "dashboardApi",
+                new DashboardApi(compliance, new RunsView(aws, ledger, config.ledgerTable()), windows, clock));
         beans.put("staticFiles", new StaticFiles());
         beans.put("webHeaderFilter", new WebHeaderFilter());
         beans.put("webMetrics", new Metrics());

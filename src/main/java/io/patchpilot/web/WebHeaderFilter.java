@@ -11,7 +11,17 @@ public final class WebHeaderFilter extends DefaultHeaderFilterStrategy {
     public WebHeaderFilter() {
         setLowerCase(true);
         setOutFilterStartsWith(CAMEL_FILTER_STARTS_WITH);
-        setOutFilter(Set.of("content-length", "host", "connection", "date", "pragma", "trailer", "transfer-encoding", "upgrade", "via", "warning"));
+        setOutFilter(Set.of(
+                "content-length",
+                "host",
+                "connection",
+                "date",
+                "pragma",
+                "trailer",
+                "transfer-encoding",
+                "upgrade",
+                "via",
+                "warning"));
         setInFilterStartsWith(CAMEL_FILTER_STARTS_WITH);
     }
 }

@@ -20,7 +20,8 @@ import java.util.Optional;
  * ({@code 3#2} second Tuesday). {@code W} is refused with a clear message.
  */
 public final class AwsCron {
-    private static final List<String> MONTHS = List.of("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC");
+    private static final List<String> MONTHS =
+            List.of("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC");
     private static final List<String> DAYS = List.of("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT");
 
     private final String expression;
@@ -46,12 +47,16 @@ public final class AwsCron {
     /** Parses {@code cron(...)}; the message of the exception says what is wrong. */
     public static AwsCron parse(String text) {
         String t = text == null ? "" : text.trim();
-        if (!t.startsWith("cron(") || !t.endsWith(")")) throw new IllegalArgumentException("must look like cron(0 5 ? * FRI *)");
+        if (!t.startsWith("cron(") || !t.endsWith(")"))
+            throw new IllegalArgumentException("must look like cron(0 5 ? * FRI *)");
         String[] f = t.substring(5, t.length() - 1).trim().split("\\s+");
-        if (f.length != 6) throw new IllegalArgumentException("needs 6 fields (minutes hours day-of-month month day-of-week year), has " + f.length);
+        if (f.length != 6)
+            throw new IllegalArgumentException(
+                    "needs 6 fields (minutes hours day-of-month month day-of-week year), has " + f.length);
         boolean domAny = f[2].equals("?");
         boolean dowAny = f[4].equals("?");
-        if (domAny == dowAny) throw new IllegalArgumentException("exactly one of day-of-month and day-of-week must be '?'");
+        if (domAny == dowAny)
+            throw new IllegalArgumentException("exactly one of day-of-month and day-of-week must be '?'");
         BitSet minutes = field(f[0], 0, 59, null, "minutes");
         BitSet hours = field(f[1], 0, 23, null, "hours");
         BitSet months = field(f[3], 1, 12, MONTHS, "month");
@@ -66,13 +71,16 @@ public final class AwsCron {
 
     /** The first time strictly after {@code after} that the expression matches (UTC), within 5 years. */
     public Optional<ZonedDateTime> next(ZonedDateTime after) {
-        ZonedDateTime from = after.withZoneSameInstant(ZoneOffset.UTC).truncatedTo(ChronoUnit.MINUTES).plusMinutes(1);
+        ZonedDateTime from = after.withZoneSameInstant(ZoneOffset.UTC)
+                .truncatedTo(ChronoUnit.MINUTES)
+                .plusMinutes(1);
         LocalDate day = from.toLocalDate();
         for (int i = 0; i < 366 * 5; i++, day = day.plusDays(1)) {
             if (!years.get(day.getYear()) || !months.get(day.getMonthValue()) || !days.matches(day)) continue;
             for (int h = hours.nextSetBit(0); h >= 0; h = hours.nextSetBit(h + 1)) {
                 for (int m = minutes.nextSetBit(0); m >= 0; m = minutes.nextSetBit(m + 1)) {
-                    ZonedDateTime candidate = LocalDateTime.of(day.getYear(), day.getMonth(), day.getDayOfMonth(), h, m).atZone(ZoneOffset.UTC);
+                    ZonedDateTime candidate = LocalDateTime.of(day.getYear(), day.getMonth(), day.getDayOfMonth(), h, m)
+                            .atZone(ZoneOffset.UTC);
                     if (!candidate.isBefore(from)) return Optional.of(candidate);
                 }
             }
@@ -81,7 +89,9 @@ public final class AwsCron {
     }
 
     private static DayRule dayOfMonth(String f) {
-        if (f.contains("W")) throw new IllegalArgumentException("day-of-month: 'W' (nearest weekday) is not supported; use a day-of-week");
+        if (f.contains("W"))
+            throw new IllegalArgumentException(
+                    "day-of-month: 'W' (nearest weekday) is not supported; use a day-of-week");
         if (f.equals("L")) return d -> d.getDayOfMonth() == d.lengthOfMonth();
         BitSet set = field(f, 1, 31, null, "day-of-month");
         return d -> set.get(d.getDayOfMonth());
@@ -147,7 +157,8 @@ public final class AwsCron {
             try {
                 v = Integer.parseInt(s);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(what + ": '" + s + "' is not a number" + (names == null ? "" : " or name"));
+                throw new IllegalArgumentException(
+                        what + ": '" + s + "' is not a number" + (names == null ? "" : " or name"));
             }
         }
         if (v < min || v > max) throw new IllegalArgumentException(what + ": " + v + " is outside " + min + "-" + max);

@@ -51,8 +51,10 @@ public record MaintenanceWindow(
 
     /** The key of the window that must have run well before this one may (same owner), if any. */
     public String predecessorKey() {
-        return predecessor == null ? null
-                : (account == null ? WindowDirectory.ORGANIZATION_WIDE : account) + "#" + predecessor + "_maintenance_window";
+        return predecessor == null
+                ? null
+                : (account == null ? WindowDirectory.ORGANIZATION_WIDE : account) + "#" + predecessor
+                        + "_maintenance_window";
     }
 
     /** Install with lifecycle hooks runs AWS-RunPatchBaselineWithHooks; everything else the plain baseline. */
@@ -66,13 +68,58 @@ public record MaintenanceWindow(
 
     /** The organization-wide default window of CONTRACT.md: Friday 05:00 UTC, 6 h, cutoff 1 h. */
     public static MaintenanceWindow defaultWindow(LocalDate anchor) {
-        return new MaintenanceWindow(null, DEFAULT_ENVIRONMENT, 7, DayOfWeek.FRIDAY, 5, 6, 1, "Install", "RebootIfNeeded",
-                "Yes", 90, "Yes", null, null, "UTC", "10%", "10%", null, null, null, anchor, null, null, null);
+        return new MaintenanceWindow(
+                null,
+                DEFAULT_ENVIRONMENT,
+                7,
+                DayOfWeek.FRIDAY,
+                5,
+                6,
+                1,
+                "Install",
+                "RebootIfNeeded",
+                "Yes",
+                90,
+                "Yes",
+                null,
+                null,
+                "UTC",
+                "10%",
+                "10%",
+                null,
+                null,
+                null,
+                anchor,
+                null,
+                null,
+                null);
     }
 
     public MaintenanceWindow withAnchor(LocalDate anchor) {
-        return new MaintenanceWindow(account, environment, frequencyDays, weekday, startHour, durationHours, cutoffHours,
-                operation, postPatchOperation, includeAsg, retainHealthyPercentage, refreshAsgInstances, cron,
-                patchTuesdayOffsetDays, timeZone, maxConcurrency, maxErrors, predecessor, soakHours, maxFailurePercent, anchor, preInstallHook, postInstallHook, onExitHook);
+        return new MaintenanceWindow(
+                account,
+                environment,
+                frequencyDays,
+                weekday,
+                startHour,
+                durationHours,
+                cutoffHours,
+                operation,
+                postPatchOperation,
+                includeAsg,
+                retainHealthyPercentage,
+                refreshAsgInstances,
+                cron,
+                patchTuesdayOffsetDays,
+                timeZone,
+                maxConcurrency,
+                maxErrors,
+                predecessor,
+                soakHours,
+                maxFailurePercent,
+                anchor,
+                preInstallHook,
+                postInstallHook,
+                onExitHook);
     }
 }

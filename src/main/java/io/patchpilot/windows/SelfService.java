@@ -27,8 +27,13 @@ public final class SelfService {
     private final QueueSender schedules;
     private final String eventBus;
 
-    public SelfService(WindowValidator validator, WindowStore store, Organization organization, ReconcileSweep sweep,
-                       QueueSender schedules, String eventBus) {
+    public SelfService(
+            WindowValidator validator,
+            WindowStore store,
+            Organization organization,
+            ReconcileSweep sweep,
+            QueueSender schedules,
+            String eventBus) {
         this.validator = validator;
         this.store = store;
         this.organization = organization;
@@ -40,12 +45,16 @@ public final class SelfService {
     /** Applies one request; returns the event announcing it (none when it changed nothing). */
     public List<PutEventsRequest> handle(String body) {
         JsonNode event = io.patchpilot.errors.JsonBodies.object(body);
-        if (!"patchpilot.self-service".equals(event.path("source").asText()) || !"Window Request".equals(event.path("detail-type").asText())) {
-            throw new PermanentFailure("not a window request: expected source 'patchpilot.self-service' and detail-type 'Window Request'");
+        if (!"patchpilot.self-service".equals(event.path("source").asText())
+                || !"Window Request".equals(event.path("detail-type").asText())) {
+            throw new PermanentFailure(
+                    "not a window request: expected source 'patchpilot.self-service' and detail-type 'Window Request'");
         }
         String account = event.path("account").asText("");
-        if (!account.matches("\\d{12}")) throw new PermanentFailure("account: the envelope names no requesting account");
-        if (!organization.isActiveMember(account)) throw new PermanentFailure("account: " + account + " is not an active account of the organization");
+        if (!account.matches("\\d{12}"))
+            throw new PermanentFailure("account: the envelope names no requesting account");
+        if (!organization.isActiveMember(account))
+            throw new PermanentFailure("account: " + account + " is not an active account of the organization");
         JsonNode detail = event.path("detail");
         String action = detail.path("action").asText("");
         JsonNode window = detail.get("window");
@@ -64,12 +73,17 @@ public final class SelfService {
         switch (action) {
             case "create" -> {
                 if (existing.isPresent() && !sameParameters(existing.get(), requested)) {
-                    throw new PermanentFailure("window: " + requested.name() + " already exists in " + account + "; send action 'update' to change it");
+                    throw new PermanentFailure("window: " + requested.name() + " already exists in " + account
+                            + "; send action 'update' to change it");
                 }
-                result = existing.isPresent() ? "unchanged" : store.put(requested).name().toLowerCase();
+                result = existing.isPresent()
+                        ? "unchanged"
+                        : store.put(requested).name().toLowerCase();
             }
             case "update" -> {
-                if (existing.isEmpty()) throw new PermanentFailure("window: " + requested.name() + " does not exist in " + account + "; send action 'create'");
+                if (existing.isEmpty())
+                    throw new PermanentFailure(
+                            "window: " + requested.name() + " does not exist in " + account + "; send action 'create'");
                 result = store.put(requested).name().toLowerCase();
             }
             default -> result = store.delete(requested.key()) ? "deleted" : "unchanged";
@@ -78,10 +92,17 @@ public final class SelfService {
         schedules.send("{\"type\":\"window-sync\"}");
         sweep.fanOutAccount(account);
         if (result.equals("unchanged")) return List.of();
-        ObjectNode detailOut = JSON.createObjectNode().put("account", account).put("window", requested.name())
-                .put("action", action).put("result", result);
-        return List.of(PutEventsRequest.builder().entries(e -> e.eventBusName(eventBus).source("patchpilot")
-                .detailType("Window Changed").detail(detailOut.toString())).build());
+        ObjectNode detailOut = JSON.createObjectNode()
+                .put("account", account)
+                .put("window", requested.name())
+                .put("action", action)
+                .put("result", result);
+        return List.of(PutEventsRequest.builder()
+                .entries(e -> e.eventBusName(eventBus)
+                        .source("patchpilot")
+                        .detailType("Window Changed")
+                        .detail(detailOut.toString()))
+                .build());
     }
 
     private static boolean sameParameters(MaintenanceWindow a, MaintenanceWindow b) {

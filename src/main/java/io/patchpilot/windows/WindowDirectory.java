@@ -47,7 +47,8 @@ public final class WindowDirectory {
         Map<String, Set<String>> m = new HashMap<>();
         for (Map<String, AttributeValue> item : ledger.partition(PARTITION)) {
             String account = item.get("account").s();
-            m.computeIfAbsent(account, a -> new HashSet<>()).add(item.get("environment").s());
+            m.computeIfAbsent(account, a -> new HashSet<>())
+                    .add(item.get("environment").s());
         }
         byAccount = m;
         readAt = clock.instant();

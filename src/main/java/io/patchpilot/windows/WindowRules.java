@@ -37,7 +37,8 @@ public final class WindowRules {
     private final String region;
     private final String schedulesQueue;
 
-    public WindowRules(WindowStore store, WindowDirectory directory, AwsClients aws, String region, String schedulesQueue) {
+    public WindowRules(
+            WindowStore store, WindowDirectory directory, AwsClients aws, String region, String schedulesQueue) {
         this.store = store;
         this.directory = directory;
         this.aws = aws;
@@ -46,7 +47,8 @@ public final class WindowRules {
     }
 
     public static String ruleName(MaintenanceWindow w) {
-        return PREFIX + (w.organizationWide() ? "org" : w.account()) + "-" + w.environment().toLowerCase(Locale.ROOT);
+        return PREFIX + (w.organizationWide() ? "org" : w.account()) + "-"
+                + w.environment().toLowerCase(Locale.ROOT);
     }
 
     /** The route's entry ({@code {"type":"window-sync"}}). */
@@ -55,7 +57,14 @@ public final class WindowRules {
     }
 
     /** Returns how many rules were created, changed or deleted. */
-    @AwsActions(value = {"events:ListRules", "events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule"},
+    @AwsActions(
+            value = {
+                "events:ListRules",
+                "events:PutRule",
+                "events:PutTargets",
+                "events:RemoveTargets",
+                "events:DeleteRule"
+            },
             principal = AwsActions.Principal.HUB)
     public int sync(ProducerTemplate producer) {
         directory.invalidate(); // windows changed elsewhere (CLI, another replica): tagging reads them afresh
@@ -63,8 +72,13 @@ public final class WindowRules {
         String token = null;
         do {
             String next = token;
-            ListRulesResponse page = producer.requestBody(ENDPOINT + "listRules",
-                    ListRulesRequest.builder().namePrefix(PREFIX).nextToken(next).build(), ListRulesResponse.class);
+            ListRulesResponse page = producer.requestBody(
+                    ENDPOINT + "listRules",
+                    ListRulesRequest.builder()
+                            .namePrefix(PREFIX)
+                            .nextToken(next)
+                            .build(),
+                    ListRulesResponse.class);
             page.rules().forEach(r -> existing.put(r.name(), r));
             token = page.nextToken();
         } while (token != null);
@@ -73,16 +87,32 @@ public final class WindowRules {
             String name = ruleName(w);
             Rule rule = existing.remove(name);
             String expression = WindowSchedule.ruleExpression(w);
-            if (rule != null && expression.equals(rule.scheduleExpression()) && rule.state() == RuleState.ENABLED) continue;
-            producer.requestBody(ENDPOINT + "putRule", PutRuleRequest.builder().name(name).scheduleExpression(expression)
-                    .state(RuleState.ENABLED).description("patchpilot " + w.key() + ": " + WindowSchedule.describe(w)).build());
-            producer.requestBody(ENDPOINT + "putTargets", PutTargetsRequest.builder().rule(name).targets(target(w)).build());
+            if (rule != null && expression.equals(rule.scheduleExpression()) && rule.state() == RuleState.ENABLED)
+                continue;
+            producer.requestBody(
+                    ENDPOINT + "putRule",
+                    PutRuleRequest.builder()
+                            .name(name)
+                            .scheduleExpression(expression)
+                            .state(RuleState.ENABLED)
+                            .description("patchpilot " + w.key() + ": " + WindowSchedule.describe(w))
+                            .build());
+            producer.requestBody(
+                    ENDPOINT + "putTargets",
+                    PutTargetsRequest.builder().rule(name).targets(target(w)).build());
             changes++;
             LOG.info("Window rule {}: {}", name, expression);
         }
         for (String orphan : existing.keySet()) {
-            producer.requestBody(ENDPOINT + "removeTargets", RemoveTargetsRequest.builder().rule(orphan).ids("patchpilot-schedules").build());
-            producer.requestBody(ENDPOINT + "deleteRule", DeleteRuleRequest.builder().name(orphan).build());
+            producer.requestBody(
+                    ENDPOINT + "removeTargets",
+                    RemoveTargetsRequest.builder()
+                            .rule(orphan)
+                            .ids("patchpilot-schedules")
+                            .build());
+            producer.requestBody(
+                    ENDPOINT + "deleteRule",
+                    DeleteRuleRequest.builder().name(orphan).build());
             changes++;
             LOG.info("Window rule {} deleted (its window is gone)", orphan);
         }
@@ -91,13 +121,19 @@ public final class WindowRules {
 
     /** The fire message, with the occurrence time EventBridge fills in. */
     private Target target(MaintenanceWindow w) {
-        ObjectNode template = WindowStore.JSON.createObjectNode().put("type", "window-fire").put("window", w.name());
+        ObjectNode template =
+                WindowStore.JSON.createObjectNode().put("type", "window-fire").put("window", w.name());
         if (!w.organizationWide()) template.put("account", w.account());
         String json = template.toString();
         String withTime = json.substring(0, json.length() - 1) + ",\"time\":<time>}";
-        return Target.builder().id("patchpilot-schedules")
-                .arn("arn:" + AwsClients.partition(region) + ":sqs:" + region + ":" + aws.hubAccountId() + ":" + schedulesQueue)
-                .inputTransformer(InputTransformer.builder().inputPathsMap(Map.of("time", "$.time")).inputTemplate(withTime).build())
+        return Target.builder()
+                .id("patchpilot-schedules")
+                .arn("arn:" + AwsClients.partition(region) + ":sqs:" + region + ":" + aws.hubAccountId() + ":"
+                        + schedulesQueue)
+                .inputTransformer(InputTransformer.builder()
+                        .inputPathsMap(Map.of("time", "$.time"))
+                        .inputTemplate(withTime)
+                        .build())
                 .build();
     }
 }

@@ -37,20 +37,24 @@ public final class WindowSchedule {
     /** The first occurrence (window opening) at or after {@code from}. */
     public static Optional<Instant> nextOpening(MaintenanceWindow w, Instant from) {
         if (w.cron() != null) {
-            return AwsCron.parse(w.cron()).next(from.minusSeconds(60).atZone(ZoneOffset.UTC)).map(ZonedDateTime::toInstant);
+            return AwsCron.parse(w.cron())
+                    .next(from.minusSeconds(60).atZone(ZoneOffset.UTC))
+                    .map(ZonedDateTime::toInstant);
         }
         ZoneId zone = zone(w);
         if (w.patchTuesdayOffsetDays() != null) {
             YearMonth month = YearMonth.from(from.atZone(zone)).minusMonths(1);
             for (int i = 0; i < 15; i++, month = month.plusMonths(1)) {
-                LocalDate day = month.atDay(1).with(TemporalAdjusters.dayOfWeekInMonth(2, DayOfWeek.TUESDAY))
+                LocalDate day = month.atDay(1)
+                        .with(TemporalAdjusters.dayOfWeekInMonth(2, DayOfWeek.TUESDAY))
                         .plusDays(w.patchTuesdayOffsetDays());
                 Instant at = day.atTime(w.startHour(), 0).atZone(zone).toInstant();
                 if (!at.isBefore(from)) return Optional.of(at);
             }
             return Optional.empty();
         }
-        LocalDate anchor = w.anchorDate() != null ? w.anchorDate()
+        LocalDate anchor = w.anchorDate() != null
+                ? w.anchorDate()
                 : from.atZone(zone).toLocalDate().with(TemporalAdjusters.nextOrSame(w.weekday()));
         LocalDate fromDay = from.atZone(zone).toLocalDate();
         long periods = Math.max(0, ChronoUnit.DAYS.between(anchor, fromDay) / w.frequencyDays() - 1);
@@ -78,8 +82,7 @@ public final class WindowSchedule {
      * late deliveries): a candidate fire that is not an occurrence is not a run.
      */
     public static Optional<Instant> occurrenceAt(MaintenanceWindow w, Instant fireTime) {
-        return nextOpening(w, fireTime.minus(TOLERANCE))
-                .filter(o -> !o.isAfter(fireTime.plus(TOLERANCE)));
+        return nextOpening(w, fireTime.minus(TOLERANCE)).filter(o -> !o.isAfter(fireTime.plus(TOLERANCE)));
     }
 
     /** No command may start at or after this: the window's end minus its cutoff. */
@@ -105,9 +108,15 @@ public final class WindowSchedule {
 
     public static String describe(MaintenanceWindow w) {
         if (w.cron() != null) return w.cron() + " (UTC)";
-        String at = String.format(Locale.ROOT, "%02d:00 %s for %d h (cutoff %d h)", w.startHour(),
-                w.timeZone() == null ? "UTC" : w.timeZone(), w.durationHours(), w.cutoffHours());
+        String at = String.format(
+                Locale.ROOT,
+                "%02d:00 %s for %d h (cutoff %d h)",
+                w.startHour(),
+                w.timeZone() == null ? "UTC" : w.timeZone(),
+                w.durationHours(),
+                w.cutoffHours());
         if (w.patchTuesdayOffsetDays() != null) return "Patch Tuesday + " + w.patchTuesdayOffsetDays() + " days, " + at;
-        return (w.frequencyDays() == 7 ? "every " : "every " + w.frequencyDays() / 7 + " weeks on ") + w.weekday() + " " + at;
+        return (w.frequencyDays() == 7 ? "every " : "every " + w.frequencyDays() / 7 + " weeks on ") + w.weekday() + " "
+                + at;
     }
 }

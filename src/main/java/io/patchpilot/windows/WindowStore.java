@@ -21,10 +21,10 @@ public final class WindowStore {
 
     /** The mapper windows are stored with (java.time as ISO text). */
     public static ObjectMapper json() {
-        return new ObjectMapper().registerModule(new JavaTimeModule())
+        return new ObjectMapper()
+                .registerModule(new JavaTimeModule())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     }
-
 
     private final Ledger ledger;
     private final WindowDirectory directory;
@@ -36,13 +36,19 @@ public final class WindowStore {
         this.clock = clock;
     }
 
-    public enum Change { CREATED, UPDATED, UNCHANGED }
+    public enum Change {
+        CREATED,
+        UPDATED,
+        UNCHANGED
+    }
 
     /** Stores the window (anchored if new); re-applying the same window changes nothing. */
     public Change put(MaintenanceWindow window) {
         Optional<MaintenanceWindow> existing = get(window.key());
-        MaintenanceWindow anchored = window.anchorDate() != null ? window
-                : window.withAnchor(existing.map(MaintenanceWindow::anchorDate).filter(a -> sameCadence(existing.get(), window))
+        MaintenanceWindow anchored = window.anchorDate() != null
+                ? window
+                : window.withAnchor(existing.map(MaintenanceWindow::anchorDate)
+                        .filter(a -> sameCadence(existing.get(), window))
                         .orElse(WindowSchedule.anchorFor(window, clock.instant())));
         if (existing.isPresent() && existing.get().equals(anchored)) return Change.UNCHANGED;
         ledger.put(item(anchored));
@@ -62,7 +68,9 @@ public final class WindowStore {
     }
 
     public List<MaintenanceWindow> list() {
-        return ledger.partition(WindowDirectory.PARTITION).stream().map(WindowStore::window).toList();
+        return ledger.partition(WindowDirectory.PARTITION).stream()
+                .map(WindowStore::window)
+                .toList();
     }
 
     public boolean delete(String key) {
@@ -92,7 +100,8 @@ public final class WindowStore {
         try {
             return JSON.readValue(item.get("window").s(), MaintenanceWindow.class);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("window " + item.get("sk").s() + " in the ledger cannot be read: " + e.getOriginalMessage(), e);
+            throw new IllegalStateException(
+                    "window " + item.get("sk").s() + " in the ledger cannot be read: " + e.getOriginalMessage(), e);
         }
     }
 }

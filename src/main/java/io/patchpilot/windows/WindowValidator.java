@@ -17,11 +17,30 @@ import java.util.Set;
  * 4 h window with 1 h cutoff.
  */
 public final class WindowValidator {
-    private static final Set<String> FIELDS = Set.of("Account", "Environment", "PatchingFrequency", "PatchingWindowWeekday",
-            "PatchingWindowStartTime", "PatchingWindowDuration", "CutoffHours", "PatchingOperation", "OperationPostPatching",
-            "IncludeASG", "RetainHealthyPercentage", "RefreshASGInstances", "CronExpression", "PatchTuesdayOffsetDays",
-            "TimeZone", "MaxConcurrency", "MaxErrors", "PredecessorWindow", "SoakHours", "MaxFailurePercent",
-            "PreInstallHookDocName", "PostInstallHookDocName", "OnExitHookDocName");
+    private static final Set<String> FIELDS = Set.of(
+            "Account",
+            "Environment",
+            "PatchingFrequency",
+            "PatchingWindowWeekday",
+            "PatchingWindowStartTime",
+            "PatchingWindowDuration",
+            "CutoffHours",
+            "PatchingOperation",
+            "OperationPostPatching",
+            "IncludeASG",
+            "RetainHealthyPercentage",
+            "RefreshASGInstances",
+            "CronExpression",
+            "PatchTuesdayOffsetDays",
+            "TimeZone",
+            "MaxConcurrency",
+            "MaxErrors",
+            "PredecessorWindow",
+            "SoakHours",
+            "MaxFailurePercent",
+            "PreInstallHookDocName",
+            "PostInstallHookDocName",
+            "OnExitHookDocName");
     /** An SSM document name, or the ARN of one shared from another account. */
     private static final java.util.regex.Pattern DOCUMENT = java.util.regex.Pattern.compile(
             "[a-zA-Z0-9_.-]{3,128}|arn:aws[a-z-]*:ssm:[a-z0-9-]+:\\d{12}:document/[a-zA-Z0-9_.-]{3,128}");
@@ -59,28 +78,38 @@ public final class WindowValidator {
         }
         String account = text(json, "Account");
         if (account != null && !account.equals(owner)) {
-            problems.add("Account: " + account + " is not " + (owner == null ? "allowed for an organization-wide window" : "the requesting account " + owner));
+            problems.add("Account: " + account + " is not "
+                    + (owner == null ? "allowed for an organization-wide window" : "the requesting account " + owner));
         }
         String environment = text(json, "Environment");
         if (environment == null) {
             problems.add("Environment: required (one of " + String.join(", ", environments) + ")");
         } else if (environment.equalsIgnoreCase(MaintenanceWindow.DEFAULT_ENVIRONMENT)) {
-            if (owner != null) problems.add("Environment: Default is the organization-wide window; choose one of " + String.join(", ", environments));
+            if (owner != null)
+                problems.add("Environment: Default is the organization-wide window; choose one of "
+                        + String.join(", ", environments));
             environment = MaintenanceWindow.DEFAULT_ENVIRONMENT;
         } else {
             String given = environment;
-            environment = environments.stream().filter(e -> e.equalsIgnoreCase(given)).findFirst().orElse(null);
-            if (environment == null) problems.add("Environment: '" + given + "' is not one of " + String.join(", ", environments));
+            environment = environments.stream()
+                    .filter(e -> e.equalsIgnoreCase(given))
+                    .findFirst()
+                    .orElse(null);
+            if (environment == null)
+                problems.add("Environment: '" + given + "' is not one of " + String.join(", ", environments));
         }
         int frequency = integer(json, "PatchingFrequency", 7, 7, 42, problems);
-        if (frequency % 7 != 0) problems.add("PatchingFrequency: " + frequency + " is not a multiple of 7 (7, 14, 21, 28, 35, 42)");
+        if (frequency % 7 != 0)
+            problems.add("PatchingFrequency: " + frequency + " is not a multiple of 7 (7, 14, 21, 28, 35, 42)");
         DayOfWeek weekday = weekday(json, problems);
         int start = integer(json, "PatchingWindowStartTime", 5, 0, 23, problems);
         int duration = integer(json, "PatchingWindowDuration", 4, 1, 23, problems);
         int cutoff = integer(json, "CutoffHours", 1, 0, 22, problems);
-        if (cutoff >= duration) problems.add("CutoffHours: " + cutoff + " must be less than PatchingWindowDuration " + duration);
+        if (cutoff >= duration)
+            problems.add("CutoffHours: " + cutoff + " must be less than PatchingWindowDuration " + duration);
         String operation = choice(json, "PatchingOperation", "Install", List.of("Scan", "Install"), problems);
-        String post = choice(json, "OperationPostPatching", "RebootIfNeeded", List.of("RebootIfNeeded", "NoReboot"), problems);
+        String post = choice(
+                json, "OperationPostPatching", "RebootIfNeeded", List.of("RebootIfNeeded", "NoReboot"), problems);
         String includeAsg = choice(json, "IncludeASG", "No", List.of("Yes", "No"), problems);
         int healthy = integer(json, "RetainHealthyPercentage", 90, 10, 100, problems);
         String refresh = choice(json, "RefreshASGInstances", "Yes", List.of("Yes", "No"), problems);
@@ -92,8 +121,10 @@ public final class WindowValidator {
                 problems.add("CronExpression: " + e.getMessage());
             }
         }
-        Integer offset = json.has("PatchTuesdayOffsetDays") ? integer(json, "PatchTuesdayOffsetDays", 0, 0, 20, problems) : null;
-        if (offset != null && cron != null) problems.add("PatchTuesdayOffsetDays: cannot be combined with CronExpression");
+        Integer offset =
+                json.has("PatchTuesdayOffsetDays") ? integer(json, "PatchTuesdayOffsetDays", 0, 0, 20, problems) : null;
+        if (offset != null && cron != null)
+            problems.add("PatchTuesdayOffsetDays: cannot be combined with CronExpression");
         String zone = text(json, "TimeZone");
         if (zone != null) {
             try {
@@ -107,13 +138,22 @@ public final class WindowValidator {
         String predecessor = text(json, "PredecessorWindow");
         if (predecessor != null) {
             String given = predecessor.replace("_maintenance_window", "");
-            predecessor = given.equalsIgnoreCase(MaintenanceWindow.DEFAULT_ENVIRONMENT) ? MaintenanceWindow.DEFAULT_ENVIRONMENT
-                    : environments.stream().filter(e -> e.equalsIgnoreCase(given)).findFirst().orElse(null);
-            if (predecessor == null) problems.add("PredecessorWindow: '" + given + "' is not one of Default, " + String.join(", ", environments));
+            predecessor = given.equalsIgnoreCase(MaintenanceWindow.DEFAULT_ENVIRONMENT)
+                    ? MaintenanceWindow.DEFAULT_ENVIRONMENT
+                    : environments.stream()
+                            .filter(e -> e.equalsIgnoreCase(given))
+                            .findFirst()
+                            .orElse(null);
+            if (predecessor == null)
+                problems.add(
+                        "PredecessorWindow: '" + given + "' is not one of Default, " + String.join(", ", environments));
             else if (predecessor.equals(environment)) problems.add("PredecessorWindow: a window cannot follow itself");
         }
-        Integer soak = json.has("SoakHours") || predecessor != null ? integer(json, "SoakHours", 24, 0, 720, problems) : null;
-        Integer maxFailure = json.has("MaxFailurePercent") || predecessor != null ? integer(json, "MaxFailurePercent", 10, 0, 100, problems) : null;
+        Integer soak =
+                json.has("SoakHours") || predecessor != null ? integer(json, "SoakHours", 24, 0, 720, problems) : null;
+        Integer maxFailure = json.has("MaxFailurePercent") || predecessor != null
+                ? integer(json, "MaxFailurePercent", 10, 0, 100, problems)
+                : null;
         if (predecessor == null && (json.has("SoakHours") || json.has("MaxFailurePercent"))) {
             problems.add("SoakHours/MaxFailurePercent: only with PredecessorWindow");
         }
@@ -121,9 +161,31 @@ public final class WindowValidator {
         String postHook = hook(json, "PostInstallHookDocName", operation, problems);
         String exitHook = hook(json, "OnExitHookDocName", operation, problems);
         if (!problems.isEmpty()) throw new InvalidWindow(problems);
-        return new MaintenanceWindow(owner, environment, frequency, weekday, start, duration, cutoff, operation, post,
-                includeAsg, healthy, refresh, cron, offset, zone == null ? "UTC" : zone, maxConcurrency, maxErrors,
-                predecessor, soak, maxFailure, null, preHook, postHook, exitHook);
+        return new MaintenanceWindow(
+                owner,
+                environment,
+                frequency,
+                weekday,
+                start,
+                duration,
+                cutoff,
+                operation,
+                post,
+                includeAsg,
+                healthy,
+                refresh,
+                cron,
+                offset,
+                zone == null ? "UTC" : zone,
+                maxConcurrency,
+                maxErrors,
+                predecessor,
+                soak,
+                maxFailure,
+                null,
+                preHook,
+                postHook,
+                exitHook);
     }
 
     private static String text(JsonNode json, String field) {
@@ -148,7 +210,8 @@ public final class WindowValidator {
         return n;
     }
 
-    private static String choice(JsonNode json, String field, String fallback, List<String> allowed, List<String> problems) {
+    private static String choice(
+            JsonNode json, String field, String fallback, List<String> allowed, List<String> problems) {
         String v = text(json, field);
         if (v == null) return fallback;
         for (String a : allowed) if (a.equalsIgnoreCase(v)) return a;

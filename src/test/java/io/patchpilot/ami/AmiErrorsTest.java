@@ -13,8 +13,13 @@ import software.amazon.awssdk.services.ec2.model.Ec2Exception;
 
 class AmiErrorsTest {
     private static Ec2Exception ec2(int status, String code) {
-        return (Ec2Exception) Ec2Exception.builder().statusCode(status)
-                .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage("it said so\nsecond line").build()).build();
+        return (Ec2Exception) Ec2Exception.builder()
+                .statusCode(status)
+                .awsErrorDetails(AwsErrorDetails.builder()
+                        .errorCode(code)
+                        .errorMessage("it said so\nsecond line")
+                        .build())
+                .build();
     }
 
     static Stream<Arguments> errors() {
@@ -48,6 +53,8 @@ class AmiErrorsTest {
     @org.junit.jupiter.api.Test
     void a_reason_names_the_aws_error_code() {
         assertEquals("InvalidParameterValue: it said so", AmiErrors.describe(ec2(400, "InvalidParameterValue")));
-        assertEquals("AutoScaling group web no longer exists", AmiErrors.describe(new PermanentFailure("AutoScaling group web no longer exists")));
+        assertEquals(
+                "AutoScaling group web no longer exists",
+                AmiErrors.describe(new PermanentFailure("AutoScaling group web no longer exists")));
     }
 }

@@ -78,29 +78,74 @@ class AmiFaultIT {
     @BeforeAll
     void start() throws Exception {
         Path fleet = Files.writeString(Files.createTempDirectory("ami-faults").resolve("fleet.yaml"), FLEET);
-        local = LocalMode.startWithoutService(new LocalMode.Options(Path.of("").toAbsolutePath(), fleet, LocalAws.freePortPair(),
-                LocalAws.freePort(), List.of("--command-delay", "0.2", "--refresh-delay", "0.2"),
-                Map.of("patchpilot.notify.outbox", Files.createTempDirectory("outbox").toString())));
+        local = LocalMode.startWithoutService(new LocalMode.Options(
+                Path.of("").toAbsolutePath(),
+                fleet,
+                LocalAws.freePortPair(),
+                LocalAws.freePort(),
+                List.of("--command-delay", "0.2", "--refresh-delay", "0.2"),
+                Map.of(
+                        "patchpilot.notify.outbox",
+                        Files.createTempDirectory("outbox").toString())));
         Clock clock = Clock.systemUTC();
         ledger = new Ledger(local.aws(), local.config().ledgerTable());
         QueueSender work = new QueueSender(local.aws(), local.config().queues().work());
-        runs = new PatchRuns(ledger, new WindowStore(ledger, new WindowDirectory(ledger, clock), clock), new Organization(local.aws(), clock),
-                work, local.config().regions(), local.config().eventBus(), clock);
+        runs = new PatchRuns(
+                ledger,
+                new WindowStore(ledger, new WindowDirectory(ledger, clock), clock),
+                new Organization(local.aws(), clock),
+                work,
+                local.config().regions(),
+                local.config().eventBus(),
+                clock);
         AmiSettings settings = settings(Duration.ofMinutes(15));
-        AmiRefreshStep.Continuation ignore = (body, delay) -> { }; // the test calls each step itself
+        AmiRefreshStep.Continuation ignore = (body, delay) -> {}; // the test calls each step itself
         steps = new AmiRefreshStep(ledger, local.aws(), settings, runs, ignore, clock);
-        stepsWithShortManagedWait = new AmiRefreshStep(ledger, local.aws(), settings(Duration.ofMillis(1)), runs, ignore, clock);
+        stepsWithShortManagedWait =
+                new AmiRefreshStep(ledger, local.aws(), settings(Duration.ofMillis(1)), runs, ignore, clock);
         AmiSettings shortRefresh = settings(Duration.ofMinutes(15));
-        stepsWithShortRefreshWait = new AmiRefreshStep(ledger, local.aws(), new AmiSettings(3, Optional.empty(), shortRefresh.instanceProfile(), 1,
-                shortRefresh.managedWait(), shortRefresh.patchWait(), shortRefresh.imageWait(), Duration.ofMillis(1), shortRefresh.scanWait(), 5,
-                shortRefresh.logsBucket(), "PatchGroup"), runs, ignore, clock);
-        refreshes = new AmiRefreshes(local.aws(), ledger, local.config().ledgerTable(),
-                new GroupClassifier(new TagPolicy(List.of("Dev", "Test", "Prod"), "PatchGroup"), "PatchGroup"), ignore, clock);
+        stepsWithShortRefreshWait = new AmiRefreshStep(
+                ledger,
+                local.aws(),
+                new AmiSettings(
+                        3,
+                        Optional.empty(),
+                        shortRefresh.instanceProfile(),
+                        1,
+                        shortRefresh.managedWait(),
+                        shortRefresh.patchWait(),
+                        shortRefresh.imageWait(),
+                        Duration.ofMillis(1),
+                        shortRefresh.scanWait(),
+                        5,
+                        shortRefresh.logsBucket(),
+                        "PatchGroup"),
+                runs,
+                ignore,
+                clock);
+        refreshes = new AmiRefreshes(
+                local.aws(),
+                ledger,
+                local.config().ledgerTable(),
+                new GroupClassifier(new TagPolicy(List.of("Dev", "Test", "Prod"), "PatchGroup"), "PatchGroup"),
+                ignore,
+                clock);
     }
 
     private AmiSettings settings(Duration managedWait) {
-        return new AmiSettings(3, Optional.empty(), Optional.of("PatchpilotManagedInstance"), 1, managedWait, Duration.ofMinutes(10),
-                Duration.ofMinutes(10), Duration.ofMinutes(10), Duration.ofMinutes(10), 5, local.config().buckets().logs(), "PatchGroup");
+        return new AmiSettings(
+                3,
+                Optional.empty(),
+                Optional.of("PatchpilotManagedInstance"),
+                1,
+                managedWait,
+                Duration.ofMinutes(10),
+                Duration.ofMinutes(10),
+                Duration.ofMinutes(10),
+                Duration.ofMinutes(10),
+                5,
+                local.config().buckets().logs(),
+                "PatchGroup");
     }
 
     @AfterAll
@@ -113,15 +158,30 @@ class AmiFaultIT {
         local.localAws().control().delete("faults");
         Map<String, Object> reset = new HashMap<>(Map.of("refreshFails", false));
         reset.put("refreshDelay", null);
-        local.localAws().control().post("sim", Map.of("groups", Map.of(HERE.account() + "/" + HERE.region() + "/" + GROUP, reset)));
+        local.localAws()
+                .control()
+                .post("sim", Map.of("groups", Map.of(HERE.account() + "/" + HERE.region() + "/" + GROUP, reset)));
     }
 
     /** How a failure is made to happen at the step: a permanent AWS error once, or what the simulator makes fail. */
-    enum Fault { ERROR, PATCH_FAILS, IMAGE_FAILS, REFRESH_FAILS, NEVER_MANAGED, REFRESH_TOO_SLOW }
+    enum Fault {
+        ERROR,
+        PATCH_FAILS,
+        IMAGE_FAILS,
+        REFRESH_FAILS,
+        NEVER_MANAGED,
+        REFRESH_TOO_SLOW
+    }
 
     static Stream<Arguments> failures() {
         return Stream.of(
-                Arguments.of(Step.RESOLVE, Fault.ERROR, "ec2", "DescribeLaunchTemplateVersions", "InvalidLaunchTemplateId.Malformed", true),
+                Arguments.of(
+                        Step.RESOLVE,
+                        Fault.ERROR,
+                        "ec2",
+                        "DescribeLaunchTemplateVersions",
+                        "InvalidLaunchTemplateId.Malformed",
+                        true),
                 Arguments.of(Step.LAUNCH, Fault.ERROR, "ec2", "RunInstances", "InvalidParameterValue", true),
                 Arguments.of(Step.WAIT_MANAGED, Fault.NEVER_MANAGED, null, null, "gave up after", true),
                 Arguments.of(Step.INSTALL, Fault.ERROR, "ssm", "SendCommand", "InvalidDocument", true),
@@ -131,11 +191,13 @@ class AmiFaultIT {
                 Arguments.of(Step.IMAGE, Fault.ERROR, "ec2", "CreateImage", "InvalidParameterValue", true),
                 Arguments.of(Step.WAIT_IMAGE, Fault.IMAGE_FAILS, null, null, "is failed", true),
                 Arguments.of(Step.TERMINATE, Fault.ERROR, "ec2", "TerminateInstances", "OperationNotPermitted", true),
-                Arguments.of(Step.VERSION, Fault.ERROR, "ec2", "CreateLaunchTemplateVersion", "VersionLimitExceeded", true),
+                Arguments.of(
+                        Step.VERSION, Fault.ERROR, "ec2", "CreateLaunchTemplateVersion", "VersionLimitExceeded", true),
                 Arguments.of(Step.REFRESH, Fault.ERROR, "autoscaling", "StartInstanceRefresh", "ValidationError", true),
                 Arguments.of(Step.WAIT_REFRESH, Fault.REFRESH_FAILS, null, null, "ended RollbackSuccessful", true),
                 Arguments.of(Step.WAIT_REFRESH, Fault.REFRESH_TOO_SLOW, null, null, "gave up after", true),
-                Arguments.of(Step.PUBLISH, Fault.ERROR, "autoscaling", "UpdateAutoScalingGroup", "ValidationError", false));
+                Arguments.of(
+                        Step.PUBLISH, Fault.ERROR, "autoscaling", "UpdateAutoScalingGroup", "ValidationError", false));
     }
 
     @ParameterizedTest(name = "[{index}] failure at {0}")
@@ -154,13 +216,33 @@ class AmiFaultIT {
         driveUntil(runId, GROUP, steps, s -> s == before);
         AmiBuild b = build(runId, GROUP);
         switch (fault) {
-            case ERROR -> local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", service, "operation", operation,
-                    "errorRate", 1.0, "errorCode", expected, "status", 400, "times", 1))));
+            case ERROR ->
+                local.localAws()
+                        .control()
+                        .post(
+                                "faults",
+                                Map.of(
+                                        "rules",
+                                        List.of(Map.of(
+                                                "service",
+                                                service,
+                                                "operation",
+                                                operation,
+                                                "errorRate",
+                                                1.0,
+                                                "errorCode",
+                                                expected,
+                                                "status",
+                                                400,
+                                                "times",
+                                                1))));
             case PATCH_FAILS -> sim("instances", b.get(AmiBuild.INSTANCE), Map.of("failPatching", true));
             case IMAGE_FAILS -> sim("instances", b.get(AmiBuild.INSTANCE), Map.of("imageFails", true));
-            case REFRESH_FAILS -> sim("groups", HERE.account() + "/" + HERE.region() + "/" + GROUP, Map.of("refreshFails", true));
+            case REFRESH_FAILS ->
+                sim("groups", HERE.account() + "/" + HERE.region() + "/" + GROUP, Map.of("refreshFails", true));
             case NEVER_MANAGED -> sim("instances", b.get(AmiBuild.INSTANCE), Map.of("ssmManaged", false));
-            case REFRESH_TOO_SLOW -> sim("groups", HERE.account() + "/" + HERE.region() + "/" + GROUP, Map.of("refreshDelay", 6));
+            case REFRESH_TOO_SLOW ->
+                sim("groups", HERE.account() + "/" + HERE.region() + "/" + GROUP, Map.of("refreshDelay", 6));
         }
         if (fault == Fault.REFRESH_TOO_SLOW) { // the refresh outlasts its wait: rolled back before the cleanup
             driveUntil(runId, GROUP, steps, s -> s == Step.WAIT_REFRESH);
@@ -174,9 +256,12 @@ class AmiFaultIT {
         assertTrue(end.get(AmiBuild.REASON).contains(expected), end.get(AmiBuild.REASON));
         assertEquals("", end.get(AmiBuild.CLEANUP), "cleanup went through");
         assertLeftNothing(runId, GROUP, end);
-        Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+        Map<String, AttributeValue> run =
+                ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
         assertEquals("CompletedWithFailures", run.get("status").s(), "the group's end completes the run");
-        assertTrue(run.get("counts").s().contains("\"asgsFailed\":1"), run.get("counts").s());
+        assertTrue(
+                run.get("counts").s().contains("\"asgsFailed\":1"),
+                run.get("counts").s());
     }
 
     @Test
@@ -184,15 +269,26 @@ class AmiFaultIT {
         String runId = "fault-transient";
         start(runId, GROUP, true);
         driveUntil(runId, GROUP, steps, s -> s == Step.IMAGE);
-        local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "ec2", "operation", "CreateImage", "errorRate", 1.0))));
+        local.localAws()
+                .control()
+                .post(
+                        "faults",
+                        Map.of(
+                                "rules",
+                                List.of(Map.of("service", "ec2", "operation", "CreateImage", "errorRate", 1.0))));
         String message = AmiRefreshStep.message(runId, HERE, GROUP);
-        assertThrows(RuntimeException.class, () -> steps.step(message, Map.of("ApproximateReceiveCount", "1")), "SQS keeps the message");
+        assertThrows(
+                RuntimeException.class,
+                () -> steps.step(message, Map.of("ApproximateReceiveCount", "1")),
+                "SQS keeps the message");
         assertEquals(Step.IMAGE, build(runId, GROUP).step());
         steps.step(message, Map.of("ApproximateReceiveCount", "5"));
         AmiBuild failing = build(runId, GROUP);
         assertEquals(Step.DELETE_IMAGE, failing.step());
         assertTrue(failing.get(AmiBuild.REASON).startsWith("InternalError"), failing.get(AmiBuild.REASON));
-        assertTrue(failing.get(AmiBuild.REASON).endsWith("(still failing on delivery 5, the last before the DLQ)"), failing.get(AmiBuild.REASON));
+        assertTrue(
+                failing.get(AmiBuild.REASON).endsWith("(still failing on delivery 5, the last before the DLQ)"),
+                failing.get(AmiBuild.REASON));
         local.localAws().control().delete("faults");
         driveUntil(runId, GROUP, steps, Step::ended);
         assertEquals("Failed", build(runId, GROUP).get(AmiBuild.STATE));
@@ -206,7 +302,9 @@ class AmiFaultIT {
         start(runId, DUP, true);
         // every action runs twice, as when SQS delivers a step again before the first delivery recorded its outcome
         AmiActions actions = new AmiActions(local.aws(), settings(Duration.ofMinutes(15)));
-        for (Step s = build(runId, DUP).step(); !s.ended(); s = build(runId, DUP).step()) {
+        for (Step s = build(runId, DUP).step();
+                !s.ended();
+                s = build(runId, DUP).step()) {
             if (s.kind() == AmiPipeline.Kind.ACTION && s != Step.PRUNE) actions.perform(s, build(runId, DUP));
             Step current = s;
             driveUntil(runId, DUP, steps, x -> x != current);
@@ -214,16 +312,49 @@ class AmiFaultIT {
         AmiBuild end = build(runId, DUP);
         assertEquals("Refreshed", end.get(AmiBuild.STATE), end.get(AmiBuild.REASON));
         Ec2Client ec2 = local.aws().member(Ec2Client.class, HERE, "test");
-        assertEquals(1, ec2.describeInstances(r -> r.filters(Filter.builder().name("tag:" + AmiNames.BUILD_TAG).values(end.get(AmiBuild.TOKEN)).build()))
-                .reservations().stream().mapToLong(r -> r.instances().size()).sum(), "one temporary instance");
-        assertEquals(1, ec2.describeImages(r -> r.owners("self").filters(Filter.builder().name("tag:" + AmiNames.RUN_TAG).values(runId).build()))
-                .images().size(), "one image");
+        assertEquals(
+                1,
+                ec2
+                        .describeInstances(r -> r.filters(Filter.builder()
+                                .name("tag:" + AmiNames.BUILD_TAG)
+                                .values(end.get(AmiBuild.TOKEN))
+                                .build()))
+                        .reservations()
+                        .stream()
+                        .mapToLong(r -> r.instances().size())
+                        .sum(),
+                "one temporary instance");
+        assertEquals(
+                1,
+                ec2.describeImages(r -> r.owners("self")
+                                .filters(Filter.builder()
+                                        .name("tag:" + AmiNames.RUN_TAG)
+                                        .values(runId)
+                                        .build()))
+                        .images()
+                        .size(),
+                "one image");
         assertEquals(versionsBefore + 1, versions(DUP), "one new version");
         assertEquals(end.get(AmiBuild.NEW_VERSION), groupVersion(DUP));
         AutoScalingClient asg = local.aws().member(AutoScalingClient.class, HERE, "test");
-        assertEquals(1, asg.describeInstanceRefreshes(r -> r.autoScalingGroupName(DUP)).instanceRefreshes().size(), "one instance refresh");
-        assertEquals(1, local.aws().member(software.amazon.awssdk.services.ssm.SsmClient.class, HERE, "test").listCommands(r -> r.maxResults(50))
-                .commands().stream().filter(c -> AmiNames.comment(end.get(AmiBuild.TOKEN), "install").equals(c.comment())).count(), "one patch command");
+        assertEquals(
+                1,
+                asg.describeInstanceRefreshes(r -> r.autoScalingGroupName(DUP))
+                        .instanceRefreshes()
+                        .size(),
+                "one instance refresh");
+        assertEquals(
+                1,
+                local
+                        .aws()
+                        .member(software.amazon.awssdk.services.ssm.SsmClient.class, HERE, "test")
+                        .listCommands(r -> r.maxResults(50))
+                        .commands()
+                        .stream()
+                        .filter(c -> AmiNames.comment(end.get(AmiBuild.TOKEN), "install")
+                                .equals(c.comment()))
+                        .count(),
+                "one patch command");
     }
 
     // ------------------------------------------------------------------------------------------
@@ -232,7 +363,12 @@ class AmiFaultIT {
     private void start(String runId, String group, boolean refresh) {
         MaintenanceWindow w = window(refresh);
         runs.createUnscheduled(runId, "test", w, List.of(), Instant.now().plus(Duration.ofHours(1)), Map.of());
-        refreshes.register(runId, HERE, w, new TargetDiscovery.Selection("suite", group.equals(GROUP) ? "faults" : "redelivery"), "");
+        refreshes.register(
+                runId,
+                HERE,
+                w,
+                new TargetDiscovery.Selection("suite", group.equals(GROUP) ? "faults" : "redelivery"),
+                "");
         assertEquals(Step.RESOLVE, build(runId, group).step());
     }
 
@@ -249,11 +385,13 @@ class AmiFaultIT {
     /** Calls the group's step (as the work route would) until its state satisfies {@code until}. */
     private void driveUntil(String runId, String group, AmiRefreshStep driver, Predicate<Step> until) {
         String message = AmiRefreshStep.message(runId, HERE, group);
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20)).until(() -> {
-            if (until.test(build(runId, group).step())) return true;
-            driver.step(message, null);
-            return until.test(build(runId, group).step());
-        });
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> {
+                    if (until.test(build(runId, group).step())) return true;
+                    driver.step(message, null);
+                    return until.test(build(runId, group).step());
+                });
     }
 
     private AmiBuild build(String runId, String group) {
@@ -268,26 +406,56 @@ class AmiFaultIT {
 
     private void assertLeftNothing(String runId, String group, AmiBuild b) {
         Ec2Client ec2 = local.aws().member(Ec2Client.class, HERE, "test");
-        List<String> alive = ec2.describeInstances(r -> r.filters(Filter.builder().name("tag:" + AmiNames.BUILD_TAG).values(b.get(AmiBuild.TOKEN)).build()))
-                .reservations().stream().flatMap(r -> r.instances().stream()).filter(i -> !i.state().nameAsString().equals("terminated"))
-                .map(i -> i.instanceId() + " " + i.state().nameAsString()).toList();
+        List<String> alive = ec2
+                .describeInstances(r -> r.filters(Filter.builder()
+                        .name("tag:" + AmiNames.BUILD_TAG)
+                        .values(b.get(AmiBuild.TOKEN))
+                        .build()))
+                .reservations()
+                .stream()
+                .flatMap(r -> r.instances().stream())
+                .filter(i -> !i.state().nameAsString().equals("terminated"))
+                .map(i -> i.instanceId() + " " + i.state().nameAsString())
+                .toList();
         assertEquals(List.of(), alive, "no temporary instance left");
-        assertEquals(0, ec2.describeImages(r -> r.owners("self").filters(Filter.builder().name("name").values(AmiNames.imageName(group, runId)).build()))
-                .images().size(), "no image of the build");
-        assertEquals(0, ec2.describeSnapshots(r -> r.ownerIds("self").filters(Filter.builder().name("tag:" + AmiNames.RUN_TAG).values(runId).build()))
-                .snapshots().size(), "no snapshot of the build");
+        assertEquals(
+                0,
+                ec2.describeImages(r -> r.owners("self")
+                                .filters(Filter.builder()
+                                        .name("name")
+                                        .values(AmiNames.imageName(group, runId))
+                                        .build()))
+                        .images()
+                        .size(),
+                "no image of the build");
+        assertEquals(
+                0,
+                ec2.describeSnapshots(r -> r.ownerIds("self")
+                                .filters(Filter.builder()
+                                        .name("tag:" + AmiNames.RUN_TAG)
+                                        .values(runId)
+                                        .build()))
+                        .snapshots()
+                        .size(),
+                "no snapshot of the build");
         assertEquals(1, versions(group), "no new launch template version");
         assertEquals("1", groupVersion(group), "the group on its previous version");
     }
 
     private int versions(String group) {
-        return local.aws().member(Ec2Client.class, HERE, "test").describeLaunchTemplateVersions(r -> r.launchTemplateName(group + "-lt"))
-                .launchTemplateVersions().size();
+        return local.aws()
+                .member(Ec2Client.class, HERE, "test")
+                .describeLaunchTemplateVersions(r -> r.launchTemplateName(group + "-lt"))
+                .launchTemplateVersions()
+                .size();
     }
 
     private String groupVersion(String group) {
-        AutoScalingGroup g = local.aws().member(AutoScalingClient.class, HERE, "test")
-                .describeAutoScalingGroups(r -> r.autoScalingGroupNames(group)).autoScalingGroups().get(0);
+        AutoScalingGroup g = local.aws()
+                .member(AutoScalingClient.class, HERE, "test")
+                .describeAutoScalingGroups(r -> r.autoScalingGroupNames(group))
+                .autoScalingGroups()
+                .get(0);
         return g.launchTemplate().version();
     }
 }

@@ -27,8 +27,27 @@ class AmiPipelineTest {
 
     @Test
     void a_requested_refresh_runs_every_build_step_in_order_and_ends_refreshed() {
-        assertEquals(List.of(RESOLVE, LAUNCH, WAIT_MANAGED, INSTALL, WAIT_INSTALL, STOP, WAIT_STOPPED, IMAGE, WAIT_IMAGE, TERMINATE,
-                VERSION, REFRESH, WAIT_REFRESH, SCAN, WAIT_SCAN, RETENTION, PRUNE, REFRESHED), path(RESOLVE, true));
+        assertEquals(
+                List.of(
+                        RESOLVE,
+                        LAUNCH,
+                        WAIT_MANAGED,
+                        INSTALL,
+                        WAIT_INSTALL,
+                        STOP,
+                        WAIT_STOPPED,
+                        IMAGE,
+                        WAIT_IMAGE,
+                        TERMINATE,
+                        VERSION,
+                        REFRESH,
+                        WAIT_REFRESH,
+                        SCAN,
+                        WAIT_SCAN,
+                        RETENTION,
+                        PRUNE,
+                        REFRESHED),
+                path(RESOLVE, true));
     }
 
     @Test
@@ -38,7 +57,15 @@ class AmiPipelineTest {
 
     @Test
     void cleanup_undoes_in_reverse_order_of_creation_and_ends_failed() {
-        assertEquals(List.of(ROLLBACK_REFRESH, WAIT_ROLLBACK, RESTORE_GROUP, DELETE_VERSION, DELETE_IMAGE, TERMINATE_BUILD, FAILED),
+        assertEquals(
+                List.of(
+                        ROLLBACK_REFRESH,
+                        WAIT_ROLLBACK,
+                        RESTORE_GROUP,
+                        DELETE_VERSION,
+                        DELETE_IMAGE,
+                        TERMINATE_BUILD,
+                        FAILED),
                 path(ROLLBACK_REFRESH, true));
     }
 
@@ -96,8 +123,11 @@ class AmiPipelineTest {
             assertTrue(labels.add(s.label()), s.label());
             assertEquals(s, Step.of(s.label()));
         }
-        assertEquals(EnumSet.of(REFRESHED, PUBLISHED, FAILED), EnumSet.copyOf(Stream.of(Step.values()).filter(Step::ended).toList()));
-        assertFalse(Stream.of(Step.values()).filter(s -> s.kind() == Kind.CLEANUP).anyMatch(AmiPipeline::afterSuccess));
+        assertEquals(
+                EnumSet.of(REFRESHED, PUBLISHED, FAILED),
+                EnumSet.copyOf(Stream.of(Step.values()).filter(Step::ended).toList()));
+        assertFalse(
+                Stream.of(Step.values()).filter(s -> s.kind() == Kind.CLEANUP).anyMatch(AmiPipeline::afterSuccess));
     }
 
     static Stream<Arguments> delays() {

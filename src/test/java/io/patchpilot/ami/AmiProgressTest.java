@@ -24,26 +24,96 @@ class AmiProgressTest {
 
     static Stream<Arguments> shown() {
         return Stream.of(
-                Arguments.of(item("state", "WaitRefresh", "note", "instance refresh r-1 InProgress 50 %", "sourceAmi", "ami-src", "imageId", "ami-new",
-                                "launchTemplateId", "lt-1", "sourceVersion", "1", "newVersion", "2", "refreshId", "r-1", "instanceId", "i-1"),
-                        List.of("  111111111111/us-east-1  asg web  WaitRefresh  following the instance refresh (instance refresh r-1 InProgress 50 %)",
+                Arguments.of(
+                        item(
+                                "state",
+                                "WaitRefresh",
+                                "note",
+                                "instance refresh r-1 InProgress 50 %",
+                                "sourceAmi",
+                                "ami-src",
+                                "imageId",
+                                "ami-new",
+                                "launchTemplateId",
+                                "lt-1",
+                                "sourceVersion",
+                                "1",
+                                "newVersion",
+                                "2",
+                                "refreshId",
+                                "r-1",
+                                "instanceId",
+                                "i-1"),
+                        List.of(
+                                "  111111111111/us-east-1  asg web  WaitRefresh  following the instance refresh (instance refresh r-1 InProgress 50 %)",
                                 "    image ami-src → ami-new  lt-1 version 1 → 2  temporary instance i-1  refresh r-1")),
-                Arguments.of(item("state", "Refreshed", "sourceAmi", "ami-src", "imageId", "ami-new", "launchTemplateId", "lt-1", "sourceVersion", "1",
-                                "newVersion", "2", "refreshId", "r-1", "scan", "Success: 2 of 2 instances scanned", "pruned", "ami-old",
-                                "instanceId", "i-1"),
-                        List.of("  111111111111/us-east-1  asg web  Refreshed",
+                Arguments.of(
+                        item(
+                                "state",
+                                "Refreshed",
+                                "sourceAmi",
+                                "ami-src",
+                                "imageId",
+                                "ami-new",
+                                "launchTemplateId",
+                                "lt-1",
+                                "sourceVersion",
+                                "1",
+                                "newVersion",
+                                "2",
+                                "refreshId",
+                                "r-1",
+                                "scan",
+                                "Success: 2 of 2 instances scanned",
+                                "pruned",
+                                "ami-old",
+                                "instanceId",
+                                "i-1"),
+                        List.of(
+                                "  111111111111/us-east-1  asg web  Refreshed",
                                 "    image ami-src → ami-new  lt-1 version 1 → 2  refresh r-1  scan Success: 2 of 2 instances scanned  removed old images ami-old")),
-                Arguments.of(item("state", "DeleteImage", "failedStep", "Image", "reason", "InvalidParameterValue: no", "sourceAmi", "ami-src"),
-                        List.of("  111111111111/us-east-1  asg web  DeleteImage  deregistering the new image and its snapshots"
+                Arguments.of(
+                        item(
+                                "state",
+                                "DeleteImage",
+                                "failedStep",
+                                "Image",
+                                "reason",
+                                "InvalidParameterValue: no",
+                                "sourceAmi",
+                                "ami-src"),
+                        List.of(
+                                "  111111111111/us-east-1  asg web  DeleteImage  deregistering the new image and its snapshots"
                                         + "  [cleaning up after Image: InvalidParameterValue: no]",
                                 "    image ami-src → …")),
-                Arguments.of(item("state", "Failed", "failedStep", "WaitRefresh", "reason", "instance refresh r-1 ended RollbackSuccessful",
-                                "cleanupProblems", "DeleteVersion: version 2 of lt-1 not deleted", "sourceAmi", "ami-src", "imageId", "ami-new",
-                                "launchTemplateId", "lt-1", "sourceVersion", "1", "newVersion", "2", "refreshId", "r-1"),
-                        List.of("  111111111111/us-east-1  asg web  Failed  (at WaitRefresh: instance refresh r-1 ended RollbackSuccessful)",
+                Arguments.of(
+                        item(
+                                "state",
+                                "Failed",
+                                "failedStep",
+                                "WaitRefresh",
+                                "reason",
+                                "instance refresh r-1 ended RollbackSuccessful",
+                                "cleanupProblems",
+                                "DeleteVersion: version 2 of lt-1 not deleted",
+                                "sourceAmi",
+                                "ami-src",
+                                "imageId",
+                                "ami-new",
+                                "launchTemplateId",
+                                "lt-1",
+                                "sourceVersion",
+                                "1",
+                                "newVersion",
+                                "2",
+                                "refreshId",
+                                "r-1"),
+                        List.of(
+                                "  111111111111/us-east-1  asg web  Failed  (at WaitRefresh: instance refresh r-1 ended RollbackSuccessful)",
                                 "    undone: image ami-src → ami-new  lt-1 version 1 → 2  refresh r-1",
                                 "    cleanup problems: DeleteVersion: version 2 of lt-1 not deleted")),
-                Arguments.of(item("state", "NeedsMigration", "reason", "uses launch configuration lc"),
+                Arguments.of(
+                        item("state", "NeedsMigration", "reason", "uses launch configuration lc"),
                         List.of("  111111111111/us-east-1  asg web  NeedsMigration  (uses launch configuration lc)")));
     }
 

@@ -83,28 +83,54 @@ class AmiRefreshIT {
         sourceAmi = versions("web-asg").get(0).launchTemplateData().imageId();
         // a group on a launch configuration, as older accounts still have them
         AutoScalingClient asg = asg();
-        asg.createLaunchConfiguration(r -> r.launchConfigurationName("legacy-lc").imageId(sourceAmi).instanceType("t3.micro"));
-        asg.createAutoScalingGroup(r -> r.autoScalingGroupName("legacy-asg").launchConfigurationName("legacy-lc").minSize(0).maxSize(1)
-                .desiredCapacity(0).availabilityZones("us-east-1a").tags(t -> t.key("environment").value("Dev").propagateAtLaunch(true)
-                        .resourceId("legacy-asg").resourceType("auto-scaling-group")));
+        asg.createLaunchConfiguration(
+                r -> r.launchConfigurationName("legacy-lc").imageId(sourceAmi).instanceType("t3.micro"));
+        asg.createAutoScalingGroup(r -> r.autoScalingGroupName("legacy-asg")
+                .launchConfigurationName("legacy-lc")
+                .minSize(0)
+                .maxSize(1)
+                .desiredCapacity(0)
+                .availabilityZones("us-east-1a")
+                .tags(t -> t.key("environment")
+                        .value("Dev")
+                        .propagateAtLaunch(true)
+                        .resourceId("legacy-asg")
+                        .resourceType("auto-scaling-group")));
         // three patched images of web-asg from earlier runs: retention keeps the newest three
-        String old = ec2().runInstances(r -> r.imageId(sourceAmi).minCount(1).maxCount(1)).instances().get(0).instanceId();
+        String old = ec2().runInstances(r -> r.imageId(sourceAmi).minCount(1).maxCount(1))
+                .instances()
+                .get(0)
+                .instanceId();
         for (int i = 1; i <= 3; i++) {
             int n = i;
-            ec2().createImage(r -> r.instanceId(old).name("patchpilot-web-asg-earlier-" + n).tagSpecifications(t -> t
-                    .resourceType("image").tags(tag(AmiNames.GROUP_TAG, "web-asg"))));
+            ec2().createImage(r -> r.instanceId(old)
+                    .name("patchpilot-web-asg-earlier-" + n)
+                    .tagSpecifications(t -> t.resourceType("image").tags(tag(AmiNames.GROUP_TAG, "web-asg"))));
         }
         ec2().terminateInstances(r -> r.instanceIds(old));
-        premade = images("web-asg").stream().sorted(Comparator.comparing(Image::creationDate).thenComparing(Image::imageId))
-                .map(Image::imageId).toList();
+        premade = images("web-asg").stream()
+                .sorted(Comparator.comparing(Image::creationDate).thenComparing(Image::imageId))
+                .map(Image::imageId)
+                .toList();
         // the sweep tags the groups for the Default window, as in production
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url",
-                LocalFixture.queueUrl(local, "patchpilot-schedules"), "--message-body", "{\"type\":\"reconcile\"}");
-        await().atMost(Duration.ofSeconds(60)).until(() -> tagsOf("web-asg").containsKey("maintenance_window")
-                && tagsOf("legacy-asg").containsKey("maintenance_window") && LocalFixture.depth(local, "patchpilot-work") == 0);
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                "--message-body",
+                "{\"type\":\"reconcile\"}");
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> tagsOf("web-asg").containsKey("maintenance_window")
+                        && tagsOf("legacy-asg").containsKey("maintenance_window")
+                        && LocalFixture.depth(local, "patchpilot-work") == 0);
         // exempt groups are never tagged; an owner may have tagged one by hand: still exempt
-        asg.createOrUpdateTags(r -> r.tags(t -> t.key("maintenance_window").value("Default_maintenance_window").propagateAtLaunch(false)
-                .resourceId("k8s-asg").resourceType("auto-scaling-group")));
+        asg.createOrUpdateTags(r -> r.tags(t -> t.key("maintenance_window")
+                .value("Default_maintenance_window")
+                .propagateAtLaunch(false)
+                .resourceId("k8s-asg")
+                .resourceType("auto-scaling-group")));
     }
 
     @AfterAll
@@ -114,15 +140,22 @@ class AmiRefreshIT {
 
     @Test
     @Order(1)
-    void a_window_with_asgs_gives_each_group_one_patched_ami_one_version_and_one_refresh_and_leaves_nothing_behind() throws Exception {
-        Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow();
+    void a_window_with_asgs_gives_each_group_one_patched_ami_one_version_and_one_refresh_and_leaves_nothing_behind()
+            throws Exception {
+        Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now())
+                .orElseThrow();
         String runId = fire(occurrence);
-        Map<String, AttributeValue> run = await().atMost(Duration.ofSeconds(180)).until(
-                () -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null),
-                r -> r != null && Set.of("Succeeded", "CompletedWithFailures").contains(r.get("status").s()));
+        Map<String, AttributeValue> run = await().atMost(Duration.ofSeconds(180))
+                .until(
+                        () -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null),
+                        r -> r != null
+                                && Set.of("Succeeded", "CompletedWithFailures")
+                                        .contains(r.get("status").s()));
 
         for (String group : List.of("web-asg", "mixed-asg")) {
-            List<Image> built = images(group).stream().filter(i -> tag(i, AmiNames.RUN_TAG).equals(runId)).toList();
+            List<Image> built = images(group).stream()
+                    .filter(i -> tag(i, AmiNames.RUN_TAG).equals(runId))
+                    .toList();
             assertEquals(1, built.size(), group + ": one patched AMI");
             Image image = built.get(0);
             assertEquals(sourceAmi, tag(image, AmiNames.SOURCE_TAG), group);
@@ -131,33 +164,51 @@ class AmiRefreshIT {
             assertEquals(2, versions.size(), group + ": one new version");
             LaunchTemplateVersion v2 = versions.get(1);
             assertEquals(image.imageId(), v2.launchTemplateData().imageId());
-            assertEquals("t3.micro", v2.launchTemplateData().instanceTypeAsString(), "the rest of the version is the group's own");
-            assertEquals(1L, versions.stream().filter(LaunchTemplateVersion::defaultVersion).findFirst().orElseThrow().versionNumber(),
+            assertEquals(
+                    "t3.micro",
+                    v2.launchTemplateData().instanceTypeAsString(),
+                    "the rest of the version is the group's own");
+            assertEquals(
+                    1L,
+                    versions.stream()
+                            .filter(LaunchTemplateVersion::defaultVersion)
+                            .findFirst()
+                            .orElseThrow()
+                            .versionNumber(),
                     "$Default is not touched");
             assertEquals("2", groupVersion(group));
             List<InstanceRefresh> refreshes = refreshes(group);
             assertEquals(1, refreshes.size(), group);
             assertEquals("Successful", refreshes.get(0).statusAsString());
             assertEquals(90, refreshes.get(0).preferences().minHealthyPercentage(), "the window's healthy percentage");
-            assertTrue(refreshes.get(0).preferences().skipMatching() && refreshes.get(0).preferences().autoRollback());
-            assertEquals(Set.of(image.imageId()), imagesOfInstances(group), group + ": every instance runs the patched AMI");
+            assertTrue(refreshes.get(0).preferences().skipMatching()
+                    && refreshes.get(0).preferences().autoRollback());
+            assertEquals(
+                    Set.of(image.imageId()), imagesOfInstances(group), group + ": every instance runs the patched AMI");
         }
         // an empty group (the seed's Lambda crashed on one) gets its image and version like the others
         assertEquals("Refreshed", state(runId, "empty-asg"));
         assertEquals("2", groupVersion("empty-asg"));
         assertEquals(1, images("empty-asg").size());
         AutoScalingGroup mixed = group("mixed-asg");
-        assertEquals(List.of("t3.micro", "t3.small"), mixed.mixedInstancesPolicy().launchTemplate().overrides().stream()
-                .map(o -> o.instanceType()).toList(), "the mixed-instances overrides are kept");
+        assertEquals(
+                List.of("t3.micro", "t3.small"),
+                mixed.mixedInstancesPolicy().launchTemplate().overrides().stream()
+                        .map(o -> o.instanceType())
+                        .toList(),
+                "the mixed-instances overrides are kept");
 
         // the failing refresh: rolled back, and what the build made is gone
         assertEquals("1", groupVersion("failing-asg"));
         assertEquals(1, versions("failing-asg").size(), "the new version is deleted");
         assertTrue(images("failing-asg").isEmpty(), "the new image is deregistered");
-        Map<String, AttributeValue> failing = ledger.get(PatchRuns.pk(runId), AmiBuild.sk(HERE, "failing-asg")).orElseThrow();
+        Map<String, AttributeValue> failing = ledger.get(PatchRuns.pk(runId), AmiBuild.sk(HERE, "failing-asg"))
+                .orElseThrow();
         assertEquals("Failed", failing.get("state").s());
         assertEquals("WaitRefresh", failing.get("failedStep").s());
-        assertTrue(failing.get("reason").s().contains("RollbackSuccessful"), failing.get("reason").s());
+        assertTrue(
+                failing.get("reason").s().contains("RollbackSuccessful"),
+                failing.get("reason").s());
 
         // exempt and launch-configuration groups untouched
         assertEquals(1, versions("k8s-asg").size());
@@ -174,8 +225,11 @@ class AmiRefreshIT {
         assertEquals(3, webImages.size(), webImages.toString());
         assertFalse(webImages.contains(premade.get(0)), "the oldest earlier image is deregistered");
         assertTrue(webImages.containsAll(premade.subList(1, 3)));
-        assertTrue(ec2().describeSnapshots(r -> r.ownerIds("self")).snapshots().stream()
-                .noneMatch(s -> s.description() != null && s.description().contains(premade.get(0))), "its snapshot is deleted");
+        assertTrue(
+                ec2().describeSnapshots(r -> r.ownerIds("self")).snapshots().stream()
+                        .noneMatch(
+                                s -> s.description() != null && s.description().contains(premade.get(0))),
+                "its snapshot is deleted");
 
         JsonNode counts = JSON.readTree(run.get("counts").s());
         assertEquals(3, counts.path("asgsRefreshed").asInt(), counts.toString());
@@ -184,39 +238,89 @@ class AmiRefreshIT {
         assertEquals(1, counts.path("asgsNeedsMigration").asInt(), counts.toString());
         assertEquals("CompletedWithFailures", run.get("status").s());
         // by id: the target also lists skipped instances (group members, a build instance seen at discovery) first
-        String app = ec2().describeInstances(r -> r.filters(f -> f.name("tag:Name").values("app"))).reservations().get(0).instances().get(0).instanceId();
-        assertEquals("Success", JSON.readTree(ledger.get(PatchRuns.pk(runId), "TARGET#" + ACCOUNT + "#us-east-1").orElseThrow()
-                .get("instances").s()).path(app).path("status").asText(), "the standalone instance is patched as before");
-        assertTrue(ledger.get(PatchRuns.pk(runId), AmiBuild.sk(HERE, "web-asg")).orElseThrow().get("scan").s().startsWith("Success: 2 of 2"));
+        String app = ec2().describeInstances(
+                        r -> r.filters(f -> f.name("tag:Name").values("app")))
+                .reservations()
+                .get(0)
+                .instances()
+                .get(0)
+                .instanceId();
+        assertEquals(
+                "Success",
+                JSON.readTree(ledger.get(PatchRuns.pk(runId), "TARGET#" + ACCOUNT + "#us-east-1")
+                                .orElseThrow()
+                                .get("instances")
+                                .s())
+                        .path(app)
+                        .path("status")
+                        .asText(),
+                "the standalone instance is patched as before");
+        assertTrue(ledger.get(PatchRuns.pk(runId), AmiBuild.sk(HERE, "web-asg"))
+                .orElseThrow()
+                .get("scan")
+                .s()
+                .startsWith("Success: 2 of 2"));
 
         InProcessCli.Result show = InProcessCli.run(local, "runs", "show", runId);
         System.out.println(show.out());
         assertTrue(show.out().contains("111111111111/us-east-1  asg web-asg  Refreshed"), show.out());
-        assertTrue(show.out().contains("111111111111/us-east-1  asg failing-asg  Failed  (at WaitRefresh: instance refresh "), show.out());
-        assertTrue(show.out().contains("asg legacy-asg  NeedsMigration  (uses launch configuration legacy-lc"), show.out());
-        assertTrue(show.out().contains("asg k8s-asg  Skipped  (exempt: Kubernetes cluster-autoscaler group"), show.out());
+        assertTrue(
+                show.out()
+                        .contains(
+                                "111111111111/us-east-1  asg failing-asg  Failed  (at WaitRefresh: instance refresh "),
+                show.out());
+        assertTrue(
+                show.out().contains("asg legacy-asg  NeedsMigration  (uses launch configuration legacy-lc"),
+                show.out());
+        assertTrue(
+                show.out().contains("asg k8s-asg  Skipped  (exempt: Kubernetes cluster-autoscaler group"), show.out());
         assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty());
     }
 
     @Test
     @Order(2)
-    void an_emergency_including_asgs_refreshes_the_environments_groups_and_rides_out_a_transient_fault() throws Exception {
-        Set<String> imagesBefore = images("web-asg").stream().map(Image::imageId).collect(Collectors.toSet());
+    void an_emergency_including_asgs_refreshes_the_environments_groups_and_rides_out_a_transient_fault()
+            throws Exception {
+        Set<String> imagesBefore =
+                images("web-asg").stream().map(Image::imageId).collect(Collectors.toSet());
         // CreateImage fails with a 5xx for every SDK attempt of one delivery: SQS delivers the step again
-        local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "ec2", "operation", "CreateImage",
-                "errorRate", 1.0, "times", local.config().endpoints().maxAttempts()))));
-        String request = "{\"requestId\":\"chg-ami-1\",\"env\":\"Dev\",\"include_asg\":\"Yes\",\"retain_healthy_percentage\":50,"
-                + "\"refresh_asg_instances\":\"Yes\",\"accounts\":[\"111111111111\"],\"regions\":[\"us-east-1\"],\"reason\":\"CVE-2026-4242\"}";
+        local.localAws()
+                .control()
+                .post(
+                        "faults",
+                        Map.of(
+                                "rules",
+                                List.of(Map.of(
+                                        "service",
+                                        "ec2",
+                                        "operation",
+                                        "CreateImage",
+                                        "errorRate",
+                                        1.0,
+                                        "times",
+                                        local.config().endpoints().maxAttempts()))));
+        String request =
+                "{\"requestId\":\"chg-ami-1\",\"env\":\"Dev\",\"include_asg\":\"Yes\",\"retain_healthy_percentage\":50,"
+                        + "\"refresh_asg_instances\":\"Yes\",\"accounts\":[\"111111111111\"],\"regions\":[\"us-east-1\"],\"reason\":\"CVE-2026-4242\"}";
         Path file = Files.writeString(Files.createTempFile("emergency", ".json"), request);
-        assertEquals(0, InProcessCli.run(local, "emergency", "start", file.toString(), "--as", "oncall-requester").exit());
-        Map<String, AttributeValue> run = await().atMost(Duration.ofSeconds(180)).until(
-                () -> ledger.get(PatchRuns.pk("chg-ami-1"), PatchRuns.RUN).orElse(null),
-                r -> r != null && Set.of("Succeeded", "CompletedWithFailures").contains(r.get("status").s()));
+        assertEquals(
+                0,
+                InProcessCli.run(local, "emergency", "start", file.toString(), "--as", "oncall-requester")
+                        .exit());
+        Map<String, AttributeValue> run = await().atMost(Duration.ofSeconds(180))
+                .until(
+                        () -> ledger.get(PatchRuns.pk("chg-ami-1"), PatchRuns.RUN)
+                                .orElse(null),
+                        r -> r != null
+                                && Set.of("Succeeded", "CompletedWithFailures")
+                                        .contains(r.get("status").s()));
         assertFalse(run.containsKey("note"), "AutoScaling groups are refreshed now: nothing to say they are not");
         assertTrue(local.localAws().control().get("faults").path("rules").isEmpty(), "the fault was hit");
 
         assertEquals("Refreshed", state("chg-ami-1", "web-asg"));
-        List<Image> built = images("web-asg").stream().filter(i -> tag(i, AmiNames.RUN_TAG).equals("chg-ami-1")).toList();
+        List<Image> built = images("web-asg").stream()
+                .filter(i -> tag(i, AmiNames.RUN_TAG).equals("chg-ami-1"))
+                .toList();
         assertEquals(1, built.size(), "one image despite the redelivered step");
         assertEquals("3", groupVersion("web-asg"));
         InstanceRefresh latest = refreshes("web-asg").get(0);
@@ -233,38 +337,68 @@ class AmiRefreshIT {
 
     @Test
     @Order(3)
-    void a_transient_error_that_outlasts_redelivery_is_cleaned_up_on_the_last_delivery_instead_of_leaking_the_instance() throws Exception {
-        Map<String, String> versionsBefore = Map.of("web-asg", groupVersion("web-asg"), "mixed-asg", groupVersion("mixed-asg"));
-        local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "ec2", "operation", "StopInstances", "errorRate", 1.0))));
+    void a_transient_error_that_outlasts_redelivery_is_cleaned_up_on_the_last_delivery_instead_of_leaking_the_instance()
+            throws Exception {
+        Map<String, String> versionsBefore =
+                Map.of("web-asg", groupVersion("web-asg"), "mixed-asg", groupVersion("mixed-asg"));
+        local.localAws()
+                .control()
+                .post(
+                        "faults",
+                        Map.of(
+                                "rules",
+                                List.of(Map.of("service", "ec2", "operation", "StopInstances", "errorRate", 1.0))));
         try {
-            String request = "{\"requestId\":\"chg-ami-2\",\"env\":\"Dev\",\"include_asg\":\"Yes\",\"refresh_asg_instances\":\"Yes\","
-                    + "\"accounts\":[\"111111111111\"],\"regions\":[\"us-east-1\"],\"reason\":\"CVE-2026-4243\"}";
+            String request =
+                    "{\"requestId\":\"chg-ami-2\",\"env\":\"Dev\",\"include_asg\":\"Yes\",\"refresh_asg_instances\":\"Yes\","
+                            + "\"accounts\":[\"111111111111\"],\"regions\":[\"us-east-1\"],\"reason\":\"CVE-2026-4243\"}";
             Path file = Files.writeString(Files.createTempFile("emergency", ".json"), request);
-            assertEquals(0, InProcessCli.run(local, "emergency", "start", file.toString(), "--as", "oncall-requester").exit());
-            await().atMost(Duration.ofSeconds(240)).until(() -> ledger.get(PatchRuns.pk("chg-ami-2"), PatchRuns.RUN)
-                    .map(r -> r.get("status").s()).filter(st -> st.startsWith("Completed") || st.equals("Succeeded")).isPresent());
+            assertEquals(
+                    0,
+                    InProcessCli.run(local, "emergency", "start", file.toString(), "--as", "oncall-requester")
+                            .exit());
+            await().atMost(Duration.ofSeconds(240))
+                    .until(() -> ledger.get(PatchRuns.pk("chg-ami-2"), PatchRuns.RUN)
+                            .map(r -> r.get("status").s())
+                            .filter(st -> st.startsWith("Completed") || st.equals("Succeeded"))
+                            .isPresent());
         } finally {
             local.localAws().control().delete("faults");
         }
         int maxReceives = local.config().queues().maxReceiveCount();
         for (String g : List.of("web-asg", "mixed-asg")) {
-            Map<String, AttributeValue> build = ledger.get(PatchRuns.pk("chg-ami-2"), AmiBuild.sk(HERE, g)).orElseThrow();
+            Map<String, AttributeValue> build =
+                    ledger.get(PatchRuns.pk("chg-ami-2"), AmiBuild.sk(HERE, g)).orElseThrow();
             assertEquals("Failed", build.get("state").s(), g);
             assertEquals("Stop", build.get("failedStep").s(), g);
-            assertTrue(build.get("reason").s().startsWith("InternalError") && build.get("reason").s()
-                    .endsWith("(still failing on delivery " + maxReceives + ", the last before the DLQ)"), build.get("reason").s());
+            assertTrue(
+                    build.get("reason").s().startsWith("InternalError")
+                            && build.get("reason")
+                                    .s()
+                                    .endsWith(
+                                            "(still failing on delivery " + maxReceives + ", the last before the DLQ)"),
+                    build.get("reason").s());
             assertEquals(versionsBefore.get(g), groupVersion(g), g + " stays on its version");
         }
         assertTrue(buildInstancesAlive().isEmpty(), "no temporary instance left: " + buildInstancesAlive());
-        assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty(), "the last delivery cleaned up instead of dead-lettering");
+        assertTrue(
+                LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty(),
+                "the last delivery cleaned up instead of dead-lettering");
     }
 
     // ------------------------------------------------------------------------------------------
 
     private String fire(Instant occurrence) {
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
-                "--message-body", "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}");
-        return "Default-" + occurrence.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                "--message-body",
+                "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}");
+        return "Default-"
+                + occurrence.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
     }
 
     private Ec2Client ec2() {
@@ -276,7 +410,9 @@ class AmiRefreshIT {
     }
 
     private AutoScalingGroup group(String name) {
-        return asg().describeAutoScalingGroups(r -> r.autoScalingGroupNames(name)).autoScalingGroups().get(0);
+        return asg().describeAutoScalingGroups(r -> r.autoScalingGroupNames(name))
+                .autoScalingGroups()
+                .get(0);
     }
 
     private Map<String, String> tagsOf(String group) {
@@ -285,44 +421,78 @@ class AmiRefreshIT {
 
     private String groupVersion(String name) {
         AutoScalingGroup g = group(name);
-        return g.mixedInstancesPolicy() != null ? g.mixedInstancesPolicy().launchTemplate().launchTemplateSpecification().version()
+        return g.mixedInstancesPolicy() != null
+                ? g.mixedInstancesPolicy()
+                        .launchTemplate()
+                        .launchTemplateSpecification()
+                        .version()
                 : g.launchTemplate().version();
     }
 
     private List<LaunchTemplateVersion> versions(String group) {
-        return ec2().describeLaunchTemplateVersions(r -> r.launchTemplateName(group + "-lt")).launchTemplateVersions().stream()
-                .sorted(Comparator.comparing(LaunchTemplateVersion::versionNumber)).toList();
+        return ec2()
+                .describeLaunchTemplateVersions(r -> r.launchTemplateName(group + "-lt"))
+                .launchTemplateVersions()
+                .stream()
+                .sorted(Comparator.comparing(LaunchTemplateVersion::versionNumber))
+                .toList();
     }
 
     private List<InstanceRefresh> refreshes(String group) {
-        return asg().describeInstanceRefreshes(r -> r.autoScalingGroupName(group)).instanceRefreshes();
+        return asg().describeInstanceRefreshes(r -> r.autoScalingGroupName(group))
+                .instanceRefreshes();
     }
 
     private List<Image> images(String group) {
-        return ec2().describeImages(r -> r.owners("self").filters(Filter.builder().name("tag:" + AmiNames.GROUP_TAG).values(group).build())).images();
+        return ec2().describeImages(r -> r.owners("self")
+                        .filters(Filter.builder()
+                                .name("tag:" + AmiNames.GROUP_TAG)
+                                .values(group)
+                                .build()))
+                .images();
     }
 
     private Set<String> imagesOfInstances(String group) {
-        List<String> ids = group(group).instances().stream().map(i -> i.instanceId()).toList();
-        return ec2().describeInstances(r -> r.instanceIds(ids)).reservations().stream().flatMap(r -> r.instances().stream())
-                .map(Instance::imageId).collect(Collectors.toSet());
+        List<String> ids =
+                group(group).instances().stream().map(i -> i.instanceId()).toList();
+        return ec2().describeInstances(r -> r.instanceIds(ids)).reservations().stream()
+                .flatMap(r -> r.instances().stream())
+                .map(Instance::imageId)
+                .collect(Collectors.toSet());
     }
 
     private List<String> buildInstancesAlive() {
-        return ec2().describeInstances(r -> r.filters(Filter.builder().name("tag-key").values(AmiNames.BUILD_TAG).build())).reservations().stream()
-                .flatMap(r -> r.instances().stream()).filter(i -> !i.state().nameAsString().equals("terminated"))
-                .map(i -> i.instanceId() + " " + i.state().nameAsString()).toList();
+        return ec2()
+                .describeInstances(r -> r.filters(Filter.builder()
+                        .name("tag-key")
+                        .values(AmiNames.BUILD_TAG)
+                        .build()))
+                .reservations()
+                .stream()
+                .flatMap(r -> r.instances().stream())
+                .filter(i -> !i.state().nameAsString().equals("terminated"))
+                .map(i -> i.instanceId() + " " + i.state().nameAsString())
+                .toList();
     }
 
     private String state(String runId, String group) {
-        return ledger.get(PatchRuns.pk(runId), AmiBuild.sk(HERE, group)).map(i -> i.get("state").s()).orElse("(none)");
+        return ledger.get(PatchRuns.pk(runId), AmiBuild.sk(HERE, group))
+                .map(i -> i.get("state").s())
+                .orElse("(none)");
     }
 
     private static String tag(Image image, String key) {
-        return image.tags().stream().filter(t -> t.key().equals(key)).map(t -> t.value()).findFirst().orElse("");
+        return image.tags().stream()
+                .filter(t -> t.key().equals(key))
+                .map(t -> t.value())
+                .findFirst()
+                .orElse("");
     }
 
     private static software.amazon.awssdk.services.ec2.model.Tag tag(String key, String value) {
-        return software.amazon.awssdk.services.ec2.model.Tag.builder().key(key).value(value).build();
+        return software.amazon.awssdk.services.ec2.model.Tag.builder()
+                .key(key)
+                .value(value)
+                .build();
     }
 }

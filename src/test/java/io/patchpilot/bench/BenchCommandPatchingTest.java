@@ -16,7 +16,12 @@ class BenchCommandPatchingTest {
         FleetFile fleet = PatchingBench.fleet(3, List.of("us-east-1", "ap-southeast-2"), 20);
         assertEquals(3, fleet.accounts().size());
         assertEquals(List.of("us-east-1", "ap-southeast-2"), List.copyOf(fleet.regions()));
-        FleetFile.Instance spec = fleet.accounts().get(2).regions().get("ap-southeast-2").instances().get(0);
+        FleetFile.Instance spec = fleet.accounts()
+                .get(2)
+                .regions()
+                .get("ap-southeast-2")
+                .instances()
+                .get(0);
         assertEquals(20, spec.count());
         assertEquals(true, spec.ssmManaged());
         assertEquals("Default_maintenance_window", spec.tags().get("maintenance_window"));
@@ -26,19 +31,32 @@ class BenchCommandPatchingTest {
     @Test
     void all_selects_every_benchmark_but_patching_in_run_order_and_keeps_explicit_choices() {
         assertEquals(List.of("startup", "sqs", "tagging", "report"), BenchCommand.selected(List.of("all")));
-        assertEquals(List.of("startup", "sqs", "tagging", "report", "patching"), BenchCommand.selected(List.of("patching", "all")));
+        assertEquals(
+                List.of("startup", "sqs", "tagging", "report", "patching"),
+                BenchCommand.selected(List.of("patching", "all")));
         assertEquals(List.of("report"), BenchCommand.selected(List.of("report")));
         assertEquals(List.of("sqs", "tagging"), BenchCommand.selected(new BenchCommand().only));
         assertThrows(IllegalArgumentException.class, () -> BenchCommand.selected(List.of("reports")));
     }
 
     @Test
-    void minimum_is_one_describe_per_account_region_one_information_and_command_per_50_ids_and_one_assume_role_per_member() {
+    void
+            minimum_is_one_describe_per_account_region_one_information_and_command_per_50_ids_and_one_assume_role_per_member() {
         List<AccountRegion> scope = List.of(
-                new AccountRegion(LocalAws.HUB_ACCOUNT, "us-east-1"), new AccountRegion(LocalAws.HUB_ACCOUNT, "eu-west-1"),
+                new AccountRegion(LocalAws.HUB_ACCOUNT, "us-east-1"),
+                        new AccountRegion(LocalAws.HUB_ACCOUNT, "eu-west-1"),
                 new AccountRegion("600000000001", "us-east-1"), new AccountRegion("600000000001", "eu-west-1"),
                 new AccountRegion("600000000002", "us-east-1"), new AccountRegion("600000000002", "eu-west-1"));
-        assertEquals(Map.of("sts:AssumeRole", 2L, "ec2:DescribeInstances", 6L, "ssm:DescribeInstanceInformation", 4L, "ssm:SendCommand", 4L),
+        assertEquals(
+                Map.of(
+                        "sts:AssumeRole",
+                        2L,
+                        "ec2:DescribeInstances",
+                        6L,
+                        "ssm:DescribeInstanceInformation",
+                        4L,
+                        "ssm:SendCommand",
+                        4L),
                 PatchingBench.minimum(scope, 20));
         assertEquals(8L, PatchingBench.minimum(scope, 51).get("ssm:SendCommand"));
     }

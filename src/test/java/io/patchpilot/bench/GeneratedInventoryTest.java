@@ -23,10 +23,17 @@ class GeneratedInventoryTest {
     @Test
     void rows_carry_the_columns_the_report_tables_read() throws Exception {
         Set<String> item = fields(GeneratedInventory.complianceItem("900000000001", "us-east-1", 7, 3));
-        Set<String> expected = new HashSet<>(ReportTables.all("inventory").get("aws_complianceitem").columns().keySet());
+        Set<String> expected = new HashSet<>(ReportTables.all("inventory")
+                .get("aws_complianceitem")
+                .columns()
+                .keySet());
         expected.removeAll(Set.of("documentname", "documentversion")); // association items only; patch items have none
         assertEquals(expected, item);
-        assertEquals(ReportTables.all("inventory").get("aws_instanceinformation").columns().keySet(),
+        assertEquals(
+                ReportTables.all("inventory")
+                        .get("aws_instanceinformation")
+                        .columns()
+                        .keySet(),
                 fields(GeneratedInventory.instanceInformation("900000000001", "us-east-1", 7)));
     }
 
@@ -36,14 +43,19 @@ class GeneratedInventoryTest {
         JsonNode info = JSON.readTree(GeneratedInventory.instanceInformation("900000000001", "eu-west-1", 42));
         assertEquals(info.path("resourceid").asText(), item.path("resourceid").asText());
         assertEquals("Patch", item.path("compliancetype").asText());
-        assertNotEquals(GeneratedInventory.instanceId("900000000001", "eu-west-1", 1), GeneratedInventory.instanceId("900000000001", "eu-west-1", 2));
-        assertNotEquals(GeneratedInventory.instanceId("900000000001", "eu-west-1", 1), GeneratedInventory.instanceId("900000000002", "eu-west-1", 1));
+        assertNotEquals(
+                GeneratedInventory.instanceId("900000000001", "eu-west-1", 1),
+                GeneratedInventory.instanceId("900000000001", "eu-west-1", 2));
+        assertNotEquals(
+                GeneratedInventory.instanceId("900000000001", "eu-west-1", 1),
+                GeneratedInventory.instanceId("900000000002", "eu-west-1", 1));
         assertTrue(GeneratedInventory.instanceId("900000000001", "eu-west-1", 1).matches("i-[0-9a-f]{13}"));
     }
 
     @Test
     void keys_follow_the_resource_data_sync_layout() {
-        assertEquals("inventory/AWS:ComplianceItem/accountid=900000000001/region=us-east-1/resourcetype=ManagedInstanceInventory/bench-0.json",
+        assertEquals(
+                "inventory/AWS:ComplianceItem/accountid=900000000001/region=us-east-1/resourcetype=ManagedInstanceInventory/bench-0.json",
                 GeneratedInventory.key("inventory", "AWS:ComplianceItem", "900000000001", "us-east-1", "bench-0"));
     }
 }

@@ -49,7 +49,14 @@ class PatchpilotScriptIT {
     void bad_fleet_file_is_one_line_naming_file_line_and_key_and_exit_3() throws Exception {
         Path fleet = dir.resolve("fleet.yaml");
         Files.writeString(fleet, "accounts:\n  - id: \"111111111111\"\n    name: dev\n    regoins: {}\n");
-        Run r = run(Map.of(), List.of(), "local", "--fleet", fleet.toString(), "--aws-port", Integer.toString(LocalAws.freePortPair()));
+        Run r = run(
+                Map.of(),
+                List.of(),
+                "local",
+                "--fleet",
+                fleet.toString(),
+                "--aws-port",
+                Integer.toString(LocalAws.freePortPair()));
         assertEquals(ExitCode.CONFIG, r.exit());
         assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
         assertTrue(r.stderr().startsWith("patchpilot: " + fleet + ":4: unknown key 'regoins'"), r.stderr());
@@ -57,15 +64,20 @@ class PatchpilotScriptIT {
 
     @Test
     void missing_setting_is_one_line_naming_the_key_and_exit_3() throws Exception {
-        Run r = run(Map.of("PATCHPILOT_INVENTORY_BUCKET", "b1", "PATCHPILOT_REPORTS_BUCKET", "b2"),
-                List.of("PATCHPILOT_EXTERNAL_ID"), "run");
+        Run r = run(
+                Map.of("PATCHPILOT_INVENTORY_BUCKET", "b1", "PATCHPILOT_REPORTS_BUCKET", "b2"),
+                List.of("PATCHPILOT_EXTERNAL_ID"),
+                "run");
         assertEquals(ExitCode.CONFIG, r.exit());
-        assertEquals("patchpilot: patchpilot.member.external-id: environment variable PATCHPILOT_EXTERNAL_ID is not set", r.stderr().strip());
+        assertEquals(
+                "patchpilot: patchpilot.member.external-id: environment variable PATCHPILOT_EXTERNAL_ID is not set",
+                r.stderr().strip());
     }
 
     @Test
     void help_on_every_command() throws Exception {
-        for (String[] args : List.of(new String[] {"--help"}, new String[] {"run", "--help"}, new String[] {"local", "--help"})) {
+        for (String[] args :
+                List.of(new String[] {"--help"}, new String[] {"run", "--help"}, new String[] {"local", "--help"})) {
             Run r = run(Map.of(), List.of(), args);
             assertEquals(0, r.exit());
             assertTrue(r.stdout().startsWith("Usage: patchpilot"), r.stdout());
@@ -78,18 +90,31 @@ class PatchpilotScriptIT {
         int awsPort = LocalAws.freePortPair();
         int httpPort = LocalAws.freePort();
         Path log = dir.resolve("local.log");
-        ProcessBuilder pb = new ProcessBuilder("./patchpilot", "local", "--aws-port", Integer.toString(awsPort),
-                "--http-port", Integer.toString(httpPort)).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(
+                        "./patchpilot",
+                        "local",
+                        "--aws-port",
+                        Integer.toString(awsPort),
+                        "--http-port",
+                        Integer.toString(httpPort))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         long started = System.nanoTime();
         Process p = pb.start();
         try {
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+            HttpClient http = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(1))
+                    .build();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             int status = 0;
             while (System.nanoTime() < deadline && p.isAlive()) {
                 try {
-                    status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health"))
-                            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                    status = http.send(
+                                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health"))
+                                            .timeout(Duration.ofSeconds(2))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.discarding())
+                            .statusCode();
                     if (status == 200) break;
                 } catch (IOException notYet) {
                     // not listening yet
@@ -100,10 +125,18 @@ class PatchpilotScriptIT {
             System.out.printf("patchpilot local healthy after %.1f s%n", (System.nanoTime() - started) / 1e9);
             assertTrue(Files.readString(log).contains("sqs list-queues"), "the banner says what to try");
 
-            Run second = run(Map.of(), List.of(), "local", "--aws-port", Integer.toString(awsPort),
-                    "--http-port", Integer.toString(LocalAws.freePort()));
+            Run second = run(
+                    Map.of(),
+                    List.of(),
+                    "local",
+                    "--aws-port",
+                    Integer.toString(awsPort),
+                    "--http-port",
+                    Integer.toString(LocalAws.freePort()));
             assertEquals(ExitCode.ENVIRONMENT, second.exit());
-            assertEquals("patchpilot: port " + awsPort + " on 127.0.0.1 is in use (is another 'patchpilot local' running?)", second.stderr().strip());
+            assertEquals(
+                    "patchpilot: port " + awsPort + " on 127.0.0.1 is in use (is another 'patchpilot local' running?)",
+                    second.stderr().strip());
 
             List<ProcessHandle> children = p.descendants().toList();
             assertTrue(children.size() >= 2, "moto and ElasticMQ run as child processes: " + children);

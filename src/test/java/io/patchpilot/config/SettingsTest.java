@@ -37,7 +37,9 @@ class SettingsTest {
         Map<String, String> env = awsEnv();
         env.remove("PATCHPILOT_EXTERNAL_ID");
         ConfigException e = assertThrows(ConfigException.class, () -> Settings.load(CONFIG, "aws", env, Map.of()));
-        assertEquals("patchpilot.member.external-id: environment variable PATCHPILOT_EXTERNAL_ID is not set", e.getMessage());
+        assertEquals(
+                "patchpilot.member.external-id: environment variable PATCHPILOT_EXTERNAL_ID is not set",
+                e.getMessage());
     }
 
     @Test
@@ -52,17 +54,20 @@ class SettingsTest {
     void invalid_values_are_one_line_naming_the_key() {
         Map<String, String> env = awsEnv();
         env.put("PATCHPILOT_HTTP_PORT", "eighty");
-        ConfigException e = assertThrows(ConfigException.class, () -> PatchpilotConfig.from(Settings.load(CONFIG, "aws", env, Map.of())));
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> PatchpilotConfig.from(Settings.load(CONFIG, "aws", env, Map.of())));
         assertEquals("patchpilot.http.port: 'eighty' is not a whole number", e.getMessage());
 
         env.put("PATCHPILOT_HTTP_PORT", "8080");
         env.put("PATCHPILOT_REGIONS", "us-east-1,mars-north-1x");
-        e = assertThrows(ConfigException.class, () -> PatchpilotConfig.from(Settings.load(CONFIG, "aws", env, Map.of())));
+        e = assertThrows(
+                ConfigException.class, () -> PatchpilotConfig.from(Settings.load(CONFIG, "aws", env, Map.of())));
         assertEquals("patchpilot.regions: 'mars-north-1x' is not an AWS region name", e.getMessage());
 
         env.put("PATCHPILOT_REGIONS", "us-east-1");
         env.put("PATCHPILOT_ENVIRONMENTS", "Dev,All");
-        e = assertThrows(ConfigException.class, () -> PatchpilotConfig.from(Settings.load(CONFIG, "aws", env, Map.of())));
+        e = assertThrows(
+                ConfigException.class, () -> PatchpilotConfig.from(Settings.load(CONFIG, "aws", env, Map.of())));
         assertEquals("patchpilot.environments: 'All' is reserved", e.getMessage());
     }
 
@@ -84,8 +89,8 @@ class SettingsTest {
 
     @Test
     void local_profile_needs_no_environment() {
-        PatchpilotConfig c = PatchpilotConfig.from(Settings.load(CONFIG, "local", Map.of(),
-                Map.of("patchpilot.aws.endpoint", "http://127.0.0.1:4566")));
+        PatchpilotConfig c = PatchpilotConfig.from(
+                Settings.load(CONFIG, "local", Map.of(), Map.of("patchpilot.aws.endpoint", "http://127.0.0.1:4566")));
         assertTrue(c.local());
         assertEquals("123456789012", c.hub().accountId().orElseThrow());
     }

@@ -20,13 +20,16 @@ class CfnLintTest {
         List<Path> templates = Templates.all();
         assertTrue(templates.containsAll(List.of(Templates.HUB, Templates.MEMBER)), "templates found: " + templates);
         String cfnLint = cfnLint();
-        return templates.stream().map(t -> DynamicTest.dynamicTest(t.getFileName().toString(), () -> {
-            Process p = new ProcessBuilder(cfnLint, "--", t.toString()).redirectErrorStream(true).start();
-            // read before waiting: a full pipe would block cfn-lint
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(5, TimeUnit.MINUTES), "cfn-lint did not finish on " + t);
-            assertEquals(0, p.exitValue(), "cfn-lint " + t + " (exit " + p.exitValue() + "):\n" + out);
-        }));
+        return templates.stream()
+                .map(t -> DynamicTest.dynamicTest(t.getFileName().toString(), () -> {
+                    Process p = new ProcessBuilder(cfnLint, "--", t.toString())
+                            .redirectErrorStream(true)
+                            .start();
+                    // read before waiting: a full pipe would block cfn-lint
+                    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(p.waitFor(5, TimeUnit.MINUTES), "cfn-lint did not finish on " + t);
+                    assertEquals(0, p.exitValue(), "cfn-lint " + t + " (exit " + p.exitValue() + "):\n" + out);
+                }));
     }
 
     /** cfn-lint from PATH (pyenv's shim on these machines). */

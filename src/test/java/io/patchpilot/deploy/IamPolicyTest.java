@@ -36,6 +36,7 @@ class IamPolicyTest {
      * test does not compare.
      */
     private static final Map<String, String> HUB_EXTRA = Map.of();
+
     private static final Map<String, String> MEMBER_EXTRA = Map.of();
 
     private final JsonNode hub = Templates.read(Templates.HUB);
@@ -43,9 +44,11 @@ class IamPolicyTest {
 
     @Test
     void hub_task_role_grants_exactly_what_the_code_and_routes_declare() {
-        Map<String, Set<String>> declared = new TreeMap<>(DeclaredAwsActions.scan().getOrDefault(Principal.HUB, Map.of()));
-        RouteAwsActions.scan(Path.of("routes")).forEach((action, files) ->
-                declared.computeIfAbsent(action, k -> new TreeSet<>()).addAll(files.stream().map(f -> "routes/" + f).toList()));
+        Map<String, Set<String>> declared =
+                new TreeMap<>(DeclaredAwsActions.scan().getOrDefault(Principal.HUB, Map.of()));
+        RouteAwsActions.scan(Path.of("routes"))
+                .forEach((action, files) -> declared.computeIfAbsent(action, k -> new TreeSet<>())
+                        .addAll(files.stream().map(f -> "routes/" + f).toList()));
         String taskRole = taskRoleOf(hub);
         compare("hub.yaml role " + taskRole + " (ECS task role)", declared, granted(hub, taskRole), HUB_EXTRA);
     }
@@ -53,13 +56,23 @@ class IamPolicyTest {
     @Test
     void member_execution_role_grants_exactly_what_the_code_declares() {
         Map<String, Set<String>> declared = DeclaredAwsActions.scan().getOrDefault(Principal.MEMBER, Map.of());
-        compare("member-stackset.yaml role " + executionRoleOf(member), declared, granted(member, executionRoleOf(member)), MEMBER_EXTRA);
+        compare(
+                "member-stackset.yaml role " + executionRoleOf(member),
+                declared,
+                granted(member, executionRoleOf(member)),
+                MEMBER_EXTRA);
     }
 
     @Test
     void ecs_execution_role_is_not_the_task_role() {
-        JsonNode task = Templates.resources(hub, "AWS::ECS::TaskDefinition").values().iterator().next().path("Properties");
-        assertNotEquals(Templates.getAttTarget(task.path("ExecutionRoleArn")), Templates.getAttTarget(task.path("TaskRoleArn")),
+        JsonNode task = Templates.resources(hub, "AWS::ECS::TaskDefinition")
+                .values()
+                .iterator()
+                .next()
+                .path("Properties");
+        assertNotEquals(
+                Templates.getAttTarget(task.path("ExecutionRoleArn")),
+                Templates.getAttTarget(task.path("TaskRoleArn")),
                 "the ECS agent's permissions (image pull, logs, secret) must not be the service's");
     }
 
@@ -78,7 +91,11 @@ class IamPolicyTest {
                 // A Deny grants nothing; "deny every request that is not TLS" is the one place a
                 // service wildcard (s3:*, sqs:*) belongs.
                 boolean tlsDeny = s.path("Effect").asText().equals("Deny")
-                        && s.path("Condition").path("Bool").path("aws:SecureTransport").asText().equals("false");
+                        && s.path("Condition")
+                                .path("Bool")
+                                .path("aws:SecureTransport")
+                                .asText()
+                                .equals("false");
                 if (!tlsDeny) problems.add(t.getFileName() + " " + sid + ": " + actions);
             });
         }
@@ -92,11 +109,15 @@ class IamPolicyTest {
         assertEquals(1, trust.size(), trust.toString());
         JsonNode s = trust.get(0);
         assertEquals("Allow", s.path("Effect").asText());
-        assertEquals("HubTaskRoleArn", s.path("Principal").path("AWS").asText(), "trusted principal: " + s.path("Principal"));
+        assertEquals(
+                "HubTaskRoleArn",
+                s.path("Principal").path("AWS").asText(),
+                "trusted principal: " + s.path("Principal"));
         JsonNode eq = s.path("Condition").path("StringEquals");
         assertEquals("ExternalId", eq.path("sts:ExternalId").asText(), s.toString());
         assertEquals("OrganizationId", eq.path("aws:PrincipalOrgID").asText(), s.toString());
-        assertTrue(member.path("Parameters").path("ExternalId").path("NoEcho").asBoolean(), "ExternalId must be NoEcho");
+        assertTrue(
+                member.path("Parameters").path("ExternalId").path("NoEcho").asBoolean(), "ExternalId must be NoEcho");
     }
 
     @Test
@@ -104,16 +125,28 @@ class IamPolicyTest {
         Set<String> tagWrites = Set.of("ec2:CreateTags", "autoscaling:CreateOrUpdateTags");
         List<JsonNode> statements = Templates.allowStatementsOfRole(member, executionRoleOf(member)).stream()
                 .filter(s -> Templates.actions(s).stream().anyMatch(tagWrites::contains))
-                .filter(s -> s.path("Condition").path("StringEquals").path("ec2:CreateAction").isMissingNode()).toList();
+                .filter(s -> s.path("Condition")
+                        .path("StringEquals")
+                        .path("ec2:CreateAction")
+                        .isMissingNode())
+                .toList();
         assertFalse(statements.isEmpty());
         for (JsonNode s : statements) {
-            assertTrue(Templates.actions(s).stream().allMatch(tagWrites::contains), "keep tag writes in their own statement: " + s);
-            JsonNode keys = s.path("Condition").path("ForAllValues:StringEquals").path("aws:TagKeys");
+            assertTrue(
+                    Templates.actions(s).stream().allMatch(tagWrites::contains),
+                    "keep tag writes in their own statement: " + s);
+            JsonNode keys =
+                    s.path("Condition").path("ForAllValues:StringEquals").path("aws:TagKeys");
             Set<String> allowed = new TreeSet<>();
             keys.forEach(k -> allowed.add(k.asText()));
             assertEquals(Set.of("environment", "maintenance_window", "PatchGroupTagKey"), allowed, s.toString());
-            assertEquals("false", s.path("Condition").path("Null").path("aws:TagKeys").asText(), "a write without tags is no patch tag: " + s);
-            assertFalse(s.path("Resource").asText().equals("*"), "tag writes are scoped to this account's instances/groups: " + s);
+            assertEquals(
+                    "false",
+                    s.path("Condition").path("Null").path("aws:TagKeys").asText(),
+                    "a write without tags is no patch tag: " + s);
+            assertFalse(
+                    s.path("Resource").asText().equals("*"),
+                    "tag writes are scoped to this account's instances/groups: " + s);
         }
     }
 
@@ -121,7 +154,11 @@ class IamPolicyTest {
     void member_tags_on_create_are_limited_to_creations_and_patchpilot_keys() {
         List<JsonNode> onCreate = Templates.allowStatementsOfRole(member, executionRoleOf(member)).stream()
                 .filter(s -> Templates.actions(s).contains("ec2:CreateTags"))
-                .filter(s -> !s.path("Condition").path("StringEquals").path("ec2:CreateAction").isMissingNode()).toList();
+                .filter(s -> !s.path("Condition")
+                        .path("StringEquals")
+                        .path("ec2:CreateAction")
+                        .isMissingNode())
+                .toList();
         assertFalse(onCreate.isEmpty(), "the AMI build tags its instance and image as it creates them");
         for (JsonNode s : onCreate) {
             assertEquals(List.of("ec2:CreateTags"), Templates.actions(s), s.toString());
@@ -129,15 +166,23 @@ class IamPolicyTest {
             s.path("Condition").path("StringEquals").path("ec2:CreateAction").forEach(a -> actions.add(a.asText()));
             assertEquals(Set.of("RunInstances", "CreateImage"), actions, s.toString());
             Set<String> keys = new TreeSet<>();
-            s.path("Condition").path("ForAllValues:StringEquals").path("aws:TagKeys").forEach(k -> keys.add(k.asText()));
-            assertTrue(keys.stream().allMatch(k -> k.startsWith("patchpilot:") || Set.of("Name", "environment", "maintenance_window",
-                    "PatchGroupTagKey").contains(k)), keys.toString());
+            s.path("Condition")
+                    .path("ForAllValues:StringEquals")
+                    .path("aws:TagKeys")
+                    .forEach(k -> keys.add(k.asText()));
+            assertTrue(
+                    keys.stream()
+                            .allMatch(k -> k.startsWith("patchpilot:")
+                                    || Set.of("Name", "environment", "maintenance_window", "PatchGroupTagKey")
+                                            .contains(k)),
+                    keys.toString());
         }
     }
 
     // ------------------------------------------------------------------------------------------
 
-    private static void compare(String role, Map<String, Set<String>> declared, Set<String> granted, Map<String, String> extra) {
+    private static void compare(
+            String role, Map<String, Set<String>> declared, Set<String> granted, Map<String, String> extra) {
         Set<String> missing = new TreeSet<>(declared.keySet());
         missing.removeAll(granted);
         Set<String> unused = new TreeSet<>(granted);
@@ -149,8 +194,10 @@ class IamPolicyTest {
         String help = "\n" + role + "\n  declared by the code (action <- call sites):\n" + declaredList
                 + "\n  granted: " + granted + "\n  allowed extras: " + extra.keySet();
         assertTrue(missing.isEmpty(), "declared but not granted (add to the template): " + missing + help);
-        assertTrue(unused.isEmpty(), "granted but declared nowhere (remove, or declare with @AwsActions, "
-                + "or list in the test's allowlist with the reason): " + unused + help);
+        assertTrue(
+                unused.isEmpty(),
+                "granted but declared nowhere (remove, or declare with @AwsActions, "
+                        + "or list in the test's allowlist with the reason): " + unused + help);
     }
 
     private static Set<String> granted(JsonNode template, String roleId) {
@@ -163,14 +210,20 @@ class IamPolicyTest {
     private static String taskRoleOf(JsonNode hub) {
         Map<String, JsonNode> defs = Templates.resources(hub, "AWS::ECS::TaskDefinition");
         assertEquals(1, defs.size(), "one task definition: " + defs.keySet());
-        return Templates.getAttTarget(defs.values().iterator().next().path("Properties").path("TaskRoleArn"));
+        return Templates.getAttTarget(
+                defs.values().iterator().next().path("Properties").path("TaskRoleArn"));
     }
 
     /** The member role named by the ExecutionRoleName parameter (the role the hub assumes). */
     private static String executionRoleOf(JsonNode member) {
         List<String> ids = Templates.resources(member, "AWS::IAM::Role").entrySet().stream()
-                .filter(e -> e.getValue().path("Properties").path("RoleName").asText().equals("ExecutionRoleName"))
-                .map(Map.Entry::getKey).toList();
+                .filter(e -> e.getValue()
+                        .path("Properties")
+                        .path("RoleName")
+                        .asText()
+                        .equals("ExecutionRoleName"))
+                .map(Map.Entry::getKey)
+                .toList();
         assertEquals(1, ids.size(), "one role with RoleName !Ref ExecutionRoleName: " + ids);
         return ids.get(0);
     }

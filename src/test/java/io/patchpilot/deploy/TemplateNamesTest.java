@@ -43,32 +43,50 @@ class TemplateNamesTest {
         assertEquals("Foo", n.path("a").asText());
         assertEquals("Bar", Templates.getAttTarget(n.path("b")));
         assertEquals("${Foo}-dlq", n.path("c").asText());
-        assertEquals(List.of("Cond", "A", "AWS::NoValue"), List.of(n.path("d").get(0).asText(), n.path("d").get(1).asText(), n.path("d").get(2).asText()));
+        assertEquals(
+                List.of("Cond", "A", "AWS::NoValue"),
+                List.of(
+                        n.path("d").get(0).asText(),
+                        n.path("d").get(1).asText(),
+                        n.path("d").get(2).asText()));
         assertEquals("Regions", n.path("e").get(1).asText());
     }
 
     @Test
     void every_configured_queue_and_its_dlq_is_in_the_hub_stack() {
         Map<String, String> queues = queueKeys();
-        assertEquals(Set.of("config-events", "schedules", "self-service", "emergency", "approvals", "work"), queues.keySet(),
+        assertEquals(
+                Set.of("config-events", "schedules", "self-service", "emergency", "approvals", "work"),
+                queues.keySet(),
                 "CONTRACT.md queues");
         Map<String, JsonNode> resources = Templates.resources(hub, "AWS::SQS::Queue");
-        assertEquals(2 * queues.size(), resources.size(), "each queue and its -dlq, nothing else: " + resources.keySet());
+        assertEquals(
+                2 * queues.size(), resources.size(), "each queue and its -dlq, nothing else: " + resources.keySet());
         int maxReceive = Integer.parseInt(base.getProperty("patchpilot.queue.max-receive-count"));
         int visibility = Integer.parseInt(base.getProperty("patchpilot.queue.visibility-seconds"));
         Map<String, String> env = containerEnvironment();
         queues.forEach((key, name) -> {
             String param = camel(key) + "QueueName";
-            assertEquals(name, Templates.parameterDefault(hub, param), "hub.yaml parameter " + param + " vs patchpilot.queue." + key);
+            assertEquals(
+                    name,
+                    Templates.parameterDefault(hub, param),
+                    "hub.yaml parameter " + param + " vs patchpilot.queue." + key);
             String queueId = idWhere(resources, "QueueName", param);
             String dlqId = idWhere(resources, "QueueName", "${" + param + "}-dlq");
             JsonNode q = resources.get(queueId).path("Properties");
             assertEquals(dlqId, Templates.getAttTarget(q.path("RedrivePolicy").path("deadLetterTargetArn")), queueId);
-            assertEquals(maxReceive, q.path("RedrivePolicy").path("maxReceiveCount").asInt(), queueId + " maxReceiveCount");
+            assertEquals(
+                    maxReceive, q.path("RedrivePolicy").path("maxReceiveCount").asInt(), queueId + " maxReceiveCount");
             assertEquals(visibility, q.path("VisibilityTimeout").asInt(), queueId + " VisibilityTimeout");
             for (String id : List.of(queueId, dlqId)) {
-                assertTrue(resources.get(id).path("Properties").path("SqsManagedSseEnabled").asBoolean()
-                        || resources.get(id).path("Properties").has("KmsMasterKeyId"), id + " is encrypted");
+                assertTrue(
+                        resources
+                                        .get(id)
+                                        .path("Properties")
+                                        .path("SqsManagedSseEnabled")
+                                        .asBoolean()
+                                || resources.get(id).path("Properties").has("KmsMasterKeyId"),
+                        id + " is encrypted");
             }
             String var = envName("patchpilot.queue." + key);
             assertEquals(queueId + ".QueueName", env.get(var), "the task passes " + var + " from the queue it creates");
@@ -79,23 +97,34 @@ class TemplateNamesTest {
     void ledger_table_and_event_bus_are_the_configured_ones() {
         String table = base.getProperty("patchpilot.table.ledger");
         assertEquals(table, Templates.parameterDefault(hub, "LedgerTableName"));
-        JsonNode t = Templates.resources(hub, "AWS::DynamoDB::Table").values().iterator().next().path("Properties");
+        JsonNode t = Templates.resources(hub, "AWS::DynamoDB::Table")
+                .values()
+                .iterator()
+                .next()
+                .path("Properties");
         assertEquals("LedgerTableName", t.path("TableName").asText());
         assertEquals("pk", t.path("KeySchema").get(0).path("AttributeName").asText());
         assertEquals("HASH", t.path("KeySchema").get(0).path("KeyType").asText());
         assertEquals("sk", t.path("KeySchema").get(1).path("AttributeName").asText());
         assertEquals("RANGE", t.path("KeySchema").get(1).path("KeyType").asText());
         assertEquals("PAY_PER_REQUEST", t.path("BillingMode").asText());
-        assertTrue(t.path("PointInTimeRecoverySpecification").path("PointInTimeRecoveryEnabled").asBoolean(), "PITR");
+        assertTrue(
+                t.path("PointInTimeRecoverySpecification")
+                        .path("PointInTimeRecoveryEnabled")
+                        .asBoolean(),
+                "PITR");
 
         String bus = base.getProperty("patchpilot.event-bus");
         assertEquals(bus, Templates.parameterDefault(hub, "EventBusName"));
         Map<String, JsonNode> buses = Templates.resources(hub, "AWS::Events::EventBus");
         assertEquals(1, buses.size());
-        assertEquals("EventBusName", buses.values().iterator().next().path("Properties").path("Name").asText());
+        assertEquals(
+                "EventBusName",
+                buses.values().iterator().next().path("Properties").path("Name").asText());
 
         Map<String, String> env = containerEnvironment();
-        assertEquals(idWhere(Templates.resources(hub, "AWS::DynamoDB::Table"), "TableName", "LedgerTableName"),
+        assertEquals(
+                idWhere(Templates.resources(hub, "AWS::DynamoDB::Table"), "TableName", "LedgerTableName"),
                 env.get(envName("patchpilot.table.ledger")));
         assertEquals("EventBusName", env.get(envName("patchpilot.event-bus")));
     }
@@ -104,7 +133,10 @@ class TemplateNamesTest {
     void buckets_are_the_local_names_made_unique_and_reach_the_service_by_the_variables_config_reads() {
         Map<String, JsonNode> buckets = Templates.resources(hub, "AWS::S3::Bucket");
         Map<String, String> env = containerEnvironment();
-        List<String> keys = base.stringPropertyNames().stream().filter(k -> k.startsWith("patchpilot.bucket.")).sorted().toList();
+        List<String> keys = base.stringPropertyNames().stream()
+                .filter(k -> k.startsWith("patchpilot.bucket."))
+                .sorted()
+                .toList();
         assertEquals(4, keys.size(), keys.toString());
         for (String key : keys) {
             Matcher m = ENV_REF.matcher(base.getProperty(key));
@@ -114,7 +146,9 @@ class TemplateNamesTest {
             assertNotNull(bucketId, "the task definition sets " + var + " (" + key + ")");
             assertTrue(buckets.containsKey(bucketId), var + " refers to a bucket of hub.yaml: " + bucketId);
             String localName = local.getProperty(key);
-            assertEquals(localName + "-${AWS::AccountId}-${AWS::Region}", buckets.get(bucketId).path("Properties").path("BucketName").asText(),
+            assertEquals(
+                    localName + "-${AWS::AccountId}-${AWS::Region}",
+                    buckets.get(bucketId).path("Properties").path("BucketName").asText(),
                     bucketId + ": the name local mode uses (" + key + "=" + localName + "), made globally unique");
         }
     }
@@ -137,7 +171,9 @@ class TemplateNamesTest {
             if (n.startsWith("PATCHPILOT_") && !known.contains(n)) unknown.add(n);
         }
         assertTrue(unknown.isEmpty(), "variables no configuration key reads (typo?): " + unknown + "; known: " + known);
-        assertTrue(names.contains("PATCHPILOT_EXTERNAL_ID") && container.path("Secrets").toString().contains("ExternalIdSecretArn"),
+        assertTrue(
+                names.contains("PATCHPILOT_EXTERNAL_ID")
+                        && container.path("Secrets").toString().contains("ExternalIdSecretArn"),
                 "the ExternalId comes from Secrets Manager: " + container.path("Secrets"));
         assertTrue(names.contains("AWS_REGION") && names.contains("PATCHPILOT_REGIONS"), names.toString());
     }
@@ -147,15 +183,30 @@ class TemplateNamesTest {
         String role = base.getProperty("patchpilot.member.role-name");
         assertEquals(role, Templates.parameterDefault(hub, "MemberRoleName"));
         assertEquals(role, Templates.parameterDefault(member, "ExecutionRoleName"));
-        assertEquals(base.getProperty("patchpilot.tagging.config-rule-names"), Templates.parameterDefault(member, "RequiredTagsRuleName"));
-        assertEquals(base.getProperty("patchpilot.tagging.patch-group-key"), Templates.parameterDefault(member, "PatchGroupTagKey"));
-        assertEquals(Templates.parameterDefault(hub, "InventoryPrefix"), Templates.parameterDefault(member, "InventoryPrefix"));
+        assertEquals(
+                base.getProperty("patchpilot.tagging.config-rule-names"),
+                Templates.parameterDefault(member, "RequiredTagsRuleName"));
+        assertEquals(
+                base.getProperty("patchpilot.tagging.patch-group-key"),
+                Templates.parameterDefault(member, "PatchGroupTagKey"));
+        assertEquals(
+                Templates.parameterDefault(hub, "InventoryPrefix"),
+                Templates.parameterDefault(member, "InventoryPrefix"));
         Map<String, JsonNode> rules = Templates.resources(member, "AWS::Events::Rule");
-        assertTrue(rules.values().stream().anyMatch(r -> r.path("Properties").path("Name").asText().equals(HubProvisioner.MEMBER_FORWARD_RULE)),
+        assertTrue(
+                rules.values().stream()
+                        .anyMatch(r ->
+                                r.path("Properties").path("Name").asText().equals(HubProvisioner.MEMBER_FORWARD_RULE)),
                 "member forwarding rule named as in local mode: " + HubProvisioner.MEMBER_FORWARD_RULE);
-        JsonNode configRule = Templates.resources(member, "AWS::Config::ConfigRule").values().iterator().next().path("Properties");
+        JsonNode configRule = Templates.resources(member, "AWS::Config::ConfigRule")
+                .values()
+                .iterator()
+                .next()
+                .path("Properties");
         assertEquals("RequiredTagsRuleName", configRule.path("ConfigRuleName").asText());
-        assertEquals("REQUIRED_TAGS", configRule.path("Source").path("SourceIdentifier").asText());
+        assertEquals(
+                "REQUIRED_TAGS",
+                configRule.path("Source").path("SourceIdentifier").asText());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -196,14 +247,17 @@ class TemplateNamesTest {
 
     private static String camel(String key) {
         StringBuilder out = new StringBuilder();
-        for (String part : key.split("-")) out.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
+        for (String part : key.split("-"))
+            out.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
         return out.toString();
     }
 
     private static String idWhere(Map<String, JsonNode> resources, String property, String value) {
         List<String> ids = resources.entrySet().stream()
-                .filter(e -> e.getValue().path("Properties").path(property).asText().equals(value))
-                .map(Map.Entry::getKey).toList();
+                .filter(e ->
+                        e.getValue().path("Properties").path(property).asText().equals(value))
+                .map(Map.Entry::getKey)
+                .toList();
         assertEquals(1, ids.size(), "one resource with " + property + " = " + value + ": " + ids);
         return ids.get(0);
     }

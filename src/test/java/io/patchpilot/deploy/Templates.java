@@ -32,7 +32,9 @@ final class Templates {
 
     static List<Path> all() {
         try (Stream<Path> files = Files.list(DIR)) {
-            return files.filter(p -> p.toString().matches(".*\\.(ya?ml|json|template)$")).sorted().toList();
+            return files.filter(p -> p.toString().matches(".*\\.(ya?ml|json|template)$"))
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -92,14 +94,18 @@ final class Templates {
     /** The Allow statements of a role: its inline Policies plus AWS::IAM::Policy/ManagedPolicy resources attached to it. */
     static List<JsonNode> allowStatementsOfRole(JsonNode template, String roleId) {
         JsonNode role = template.path("Resources").path(roleId);
-        if (!role.path("Type").asText().equals("AWS::IAM::Role")) throw new AssertionError(roleId + " is not an AWS::IAM::Role");
+        if (!role.path("Type").asText().equals("AWS::IAM::Role"))
+            throw new AssertionError(roleId + " is not an AWS::IAM::Role");
         List<JsonNode> out = new ArrayList<>();
-        Consumer<JsonNode> allowOnly = s -> { if (s.path("Effect").asText().equals("Allow")) out.add(s); };
+        Consumer<JsonNode> allowOnly = s -> {
+            if (s.path("Effect").asText().equals("Allow")) out.add(s);
+        };
         statements(role.path("Properties").path("Policies"), allowOnly);
         for (String type : List.of("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")) {
             resources(template, type).values().forEach(p -> {
                 for (JsonNode r : p.path("Properties").path("Roles")) {
-                    if (r.asText().equals(roleId)) statements(p.path("Properties").path("PolicyDocument"), allowOnly);
+                    if (r.asText().equals(roleId))
+                        statements(p.path("Properties").path("PolicyDocument"), allowOnly);
                 }
             });
         }

@@ -40,13 +40,21 @@ class EmergencyIT {
 
     @BeforeAll
     void start() throws Exception {
-        local = LocalFixture.start("config/local/fleet.yaml", Map.of("patchpilot.emergency.approval-expiry-seconds", "20"));
+        local = LocalFixture.start(
+                "config/local/fleet.yaml", Map.of("patchpilot.emergency.approval-expiry-seconds", "20"));
         ledger = new Ledger(local.aws(), local.config().ledgerTable());
         // the fleet tagged first: untagged instances get environment=Default
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url",
-                LocalFixture.queueUrl(local, "patchpilot-schedules"), "--message-body", "{\"type\":\"reconcile\"}");
-        await().atMost(Duration.ofSeconds(60)).until(() -> LocalFixture.depth(local, "patchpilot-work") == 0
-                && !instancesTagged("environment", "Default").isEmpty());
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                "--message-body",
+                "{\"type\":\"reconcile\"}");
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> LocalFixture.depth(local, "patchpilot-work") == 0
+                        && !instancesTagged("environment", "Default").isEmpty());
     }
 
     @AfterAll
@@ -56,17 +64,28 @@ class EmergencyIT {
 
     /** The AWS CLI environment of a local IAM user (the local AWS checks no signatures). */
     private Map<String, String> userEnv(String user) {
-        String key = local.aws().hub(IamClient.class, "aws-global").listAccessKeys(r -> r.userName(user)).accessKeyMetadata().get(0).accessKeyId();
+        String key = local.aws()
+                .hub(IamClient.class, "aws-global")
+                .listAccessKeys(r -> r.userName(user))
+                .accessKeyMetadata()
+                .get(0)
+                .accessKeyId();
         return Map.of("AWS_ACCESS_KEY_ID", key, "AWS_SECRET_ACCESS_KEY", "local");
     }
 
     private String principalId(String user) {
-        return local.aws().hub(IamClient.class, "aws-global").getUser(r -> r.userName(user)).user().userId();
+        return local.aws()
+                .hub(IamClient.class, "aws-global")
+                .getUser(r -> r.userName(user))
+                .user()
+                .userId();
     }
 
     private Map<String, AttributeValue> runWhen(String runId, Set<String> statuses, int seconds) {
-        return await().atMost(Duration.ofSeconds(seconds)).until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null),
-                r -> r != null && statuses.contains(r.get("status").s()));
+        return await().atMost(Duration.ofSeconds(seconds))
+                .until(
+                        () -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null),
+                        r -> r != null && statuses.contains(r.get("status").s()));
     }
 
     /** DLQ message ids → body and patchpilot-error, once {@code count} have arrived. */
@@ -74,7 +93,11 @@ class EmergencyIT {
         Map<String, List<String>> dead = new HashMap<>();
         await().atMost(Duration.ofSeconds(60)).until(() -> {
             for (Message m : LocalFixture.drain(local, queue)) {
-                dead.put(m.messageId(), List.of(m.body(), m.messageAttributes().get("patchpilot-error").stringValue()));
+                dead.put(
+                        m.messageId(),
+                        List.of(
+                                m.body(),
+                                m.messageAttributes().get("patchpilot-error").stringValue()));
             }
             return dead.size() >= count;
         });
@@ -89,9 +112,15 @@ class EmergencyIT {
         Set<String> ids = new HashSet<>();
         for (String account : List.of("111111111111", "222222222222", "333333333333")) {
             for (String region : local.config().regions()) {
-                local.aws().member(Ec2Client.class, new AccountRegion(account, region), "test")
-                        .describeInstances(r -> r.filters(f -> f.name("tag:" + key).values(value), f -> f.name("instance-state-name").values("running")))
-                        .reservations().forEach(res -> res.instances().stream().map(Instance::instanceId).forEach(ids::add));
+                local.aws()
+                        .member(Ec2Client.class, new AccountRegion(account, region), "test")
+                        .describeInstances(r -> r.filters(
+                                f -> f.name("tag:" + key).values(value),
+                                f -> f.name("instance-state-name").values("running")))
+                        .reservations()
+                        .forEach(res -> res.instances().stream()
+                                .map(Instance::instanceId)
+                                .forEach(ids::add));
             }
         }
         return ids;
@@ -101,14 +130,30 @@ class EmergencyIT {
     void the_seed_payload_sent_three_times_patches_every_default_instance_once_with_a_summary() {
         String body = EmergencyValidatorTest.SEED;
         for (int i = 0; i < 3; i++) {
-            AwsCli.json(local.localAws().sqsEndpoint(), userEnv("oncall-requester"), "sqs", "send-message", "--queue-url",
-                    LocalFixture.queueUrl(local, "patchpilot-emergency"), "--message-body", body);
+            AwsCli.json(
+                    local.localAws().sqsEndpoint(),
+                    userEnv("oncall-requester"),
+                    "sqs",
+                    "send-message",
+                    "--queue-url",
+                    LocalFixture.queueUrl(local, "patchpilot-emergency"),
+                    "--message-body",
+                    body);
         }
         Map<String, AttributeValue> run = runWhen("chg-4711", Set.of("Succeeded", "CompletedWithFailures"), 90);
-        assertEquals(1, ledger.partition(PatchRuns.INDEX).stream().filter(i -> i.get("runId").s().equals("chg-4711")).count(), "one run");
-        assertEquals(principalId("oncall-requester"), run.get("requester").s(), "the requester is the sender's principal id");
+        assertEquals(
+                1,
+                ledger.partition(PatchRuns.INDEX).stream()
+                        .filter(i -> i.get("runId").s().equals("chg-4711"))
+                        .count(),
+                "one run");
+        assertEquals(
+                principalId("oncall-requester"),
+                run.get("requester").s(),
+                "the requester is the sender's principal id");
 
-        Map<String, Integer> commands = LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-4711");
+        Map<String, Integer> commands = LocalFixture.commandsPerInstance(
+                local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-4711");
         Set<String> managedDefault = new HashSet<>(instancesTagged("environment", "Default"));
         managedDefault.removeAll(instancesTagged("install_patch", "no"));
         Set<String> unmanaged = new HashSet<>();
@@ -121,14 +166,20 @@ class EmergencyIT {
         assertTrue(!managedDefault.isEmpty());
         assertEquals(managedDefault, commands.keySet(), "every managed Default instance, nothing else");
         assertEquals(Set.of(1), Set.copyOf(commands.values()), "each patched once despite three deliveries");
-        assertTrue(!run.containsKey("note"), "include_asg is done, not noted as left out (AutoScaling groups tagged environment=Default: none here)");
-        await().atMost(Duration.ofSeconds(30)).until(() -> java.util.Arrays.stream(local.mail().getReceivedMessages()).anyMatch(m -> {
-            try {
-                return m.getSubject().startsWith("[patchpilot] chg-4711: " + run.get("status").s());
-            } catch (jakarta.mail.MessagingException e) {
-                return false;
-            }
-        }));
+        assertTrue(
+                !run.containsKey("note"),
+                "include_asg is done, not noted as left out (AutoScaling groups tagged environment=Default: none here)");
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> java.util.Arrays.stream(local.mail().getReceivedMessages())
+                        .anyMatch(m -> {
+                            try {
+                                return m.getSubject()
+                                        .startsWith("[patchpilot] chg-4711: "
+                                                + run.get("status").s());
+                            } catch (jakarta.mail.MessagingException e) {
+                                return false;
+                            }
+                        }));
         assertTrue(LocalFixture.drain(local, "patchpilot-emergency-dlq").isEmpty());
     }
 
@@ -144,13 +195,15 @@ class EmergencyIT {
                 requester.sendMessage(r -> r.queueUrl(url).messageBody(body));
             }
         }
-        int sent = (int) table.stream().filter(a -> !((String) a.get()[0]).isEmpty()).count();
+        int sent = (int)
+                table.stream().filter(a -> !((String) a.get()[0]).isEmpty()).count();
         Map<String, String> reasons = new HashMap<>();
         deadLetters("patchpilot-emergency-dlq", sent).values().forEach(d -> reasons.put(d.get(0), d.get(1)));
         List<String> wrong = new ArrayList<>();
         for (Arguments a : table) {
             String body = (String) a.get()[0];
-            if (!body.isEmpty() && !a.get()[1].equals(reasons.get(body))) wrong.add(a.get()[1] + " <> " + reasons.get(body));
+            if (!body.isEmpty() && !a.get()[1].equals(reasons.get(body)))
+                wrong.add(a.get()[1] + " <> " + reasons.get(body));
         }
         assertEquals(List.of(), wrong);
         System.out.printf("%d malformed requests, %d in the DLQ with their reason%n", sent, reasons.size());
@@ -158,62 +211,161 @@ class EmergencyIT {
     }
 
     @Test
-    void strangers_cannot_request_and_requesters_cannot_approve_their_own_then_an_approver_starts_the_run() throws Exception {
-        String prod = "{\"requestId\":\"chg-prod-1\",\"env\":\"Prod\",\"patching_operation\":\"Scan\",\"reason\":\"CVE-2026-0001\"}";
+    void strangers_cannot_request_and_requesters_cannot_approve_their_own_then_an_approver_starts_the_run()
+            throws Exception {
+        String prod =
+                "{\"requestId\":\"chg-prod-1\",\"env\":\"Prod\",\"patching_operation\":\"Scan\",\"reason\":\"CVE-2026-0001\"}";
         // the default local identity is nobody's requester
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-emergency"),
-                "--message-body", prod.replace("chg-prod-1", "chg-stranger"));
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                LocalFixture.queueUrl(local, "patchpilot-emergency"),
+                "--message-body",
+                prod.replace("chg-prod-1", "chg-stranger"));
         List<String> refused = reasons(deadLetters("patchpilot-emergency-dlq", 1));
-        assertTrue(refused.get(0).matches("sender: \\S+ may not request emergency runs \\(patchpilot.emergency.requesters\\)"), refused.toString());
+        assertTrue(
+                refused.get(0)
+                        .matches("sender: \\S+ may not request emergency runs \\(patchpilot.emergency.requesters\\)"),
+                refused.toString());
         assertTrue(ledger.get(PatchRuns.pk("chg-stranger"), PatchRuns.RUN).isEmpty());
 
-        java.nio.file.Path file = java.nio.file.Files.writeString(java.nio.file.Files.createTempFile("prod", ".json"), prod);
-        assertEquals(0, InProcessCli.run(local, "emergency", "start", file.toString(), "--as", "oncall-requester").exit());
+        java.nio.file.Path file =
+                java.nio.file.Files.writeString(java.nio.file.Files.createTempFile("prod", ".json"), prod);
+        assertEquals(
+                0,
+                InProcessCli.run(local, "emergency", "start", file.toString(), "--as", "oncall-requester")
+                        .exit());
         Map<String, AttributeValue> pending = runWhen("chg-prod-1", Set.of("PendingApproval"), 30);
         assertTrue(pending.containsKey("expiresAt"));
 
-        assertEquals(0, InProcessCli.run(local, "emergency", "approve", "chg-prod-1", "--as", "oncall-requester").exit());
-        assertEquals(0, InProcessCli.run(local, "emergency", "approve", "chg-prod-1").exit());
+        assertEquals(
+                0,
+                InProcessCli.run(local, "emergency", "approve", "chg-prod-1", "--as", "oncall-requester")
+                        .exit());
+        assertEquals(
+                0, InProcessCli.run(local, "emergency", "approve", "chg-prod-1").exit());
         List<String> approvals = reasons(deadLetters("patchpilot-approvals-dlq", 2));
-        assertEquals(Set.of("sender: the requester of chg-prod-1 cannot also approve or reject it"),
-                approvals.stream().filter(r -> r.startsWith("sender: the requester")).collect(Collectors.toSet()));
-        assertTrue(approvals.stream().anyMatch(r -> r.matches("sender: \\S+ may not approve emergency runs \\(patchpilot.emergency.approvers\\)")), approvals.toString());
-        assertEquals("PendingApproval", ledger.get(PatchRuns.pk("chg-prod-1"), PatchRuns.RUN).orElseThrow().get("status").s());
+        assertEquals(
+                Set.of("sender: the requester of chg-prod-1 cannot also approve or reject it"),
+                approvals.stream()
+                        .filter(r -> r.startsWith("sender: the requester"))
+                        .collect(Collectors.toSet()));
+        assertTrue(
+                approvals.stream()
+                        .anyMatch(r -> r.matches(
+                                "sender: \\S+ may not approve emergency runs \\(patchpilot.emergency.approvers\\)")),
+                approvals.toString());
+        assertEquals(
+                "PendingApproval",
+                ledger.get(PatchRuns.pk("chg-prod-1"), PatchRuns.RUN)
+                        .orElseThrow()
+                        .get("status")
+                        .s());
 
-        assertEquals(0, InProcessCli.run(local, "emergency", "approve", "chg-prod-1", "--as", "oncall-approver").exit());
+        assertEquals(
+                0,
+                InProcessCli.run(local, "emergency", "approve", "chg-prod-1", "--as", "oncall-approver")
+                        .exit());
         Map<String, AttributeValue> run = runWhen("chg-prod-1", Set.of("Succeeded", "CompletedWithFailures"), 90);
         assertEquals(principalId("oncall-approver"), run.get("approver").s());
-        assertEquals(instancesTagged("environment", "Prod").stream().filter(id -> LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-prod-1").containsKey(id)).count(),
-                LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-prod-1").size(), "only Prod instances");
-        assertTrue(!LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-prod-1").isEmpty());
+        assertEquals(
+                instancesTagged("environment", "Prod").stream()
+                        .filter(id -> LocalFixture.commandsPerInstance(
+                                        local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-prod-1")
+                                .containsKey(id))
+                        .count(),
+                LocalFixture.commandsPerInstance(
+                                local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-prod-1")
+                        .size(),
+                "only Prod instances");
+        assertTrue(!LocalFixture.commandsPerInstance(
+                        local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-prod-1")
+                .isEmpty());
         InProcessCli.Result show = InProcessCli.run(local, "runs", "show", "chg-prod-1", "--follow");
-        assertTrue(show.out().contains("requester: " + principalId("oncall-requester")) && show.out().contains("approver: " + principalId("oncall-approver")), show.out());
+        assertTrue(
+                show.out().contains("requester: " + principalId("oncall-requester"))
+                        && show.out().contains("approver: " + principalId("oncall-approver")),
+                show.out());
     }
 
     @Test
     void an_approval_after_the_expiry_is_refused_and_the_run_ends_expired() {
-        assertEquals(0, InProcessCli.run(local, "emergency", "start", "--env", "All", "--request-id", "chg-late", "--operation", "Scan",
-                "--as", "oncall-requester").exit());
+        assertEquals(
+                0,
+                InProcessCli.run(
+                                local,
+                                "emergency",
+                                "start",
+                                "--env",
+                                "All",
+                                "--request-id",
+                                "chg-late",
+                                "--operation",
+                                "Scan",
+                                "--as",
+                                "oncall-requester")
+                        .exit());
         runWhen("chg-late", Set.of("PendingApproval"), 30);
         Map<String, AttributeValue> expired = runWhen("chg-late", Set.of("Expired"), 60);
         assertTrue(expired.containsKey("finishedAt"));
-        assertEquals(0, InProcessCli.run(local, "emergency", "approve", "chg-late", "--as", "oncall-approver").exit());
-        assertEquals(List.of("requestId: chg-late is Expired, not waiting for approval"), reasons(deadLetters("patchpilot-approvals-dlq", 1)));
-        assertTrue(LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-late").isEmpty(), "nothing patched");
+        assertEquals(
+                0,
+                InProcessCli.run(local, "emergency", "approve", "chg-late", "--as", "oncall-approver")
+                        .exit());
+        assertEquals(
+                List.of("requestId: chg-late is Expired, not waiting for approval"),
+                reasons(deadLetters("patchpilot-approvals-dlq", 1)));
+        assertTrue(
+                LocalFixture.commandsPerInstance(
+                                local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-late")
+                        .isEmpty(),
+                "nothing patched");
     }
 
     @Test
     void an_override_list_reaches_run_patch_baseline_in_the_chosen_account_and_region_only() {
         String list = "s3://patchpilot-patch-lists/" + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST;
-        assertEquals(0, InProcessCli.run(local, "emergency", "start", "--env", "Dev", "--request-id", "chg-override", "--accounts", "111111111111",
-                "--regions", "us-east-1", "--override-list", list, "--reason", "CVE-2026-9999", "--as", "oncall-requester").exit());
+        assertEquals(
+                0,
+                InProcessCli.run(
+                                local,
+                                "emergency",
+                                "start",
+                                "--env",
+                                "Dev",
+                                "--request-id",
+                                "chg-override",
+                                "--accounts",
+                                "111111111111",
+                                "--regions",
+                                "us-east-1",
+                                "--override-list",
+                                list,
+                                "--reason",
+                                "CVE-2026-9999",
+                                "--as",
+                                "oncall-requester")
+                        .exit());
         runWhen("chg-override", Set.of("Succeeded", "CompletedWithFailures"), 90);
-        var commands = local.aws().member(SsmClient.class, new AccountRegion("111111111111", "us-east-1"), "test").listCommandsPaginator(r -> r.maxResults(50))
-                .commands().stream().filter(c -> c.comment() != null && c.comment().startsWith("patchpilot chg-override ")).toList();
+        var commands = local
+                .aws()
+                .member(SsmClient.class, new AccountRegion("111111111111", "us-east-1"), "test")
+                .listCommandsPaginator(r -> r.maxResults(50))
+                .commands()
+                .stream()
+                .filter(c -> c.comment() != null && c.comment().startsWith("patchpilot chg-override "))
+                .toList();
         assertEquals(1, commands.size());
         assertEquals(List.of(list), commands.get(0).parameters().get("InstallOverrideList"));
         assertEquals("AWS-RunPatchBaseline", commands.get(0).documentName());
-        assertEquals(Set.copyOf(commands.get(0).instanceIds()), LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-override").keySet(), "no other account or region");
+        assertEquals(
+                Set.copyOf(commands.get(0).instanceIds()),
+                LocalFixture.commandsPerInstance(
+                                local, LocalFixture.accountRegions(local, LocalFixture.MEMBERS), "chg-override")
+                        .keySet(),
+                "no other account or region");
     }
 
     /** Reads the instance outcomes a target item records. */
@@ -221,9 +373,12 @@ class EmergencyIT {
         static List<String> skipped(String instancesJson) {
             try {
                 List<String> out = new ArrayList<>();
-                new com.fasterxml.jackson.databind.ObjectMapper().readTree(instancesJson).fields().forEachRemaining(e -> {
-                    if (e.getValue().path("status").asText().equals("Skipped")) out.add(e.getKey());
-                });
+                new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(instancesJson)
+                        .fields()
+                        .forEachRemaining(e -> {
+                            if (e.getValue().path("status").asText().equals("Skipped")) out.add(e.getKey());
+                        });
                 return out;
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException(e);

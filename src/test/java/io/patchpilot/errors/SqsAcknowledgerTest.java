@@ -34,13 +34,20 @@ class SqsAcknowledgerTest {
     @BeforeEach
     void start() {
         int port = LocalAws.freePort();
-        server = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(port)
+        server = SQSRestServerBuilder.withInterface("127.0.0.1")
+                .withPort(port)
                 .withServerAddress(new NodeAddress("http", "127.0.0.1", port, ""))
-                .withAWSAccountId(LocalAws.HUB_ACCOUNT).withAWSRegion(LocalAws.HUB_REGION).start();
+                .withAWSAccountId(LocalAws.HUB_ACCOUNT)
+                .withAWSRegion(LocalAws.HUB_REGION)
+                .start();
         server.waitUntilStarted();
-        sqs = SqsClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + port)).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"))).build();
-        url = sqs.createQueue(r -> r.queueName("held").attributes(Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "2"))).queueUrl();
+        sqs = SqsClient.builder()
+                .endpointOverride(URI.create("http://127.0.0.1:" + port))
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
+                .build();
+        url = sqs.createQueue(r -> r.queueName("held").attributes(Map.of(QueueAttributeName.VISIBILITY_TIMEOUT, "2")))
+                .queueUrl();
         acks = new SqsAcknowledger(sqs, 20, true);
     }
 
@@ -51,7 +58,8 @@ class SqsAcknowledgerTest {
     }
 
     private List<Message> receive() {
-        return sqs.receiveMessage(r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(0)).messages();
+        return sqs.receiveMessage(r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(0))
+                .messages();
     }
 
     @Test
@@ -60,10 +68,14 @@ class SqsAcknowledgerTest {
         Message m = receive().get(0);
         acks.hold(url, m.receiptHandle());
         // three timeouts long, nobody else receives it
-        await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(250)).until(() -> receive().isEmpty());
+        await().during(Duration.ofSeconds(6))
+                .atMost(Duration.ofSeconds(8))
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> receive().isEmpty());
         acks.release(m.receiptHandle());
         assertEquals(0, acks.heldCount());
-        await().atMost(Duration.ofSeconds(6)).until(() -> receive().stream().anyMatch(x -> x.body().equals("tag i-1")));
+        await().atMost(Duration.ofSeconds(6))
+                .until(() -> receive().stream().anyMatch(x -> x.body().equals("tag i-1")));
     }
 
     @Test
@@ -73,6 +85,9 @@ class SqsAcknowledgerTest {
         acks.hold(url, m.receiptHandle());
         acks.ack(url, m.receiptHandle()).join();
         assertEquals(0, acks.heldCount());
-        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).pollInterval(Duration.ofMillis(250)).until(() -> receive().isEmpty());
+        await().during(Duration.ofSeconds(3))
+                .atMost(Duration.ofSeconds(4))
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> receive().isEmpty());
     }
 }

@@ -51,21 +51,37 @@ class SqsErrorHandlingRouteTest {
     @BeforeEach
     void start() throws Exception {
         int port = LocalAws.freePort();
-        sqsServer = SQSRestServerBuilder.withInterface("127.0.0.1").withPort(port)
+        sqsServer = SQSRestServerBuilder.withInterface("127.0.0.1")
+                .withPort(port)
                 .withServerAddress(new NodeAddress("http", "127.0.0.1", port, ""))
-                .withAWSAccountId(LocalAws.HUB_ACCOUNT).withAWSRegion(LocalAws.HUB_REGION).start();
+                .withAWSAccountId(LocalAws.HUB_ACCOUNT)
+                .withAWSRegion(LocalAws.HUB_REGION)
+                .start();
         sqsServer.waitUntilStarted();
-        sqs = SqsClient.builder().endpointOverride(URI.create("http://127.0.0.1:" + port)).region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"))).build();
+        sqs = SqsClient.builder()
+                .endpointOverride(URI.create("http://127.0.0.1:" + port))
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
+                .build();
         dlqUrl = sqs.createQueue(r -> r.queueName("orders-dlq")).queueUrl();
-        slowUrl = sqs.createQueue(r -> r.queueName("slow-orders").attributes(Map.of(
-                QueueAttributeName.VISIBILITY_TIMEOUT, "2",
-                QueueAttributeName.REDRIVE_POLICY,
-                "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:orders-dlq\",\"maxReceiveCount\":\"3\"}"))).queueUrl();
-        sourceUrl = sqs.createQueue(r -> r.queueName("orders").attributes(Map.of(
-                QueueAttributeName.VISIBILITY_TIMEOUT, "1",
-                QueueAttributeName.REDRIVE_POLICY,
-                "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:orders-dlq\",\"maxReceiveCount\":\"3\"}"))).queueUrl();
+        slowUrl = sqs.createQueue(
+                        r -> r.queueName("slow-orders")
+                                .attributes(
+                                        Map.of(
+                                                QueueAttributeName.VISIBILITY_TIMEOUT,
+                                                "2",
+                                                QueueAttributeName.REDRIVE_POLICY,
+                                                "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:orders-dlq\",\"maxReceiveCount\":\"3\"}")))
+                .queueUrl();
+        sourceUrl = sqs.createQueue(
+                        r -> r.queueName("orders")
+                                .attributes(
+                                        Map.of(
+                                                QueueAttributeName.VISIBILITY_TIMEOUT,
+                                                "1",
+                                                QueueAttributeName.REDRIVE_POLICY,
+                                                "{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:123456789012:orders-dlq\",\"maxReceiveCount\":\"3\"}")))
+                .queueUrl();
 
         camel = new DefaultCamelContext();
         camel.getRegistry().bind("sqsClient", sqs);
@@ -73,8 +89,10 @@ class SqsErrorHandlingRouteTest {
         camel.getRegistry().bind("sqsAcknowledger", acks);
         DeadLetters deadLetters = new DeadLetters(sqs, acks);
         camel.getRegistry().bind("deadLetters", deadLetters);
-        camel.getRegistry().bind("transientBackoff", new TransientBackoff(sqs, acks, Duration.ofSeconds(1), deadLetters, 3));
-        PluginHelper.getRoutesLoader(camel).loadRoutes(ResourceHelper.resolveResource(camel, "file:routes/error-handling.camel.yaml"));
+        camel.getRegistry()
+                .bind("transientBackoff", new TransientBackoff(sqs, acks, Duration.ofSeconds(1), deadLetters, 3));
+        PluginHelper.getRoutesLoader(camel)
+                .loadRoutes(ResourceHelper.resolveResource(camel, "file:routes/error-handling.camel.yaml"));
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
@@ -83,9 +101,13 @@ class SqsErrorHandlingRouteTest {
                         .routeConfigurationId("sqs-error-handling")
                         .process(e -> {
                             String body = e.getIn().getBody(String.class);
-                            attempts.computeIfAbsent(body, b -> new AtomicInteger()).incrementAndGet();
-                            receivedAt.computeIfAbsent(body, b -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(System.nanoTime());
-                            if (body.startsWith("bad")) throw new PermanentFailure("quantity: 'ten' is not a number\nsecond line");
+                            attempts.computeIfAbsent(body, b -> new AtomicInteger())
+                                    .incrementAndGet();
+                            receivedAt
+                                    .computeIfAbsent(body, b -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                                    .add(System.nanoTime());
+                            if (body.startsWith("bad"))
+                                throw new PermanentFailure("quantity: 'ten' is not a number\nsecond line");
                             if (body.startsWith("flaky")) throw new IllegalStateException("upstream timed out");
                         })
                         .to("mock:done");
@@ -93,7 +115,9 @@ class SqsErrorHandlingRouteTest {
                 from("aws2-sqs:slow-orders?waitTimeSeconds=1&maxMessagesPerPoll=1&messageAttributeNames=All&attributeNames=All")
                         .routeId("slow-orders-test-consumer")
                         .routeConfigurationId("sqs-error-handling")
-                        .process(e -> attempts.computeIfAbsent(e.getIn().getBody(String.class), b -> new AtomicInteger()).incrementAndGet())
+                        .process(
+                                e -> attempts.computeIfAbsent(e.getIn().getBody(String.class), b -> new AtomicInteger())
+                                        .incrementAndGet())
                         .delay(6000) // three visibility timeouts of work
                         .to("mock:done");
             }
@@ -116,9 +140,15 @@ class SqsErrorHandlingRouteTest {
         List<Message> dead = awaitMessages(dlqUrl, 1);
         Message m = dead.get(0);
         assertEquals("bad order", m.body());
-        assertEquals("quantity: 'ten' is not a number second line", m.messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue());
-        assertEquals("orders", m.messageAttributes().get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE).stringValue());
-        assertFalse(done.matches(1, java.util.concurrent.TimeUnit.SECONDS), "a handled permanent failure does not fail the exchange");
+        assertEquals(
+                "quantity: 'ten' is not a number second line",
+                m.messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue());
+        assertEquals(
+                "orders",
+                m.messageAttributes().get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE).stringValue());
+        assertFalse(
+                done.matches(1, java.util.concurrent.TimeUnit.SECONDS),
+                "a handled permanent failure does not fail the exchange");
         await().atMost(Duration.ofSeconds(10)).until(() -> queueDepth(sourceUrl) == 0);
         assertEquals(1, attempts.get("bad order").get(), "rejected once, never retried");
     }
@@ -129,26 +159,45 @@ class SqsErrorHandlingRouteTest {
 
         List<Message> dead = awaitMessages(dlqUrl, 1);
         assertEquals("flaky order", dead.get(0).body());
-        assertEquals("still failing after 3 receives: IllegalStateException: upstream timed out",
-                dead.get(0).messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue(), "given up with a reason, not redriven without one");
-        assertEquals("orders", dead.get(0).messageAttributes().get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE).stringValue());
+        assertEquals(
+                "still failing after 3 receives: IllegalStateException: upstream timed out",
+                dead.get(0).messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue(),
+                "given up with a reason, not redriven without one");
+        assertEquals(
+                "orders",
+                dead.get(0)
+                        .messageAttributes()
+                        .get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE)
+                        .stringValue());
         assertEquals(3, attempts.get("flaky order").get(), "received maxReceiveCount times");
         // base 1 s: invisible 1 s after the first failure, 2 s after the second (SQS never delivers sooner)
         List<Long> at = receivedAt.get("flaky order");
         assertTrue(at.get(1) - at.get(0) >= 900_000_000L, "first retry after the base wait");
-        assertTrue(at.get(2) - at.get(1) >= 1_900_000_000L, "second retry after twice the base wait: " + (at.get(2) - at.get(1)) / 1_000_000 + " ms");
+        assertTrue(
+                at.get(2) - at.get(1) >= 1_900_000_000L,
+                "second retry after twice the base wait: " + (at.get(2) - at.get(1)) / 1_000_000 + " ms");
         await().atMost(Duration.ofSeconds(10)).until(() -> queueDepth(sourceUrl) == 0);
-        assertEquals(1, dead.size() + sqs.receiveMessage(r -> r.queueUrl(dlqUrl).waitTimeSeconds(2)).messages().size(), "dead-lettered once");
+        assertEquals(
+                1,
+                dead.size()
+                        + sqs.receiveMessage(r -> r.queueUrl(dlqUrl).waitTimeSeconds(2))
+                                .messages()
+                                .size(),
+                "dead-lettered once");
     }
 
     @Test
     void a_message_processed_longer_than_its_visibility_timeout_is_not_delivered_again_meanwhile() {
-        NotifyBuilder done = new NotifyBuilder(camel).fromRoute("slow-orders-test-consumer").whenCompleted(1).create();
+        NotifyBuilder done = new NotifyBuilder(camel)
+                .fromRoute("slow-orders-test-consumer")
+                .whenCompleted(1)
+                .create();
         sqs.sendMessage(r -> r.queueUrl(slowUrl).messageBody("slow order"));
 
         assertTrue(done.matches(30, java.util.concurrent.TimeUnit.SECONDS));
         await().atMost(Duration.ofSeconds(10)).until(() -> queueDepth(slowUrl) == 0);
-        assertEquals(1, attempts.get("slow order").get(), "one delivery although the work took three visibility timeouts");
+        assertEquals(
+                1, attempts.get("slow order").get(), "one delivery although the work took three visibility timeouts");
         assertEquals(0, queueDepth(dlqUrl));
     }
 
@@ -167,8 +216,11 @@ class SqsErrorHandlingRouteTest {
     private List<Message> awaitMessages(String url, int n) {
         List<Message> got = new ArrayList<>();
         await().atMost(Duration.ofSeconds(30)).until(() -> {
-            got.addAll(sqs.receiveMessage(r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(1)
-                    .messageAttributeNames("All")).messages());
+            got.addAll(sqs.receiveMessage(r -> r.queueUrl(url)
+                            .maxNumberOfMessages(10)
+                            .waitTimeSeconds(1)
+                            .messageAttributeNames("All"))
+                    .messages());
             return got.size() >= n;
         });
         return got;

@@ -4,21 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class TransientBackoffTest {
     @ParameterizedTest(name = "receive {1} with base {0}s -> {2}s")
     @CsvSource({
-            "120, 1, 120",
-            "120, 2, 240",
-            "120, 3, 480",
-            "120, 5, 1920",
-            "120, 6, 3600",
-            "5, 5, 80",
-            "5, 0, 5",
-            "120, 1000, 3600",
+        "120, 1, 120",
+        "120, 2, 240",
+        "120, 3, 480",
+        "120, 5, 1920",
+        "120, 6, 3600",
+        "5, 5, 80",
+        "5, 0, 5",
+        "120, 1000, 3600",
     })
     void each_failed_receive_doubles_the_wait_up_to_an_hour(int base, int receives, int seconds) {
         assertEquals(Duration.ofSeconds(seconds), TransientBackoff.delay(Duration.ofSeconds(base), receives));

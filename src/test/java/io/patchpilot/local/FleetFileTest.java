@@ -21,9 +21,12 @@ class FleetFileTest {
     void default_fleet_covers_what_the_readme_promises() {
         FleetFile fleet = FleetFile.read(Path.of("config/local/fleet.yaml"));
         assertTrue(fleet.accounts().size() >= 3);
-        for (FleetFile.Account a : fleet.accounts()) assertTrue(a.regions().size() >= 2, a.name() + " spans two regions");
-        List<FleetFile.Instance> all = fleet.accounts().stream().flatMap(a -> a.regions().values().stream())
-                .flatMap(r -> r.instances().stream()).toList();
+        for (FleetFile.Account a : fleet.accounts())
+            assertTrue(a.regions().size() >= 2, a.name() + " spans two regions");
+        List<FleetFile.Instance> all = fleet.accounts().stream()
+                .flatMap(a -> a.regions().values().stream())
+                .flatMap(r -> r.instances().stream())
+                .toList();
         assertTrue(all.stream().anyMatch(i -> i.platform() == FleetFile.Platform.Windows));
         assertTrue(all.stream().anyMatch(i -> i.platform() == FleetFile.Platform.Linux));
         for (String env : List.of("Dev", "Test", "Prod")) {
@@ -38,8 +41,10 @@ class FleetFileTest {
         assertTrue(all.stream().anyMatch(i -> i.tags().containsKey("AmazonECSManaged")));
         assertTrue(all.stream().anyMatch(i -> i.tags().containsKey("install_patch")));
         assertTrue(all.stream().anyMatch(i -> hasKeyStarting(i.tags(), "patch_install")));
-        List<FleetFile.Group> groups = fleet.accounts().stream().flatMap(a -> a.regions().values().stream())
-                .flatMap(r -> r.autoScalingGroups().stream()).toList();
+        List<FleetFile.Group> groups = fleet.accounts().stream()
+                .flatMap(a -> a.regions().values().stream())
+                .flatMap(r -> r.autoScalingGroups().stream())
+                .toList();
         assertEquals(2, groups.size());
         assertTrue(groups.stream().anyMatch(g -> g.tags().containsKey("k8s.io/cluster-autoscaler/enabled")));
     }
@@ -61,12 +66,16 @@ class FleetFileTest {
                             platfrom: Linux
                 """);
         ConfigException e = assertThrows(ConfigException.class, () -> FleetFile.read(f));
-        assertTrue(e.getMessage().startsWith(f + ":8: unknown key 'platfrom' in accounts[0].regions.us-east-1.instances[0]"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .startsWith(f + ":8: unknown key 'platfrom' in accounts[0].regions.us-east-1.instances[0]"),
+                e.getMessage());
     }
 
     @Test
     void bad_values_name_file_line_and_key() throws IOException {
-        assertError("""
+        assertError(
+                """
                 accounts:
                   - id: "111111111111"
                     name: dev
@@ -75,13 +84,15 @@ class FleetFileTest {
                         instances:
                           - name: web
                             platform: Solaris
-                """, ":8: accounts[0].regions.us-east-1.instances[0].platform: 'Solaris' is not a valid Platform (allowed: Linux, Windows)");
+                """,
+                ":8: accounts[0].regions.us-east-1.instances[0].platform: 'Solaris' is not a valid Platform (allowed: Linux, Windows)");
         assertError("""
                 accounts:
                   - id: "12345"
                     name: dev
                 """, ":2: accounts[0]: id must be a 12-digit account id");
-        assertError("""
+        assertError(
+                """
                 accounts:
                   - id: "111111111111"
                     name: dev
@@ -91,7 +102,8 @@ class FleetFileTest {
                           - name: g
                             desired: 5
                             max: 2
-                """, ":8: accounts[0].regions.us-east-1.autoScalingGroups[0]: desired needs 0 <= min <= desired <= max");
+                """,
+                ":8: accounts[0].regions.us-east-1.autoScalingGroups[0]: desired needs 0 <= min <= desired <= max");
         assertError("accounts: []\n", ": (top level): accounts must list at least one member account");
     }
 

@@ -36,8 +36,13 @@ class LocalModeIT {
     @BeforeAll
     void start() throws Exception {
         httpPort = LocalAws.freePort();
-        local = LocalMode.start(new LocalMode.Options(Path.of("").toAbsolutePath(), Path.of("config/local/fleet.yaml"),
-                LocalAws.freePortPair(), httpPort, List.of("--command-delay", "0.2"), Map.of()));
+        local = LocalMode.start(new LocalMode.Options(
+                Path.of("").toAbsolutePath(),
+                Path.of("config/local/fleet.yaml"),
+                LocalAws.freePortPair(),
+                httpPort,
+                List.of("--command-delay", "0.2"),
+                Map.of()));
         pids = local.localAws().pids();
     }
 
@@ -45,15 +50,19 @@ class LocalModeIT {
     void stop() {
         local.close();
         for (long pid : pids) {
-            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " left running");
+            assertFalse(
+                    ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+                    "process " + pid + " left running");
         }
     }
 
     @Test
     void health_answers_200_when_routes_and_queues_are_up() throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.body().contains("UP"));
     }
@@ -62,9 +71,15 @@ class LocalModeIT {
     void aws_cli_lists_every_contract_queue_and_its_dlq() {
         JsonNode queues = AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "list-queues");
         Set<String> names = new HashSet<>();
-        queues.path("QueueUrls").forEach(u -> names.add(u.asText().substring(u.asText().lastIndexOf('/') + 1)));
-        for (String q : List.of("patchpilot-config-events", "patchpilot-schedules", "patchpilot-self-service",
-                "patchpilot-emergency", "patchpilot-approvals", "patchpilot-work")) {
+        queues.path("QueueUrls")
+                .forEach(u -> names.add(u.asText().substring(u.asText().lastIndexOf('/') + 1)));
+        for (String q : List.of(
+                "patchpilot-config-events",
+                "patchpilot-schedules",
+                "patchpilot-self-service",
+                "patchpilot-emergency",
+                "patchpilot-approvals",
+                "patchpilot-work")) {
             assertTrue(names.contains(q), q + " in " + names);
             assertTrue(names.contains(PatchpilotConfig.Queues.deadLetterQueueOf(q)), q + "-dlq in " + names);
         }
@@ -86,7 +101,9 @@ class LocalModeIT {
         assertTrue(payments.contains("prod-api") && payments.contains("prod-win-db"), payments.toString());
         assertTrue(devApps.stream().noneMatch(payments::contains), "no instance visible from both accounts");
         assertTrue(instanceNames(new AccountRegion("111111111111", "eu-west-1")).contains("dev-eu-web"));
-        assertFalse(instanceNames(new AccountRegion("111111111111", "eu-west-1")).contains("dev-web"), "regions are separate too");
+        assertFalse(
+                instanceNames(new AccountRegion("111111111111", "eu-west-1")).contains("dev-web"),
+                "regions are separate too");
     }
 
     @Test
@@ -94,7 +111,8 @@ class LocalModeIT {
         assertEquals(3, local.fleet().accounts());
         assertEquals(2, local.fleet().regions());
         assertEquals(2, local.fleet().groups());
-        assertTrue(local.fleet().instances() >= 25, "instances: " + local.fleet().instances());
+        assertTrue(
+                local.fleet().instances() >= 25, "instances: " + local.fleet().instances());
     }
 
     private Set<String> instanceNames(AccountRegion target) {
@@ -102,7 +120,10 @@ class LocalModeIT {
         Set<String> names = new HashSet<>();
         for (Reservation r : ec2.describeInstances().reservations()) {
             for (Instance i : r.instances()) {
-                i.tags().stream().filter(t -> t.key().equals("Name")).map(Tag::value).forEach(names::add);
+                i.tags().stream()
+                        .filter(t -> t.key().equals("Name"))
+                        .map(Tag::value)
+                        .forEach(names::add);
             }
         }
         return names;

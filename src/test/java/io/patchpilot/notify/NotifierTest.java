@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class NotifierTest {
     @TempDir
     Path outbox;
+
     private final SlackStub slack = new SlackStub();
 
     @AfterEach
@@ -28,13 +29,19 @@ class NotifierTest {
     }
 
     private Notifier notifier() {
-        return new Notifier("patchpilot@example.com", Optional.of(URI.create(slack.url())),
-                Optional.of(outbox), Clock.systemUTC(), a -> ("csv of " + a.key()).getBytes());
+        return new Notifier(
+                "patchpilot@example.com",
+                Optional.of(URI.create(slack.url())),
+                Optional.of(outbox),
+                Clock.systemUTC(),
+                a -> ("csv of " + a.key()).getBytes());
     }
 
     @Test
     void a_mail_carries_text_and_html_and_is_copied_to_the_outbox() throws Exception {
-        MimeMessage m = notifier().mail("{\"type\":\"notify-email\",\"to\":[\"a@example.com\",\"b@example.com\"],\"subject\":\"Run done\",\"text\":\"t\",\"html\":\"<b>h</b>\"}");
+        MimeMessage m = notifier()
+                .mail(
+                        "{\"type\":\"notify-email\",\"to\":[\"a@example.com\",\"b@example.com\"],\"subject\":\"Run done\",\"text\":\"t\",\"html\":\"<b>h</b>\"}");
         assertEquals("Run done", m.getSubject());
         assertEquals(2, m.getAllRecipients().length);
         List<Path> copies;
@@ -48,7 +55,8 @@ class NotifierTest {
 
     @Test
     void a_bad_address_is_a_permanent_failure_naming_it() {
-        PermanentFailure e = assertThrows(PermanentFailure.class, () -> notifier().mail("{\"to\":[\"not an address\"],\"subject\":\"s\"}"));
+        PermanentFailure e = assertThrows(
+                PermanentFailure.class, () -> notifier().mail("{\"to\":[\"not an address\"],\"subject\":\"s\"}"));
         assertEquals("to: 'not an address' is not a mail address", e.getMessage());
     }
 
@@ -64,11 +72,13 @@ class NotifierTest {
     @Test
     void a_refused_webhook_is_permanent_and_an_unavailable_one_is_retried() {
         slack.answer(404);
-        PermanentFailure refused = assertThrows(PermanentFailure.class, () -> notifier().slack("{\"text\":\"x\"}"));
+        PermanentFailure refused =
+                assertThrows(PermanentFailure.class, () -> notifier().slack("{\"text\":\"x\"}"));
         assertEquals("slack webhook refused the post: HTTP 404 no_service", refused.getMessage());
         assertTrue(!refused.getMessage().contains("not-a-real-secret"), "the webhook URL is never in a message");
         slack.answer(503);
-        IllegalStateException later = assertThrows(IllegalStateException.class, () -> notifier().slack("{\"text\":\"x\"}"));
+        IllegalStateException later =
+                assertThrows(IllegalStateException.class, () -> notifier().slack("{\"text\":\"x\"}"));
         assertEquals("slack webhook answered HTTP 503 no_service", later.getMessage());
     }
 }

@@ -17,17 +17,31 @@ class PatchDocumentTest {
 
     @Test
     void a_window_without_hooks_runs_the_plain_baseline_with_its_operation_and_reboot_option() throws Exception {
-        MaintenanceWindow w = window("{\"Environment\":\"Dev\",\"PatchingOperation\":\"Scan\",\"OperationPostPatching\":\"NoReboot\"}");
+        MaintenanceWindow w = window(
+                "{\"Environment\":\"Dev\",\"PatchingOperation\":\"Scan\",\"OperationPostPatching\":\"NoReboot\"}");
         assertEquals("AWS-RunPatchBaseline", PatchTargetStep.document(w));
-        assertEquals(Map.of("Operation", List.of("Scan"), "RebootOption", List.of("NoReboot")), PatchTargetStep.parameters(w));
+        assertEquals(
+                Map.of("Operation", List.of("Scan"), "RebootOption", List.of("NoReboot")),
+                PatchTargetStep.parameters(w));
     }
 
     @Test
     void hooks_run_the_wrapper_document_with_no_op_for_the_hooks_not_given() throws Exception {
-        MaintenanceWindow w = window("{\"Environment\":\"Dev\",\"PreInstallHookDocName\":\"Drain-From-ALB\",\"PostInstallHookDocName\":\"Rejoin-ALB\"}");
+        MaintenanceWindow w = window(
+                "{\"Environment\":\"Dev\",\"PreInstallHookDocName\":\"Drain-From-ALB\",\"PostInstallHookDocName\":\"Rejoin-ALB\"}");
         assertEquals("AWS-RunPatchBaselineWithHooks", PatchTargetStep.document(w));
-        assertEquals(Map.of("Operation", List.of("Install"), "RebootOption", List.of("RebootIfNeeded"),
-                "PreInstallHookDocName", List.of("Drain-From-ALB"), "PostInstallHookDocName", List.of("Rejoin-ALB"),
-                "OnExitHookDocName", List.of("AWS-Noop")), PatchTargetStep.parameters(w));
+        assertEquals(
+                Map.of(
+                        "Operation",
+                        List.of("Install"),
+                        "RebootOption",
+                        List.of("RebootIfNeeded"),
+                        "PreInstallHookDocName",
+                        List.of("Drain-From-ALB"),
+                        "PostInstallHookDocName",
+                        List.of("Rejoin-ALB"),
+                        "OnExitHookDocName",
+                        List.of("AWS-Noop")),
+                PatchTargetStep.parameters(w));
     }
 }

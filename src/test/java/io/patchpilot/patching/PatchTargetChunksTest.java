@@ -20,7 +20,8 @@ class PatchTargetChunksTest {
 
     @Test
     void a_first_delivery_sends_every_instance_in_chunks_of_fifty() {
-        assertEquals(List.of(ids(0, 50), ids(50, 100), ids(100, 120)), PatchTargetStep.unsentChunks(ids(0, 120), Set.of()));
+        assertEquals(
+                List.of(ids(0, 50), ids(50, 100), ids(100, 120)), PatchTargetStep.unsentChunks(ids(0, 120), Set.of()));
     }
 
     @Test

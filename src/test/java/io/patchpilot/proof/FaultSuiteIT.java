@@ -65,8 +65,13 @@ import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultSuiteIT {
     private static final List<String> ACCOUNTS = LocalFixture.MEMBERS;
-    private static final List<String> QUEUES = List.of("patchpilot-config-events", "patchpilot-schedules", "patchpilot-self-service",
-            "patchpilot-emergency", "patchpilot-approvals", "patchpilot-work");
+    private static final List<String> QUEUES = List.of(
+            "patchpilot-config-events",
+            "patchpilot-schedules",
+            "patchpilot-self-service",
+            "patchpilot-emergency",
+            "patchpilot-approvals",
+            "patchpilot-work");
     private static final MaintenanceWindow DEFAULT = MaintenanceWindow.defaultWindow(null);
     /** How old a tagging batch's write-ahead record must be before the sweep settles it (900 s by default). */
     private static final Duration ABANDONED_AFTER = Duration.ofSeconds(20);
@@ -81,10 +86,18 @@ class FaultSuiteIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Map<String, String> settings = Map.of("patchpilot.queue.visibility-seconds", "5",
-                "patchpilot.notify.outbox", Files.createTempDirectory("patchpilot-outbox").toString());
-        local = LocalMode.startWithoutService(new LocalMode.Options(Path.of("").toAbsolutePath(), Path.of("config/local/fleet.yaml"),
-                LocalAws.freePortPair(), LocalAws.freePort(), List.of("--command-delay", "0.5", "--refresh-delay", "0.5"), settings));
+        Map<String, String> settings = Map.of(
+                "patchpilot.queue.visibility-seconds",
+                "5",
+                "patchpilot.notify.outbox",
+                Files.createTempDirectory("patchpilot-outbox").toString());
+        local = LocalMode.startWithoutService(new LocalMode.Options(
+                Path.of("").toAbsolutePath(),
+                Path.of("config/local/fleet.yaml"),
+                LocalAws.freePortPair(),
+                LocalAws.freePort(),
+                List.of("--command-delay", "0.5", "--refresh-delay", "0.5"),
+                settings));
         ledger = new Ledger(local.aws(), local.config().ledgerTable());
         slack = new SlackStub();
         smtpPort = LocalAws.freePort();
@@ -113,10 +126,20 @@ class FaultSuiteIT {
     }
 
     private static ServiceProcess startService(String name) throws Exception {
-        return ServiceProcess.start(local, name, Map.of("PATCHPILOT_QUEUE_VISIBILITY_SECONDS", "5",
-                "PATCHPILOT_TAGGING_ABANDONED_AFTER_SECONDS", Long.toString(ABANDONED_AFTER.toSeconds()),
-                "PATCHPILOT_PATCHING_STEP_LEASE_SECONDS", "15", "PATCHPILOT_MAIL_PORT", Integer.toString(smtpPort),
-                "PATCHPILOT_SLACK_WEBHOOK_URL", slack.url()));
+        return ServiceProcess.start(
+                local,
+                name,
+                Map.of(
+                        "PATCHPILOT_QUEUE_VISIBILITY_SECONDS",
+                        "5",
+                        "PATCHPILOT_TAGGING_ABANDONED_AFTER_SECONDS",
+                        Long.toString(ABANDONED_AFTER.toSeconds()),
+                        "PATCHPILOT_PATCHING_STEP_LEASE_SECONDS",
+                        "15",
+                        "PATCHPILOT_MAIL_PORT",
+                        Integer.toString(smtpPort),
+                        "PATCHPILOT_SLACK_WEBHOOK_URL",
+                        slack.url()));
     }
 
     // --- scenarios ----------------------------------------------------------------------
@@ -135,13 +158,28 @@ class FaultSuiteIT {
         // of awaitRunEnded, which ride them out) meets the throttling
         try (SqsClient requester = LocalFixture.sqsAs(local, "oncall-requester")) {
             String url = LocalFixture.queueUrl(local, "patchpilot-emergency");
-            local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "*", "operation", "*", "throttleRate", 0.3, "errorRate", 0.05))));
+            local.localAws()
+                    .control()
+                    .post(
+                            "faults",
+                            Map.of(
+                                    "rules",
+                                    List.of(Map.of(
+                                            "service",
+                                            "*",
+                                            "operation",
+                                            "*",
+                                            "throttleRate",
+                                            0.3,
+                                            "errorRate",
+                                            0.05))));
             try {
                 for (int copy = 0; copy < 3; copy++) {
                     send("patchpilot-config-events", events);
                     send("patchpilot-schedules", List.of("{\"type\":\"reconcile\"}"));
                 }
-                await().atMost(Duration.ofSeconds(180)).until(() -> quiet("patchpilot-config-events", "patchpilot-work"));
+                await().atMost(Duration.ofSeconds(180))
+                        .until(() -> quiet("patchpilot-config-events", "patchpilot-work"));
                 for (int copy = 0; copy < 3; copy++) {
                     send("patchpilot-schedules", List.of(fire));
                     requester.sendMessage(r -> r.queueUrl(url).messageBody(emergency));
@@ -159,32 +197,52 @@ class FaultSuiteIT {
             throttled += c.path("throttled").asLong();
             errors += c.path("errors").asLong();
         }
-        assertTrue(throttled > 0 && errors > 0, "faults were injected: " + throttled + " throttled, " + errors + " errors");
+        assertTrue(
+                throttled > 0 && errors > 0,
+                "faults were injected: " + throttled + " throttled, " + errors + " errors");
 
         assertTagsRight();
-        Map<String, Integer> scheduled = LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), PatchRuns.runId(DEFAULT, lastOccurrence));
-        Map<String, Integer> urgent = LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), "chg-faults-1");
+        Map<String, Integer> scheduled = LocalFixture.commandsPerInstance(
+                local, LocalFixture.accountRegions(local, ACCOUNTS), PatchRuns.runId(DEFAULT, lastOccurrence));
+        Map<String, Integer> urgent =
+                LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), "chg-faults-1");
         assertFalse(scheduled.isEmpty() || urgent.isEmpty(), "both runs patched: " + scheduled + " " + urgent);
-        assertEquals(Set.of(1), Set.copyOf(scheduled.values()), "each instance once in the scheduled run: " + scheduled);
+        assertEquals(
+                Set.of(1), Set.copyOf(scheduled.values()), "each instance once in the scheduled run: " + scheduled);
         assertEquals(Set.of(1), Set.copyOf(urgent.values()), "each instance once in the emergency run: " + urgent);
         Set<String> dev = instancesTagged("environment", "Dev");
-        assertTrue(dev.containsAll(urgent.keySet()), "the emergency run patched Dev instances only: " + urgent.keySet());
-        assertTrue(urgent.keySet().containsAll(named("dev-web")), "and the managed ones among them: " + urgent.keySet());
-        assertEquals(1, ledger.partition(PatchRuns.INDEX).stream().filter(i -> i.get("runId").s().equals(PatchRuns.runId(DEFAULT, lastOccurrence))).count());
+        assertTrue(
+                dev.containsAll(urgent.keySet()), "the emergency run patched Dev instances only: " + urgent.keySet());
+        assertTrue(
+                urgent.keySet().containsAll(named("dev-web")), "and the managed ones among them: " + urgent.keySet());
+        assertEquals(
+                1,
+                ledger.partition(PatchRuns.INDEX).stream()
+                        .filter(i -> i.get("runId").s().equals(PatchRuns.runId(DEFAULT, lastOccurrence)))
+                        .count());
         assertNoDeadLetters();
 
         Map<String, Double> after = Prometheus.scrape(service.httpPort());
         long duplicates = delta(before, after, "patchpilot_duplicates_suppressed_total");
         assertTrue(duplicates >= 2 * events.size(), "repeats were recognised: " + duplicates);
-        counts("every message x3 under 30% throttling + 5% 5xx", 3 * (events.size() + 1 + 2), delta(before, after, "patchpilot_messages_consumed_total"),
-                0, duplicates, 0, "throttled " + throttled + ", 5xx " + errors + ", commands " + (scheduled.size() + urgent.size()));
+        counts(
+                "every message x3 under 30% throttling + 5% 5xx",
+                3 * (events.size() + 1 + 2),
+                delta(before, after, "patchpilot_messages_consumed_total"),
+                0,
+                duplicates,
+                0,
+                "throttled " + throttled + ", 5xx " + errors + ", commands " + (scheduled.size() + urgent.size()));
     }
 
     @Test
     @Order(2)
-    void a_thousand_malformed_messages_across_all_queues_each_land_in_their_dlq_with_a_reason_and_valid_ones_still_work() throws Exception {
+    void
+            a_thousand_malformed_messages_across_all_queues_each_land_in_their_dlq_with_a_reason_and_valid_ones_still_work()
+                    throws Exception {
         Map<String, Double> before = Prometheus.scrape(service.httpPort());
-        List<Fleet> valid = fleet().stream().filter(i -> i.account().equals("333333333333")).toList();
+        List<Fleet> valid =
+                fleet().stream().filter(i -> i.account().equals("333333333333")).toList();
         wrongTags(valid);
         Map<String, List<String>> malformed = new LinkedHashMap<>();
         for (int n = 0; n < 1000; n++) {
@@ -193,22 +251,39 @@ class FaultSuiteIT {
         }
         // valid events are interleaved with the bad ones on the same queue
         List<String> configBodies = new ArrayList<>(malformed.get("patchpilot-config-events"));
-        for (int k = 0; k < valid.size(); k++) configBodies.add(k * configBodies.size() / valid.size(), GeneratedFleet.configEvent(valid.get(k).account(), valid.get(k).region(), valid.get(k).id()));
-        malformed.forEach((queue, bodies) -> send(queue, queue.equals("patchpilot-config-events") ? configBodies : bodies));
+        for (int k = 0; k < valid.size(); k++)
+            configBodies.add(
+                    k * configBodies.size() / valid.size(),
+                    GeneratedFleet.configEvent(
+                            valid.get(k).account(),
+                            valid.get(k).region(),
+                            valid.get(k).id()));
+        malformed.forEach(
+                (queue, bodies) -> send(queue, queue.equals("patchpilot-config-events") ? configBodies : bodies));
 
         Map<String, List<Message>> dlq = new HashMap<>();
-        await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(2)).until(() -> {
-            for (String q : QUEUES) dlq.computeIfAbsent(q, k -> new ArrayList<>()).addAll(LocalFixture.drain(local, q + "-dlq"));
-            return dlq.values().stream().mapToInt(List::size).sum() >= 1000 && quiet(QUEUES.toArray(String[]::new));
-        });
+        await().atMost(Duration.ofSeconds(240))
+                .pollInterval(Duration.ofSeconds(2))
+                .until(() -> {
+                    for (String q : QUEUES)
+                        dlq.computeIfAbsent(q, k -> new ArrayList<>()).addAll(LocalFixture.drain(local, q + "-dlq"));
+                    return dlq.values().stream().mapToInt(List::size).sum() >= 1000
+                            && quiet(QUEUES.toArray(String[]::new));
+                });
         int rejected = 0;
         for (String q : QUEUES) {
             Set<String> expected = new HashSet<>(malformed.get(q));
             Set<String> got = new HashSet<>();
             for (Message m : dlq.get(q)) {
-                String reason = m.messageAttributes().containsKey(DeadLetters.ERROR_ATTRIBUTE) ? m.messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue() : "";
+                String reason = m.messageAttributes().containsKey(DeadLetters.ERROR_ATTRIBUTE)
+                        ? m.messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue()
+                        : "";
                 assertFalse(reason.isBlank() || reason.contains("\n"), q + ": a one-line reason for " + m.body());
-                assertEquals(q, m.messageAttributes().get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE).stringValue());
+                assertEquals(
+                        q,
+                        m.messageAttributes()
+                                .get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE)
+                                .stringValue());
                 got.add(m.body().equals("(empty)") ? "" : m.body());
             }
             assertEquals(expected, got, q + ": every malformed message, nothing else, in its DLQ");
@@ -218,14 +293,20 @@ class FaultSuiteIT {
         assertTagsRight();
         assertEquals(200, status("/health/ready"), "the service is still ready");
         Map<String, Double> after = Prometheus.scrape(service.httpPort());
-        counts("1,000 malformed across " + QUEUES.size() + " queues + " + valid.size() + " valid", 1000 + valid.size(),
-                delta(before, after, "patchpilot_messages_consumed_total"), rejected, delta(before, after, "patchpilot_duplicates_suppressed_total"), 0,
+        counts(
+                "1,000 malformed across " + QUEUES.size() + " queues + " + valid.size() + " valid",
+                1000 + valid.size(),
+                delta(before, after, "patchpilot_messages_consumed_total"),
+                rejected,
+                delta(before, after, "patchpilot_duplicates_suppressed_total"),
+                0,
                 "valid events applied: " + valid.size());
     }
 
     @Test
     @Order(3)
-    void one_account_denying_access_fails_alone_and_the_rest_of_the_organization_is_tagged_and_patched() throws Exception {
+    void one_account_denying_access_fails_alone_and_the_rest_of_the_organization_is_tagged_and_patched()
+            throws Exception {
         String denied = "222222222222";
         List<Fleet> all = fleet();
         wrongTags(all);
@@ -257,13 +338,20 @@ class FaultSuiteIT {
         // with a 5 s visibility timeout a slow first batch can see its message delivered again
         // before the rejection deletes it: the DLQ then holds it twice, never zero times
         assertEquals(deniedBodies, deadBodies, "each event of the denied account rejected, nothing else");
-        dead.forEach(m -> assertTrue(m.messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue().contains(denied), "reason names the account"));
+        dead.forEach(m -> assertTrue(
+                m.messageAttributes()
+                        .get(DeadLetters.ERROR_ATTRIBUTE)
+                        .stringValue()
+                        .contains(denied),
+                "reason names the account"));
         for (Fleet i : all) {
             String window = tagsOf(i).get("maintenance_window");
-            if (i.account().equals(denied)) assertTrue(window == null || window.equals("wrong"), "nothing written in the denied account");
+            if (i.account().equals(denied))
+                assertTrue(window == null || window.equals("wrong"), "nothing written in the denied account");
             else assertTrue(window == null || !window.equals("wrong"), i + " re-tagged");
         }
-        Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+        Map<String, AttributeValue> run =
+                ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
         assertEquals("CompletedWithFailures", run.get("status").s());
         int failedTargets = 0;
         for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
@@ -274,11 +362,19 @@ class FaultSuiteIT {
                 assertTrue(t.containsKey("reason") && t.get("reason").s().contains("AccessDenied"), "reason: " + t);
             }
         }
-        Map<String, Integer> commands = LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), runId);
-        assertTrue(commands.size() > 3 && Set.copyOf(commands.values()).equals(Set.of(1)), "the others patched once each: " + commands);
+        Map<String, Integer> commands =
+                LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), runId);
+        assertTrue(
+                commands.size() > 3 && Set.copyOf(commands.values()).equals(Set.of(1)),
+                "the others patched once each: " + commands);
         Map<String, Double> after = Prometheus.scrape(service.httpPort());
-        counts("account " + denied + " AccessDenied", events.size() + 1, delta(before, after, "patchpilot_messages_consumed_total"), dead.size(),
-                delta(before, after, "patchpilot_duplicates_suppressed_total"), 0,
+        counts(
+                "account " + denied + " AccessDenied",
+                events.size() + 1,
+                delta(before, after, "patchpilot_messages_consumed_total"),
+                dead.size(),
+                delta(before, after, "patchpilot_duplicates_suppressed_total"),
+                0,
                 "failed account-regions " + failedTargets + ", instances patched elsewhere " + commands.size()
                         + ", dead letters delivered twice " + (dead.size() - deadBodies.size()));
         // access restored, the operator sends the dead letters back: nothing was lost
@@ -297,33 +393,50 @@ class FaultSuiteIT {
     @Order(4)
     void the_local_aws_stopped_for_30_seconds_mid_run_delays_the_run_but_loses_and_repeats_nothing() throws Exception {
         Map<String, Double> before = Prometheus.scrape(service.httpPort());
-        List<Fleet> some = fleet().stream().filter(i -> i.account().equals("111111111111")).toList();
+        List<Fleet> some =
+                fleet().stream().filter(i -> i.account().equals("111111111111")).toList();
         wrongTags(some);
         Instant occurrence = nextOccurrence();
         String runId = PatchRuns.runId(DEFAULT, occurrence);
         send("patchpilot-schedules", List.of(windowFire(occurrence)));
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> targetStates(runId).containsValue("Sent"));
-        List<String> events = some.stream().map(i -> GeneratedFleet.configEvent(i.account(), i.region(), i.id())).toList();
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> targetStates(runId).containsValue("Sent"));
+        List<String> events = some.stream()
+                .map(i -> GeneratedFleet.configEvent(i.account(), i.region(), i.id()))
+                .toList();
         send("patchpilot-config-events", events);
         List<ProcessHandle> frozen = freeze(local.localAws());
         long frozenAt = System.nanoTime();
         try { // the service lives through 30 s without AWS
-            await().during(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(40)).until(service::isAlive);
+            await().during(Duration.ofSeconds(30))
+                    .atMost(Duration.ofSeconds(40))
+                    .until(service::isAlive);
         } finally {
             frozen.forEach(p -> signal(p, "CONT"));
         }
-        System.out.printf("local AWS (%d processes) stopped for %.0f s%n", frozen.size(), (System.nanoTime() - frozenAt) / 1e9);
+        System.out.printf(
+                "local AWS (%d processes) stopped for %.0f s%n", frozen.size(), (System.nanoTime() - frozenAt) / 1e9);
         awaitRunEnded(runId, 240);
         await().atMost(Duration.ofSeconds(120)).until(() -> quiet(QUEUES.toArray(String[]::new)));
         assertTagsRight();
-        Map<String, Integer> commands = LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), runId);
-        assertTrue(!commands.isEmpty() && Set.copyOf(commands.values()).equals(Set.of(1)), "each instance once: " + commands);
+        Map<String, Integer> commands =
+                LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), runId);
+        assertTrue(
+                !commands.isEmpty() && Set.copyOf(commands.values()).equals(Set.of(1)),
+                "each instance once: " + commands);
         assertNoDeadLetters();
         assertEquals(200, status("/health/ready"));
         Map<String, Double> after = Prometheus.scrape(service.httpPort());
-        counts("local AWS stopped 30 s mid-run", events.size() + 1, delta(before, after, "patchpilot_messages_consumed_total"), 0,
-                delta(before, after, "patchpilot_duplicates_suppressed_total"), 0,
-                "failed deliveries retried " + delta(before, after, "patchpilot_messages_failed_total") + ", instances patched " + commands.size());
+        counts(
+                "local AWS stopped 30 s mid-run",
+                events.size() + 1,
+                delta(before, after, "patchpilot_messages_consumed_total"),
+                0,
+                delta(before, after, "patchpilot_duplicates_suppressed_total"),
+                0,
+                "failed deliveries retried " + delta(before, after, "patchpilot_messages_failed_total")
+                        + ", instances patched " + commands.size());
     }
 
     @Test
@@ -339,10 +452,14 @@ class FaultSuiteIT {
             send("patchpilot-schedules", List.of("{\"type\":\"report\"}"));
             S3Client s3 = local.aws().hub(S3Client.class);
             String reports = local.config().buckets().reports();
-            await().atMost(Duration.ofSeconds(120)).until(() -> s3.listObjectsV2(r -> r.bucket(reports).prefix("reports/latest/")).keyCount() >= 8);
+            await().atMost(Duration.ofSeconds(120))
+                    .until(() -> s3.listObjectsV2(r -> r.bucket(reports).prefix("reports/latest/"))
+                                    .keyCount()
+                            >= 8);
             // both channels have failed at least twice by now, and their messages wait for a next try
             await().atMost(Duration.ofSeconds(60)).until(() -> slack.posts().size() - postsBefore >= 2);
-            await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10))
+            await().during(Duration.ofSeconds(5))
+                    .atMost(Duration.ofSeconds(10))
                     .until(() -> deadLetters().values().stream().allMatch(d -> d == 0));
             assertNoDeadLetters();
             failedPosts = slack.posts().size() - postsBefore;
@@ -350,19 +467,41 @@ class FaultSuiteIT {
             mail = startMail();
             slack.answer(200);
         }
-        await().atMost(Duration.ofSeconds(180)).until(() -> quiet(QUEUES.toArray(String[]::new)) && subjects().stream().anyMatch(s -> s.contains("managed instances compliant")));
+        await().atMost(Duration.ofSeconds(180))
+                .until(() -> quiet(QUEUES.toArray(String[]::new))
+                        && subjects().stream().anyMatch(s -> s.contains("managed instances compliant")));
         // and no second copy follows
-        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(8))
-                .until(() -> subjects().stream().filter(s -> s.contains("managed instances compliant")).count() == 1);
-        List<String> reportMails = subjects().stream().filter(s -> s.contains("managed instances compliant")).toList();
+        await().during(Duration.ofSeconds(3))
+                .atMost(Duration.ofSeconds(8))
+                .until(() -> subjects().stream()
+                                .filter(s -> s.contains("managed instances compliant"))
+                                .count()
+                        == 1);
+        List<String> reportMails = subjects().stream()
+                .filter(s -> s.contains("managed instances compliant"))
+                .toList();
         assertEquals(1, reportMails.size(), "one team mail: " + subjects());
-        List<String> reportPosts = slack.delivered().subList(deliveredBefore, slack.delivered().size()).stream().filter(p -> p.contains("compliant")).toList();
-        assertEquals(1, reportPosts.size(), "after " + failedPosts + " refused tries, exactly one delivered post: " + reportPosts);
+        List<String> reportPosts = slack
+                .delivered()
+                .subList(deliveredBefore, slack.delivered().size())
+                .stream()
+                .filter(p -> p.contains("compliant"))
+                .toList();
+        assertEquals(
+                1,
+                reportPosts.size(),
+                "after " + failedPosts + " refused tries, exactly one delivered post: " + reportPosts);
         assertNoDeadLetters();
         Map<String, Double> after = Prometheus.scrape(service.httpPort());
-        counts("SMTP and Slack down during a report", 1, delta(before, after, "patchpilot_messages_consumed_total"), 0,
-                delta(before, after, "patchpilot_duplicates_suppressed_total"), 0,
-                "mails delivered " + mail.getReceivedMessages().length + ", Slack tries refused " + failedPosts + " then 1 delivered");
+        counts(
+                "SMTP and Slack down during a report",
+                1,
+                delta(before, after, "patchpilot_messages_consumed_total"),
+                0,
+                delta(before, after, "patchpilot_duplicates_suppressed_total"),
+                0,
+                "mails delivered " + mail.getReceivedMessages().length + ", Slack tries refused " + failedPosts
+                        + " then 1 delivered");
     }
 
     @Test
@@ -371,15 +510,19 @@ class FaultSuiteIT {
         List<Fleet> all = fleet();
         Set<String> ids = wrongTags(all, "wrong-before-kill");
         List<String> events = new ArrayList<>();
-        for (int copy = 0; copy < 5; copy++) for (Fleet i : all) events.add(GeneratedFleet.configEvent(i.account(), i.region(), i.id()));
+        for (int copy = 0; copy < 5; copy++)
+            for (Fleet i : all) events.add(GeneratedFleet.configEvent(i.account(), i.region(), i.id()));
         local.localAws().control().delete("calls");
         int left;
         long killedAt;
         // slow EC2 down so the kill lands while batches are in flight
-        local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "ec2", "operation", "*", "latencyMs", 400))));
+        local.localAws()
+                .control()
+                .post("faults", Map.of("rules", List.of(Map.of("service", "ec2", "operation", "*", "latencyMs", 400))));
         try {
             send("patchpilot-config-events", events);
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(50))
                     .until(() -> local.localAws().control().callCount("ec2", "CreateTags") > 0);
             service.kill();
             killedAt = System.nanoTime();
@@ -398,20 +541,29 @@ class FaultSuiteIT {
         // a batch whose CreateTags went out just before the kill left its changes recorded ahead and
         // not audited (its redelivery found the tags right); the sweep, once that record is older
         // than the setting, audits them on the tags it finds
-        await().atMost(ABANDONED_AFTER.plusSeconds(5)).pollInterval(Duration.ofMillis(500))
-                .until(() -> System.nanoTime() - killedAt > ABANDONED_AFTER.plusSeconds(1).toNanos());
+        await().atMost(ABANDONED_AFTER.plusSeconds(5))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> System.nanoTime() - killedAt
+                        > ABANDONED_AFTER.plusSeconds(1).toNanos());
         send("patchpilot-schedules", List.of("{\"type\":\"reconcile\"}"));
-        await().atMost(Duration.ofSeconds(120)).until(() -> audited(ids).size() == ids.size() && quiet("patchpilot-schedules", "patchpilot-work"));
+        await().atMost(Duration.ofSeconds(120))
+                .until(() -> audited(ids).size() == ids.size() && quiet("patchpilot-schedules", "patchpilot-work"));
         // and nothing twice: no resource appears twice among the audited changes
         Map<String, Integer> audited = audited(ids);
         assertTrue(audited.values().stream().allMatch(n -> n == 1), "no resource re-tagged twice: " + audited);
         assertEquals(ids.size(), audited.size(), "every change audited");
         assertNoDeadLetters();
         Map<String, Double> after = Prometheus.scrape(service.httpPort());
-        counts("SIGKILL while tagging, restart", events.size(), Prometheus.sum(after, "patchpilot_messages_consumed_total"), 0,
-                Prometheus.sum(after, "patchpilot_duplicates_suppressed_total"), 0, "killed with " + left + " unacknowledged; resources audited once "
-                + audited.size() + " of " + ids.size() + " (" + (audited.size() - auditedBeforeSweep)
-                + " of them found applied by the sweep; processed and duplicates are the restarted process's)");
+        counts(
+                "SIGKILL while tagging, restart",
+                events.size(),
+                Prometheus.sum(after, "patchpilot_messages_consumed_total"),
+                0,
+                Prometheus.sum(after, "patchpilot_duplicates_suppressed_total"),
+                0,
+                "killed with " + left + " unacknowledged; resources audited once "
+                        + audited.size() + " of " + ids.size() + " (" + (audited.size() - auditedBeforeSweep)
+                        + " of them found applied by the sweep; processed and duplicates are the restarted process's)");
     }
 
     // --- helpers --------------------------------------------------------------------------
@@ -435,14 +587,18 @@ class FaultSuiteIT {
         List<Fleet> out = new ArrayList<>();
         for (String account : ACCOUNTS) {
             for (String region : local.config().regions()) {
-                ec2(account, region).describeInstancesPaginator(r -> r.maxResults(100)).reservations().forEach(res -> res.instances().forEach(i -> {
-                    Map<String, String> tags = tags(i);
-                    // AutoScaling members and AMI build instances come and go with the groups' refreshes
-                    if (!tags.containsKey("aws:autoscaling:groupName") && !tags.containsKey(io.patchpilot.ami.AmiNames.BUILD_TAG)
-                            && !i.state().nameAsString().equals("terminated")) {
-                        out.add(new Fleet(account, region, i.instanceId(), tags.getOrDefault("Name", "")));
-                    }
-                }));
+                ec2(account, region)
+                        .describeInstancesPaginator(r -> r.maxResults(100))
+                        .reservations()
+                        .forEach(res -> res.instances().forEach(i -> {
+                            Map<String, String> tags = tags(i);
+                            // AutoScaling members and AMI build instances come and go with the groups' refreshes
+                            if (!tags.containsKey("aws:autoscaling:groupName")
+                                    && !tags.containsKey(io.patchpilot.ami.AmiNames.BUILD_TAG)
+                                    && !i.state().nameAsString().equals("terminated")) {
+                                out.add(new Fleet(account, region, i.instanceId(), tags.getOrDefault("Name", "")));
+                            }
+                        }));
             }
         }
         return out;
@@ -459,7 +615,12 @@ class FaultSuiteIT {
     }
 
     private static Map<String, String> tagsOf(Fleet f) {
-        return tags(ec2(f.account(), f.region()).describeInstances(r -> r.instanceIds(f.id())).reservations().get(0).instances().get(0));
+        return tags(ec2(f.account(), f.region())
+                .describeInstances(r -> r.instanceIds(f.id()))
+                .reservations()
+                .get(0)
+                .instances()
+                .get(0));
     }
 
     /**
@@ -475,7 +636,12 @@ class FaultSuiteIT {
         Set<String> wronged = new HashSet<>();
         for (Fleet i : instances) {
             if (!tagsOf(i).containsKey("maintenance_window")) continue;
-            ec2(i.account(), i.region()).createTags(r -> r.resources(i.id()).tags(Tag.builder().key("maintenance_window").value(value).build()));
+            ec2(i.account(), i.region())
+                    .createTags(r -> r.resources(i.id())
+                            .tags(Tag.builder()
+                                    .key("maintenance_window")
+                                    .value(value)
+                                    .build()));
             wronged.add(i.id());
         }
         return wronged;
@@ -486,7 +652,8 @@ class FaultSuiteIT {
         InProcessCli.Result dry = InProcessCli.run(local, "tags", "reconcile", "--dry-run");
         assertEquals(0, dry.exit(), dry.out() + dry.err());
         for (Fleet i : fleet()) assertFalse(dry.out().contains(i.id()), i + " still needs tags:\n" + dry.out());
-        for (Fleet i : fleet()) assertFalse(tagsOf(i).getOrDefault("maintenance_window", "").startsWith("wrong"), i + " still wrong");
+        for (Fleet i : fleet())
+            assertFalse(tagsOf(i).getOrDefault("maintenance_window", "").startsWith("wrong"), i + " still wrong");
     }
 
     private static Set<String> named(String name) {
@@ -508,7 +675,10 @@ class FaultSuiteIT {
             List<SendMessageBatchRequestEntry> batch = new ArrayList<>();
             for (int k = i; k < Math.min(bodies.size(), i + 10); k++) {
                 String body = bodies.get(k);
-                batch.add(SendMessageBatchRequestEntry.builder().id(Integer.toString(k - i)).messageBody(body.isEmpty() ? " " : body).build());
+                batch.add(SendMessageBatchRequestEntry.builder()
+                        .id(Integer.toString(k - i))
+                        .messageBody(body.isEmpty() ? " " : body)
+                        .build());
             }
             var r = sqs.sendMessageBatch(b -> b.queueUrl(url).entries(batch));
             assertTrue(r.failed().isEmpty(), queue + ": " + r.failed());
@@ -527,14 +697,22 @@ class FaultSuiteIT {
         String url = LocalFixture.queueUrl(local, queue);
         Map<String, Message> seen = new LinkedHashMap<>();
         while (true) {
-            List<Message> got = sqs.receiveMessage(r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(0).visibilityTimeout(1)
-                    .messageAttributeNames("All").messageSystemAttributeNames(software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT)).messages();
+            List<Message> got = sqs.receiveMessage(r -> r.queueUrl(url)
+                            .maxNumberOfMessages(10)
+                            .waitTimeSeconds(0)
+                            .visibilityTimeout(1)
+                            .messageAttributeNames("All")
+                            .messageSystemAttributeNames(
+                                    software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName
+                                            .APPROXIMATE_RECEIVE_COUNT))
+                    .messages();
             if (got.isEmpty() || got.stream().allMatch(m -> seen.containsKey(m.messageId()))) break;
             got.forEach(m -> seen.put(m.messageId(), m));
         }
         for (Message m : seen.values()) {
             try {
-                sqs.changeMessageVisibility(r -> r.queueUrl(url).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+                sqs.changeMessageVisibility(
+                        r -> r.queueUrl(url).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
             } catch (software.amazon.awssdk.services.sqs.model.SqsException stale) {
                 // received again meanwhile: it is visible again within a second anyway
             }
@@ -549,10 +727,22 @@ class FaultSuiteIT {
         StringBuilder what = new StringBuilder(depths.toString());
         for (String q : QUEUES) {
             for (Message m : peek(q + "-dlq")) {
-                what.append("\n").append(q).append("-dlq: ").append(m.body(), 0, Math.min(300, m.body().length()))
-                        .append(" receives ").append(m.attributes().get(software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT))
-                        .append(" reason ").append(m.messageAttributes().containsKey(DeadLetters.ERROR_ATTRIBUTE)
-                                ? m.messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue() : "(none: redriven by SQS)");
+                what.append("\n")
+                        .append(q)
+                        .append("-dlq: ")
+                        .append(m.body(), 0, Math.min(300, m.body().length()))
+                        .append(" receives ")
+                        .append(m.attributes()
+                                .get(
+                                        software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName
+                                                .APPROXIMATE_RECEIVE_COUNT))
+                        .append(" reason ")
+                        .append(
+                                m.messageAttributes().containsKey(DeadLetters.ERROR_ATTRIBUTE)
+                                        ? m.messageAttributes()
+                                                .get(DeadLetters.ERROR_ATTRIBUTE)
+                                                .stringValue()
+                                        : "(none: redriven by SQS)");
             }
         }
         throw new AssertionError("dead letters: " + what);
@@ -567,15 +757,22 @@ class FaultSuiteIT {
 
     /** Until the run has ended; a read throttled or failed by the faults this suite injects is read again next second. */
     private static void awaitRunEnded(String runId, int seconds) {
-        await().atMost(Duration.ofSeconds(seconds)).pollInterval(Duration.ofSeconds(1))
-                .ignoreExceptionsMatching(e -> e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException a && (a.isThrottlingException() || a.statusCode() >= 500)).until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
-                .map(r -> r.get("status").s()).filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures")).isPresent());
+        await().atMost(Duration.ofSeconds(seconds))
+                .pollInterval(Duration.ofSeconds(1))
+                .ignoreExceptionsMatching(
+                        e -> e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException a
+                                && (a.isThrottlingException() || a.statusCode() >= 500))
+                .until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                        .map(r -> r.get("status").s())
+                        .filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures"))
+                        .isPresent());
     }
 
     private static Map<String, String> targetStates(String runId) {
         Map<String, String> out = new HashMap<>();
         for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
-            if (t.get("sk").s().startsWith("TARGET#")) out.put(t.get("sk").s(), t.get("state").s());
+            if (t.get("sk").s().startsWith("TARGET#"))
+                out.put(t.get("sk").s(), t.get("state").s());
         }
         return out;
     }
@@ -597,14 +794,17 @@ class FaultSuiteIT {
                 for (Map<String, AttributeValue> item : ledger.partition("TAGS#" + account + "#" + region)) {
                     if (!item.containsKey("changes")) continue;
                     for (var c : Json.read(item.get("changes").s())) {
-                        if ("wrong-before-kill".equals(c.path("before").path("maintenance_window").asText())) out.merge(c.path("resourceId").asText(), 1, Integer::sum);
+                        if ("wrong-before-kill"
+                                .equals(c.path("before")
+                                        .path("maintenance_window")
+                                        .asText()))
+                            out.merge(c.path("resourceId").asText(), 1, Integer::sum);
                     }
                 }
             }
         }
         return out;
     }
-
 
     private static List<ProcessHandle> freeze(LocalAws aws) {
         List<ProcessHandle> all = new ArrayList<>();
@@ -620,15 +820,22 @@ class FaultSuiteIT {
 
     private static void signal(ProcessHandle p, String signal) {
         try {
-            new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start().waitFor();
+            new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
+                    .inheritIO()
+                    .start()
+                    .waitFor();
         } catch (Exception e) {
             throw new IllegalStateException("kill -" + signal + " " + p.pid(), e);
         }
     }
 
     private static int status(String path) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.httpPort() + path)).build(),
-                HttpResponse.BodyHandlers.discarding()).statusCode();
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.httpPort() + path))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 
     private static List<String> subjects() {
@@ -647,8 +854,10 @@ class FaultSuiteIT {
         return Prometheus.sum(after, metric) - Prometheus.sum(before, metric);
     }
 
-    private static void counts(String scenario, long in, long processed, long dlq, long duplicates, long leaked, String more) {
-        System.out.printf("FAULTS %-48s in=%d processed=%d dlq=%d duplicates-suppressed=%d leaked=%d; %s%n",
+    private static void counts(
+            String scenario, long in, long processed, long dlq, long duplicates, long leaked, String more) {
+        System.out.printf(
+                "FAULTS %-48s in=%d processed=%d dlq=%d duplicates-suppressed=%d leaked=%d; %s%n",
                 scenario + ":", in, processed, dlq, duplicates, leaked, more);
     }
 
@@ -673,12 +882,20 @@ class FaultSuiteIT {
                         {"version":"0","id":"m%d","detail-type":"Config Rules Compliance Change","source":"aws.config","account":"999999999999",
                          "region":"us-east-1","detail":{"resourceId":"i-%08d","awsRegion":"us-east-1","awsAccountId":"999999999999",
                          "resourceType":"AWS::EC2::Instance","newEvaluationResult":{"complianceType":"NON_COMPLIANT"}}}""".formatted(n, n);
-                case "patchpilot-schedules" -> "{\"type\":\"window-fire\",\"window\":\"No_such_window_" + n + "\",\"time\":\"2026-12-01T00:00:00Z\"}";
-                case "patchpilot-self-service" -> "{\"version\":\"0\",\"id\":\"m" + n + "\",\"detail-type\":\"Maintenance Window Request\",\"source\":\"patchpilot.self-service\","
-                        + "\"account\":\"111111111111\",\"detail\":{\"action\":\"explode\",\"window\":{\"WindowName\":\"w" + n + "\"}}}";
-                case "patchpilot-emergency" -> "{\"requestId\":\"chg-bad-" + n + "\",\"env\":\"Nowhere\",\"operation\":\"Install\"}";
+                case "patchpilot-schedules" ->
+                    "{\"type\":\"window-fire\",\"window\":\"No_such_window_" + n
+                            + "\",\"time\":\"2026-12-01T00:00:00Z\"}";
+                case "patchpilot-self-service" ->
+                    "{\"version\":\"0\",\"id\":\"m" + n
+                            + "\",\"detail-type\":\"Maintenance Window Request\",\"source\":\"patchpilot.self-service\","
+                            + "\"account\":\"111111111111\",\"detail\":{\"action\":\"explode\",\"window\":{\"WindowName\":\"w"
+                            + n + "\"}}}";
+                case "patchpilot-emergency" ->
+                    "{\"requestId\":\"chg-bad-" + n + "\",\"env\":\"Nowhere\",\"operation\":\"Install\"}";
                 case "patchpilot-approvals" -> "{\"requestId\":\"chg-unknown-" + n + "\",\"decision\":\"approve\"}";
-                default -> "{\"type\":\"patch-target\",\"runId\":\"no-such-run-" + n + "\",\"account\":\"111111111111\",\"region\":\"us-east-1\"}";
+                default ->
+                    "{\"type\":\"patch-target\",\"runId\":\"no-such-run-" + n
+                            + "\",\"account\":\"111111111111\",\"region\":\"us-east-1\"}";
             };
         }
     }

@@ -6,9 +6,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class CsvRecordCountTest {
     @ParameterizedTest(name = "[{index}] {2}")
@@ -24,7 +24,8 @@ class CsvRecordCountTest {
             'a,b\\n1,""\\n'                            | 2 | an empty quoted field
             """)
     void counts_records_not_lines(String escaped, long expected, String why) throws IOException {
-        assertEquals(expected, CsvRecordCount.of(utf8(escaped.replace("\\n", "\n").replace("\\r", "\r"))), why);
+        assertEquals(
+                expected, CsvRecordCount.of(utf8(escaped.replace("\\n", "\n").replace("\\r", "\r"))), why);
     }
 
     private static InputStream utf8(String s) {
@@ -34,7 +35,8 @@ class CsvRecordCountTest {
     @Test
     void agrees_with_the_csv_reader_on_a_report_like_file() throws IOException {
         StringBuilder csv = new StringBuilder("accountid,title\n");
-        for (int i = 0; i < 10_000; i++) csv.append(i).append(i % 7 == 0 ? ",\"Mise à jour, \"\"KB\"\"\n(x64) — ü\"\n" : ",plain\n");
+        for (int i = 0; i < 10_000; i++)
+            csv.append(i).append(i % 7 == 0 ? ",\"Mise à jour, \"\"KB\"\"\n(x64) — ü\"\n" : ",plain\n");
         assertEquals(Csv.records(csv.toString()).size(), CsvRecordCount.of(utf8(csv.toString())));
     }
 

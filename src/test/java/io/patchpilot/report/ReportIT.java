@@ -43,14 +43,25 @@ class ReportIT {
 
     @BeforeAll
     void start() throws Exception {
-        local = LocalFixture.start("config/local/fleet.yaml", Map.of("patchpilot.slack.webhook-url", slack.url(),
-                "patchpilot.report.stale-days", "0"));
+        local = LocalFixture.start(
+                "config/local/fleet.yaml",
+                Map.of("patchpilot.slack.webhook-url", slack.url(), "patchpilot.report.stale-days", "0"));
         LocalFixture.tagAndPatchWithDefaultWindow(local);
         for (String account : ACCOUNTS) {
             for (String region : local.config().regions()) {
-                local.aws().member(Ec2Client.class, new AccountRegion(account, region), "test").describeInstances().reservations()
-                        .forEach(res -> res.instances().forEach(i -> names.put(i.instanceId(), account + "/" + region + "/"
-                                + i.tags().stream().filter(t -> t.key().equals("Name")).findFirst().map(t -> t.value()).orElse("?"))));
+                local.aws()
+                        .member(Ec2Client.class, new AccountRegion(account, region), "test")
+                        .describeInstances()
+                        .reservations()
+                        .forEach(res -> res.instances()
+                                .forEach(i -> names.put(
+                                        i.instanceId(),
+                                        account + "/" + region + "/"
+                                                + i.tags().stream()
+                                                        .filter(t -> t.key().equals("Name"))
+                                                        .findFirst()
+                                                        .map(t -> t.value())
+                                                        .orElse("?"))));
             }
         }
     }
@@ -62,13 +73,15 @@ class ReportIT {
     }
 
     private List<MimeMessage> mails(String subjectPart) {
-        return Arrays.stream(local.mail().getReceivedMessages()).filter(m -> {
-            try {
-                return m.getSubject().contains(subjectPart);
-            } catch (jakarta.mail.MessagingException e) {
-                return false;
-            }
-        }).toList();
+        return Arrays.stream(local.mail().getReceivedMessages())
+                .filter(m -> {
+                    try {
+                        return m.getSubject().contains(subjectPart);
+                    } catch (jakarta.mail.MessagingException e) {
+                        return false;
+                    }
+                })
+                .toList();
     }
 
     private static String reportId(MimeMessage team) throws jakarta.mail.MessagingException {
@@ -82,8 +95,21 @@ class ReportIT {
         List<List<String>> records = Csv.records(csv);
         if (!records.isEmpty()) {
             for (String c : records.get(0)) {
-                if (!List.of("capturetime", "ipaddress", "computername", "agentversion", "launchtime", "installedtime", "executiontime",
-                        "last_patch_operation", "days_since", "platformversion", "finishedat", "occurrence", "runid").contains(c)) keep.add(c);
+                if (!List.of(
+                                "capturetime",
+                                "ipaddress",
+                                "computername",
+                                "agentversion",
+                                "launchtime",
+                                "installedtime",
+                                "executiontime",
+                                "last_patch_operation",
+                                "days_since",
+                                "platformversion",
+                                "finishedat",
+                                "occurrence",
+                                "runid")
+                        .contains(c)) keep.add(c);
             }
         }
         List<String> lines = new ArrayList<>();
@@ -97,53 +123,97 @@ class ReportIT {
     }
 
     @Test
-    void a_report_run_puts_every_csv_in_s3_matching_the_fleet_and_mails_the_team_slack_and_each_owner() throws Exception {
+    void a_report_run_puts_every_csv_in_s3_matching_the_fleet_and_mails_the_team_slack_and_each_owner()
+            throws Exception {
         assertEquals(0, InProcessCli.run(local, "report", "run").exit());
-        MimeMessage team = await().atMost(Duration.ofSeconds(90)).until(() -> mails("managed instances compliant").stream().findFirst().orElse(null),
-                java.util.Objects::nonNull);
+        MimeMessage team = await().atMost(Duration.ofSeconds(90))
+                .until(
+                        () -> mails("managed instances compliant").stream()
+                                .findFirst()
+                                .orElse(null),
+                        java.util.Objects::nonNull);
 
-        List<String> reports = List.of("compliance_by_account_region", "instance_list", "missing_critical_security", "non_compliant_patches",
-                "owner_non_compliant", "patch_compliance_report", "patch_run_outcomes", "unmanaged_instances");
+        List<String> reports = List.of(
+                "compliance_by_account_region",
+                "instance_list",
+                "missing_critical_security",
+                "non_compliant_patches",
+                "owner_non_compliant",
+                "patch_compliance_report",
+                "patch_run_outcomes",
+                "unmanaged_instances");
         Path actual = Files.createDirectories(Path.of("target", "golden-actual"));
         List<String> differ = new ArrayList<>();
         for (String r : reports) {
-            String csv = AwsCli.run(local.localAws().endpoint(), Map.of(), "s3", "cp", "s3://patchpilot-reports/reports/latest/" + r + ".csv", "-").stdout();
-            String dated = AwsCli.run(local.localAws().endpoint(), Map.of(), "s3", "cp", "s3://patchpilot-reports/reports/"
-                    + java.time.format.DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(java.time.ZoneOffset.UTC).format(Instant.now()) + "/" + r + ".csv", "-").stdout();
+            String csv = AwsCli.run(
+                            local.localAws().endpoint(),
+                            Map.of(),
+                            "s3",
+                            "cp",
+                            "s3://patchpilot-reports/reports/latest/" + r + ".csv",
+                            "-")
+                    .stdout();
+            String dated = AwsCli.run(
+                            local.localAws().endpoint(),
+                            Map.of(),
+                            "s3",
+                            "cp",
+                            "s3://patchpilot-reports/reports/"
+                                    + java.time.format.DateTimeFormatter.ofPattern("yyyy/MM/dd")
+                                            .withZone(java.time.ZoneOffset.UTC)
+                                            .format(Instant.now())
+                                    + "/" + r + ".csv",
+                            "-")
+                    .stdout();
             assertEquals(csv, dated, r + ": the dated copy is the latest one");
             String got = normalized(csv);
             Files.writeString(actual.resolve(r + ".csv"), got);
             Path golden = Path.of("src/test/resources/golden", r + ".csv");
             if (!Files.exists(golden) || !Files.readString(golden).equals(got)) differ.add(r);
         }
-        assertEquals(List.of(), differ, "reports differing from src/test/resources/golden (actual in target/golden-actual)");
+        assertEquals(
+                List.of(), differ, "reports differing from src/test/resources/golden (actual in target/golden-actual)");
 
         // the team: an HTML summary and the CSVs attached
         assertEquals("platform-team@example.com", team.getAllRecipients()[0].toString());
         List<String> attached = new ArrayList<>();
         Multipart parts = (Multipart) team.getContent();
         for (int i = 0; i < parts.getCount(); i++) {
-            if (Part.ATTACHMENT.equalsIgnoreCase(parts.getBodyPart(i).getDisposition())) attached.add(parts.getBodyPart(i).getFileName());
+            if (Part.ATTACHMENT.equalsIgnoreCase(parts.getBodyPart(i).getDisposition()))
+                attached.add(parts.getBodyPart(i).getFileName());
         }
-        assertEquals(reports.stream().map(r -> r + ".csv").sorted().toList(), attached.stream().sorted().toList());
+        assertEquals(
+                reports.stream().map(r -> r + ".csv").sorted().toList(),
+                attached.stream().sorted().toList());
         // Slack: the headline numbers
         String headline = team.getSubject().replace("[patchpilot] ", "");
-        await().atMost(Duration.ofSeconds(30)).until(() -> slack.posts().stream().anyMatch(p -> p.contains(headline)));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> slack.posts().stream().anyMatch(p -> p.contains(headline)));
         // each owner: one mail, only their own non-compliant instances
         Map<String, List<String>> perOwner = new HashMap<>();
         for (MimeMessage m : mails("not patch-compliant")) {
-            for (Address a : m.getAllRecipients()) perOwner.computeIfAbsent(a.toString(), k -> new ArrayList<>()).add(m.getSubject());
+            for (Address a : m.getAllRecipients())
+                perOwner.computeIfAbsent(a.toString(), k -> new ArrayList<>()).add(m.getSubject());
         }
         // carol owns prod-win-db (failed); test-batch has no owner tag: its account's contact hears of it
-        assertEquals(Map.of("carol@example.com", List.of("[patchpilot] 1 of your instances is not patch-compliant (" + reportId(team) + ")"),
-                "payments-owners@example.com", List.of("[patchpilot] 1 of your instances is not patch-compliant (" + reportId(team) + ")")), perOwner);
-        String carol = com.icegreen.greenmail.util.GreenMailUtil.getBody(mails("not patch-compliant").stream().filter(m -> {
-            try {
-                return m.getAllRecipients()[0].toString().equals("carol@example.com");
-            } catch (jakarta.mail.MessagingException e) {
-                return false;
-            }
-        }).findFirst().orElseThrow());
-        assertTrue(carol.contains("prod-win-db") && !carol.contains("test-batch"), "only carol's own instances: " + carol);
+        assertEquals(
+                Map.of(
+                        "carol@example.com",
+                        List.of("[patchpilot] 1 of your instances is not patch-compliant (" + reportId(team) + ")"),
+                        "payments-owners@example.com",
+                        List.of("[patchpilot] 1 of your instances is not patch-compliant (" + reportId(team) + ")")),
+                perOwner);
+        String carol = com.icegreen.greenmail.util.GreenMailUtil.getBody(mails("not patch-compliant").stream()
+                .filter(m -> {
+                    try {
+                        return m.getAllRecipients()[0].toString().equals("carol@example.com");
+                    } catch (jakarta.mail.MessagingException e) {
+                        return false;
+                    }
+                })
+                .findFirst()
+                .orElseThrow());
+        assertTrue(
+                carol.contains("prod-win-db") && !carol.contains("test-batch"), "only carol's own instances: " + carol);
     }
 }

@@ -21,7 +21,8 @@ class ReportMailTest {
 
     @Test
     void the_headline_sums_accounts_and_regions() {
-        ReportMail.Headline h = ReportMail.headline(List.of(Map.of("instances", "7", "compliant", "5"), Map.of("instances", "3", "compliant", "3")),
+        ReportMail.Headline h = ReportMail.headline(
+                List.of(Map.of("instances", "7", "compliant", "5"), Map.of("instances", "3", "compliant", "3")),
                 List.of(Map.of(), Map.of()));
         assertEquals(10, h.instances());
         assertEquals(80.0, h.percentCompliant());
@@ -30,7 +31,8 @@ class ReportMailTest {
 
     @Test
     void owners_get_their_own_rows_and_the_rest_goes_to_the_account_contact_or_nobody() {
-        var rows = List.of(Map.of("owner", "carol@example.com", "accountid", "222222222222", "resourceid", "i-1"),
+        var rows = List.of(
+                Map.of("owner", "carol@example.com", "accountid", "222222222222", "resourceid", "i-1"),
                 Map.of("owner", "", "accountid", "222222222222", "resourceid", "i-2"),
                 Map.of("owner", "not-an-address", "accountid", "999999999999", "resourceid", "i-3"));
         var byOwner = ReportMail.byOwner(rows, Map.of("222222222222", "payments-owners@example.com"));
@@ -43,10 +45,20 @@ class ReportMailTest {
 
     @Test
     void big_reports_are_linked_instead_of_attached() {
-        Notice n = ReportMail.team("report-1", new ReportMail.Headline(4, 3, 0), List.of(
-                new ReportMail.Stored("small", 2, 100, "reports/2026/11/27/small.csv", null),
-                new ReportMail.Stored("big", 90000, 5_000_000, "reports/2026/11/27/big.csv", "https://example/presigned")), List.of("t@example.com"));
-        assertEquals("[patchpilot] report-1: 75.0% of 4 managed instances compliant, 1 non-compliant, 0 unmanaged", n.subject());
-        assertTrue(n.html().contains("small.csv (attached)") && n.html().contains("<a href=\"https://example/presigned\">download</a>"), n.html());
+        Notice n = ReportMail.team(
+                "report-1",
+                new ReportMail.Headline(4, 3, 0),
+                List.of(
+                        new ReportMail.Stored("small", 2, 100, "reports/2026/11/27/small.csv", null),
+                        new ReportMail.Stored(
+                                "big", 90000, 5_000_000, "reports/2026/11/27/big.csv", "https://example/presigned")),
+                List.of("t@example.com"));
+        assertEquals(
+                "[patchpilot] report-1: 75.0% of 4 managed instances compliant, 1 non-compliant, 0 unmanaged",
+                n.subject());
+        assertTrue(
+                n.html().contains("small.csv (attached)")
+                        && n.html().contains("<a href=\"https://example/presigned\">download</a>"),
+                n.html());
     }
 }

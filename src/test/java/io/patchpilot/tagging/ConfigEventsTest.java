@@ -13,7 +13,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ConfigEventsTest {
-    private final ConfigEvents events = new ConfigEvents(List.of("patch_tags"), new FixedOrganization(Set.of("111111111111")));
+    private final ConfigEvents events =
+            new ConfigEvents(List.of("patch_tags"), new FixedOrganization(Set.of("111111111111")));
 
     static String event(String account, String detailAccount, String rule, String type, String compliance) {
         return """
@@ -26,34 +27,71 @@ class ConfigEventsTest {
 
     @Test
     void non_compliant_instance_of_our_rule_asks_for_tagging() {
-        TagRequest r = events.toTagRequest(event("111111111111", "111111111111", "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT"));
-        assertEquals(new TagRequest(new AccountRegion("111111111111", "us-east-1"), ResourceKind.INSTANCE, "i-0abc", "event:ev-1"), r);
+        TagRequest r = events.toTagRequest(
+                event("111111111111", "111111111111", "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT"));
+        assertEquals(
+                new TagRequest(
+                        new AccountRegion("111111111111", "us-east-1"), ResourceKind.INSTANCE, "i-0abc", "event:ev-1"),
+                r);
     }
 
     @Test
     void other_events_are_acknowledged_and_counted() {
-        assertNull(events.toTagRequest(event("111111111111", "111111111111", "other_rule", "AWS::EC2::Instance", "NON_COMPLIANT")));
-        assertNull(events.toTagRequest(event("111111111111", "111111111111", "patch_tags", "AWS::S3::Bucket", "NON_COMPLIANT")));
-        assertNull(events.toTagRequest(event("111111111111", "111111111111", "patch_tags", "AWS::EC2::Instance", "COMPLIANT")));
-        assertNull(events.toTagRequest("{\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\",\"detail\":{}}"));
+        assertNull(events.toTagRequest(
+                event("111111111111", "111111111111", "other_rule", "AWS::EC2::Instance", "NON_COMPLIANT")));
+        assertNull(events.toTagRequest(
+                event("111111111111", "111111111111", "patch_tags", "AWS::S3::Bucket", "NON_COMPLIANT")));
+        assertNull(events.toTagRequest(
+                event("111111111111", "111111111111", "patch_tags", "AWS::EC2::Instance", "COMPLIANT")));
+        assertNull(
+                events.toTagRequest("{\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\",\"detail\":{}}"));
         assertEquals(4, events.ignoredCount());
     }
 
     @Test
     void bad_input_is_a_permanent_failure_naming_the_problem() {
-        assertEquals("body is not JSON: Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
-                assertThrows(PermanentFailure.class, () -> events.toTagRequest("not json")).getMessage());
-        assertEquals("not an EventBridge event: missing 'detail-type' or 'detail'",
-                assertThrows(PermanentFailure.class, () -> events.toTagRequest("{\"hello\":1}")).getMessage());
-        assertEquals("detail.awsAccountId 999999999999 is not an active account of the organization",
-                assertThrows(PermanentFailure.class, () -> events.toTagRequest(
-                        event("999999999999", "999999999999", "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT"))).getMessage());
-        assertEquals("detail.configRuleName is missing", assertThrows(PermanentFailure.class, () -> events.toTagRequest(
-                event("111111111111", "111111111111", "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT")
-                        .replace("\"configRuleName\":\"patch_tags\",", ""))).getMessage());
-        assertEquals("detail.awsAccountId 111111111111 differs from the sending account 222222222222",
-                assertThrows(PermanentFailure.class, () -> events.toTagRequest(
-                        event("222222222222", "111111111111", "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT"))).getMessage());
+        assertEquals(
+                "body is not JSON: Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+                assertThrows(PermanentFailure.class, () -> events.toTagRequest("not json"))
+                        .getMessage());
+        assertEquals(
+                "not an EventBridge event: missing 'detail-type' or 'detail'",
+                assertThrows(PermanentFailure.class, () -> events.toTagRequest("{\"hello\":1}"))
+                        .getMessage());
+        assertEquals(
+                "detail.awsAccountId 999999999999 is not an active account of the organization",
+                assertThrows(
+                                PermanentFailure.class,
+                                () -> events.toTagRequest(event(
+                                        "999999999999",
+                                        "999999999999",
+                                        "patch_tags",
+                                        "AWS::EC2::Instance",
+                                        "NON_COMPLIANT")))
+                        .getMessage());
+        assertEquals(
+                "detail.configRuleName is missing",
+                assertThrows(
+                                PermanentFailure.class,
+                                () -> events.toTagRequest(event(
+                                                "111111111111",
+                                                "111111111111",
+                                                "patch_tags",
+                                                "AWS::EC2::Instance",
+                                                "NON_COMPLIANT")
+                                        .replace("\"configRuleName\":\"patch_tags\",", "")))
+                        .getMessage());
+        assertEquals(
+                "detail.awsAccountId 111111111111 differs from the sending account 222222222222",
+                assertThrows(
+                                PermanentFailure.class,
+                                () -> events.toTagRequest(event(
+                                        "222222222222",
+                                        "111111111111",
+                                        "patch_tags",
+                                        "AWS::EC2::Instance",
+                                        "NON_COMPLIANT")))
+                        .getMessage());
     }
 
     /** Organization membership without AWS: the decision under test is the event's, not the listing's. */

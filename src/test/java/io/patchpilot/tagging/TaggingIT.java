@@ -52,17 +52,22 @@ class TaggingIT {
     void start() throws Exception {
         local = LocalFixture.start("config/local/fleet.yaml", Map.of("patchpilot.queue.visibility-seconds", "20"));
         // account 111111111111 has its own Dev window (issue 5 writes these; here the ledger item directly)
-        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> w = Ledger.item(WindowDirectory.PARTITION, DEV + "#Dev_maintenance_window");
+        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> w =
+                Ledger.item(WindowDirectory.PARTITION, DEV + "#Dev_maintenance_window");
         w.put("account", Ledger.s(DEV));
         w.put("environment", Ledger.s("Dev"));
         ((Ledger) local.service().camel().getRegistry().lookupByName("ledger")).putAll(List.of(w));
         // a subscriber of the audit events on the hub bus, as an operator would add one
-        local.aws().hub(software.amazon.awssdk.services.sqs.SqsClient.class).createQueue(r -> r.queueName("audit-subscriber"));
+        local.aws()
+                .hub(software.amazon.awssdk.services.sqs.SqsClient.class)
+                .createQueue(r -> r.queueName("audit-subscriber"));
         var events = local.aws().hub(software.amazon.awssdk.services.eventbridge.EventBridgeClient.class);
-        events.putRule(r -> r.name("audit-subscriber").eventBusName("patchpilot")
+        events.putRule(r -> r.name("audit-subscriber")
+                .eventBusName("patchpilot")
                 .eventPattern("{\"source\":[\"patchpilot\"],\"detail-type\":[\"Patch Tags Applied\"]}"));
-        events.putTargets(r -> r.rule("audit-subscriber").eventBusName("patchpilot").targets(t -> t.id("q")
-                .arn("arn:aws:sqs:us-east-1:123456789012:audit-subscriber")));
+        events.putTargets(r -> r.rule("audit-subscriber")
+                .eventBusName("patchpilot")
+                .targets(t -> t.id("q").arn("arn:aws:sqs:us-east-1:123456789012:audit-subscriber")));
     }
 
     @AfterAll
@@ -90,46 +95,116 @@ class TaggingIT {
         sendConfigEvent(DEV, "us-east-1", "AWS::AutoScaling::AutoScalingGroup", "dev-web-asg");
         sendConfigEvent(DEV, "eu-west-1", "AWS::AutoScaling::AutoScalingGroup", "eks-nodegroup-asg");
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> LocalFixture.depth(local, "patchpilot-config-events") == 0
-                && windowOf(cliTags(DEV, "us-east-1", "untagged-worker")) != null);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> LocalFixture.depth(local, "patchpilot-config-events") == 0
+                        && windowOf(cliTags(DEV, "us-east-1", "untagged-worker")) != null);
 
         // Dev has a window in 111111111111: Dev instances get it; Test there has none: Default
-        assertTags(DEV, "us-east-1", "dev-web", Map.of("environment", "Dev", "maintenance_window", "Dev_maintenance_window", "PatchGroup", "Dev"));
-        assertTags(DEV, "us-east-1", "dev-win", Map.of("environment", "Dev", "maintenance_window", "Dev_maintenance_window", "PatchGroup", "Dev"));
-        assertTags(DEV, "us-east-1", "untagged-worker", Map.of("environment", "Default", "maintenance_window", "Default_maintenance_window", "PatchGroup", "Default"));
-        assertTags(DEV, "us-east-1", "test-api", Map.of("environment", "Test", "maintenance_window", "Default_maintenance_window", "PatchGroup", "Default", "owner", "bob@example.com"));
+        assertTags(
+                DEV,
+                "us-east-1",
+                "dev-web",
+                Map.of("environment", "Dev", "maintenance_window", "Dev_maintenance_window", "PatchGroup", "Dev"));
+        assertTags(
+                DEV,
+                "us-east-1",
+                "dev-win",
+                Map.of("environment", "Dev", "maintenance_window", "Dev_maintenance_window", "PatchGroup", "Dev"));
+        assertTags(
+                DEV,
+                "us-east-1",
+                "untagged-worker",
+                Map.of(
+                        "environment",
+                        "Default",
+                        "maintenance_window",
+                        "Default_maintenance_window",
+                        "PatchGroup",
+                        "Default"));
+        assertTags(
+                DEV,
+                "us-east-1",
+                "test-api",
+                Map.of(
+                        "environment",
+                        "Test",
+                        "maintenance_window",
+                        "Default_maintenance_window",
+                        "PatchGroup",
+                        "Default",
+                        "owner",
+                        "bob@example.com"));
         // the Dev window is 111111111111's own: Prod in 222222222222 gets the Default window
-        assertTags(PAYMENTS, "us-east-1", "prod-api", Map.of("environment", "Prod", "maintenance_window", "Default_maintenance_window", "PatchGroup", "Default"));
+        assertTags(
+                PAYMENTS,
+                "us-east-1",
+                "prod-api",
+                Map.of(
+                        "environment",
+                        "Prod",
+                        "maintenance_window",
+                        "Default_maintenance_window",
+                        "PatchGroup",
+                        "Default"));
         // an environment patchpilot does not know keeps the owner's tag
-        assertTags(DATA, "us-east-1", "custom-env", Map.of("environment", "Sandbox", "maintenance_window", "Default_maintenance_window", "PatchGroup", "Default"));
-        for (String[] exempt : List.of(new String[] {DEV, "us-east-1", "opted-out"}, new String[] {DEV, "us-east-1", "opted-out-legacy-key"},
-                new String[] {DEV, "eu-west-1", "eks-node"}, new String[] {PAYMENTS, "us-east-1", "prod-ecs-host"},
-                new String[] {PAYMENTS, "us-east-1", "k8s-worker"}, new String[] {PAYMENTS, "eu-west-1", "eksctl-node"})) {
+        assertTags(
+                DATA,
+                "us-east-1",
+                "custom-env",
+                Map.of(
+                        "environment",
+                        "Sandbox",
+                        "maintenance_window",
+                        "Default_maintenance_window",
+                        "PatchGroup",
+                        "Default"));
+        for (String[] exempt : List.of(
+                new String[] {DEV, "us-east-1", "opted-out"},
+                new String[] {DEV, "us-east-1", "opted-out-legacy-key"},
+                new String[] {DEV, "eu-west-1", "eks-node"},
+                new String[] {PAYMENTS, "us-east-1", "prod-ecs-host"},
+                new String[] {PAYMENTS, "us-east-1", "k8s-worker"},
+                new String[] {PAYMENTS, "eu-west-1", "eksctl-node"})) {
             for (Instance i : instances(exempt[0], exempt[1], exempt[2])) {
-                assertEquals(before.get(exempt[2] + "/" + i.instanceId()), tags(i), exempt[2] + " is exempt and untouched");
+                assertEquals(
+                        before.get(exempt[2] + "/" + i.instanceId()), tags(i), exempt[2] + " is exempt and untouched");
             }
         }
         Map<String, String> group = groupTags(DEV, "us-east-1", "dev-web-asg");
         assertEquals("Dev_maintenance_window", group.get("maintenance_window"));
         assertEquals("Dev", group.get("PatchGroup"));
-        assertFalse(groupTags(DEV, "eu-west-1", "eks-nodegroup-asg").containsKey("maintenance_window"), "cluster-autoscaler group is exempt");
+        assertFalse(
+                groupTags(DEV, "eu-west-1", "eks-nodegroup-asg").containsKey("maintenance_window"),
+                "cluster-autoscaler group is exempt");
         assertTrue(LocalFixture.drain(local, "patchpilot-config-events-dlq").isEmpty());
 
         // audit: the change is in the ledger and in a Patch Tags Applied event, with old -> new tags and cause
         String worker = instances(DEV, "us-east-1", "untagged-worker").get(0).instanceId();
         Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
-        String recorded = ledger.partition("TAGS#" + DEV + "#us-east-1").stream().filter(i -> i.containsKey("changes")).map(i -> i.get("changes").s())
-                .filter(c -> c.contains(worker)).findFirst().orElseThrow(() -> new AssertionError("no ledger record for " + worker));
-        assertTrue(recorded.contains("\"written\":{\"PatchGroup\":\"Default\",\"environment\":\"Default\",\"maintenance_window\":\"Default_maintenance_window\"}"), recorded);
+        String recorded = ledger.partition("TAGS#" + DEV + "#us-east-1").stream()
+                .filter(i -> i.containsKey("changes"))
+                .map(i -> i.get("changes").s())
+                .filter(c -> c.contains(worker))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no ledger record for " + worker));
+        assertTrue(
+                recorded.contains(
+                        "\"written\":{\"PatchGroup\":\"Default\",\"environment\":\"Default\",\"maintenance_window\":\"Default_maintenance_window\"}"),
+                recorded);
         assertTrue(recorded.contains("\"cause\":\"event:"), recorded);
-        assertTrue(ledger.partition("TAGS#" + DEV + "#us-east-1").stream().allMatch(i -> i.containsKey("changes")),
+        assertTrue(
+                ledger.partition("TAGS#" + DEV + "#us-east-1").stream().allMatch(i -> i.containsKey("changes")),
                 "each batch's write-ahead record is replaced by its audit item");
         List<Message> published = new java.util.ArrayList<>();
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             published.addAll(LocalFixture.drain(local, "audit-subscriber"));
             return published.stream().anyMatch(m -> m.body().contains(worker));
         });
-        JsonNode event = AwsCliJson.parse(published.stream().filter(m -> m.body().contains(worker)).findFirst().orElseThrow().body());
+        JsonNode event = AwsCliJson.parse(published.stream()
+                .filter(m -> m.body().contains(worker))
+                .findFirst()
+                .orElseThrow()
+                .body());
         assertEquals("patchpilot", event.path("source").asText());
         assertEquals("Patch Tags Applied", event.path("detail-type").asText());
         assertEquals(DEV, event.path("detail").path("account").asText());
@@ -137,7 +212,9 @@ class TaggingIT {
         for (JsonNode c : event.path("detail").path("changes")) {
             if (c.path("resourceId").asText().equals(worker)) {
                 listed = true;
-                assertEquals("Default_maintenance_window", c.path("written").path("maintenance_window").asText());
+                assertEquals(
+                        "Default_maintenance_window",
+                        c.path("written").path("maintenance_window").asText());
                 assertTrue(c.path("before").has("Name"), "old tags recorded: " + c);
             }
         }
@@ -161,8 +238,12 @@ class TaggingIT {
         Instance target = instances(DATA, "eu-west-1", "warehouse").get(0);
         local.localAws().control().delete("calls");
         for (int i = 0; i < 3; i++) sendConfigEvent(DATA, "eu-west-1", "AWS::EC2::Instance", target.instanceId());
-        await().atMost(Duration.ofSeconds(60)).until(() -> LocalFixture.depth(local, "patchpilot-config-events") == 0
-                && "Default_maintenance_window".equals(tags(instances(DATA, "eu-west-1", "warehouse").get(0)).get("maintenance_window")));
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> LocalFixture.depth(local, "patchpilot-config-events") == 0
+                        && "Default_maintenance_window"
+                                .equals(tags(instances(DATA, "eu-west-1", "warehouse")
+                                                .get(0))
+                                        .get("maintenance_window")));
         assertEquals(1, local.localAws().control().callCount("ec2", "CreateTags"));
     }
 
@@ -173,12 +254,36 @@ class TaggingIT {
         String url = LocalFixture.queueUrl(local, "patchpilot-config-events");
         Instance victim = instances(PAYMENTS, "us-east-1", "test-batch").get(0);
         Map<String, String> victimBefore = tags(victim);
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", url, "--message-body", "this is not json");
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", url, "--message-body", "{\"hello\":\"world\"}");
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", url, "--message-body",
-                ConfigEventsTest.event("999999999999", "999999999999", "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT").replace("i-0abc", victim.instanceId()));
-        String forged = ConfigEventsTest.event(DEV, PAYMENTS, "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT").replace("i-0abc", victim.instanceId());
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", url, "--message-body", forged);
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                url,
+                "--message-body",
+                "this is not json");
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                url,
+                "--message-body",
+                "{\"hello\":\"world\"}");
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                url,
+                "--message-body",
+                ConfigEventsTest.event(
+                                "999999999999", "999999999999", "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT")
+                        .replace("i-0abc", victim.instanceId()));
+        String forged = ConfigEventsTest.event(DEV, PAYMENTS, "patch_tags", "AWS::EC2::Instance", "NON_COMPLIANT")
+                .replace("i-0abc", victim.instanceId());
+        AwsCli.json(
+                local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", url, "--message-body", forged);
 
         List<Message> dead = new java.util.ArrayList<>();
         await().atMost(Duration.ofSeconds(60)).until(() -> {
@@ -188,13 +293,24 @@ class TaggingIT {
         Set<String> reasons = new java.util.TreeSet<>();
         for (Message m : dead) {
             reasons.add(m.messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue());
-            assertEquals("patchpilot-config-events", m.messageAttributes().get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE).stringValue());
+            assertEquals(
+                    "patchpilot-config-events",
+                    m.messageAttributes()
+                            .get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE)
+                            .stringValue());
         }
         assertTrue(reasons.stream().anyMatch(r -> r.startsWith("body is not JSON")), reasons.toString());
         assertTrue(reasons.contains("not an EventBridge event: missing 'detail-type' or 'detail'"), reasons.toString());
-        assertTrue(reasons.stream().anyMatch(r -> r.contains("999999999999 is not an active account of the organization")), reasons.toString());
-        assertTrue(reasons.contains("detail.awsAccountId " + PAYMENTS + " differs from the sending account " + DEV), reasons.toString());
-        assertEquals(victimBefore, tags(instances(PAYMENTS, "us-east-1", "test-batch").get(0)), "nothing tagged");
+        assertTrue(
+                reasons.stream().anyMatch(r -> r.contains("999999999999 is not an active account of the organization")),
+                reasons.toString());
+        assertTrue(
+                reasons.contains("detail.awsAccountId " + PAYMENTS + " differs from the sending account " + DEV),
+                reasons.toString());
+        assertEquals(
+                victimBefore,
+                tags(instances(PAYMENTS, "us-east-1", "test-batch").get(0)),
+                "nothing tagged");
         assertEquals(0, local.localAws().control().callCount("ec2", "CreateTags"));
     }
 
@@ -210,24 +326,40 @@ class TaggingIT {
     @Order(5)
     void with_30_percent_throttling_every_event_still_ends_with_the_right_tags() {
         List<Instance> targets = new java.util.ArrayList<>();
-        for (String[] t : List.of(new String[] {PAYMENTS, "us-east-1", "prod-api"}, new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
-                new String[] {DATA, "us-east-1", "etl"}, new String[] {DEV, "eu-west-1", "dev-eu-web"})) {
+        for (String[] t : List.of(
+                new String[] {PAYMENTS, "us-east-1", "prod-api"},
+                new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
+                new String[] {DATA, "us-east-1", "etl"},
+                new String[] {DEV, "eu-west-1", "dev-eu-web"})) {
             for (Instance i : instances(t[0], t[1], t[2])) {
                 targets.add(i);
-                local.aws().member(Ec2Client.class, new AccountRegion(t[0], t[1]), "test").createTags(r -> r.resources(i.instanceId())
-                        .tags(Tag.builder().key("maintenance_window").value("wrong").build()));
+                local.aws()
+                        .member(Ec2Client.class, new AccountRegion(t[0], t[1]), "test")
+                        .createTags(r -> r.resources(i.instanceId())
+                                .tags(Tag.builder()
+                                        .key("maintenance_window")
+                                        .value("wrong")
+                                        .build()));
             }
         }
         // the events are ready before the faults begin: only the service meets the throttling
         List<String[]> events = new java.util.ArrayList<>();
-        for (String[] t : List.of(new String[] {PAYMENTS, "us-east-1", "prod-api"}, new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
-                new String[] {DATA, "us-east-1", "etl"}, new String[] {DEV, "eu-west-1", "dev-eu-web"})) {
+        for (String[] t : List.of(
+                new String[] {PAYMENTS, "us-east-1", "prod-api"},
+                new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
+                new String[] {DATA, "us-east-1", "etl"},
+                new String[] {DEV, "eu-west-1", "dev-eu-web"})) {
             for (Instance i : instances(t[0], t[1], t[2])) events.add(new String[] {t[0], t[1], i.instanceId()});
         }
-        local.localAws().control().post("faults", Map.of("rules", List.of(Map.of("service", "*", "operation", "*", "throttleRate", 0.3))));
+        local.localAws()
+                .control()
+                .post(
+                        "faults",
+                        Map.of("rules", List.of(Map.of("service", "*", "operation", "*", "throttleRate", 0.3))));
         try {
             for (String[] e : events) sendConfigEvent(e[0], e[1], "AWS::EC2::Instance", e[2]);
-            await().atMost(Duration.ofSeconds(120)).until(() -> LocalFixture.depth(local, "patchpilot-config-events") == 0);
+            await().atMost(Duration.ofSeconds(120))
+                    .until(() -> LocalFixture.depth(local, "patchpilot-config-events") == 0);
         } finally {
             local.localAws().control().delete("faults");
         }
@@ -235,8 +367,11 @@ class TaggingIT {
         long throttled = 0;
         for (JsonNode c : calls.path("calls")) throttled += c.path("throttled").asLong();
         assertTrue(throttled > 0, "throttling was injected: " + calls);
-        for (String[] t : List.of(new String[] {PAYMENTS, "us-east-1", "prod-api"}, new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
-                new String[] {DATA, "us-east-1", "etl"}, new String[] {DEV, "eu-west-1", "dev-eu-web"})) {
+        for (String[] t : List.of(
+                new String[] {PAYMENTS, "us-east-1", "prod-api"},
+                new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
+                new String[] {DATA, "us-east-1", "etl"},
+                new String[] {DEV, "eu-west-1", "dev-eu-web"})) {
             for (Instance i : instances(t[0], t[1], t[2])) {
                 String expected = t[0].equals(DEV) ? "Dev_maintenance_window" : "Default_maintenance_window";
                 assertEquals(expected, tags(i).get("maintenance_window"), t[2]);
@@ -248,12 +383,20 @@ class TaggingIT {
     @Test
     @Order(6)
     void the_sweep_fixes_wrong_tags_everywhere_and_dry_run_changes_nothing() {
-        List<String[]> spots = List.of(new String[] {DEV, "eu-west-1", "dev-eu-web"}, new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
-                new String[] {DATA, "us-east-1", "analytics-win"}, new String[] {DATA, "eu-west-1", "reporting"});
+        List<String[]> spots = List.of(
+                new String[] {DEV, "eu-west-1", "dev-eu-web"},
+                new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
+                new String[] {DATA, "us-east-1", "analytics-win"},
+                new String[] {DATA, "eu-west-1", "reporting"});
         for (String[] s : spots) {
             for (Instance i : instances(s[0], s[1], s[2])) {
-                local.aws().member(Ec2Client.class, new AccountRegion(s[0], s[1]), "test").createTags(r -> r.resources(i.instanceId())
-                        .tags(Tag.builder().key("maintenance_window").value("Nonsense_window").build()));
+                local.aws()
+                        .member(Ec2Client.class, new AccountRegion(s[0], s[1]), "test")
+                        .createTags(r -> r.resources(i.instanceId())
+                                .tags(Tag.builder()
+                                        .key("maintenance_window")
+                                        .value("Nonsense_window")
+                                        .build()));
             }
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -261,7 +404,13 @@ class TaggingIT {
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         int exit;
         try {
-            exit = PatchpilotCli.execute("tags", "reconcile", "--dry-run", "--local", "--aws-port", Integer.toString(local.localAws().endpoint().getPort()));
+            exit = PatchpilotCli.execute(
+                    "tags",
+                    "reconcile",
+                    "--dry-run",
+                    "--local",
+                    "--aws-port",
+                    Integer.toString(local.localAws().endpoint().getPort()));
         } finally {
             System.setOut(old);
         }
@@ -274,11 +423,24 @@ class TaggingIT {
             }
         }
         String url = LocalFixture.queueUrl(local, "patchpilot-schedules");
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", url, "--message-body", "{\"type\":\"reconcile\"}");
-        await().atMost(Duration.ofSeconds(90)).until(() -> spots.stream().allMatch(s -> instances(s[0], s[1], s[2]).stream()
-                .noneMatch(i -> "Nonsense_window".equals(tags(i).get("maintenance_window")))));
-        assertEquals("Default_maintenance_window", tags(instances(DATA, "us-east-1", "analytics-win").get(0)).get("maintenance_window"));
-        assertEquals("Dev_maintenance_window", tags(instances(DEV, "eu-west-1", "dev-eu-web").get(0)).get("maintenance_window"));
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                url,
+                "--message-body",
+                "{\"type\":\"reconcile\"}");
+        await().atMost(Duration.ofSeconds(90))
+                .until(() -> spots.stream()
+                        .allMatch(s -> instances(s[0], s[1], s[2]).stream()
+                                .noneMatch(i -> "Nonsense_window".equals(tags(i).get("maintenance_window")))));
+        assertEquals(
+                "Default_maintenance_window",
+                tags(instances(DATA, "us-east-1", "analytics-win").get(0)).get("maintenance_window"));
+        assertEquals(
+                "Dev_maintenance_window",
+                tags(instances(DEV, "eu-west-1", "dev-eu-web").get(0)).get("maintenance_window"));
         await().atMost(Duration.ofSeconds(60)).until(() -> LocalFixture.depth(local, "patchpilot-work") == 0);
         assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty());
     }
@@ -290,40 +452,75 @@ class TaggingIT {
         String pk = "TAGS#" + DEV + "#us-east-1";
         // an instance whose tags a dead process wrote (and no audit item names it yet)
         Ec2Client ec2 = local.aws().member(Ec2Client.class, new AccountRegion(DEV, "us-east-1"), "test");
-        Map<String, String> written = Map.of("environment", "Default", "maintenance_window", "Default_maintenance_window", "PatchGroup", "Default");
-        String landed = ec2.runInstances(r -> r.imageId(instances(DEV, "us-east-1", "dev-web").get(0).imageId()).minCount(1).maxCount(1)
-                .tagSpecifications(t -> t.resourceType(software.amazon.awssdk.services.ec2.model.ResourceType.INSTANCE)
-                        .tags(written.entrySet().stream().map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build()).toList())))
-                .instances().get(0).instanceId();
+        Map<String, String> written = Map.of(
+                "environment", "Default", "maintenance_window", "Default_maintenance_window", "PatchGroup", "Default");
+        String landed = ec2.runInstances(r -> r.imageId(
+                                instances(DEV, "us-east-1", "dev-web").get(0).imageId())
+                        .minCount(1)
+                        .maxCount(1)
+                        .tagSpecifications(t -> t.resourceType(
+                                        software.amazon.awssdk.services.ec2.model.ResourceType.INSTANCE)
+                                .tags(written.entrySet().stream()
+                                        .map(e -> Tag.builder()
+                                                .key(e.getKey())
+                                                .value(e.getValue())
+                                                .build())
+                                        .toList())))
+                .instances()
+                .get(0)
+                .instanceId();
         String notLanded = instances(DEV, "us-east-1", "dev-web").get(0).instanceId();
-        String writtenJson = "{\"PatchGroup\":\"Default\",\"environment\":\"Default\",\"maintenance_window\":\"Default_maintenance_window\"}";
+        String writtenJson =
+                "{\"PatchGroup\":\"Default\",\"environment\":\"Default\",\"maintenance_window\":\"Default_maintenance_window\"}";
         // its batch, an hour old: that change reached AWS, the other did not (its CreateTags never went out)
         String deadId = java.time.Instant.now().minusSeconds(3600) + "#dead-batch";
-        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> dead = Ledger.item(pk, "PENDING#" + deadId);
-        dead.put("planned", Ledger.s("[{\"resourceId\":\"" + landed + "\",\"resourceType\":\"AWS::EC2::Instance\",\"before\":{\"maintenance_window\":\"gone-wrong\"},"
-                + "\"written\":" + writtenJson + ",\"cause\":\"event:dead-batch\"},"
-                + "{\"resourceId\":\"" + notLanded + "\",\"resourceType\":\"AWS::EC2::Instance\",\"before\":{},"
-                + "\"written\":{\"maintenance_window\":\"Never_written_window\"},\"cause\":\"event:dead-batch\"}]"));
+        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> dead =
+                Ledger.item(pk, "PENDING#" + deadId);
+        dead.put(
+                "planned",
+                Ledger.s(
+                        "[{\"resourceId\":\"" + landed
+                                + "\",\"resourceType\":\"AWS::EC2::Instance\",\"before\":{\"maintenance_window\":\"gone-wrong\"},"
+                                + "\"written\":" + writtenJson + ",\"cause\":\"event:dead-batch\"},"
+                                + "{\"resourceId\":\"" + notLanded
+                                + "\",\"resourceType\":\"AWS::EC2::Instance\",\"before\":{},"
+                                + "\"written\":{\"maintenance_window\":\"Never_written_window\"},\"cause\":\"event:dead-batch\"}]"));
         // and a batch in flight right now, which the sweep must leave to its owner
         String liveId = java.time.Instant.now() + "#live-batch";
-        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> live = Ledger.item(pk, "PENDING#" + liveId);
+        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> live =
+                Ledger.item(pk, "PENDING#" + liveId);
         live.put("planned", Ledger.s("[]"));
         ledger.putAll(List.of(dead, live));
         LocalFixture.drain(local, "audit-subscriber");
         try {
-            AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
-                    "--message-body", "{\"type\":\"reconcile\"}");
-            await().atMost(Duration.ofSeconds(90)).until(() -> ledger.get(pk, "PENDING#" + deadId).isEmpty());
-            String audited = ledger.get(pk, deadId).orElseThrow(() -> new AssertionError("no audit item for the dead batch")).get("changes").s();
-            assertTrue(audited.contains(landed) && audited.contains("gone-wrong"), "the change that landed, with its old tags: " + audited);
+            AwsCli.json(
+                    local.localAws().sqsEndpoint(),
+                    "sqs",
+                    "send-message",
+                    "--queue-url",
+                    LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                    "--message-body",
+                    "{\"type\":\"reconcile\"}");
+            await().atMost(Duration.ofSeconds(90))
+                    .until(() -> ledger.get(pk, "PENDING#" + deadId).isEmpty());
+            String audited = ledger.get(pk, deadId)
+                    .orElseThrow(() -> new AssertionError("no audit item for the dead batch"))
+                    .get("changes")
+                    .s();
+            assertTrue(
+                    audited.contains(landed) && audited.contains("gone-wrong"),
+                    "the change that landed, with its old tags: " + audited);
             assertFalse(audited.contains(notLanded), "the change that never reached AWS is not audited: " + audited);
-            assertTrue(ledger.get(pk, "PENDING#" + liveId).isPresent(), "a record younger than the setting is left to its batch");
+            assertTrue(
+                    ledger.get(pk, "PENDING#" + liveId).isPresent(),
+                    "a record younger than the setting is left to its batch");
             List<Message> published = new java.util.ArrayList<>();
             await().atMost(Duration.ofSeconds(20)).until(() -> {
                 published.addAll(LocalFixture.drain(local, "audit-subscriber"));
                 return published.stream().anyMatch(m -> m.body().contains("event:dead-batch"));
             });
-            assertTrue(published.stream().noneMatch(m -> m.body().contains(notLanded) && m.body().contains("Never_written_window")));
+            assertTrue(published.stream()
+                    .noneMatch(m -> m.body().contains(notLanded) && m.body().contains("Never_written_window")));
             await().atMost(Duration.ofSeconds(60)).until(() -> LocalFixture.depth(local, "patchpilot-work") == 0);
             assertTrue(LocalFixture.drain(local, "patchpilot-work-dlq").isEmpty());
         } finally {
@@ -340,14 +537,25 @@ class TaggingIT {
                  "detail":{"resourceId":"%s","awsRegion":"%s","awsAccountId":"%s","configRuleName":"patch_tags",
                   "resourceType":"%s","newEvaluationResult":{"complianceType":"NON_COMPLIANT"},
                   "messageType":"ComplianceChangeNotification"}}""".formatted(java.util.UUID.randomUUID(), account, region, resourceId, region, account, type);
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url",
-                LocalFixture.queueUrl(local, "patchpilot-config-events"), "--message-body", body);
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                LocalFixture.queueUrl(local, "patchpilot-config-events"),
+                "--message-body",
+                body);
     }
 
     private List<Instance> instances(String account, String region, String name) {
-        return local.aws().member(Ec2Client.class, new AccountRegion(account, region), "test")
-                .describeInstances(r -> r.filters(f -> f.name("tag:Name").values(name))).reservations().stream()
-                .flatMap(r -> r.instances().stream()).toList();
+        return local
+                .aws()
+                .member(Ec2Client.class, new AccountRegion(account, region), "test")
+                .describeInstances(r -> r.filters(f -> f.name("tag:Name").values(name)))
+                .reservations()
+                .stream()
+                .flatMap(r -> r.instances().stream())
+                .toList();
     }
 
     private static Map<String, String> tags(Instance i) {
@@ -358,11 +566,23 @@ class TaggingIT {
 
     /** Tags read back with the AWS CLI under the member account's assumed role. */
     private Map<String, String> cliTags(String account, String region, String name) {
-        Map<String, String> creds = new HashMap<>(AwsCli.assumeRole(local.localAws().endpoint(), account));
+        Map<String, String> creds =
+                new HashMap<>(AwsCli.assumeRole(local.localAws().endpoint(), account));
         creds.put("AWS_DEFAULT_REGION", region);
-        JsonNode r = AwsCli.json(local.localAws().endpoint(), creds, "ec2", "describe-instances", "--filters", "Name=tag:Name,Values=" + name);
+        JsonNode r = AwsCli.json(
+                local.localAws().endpoint(),
+                creds,
+                "ec2",
+                "describe-instances",
+                "--filters",
+                "Name=tag:Name,Values=" + name);
         Map<String, String> m = new HashMap<>();
-        r.path("Reservations").path(0).path("Instances").path(0).path("Tags").forEach(t -> m.put(t.path("Key").asText(), t.path("Value").asText()));
+        r.path("Reservations")
+                .path(0)
+                .path("Instances")
+                .path(0)
+                .path("Tags")
+                .forEach(t -> m.put(t.path("Key").asText(), t.path("Value").asText()));
         return m;
     }
 
@@ -377,8 +597,12 @@ class TaggingIT {
 
     private Map<String, String> groupTags(String account, String region, String group) {
         Map<String, String> m = new HashMap<>();
-        for (TagDescription t : local.aws().member(AutoScalingClient.class, new AccountRegion(account, region), "test")
-                .describeAutoScalingGroups(r -> r.autoScalingGroupNames(group)).autoScalingGroups().get(0).tags()) {
+        for (TagDescription t : local.aws()
+                .member(AutoScalingClient.class, new AccountRegion(account, region), "test")
+                .describeAutoScalingGroups(r -> r.autoScalingGroupNames(group))
+                .autoScalingGroups()
+                .get(0)
+                .tags()) {
             m.put(t.key(), t.value());
         }
         return m;

@@ -14,11 +14,16 @@ import org.junit.jupiter.api.Test;
 
 class UnconfirmedTagChangesTest {
     private static final AccountRegion TARGET = new AccountRegion("111111111111", "us-east-1");
-    private static final Map<String, String> WINDOW = Map.of("maintenance_window", "Default_maintenance_window", "PatchGroup", "Default_maintenance_window");
+    private static final Map<String, String> WINDOW =
+            Map.of("maintenance_window", "Default_maintenance_window", "PatchGroup", "Default_maintenance_window");
 
     private static TagOutcome planned(ResourceKind kind, String id) {
-        return new TagOutcome(new TagRequest(TARGET, kind, id, "event:ev-1"), TagOutcome.Result.TAGGED, "",
-                Map.of("maintenance_window", "wrong"), WINDOW);
+        return new TagOutcome(
+                new TagRequest(TARGET, kind, id, "event:ev-1"),
+                TagOutcome.Result.TAGGED,
+                "",
+                Map.of("maintenance_window", "wrong"),
+                WINDOW);
     }
 
     private static String key(String id) {
@@ -36,22 +41,33 @@ class UnconfirmedTagChangesTest {
     @Test
     void a_change_that_did_not_land_or_only_in_part_is_left_to_the_redelivered_event() {
         TagOutcome change = planned(ResourceKind.INSTANCE, "i-1");
-        assertTrue(UnconfirmedTagChanges.landed(List.of(change), Map.of(key("i-1"), Map.of("maintenance_window", "wrong")), Set.of()).isEmpty());
-        assertTrue(UnconfirmedTagChanges.landed(List.of(change),
-                Map.of(key("i-1"), Map.of("maintenance_window", "Default_maintenance_window")), Set.of()).isEmpty(), "PatchGroup missing");
+        assertTrue(UnconfirmedTagChanges.landed(
+                        List.of(change), Map.of(key("i-1"), Map.of("maintenance_window", "wrong")), Set.of())
+                .isEmpty());
+        assertTrue(
+                UnconfirmedTagChanges.landed(
+                                List.of(change),
+                                Map.of(key("i-1"), Map.of("maintenance_window", "Default_maintenance_window")),
+                                Set.of())
+                        .isEmpty(),
+                "PatchGroup missing");
     }
 
     @Test
     void a_resource_audited_since_was_rewritten_and_audited_by_that_write() {
         TagOutcome change = planned(ResourceKind.INSTANCE, "i-1");
-        assertTrue(UnconfirmedTagChanges.landed(List.of(change), Map.of(key("i-1"), WINDOW), Set.of(key("i-1"))).isEmpty());
+        assertTrue(UnconfirmedTagChanges.landed(List.of(change), Map.of(key("i-1"), WINDOW), Set.of(key("i-1")))
+                .isEmpty());
     }
 
     @Test
     void a_resource_gone_or_of_another_kind_with_the_same_name_is_not_confirmed() {
         TagOutcome group = planned(ResourceKind.AUTO_SCALING_GROUP, "i-1");
-        assertTrue(UnconfirmedTagChanges.landed(List.of(group), Map.of(key("i-1"), WINDOW), Set.of()).isEmpty());
-        assertTrue(UnconfirmedTagChanges.landed(List.of(planned(ResourceKind.INSTANCE, "i-2")), Map.of(key("i-1"), WINDOW), Set.of()).isEmpty());
+        assertTrue(UnconfirmedTagChanges.landed(List.of(group), Map.of(key("i-1"), WINDOW), Set.of())
+                .isEmpty());
+        assertTrue(UnconfirmedTagChanges.landed(
+                        List.of(planned(ResourceKind.INSTANCE, "i-2")), Map.of(key("i-1"), WINDOW), Set.of())
+                .isEmpty());
     }
 
     @Test
@@ -64,8 +80,9 @@ class UnconfirmedTagChangesTest {
     @Test
     void ledger_changes_read_back_as_the_outcomes_written() {
         TagOutcome change = planned(ResourceKind.AUTO_SCALING_GROUP, "web-asg");
-        String json = "[{\"resourceId\":\"web-asg\",\"resourceType\":\"AWS::AutoScaling::AutoScalingGroup\",\"before\":{\"maintenance_window\":\"wrong\"},"
-                + "\"written\":{\"PatchGroup\":\"Default_maintenance_window\",\"maintenance_window\":\"Default_maintenance_window\"},\"cause\":\"event:ev-1\"}]";
+        String json =
+                "[{\"resourceId\":\"web-asg\",\"resourceType\":\"AWS::AutoScaling::AutoScalingGroup\",\"before\":{\"maintenance_window\":\"wrong\"},"
+                        + "\"written\":{\"PatchGroup\":\"Default_maintenance_window\",\"maintenance_window\":\"Default_maintenance_window\"},\"cause\":\"event:ev-1\"}]";
         TagOutcome read = TagAudit.parse(TARGET, json).get(0);
         assertEquals(change.request(), read.request());
         assertEquals(change.before(), read.before());

@@ -46,7 +46,8 @@ public final class AwsCli {
                 p.destroyForcibly();
                 throw new AssertionError("aws " + String.join(" ", args) + " did not finish");
             }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+            return new Result(
+                    p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new AssertionError("cannot run the AWS CLI: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -67,9 +68,23 @@ public final class AwsCli {
 
     /** Environment with credentials of the member role in {@code account}, assumed through the CLI. */
     public static Map<String, String> assumeRole(URI endpoint, String account) {
-        JsonNode c = json(endpoint, "sts", "assume-role", "--role-arn", "arn:aws:iam::" + account + ":role/PatchpilotExecutionRole",
-                "--role-session-name", "test", "--external-id", "local-external-id").path("Credentials");
-        return Map.of("AWS_ACCESS_KEY_ID", c.path("AccessKeyId").asText(), "AWS_SECRET_ACCESS_KEY", c.path("SecretAccessKey").asText(),
-                "AWS_SESSION_TOKEN", c.path("SessionToken").asText());
+        JsonNode c = json(
+                        endpoint,
+                        "sts",
+                        "assume-role",
+                        "--role-arn",
+                        "arn:aws:iam::" + account + ":role/PatchpilotExecutionRole",
+                        "--role-session-name",
+                        "test",
+                        "--external-id",
+                        "local-external-id")
+                .path("Credentials");
+        return Map.of(
+                "AWS_ACCESS_KEY_ID",
+                c.path("AccessKeyId").asText(),
+                "AWS_SECRET_ACCESS_KEY",
+                c.path("SecretAccessKey").asText(),
+                "AWS_SESSION_TOKEN",
+                c.path("SessionToken").asText());
     }
 }

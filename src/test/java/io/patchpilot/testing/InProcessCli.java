@@ -27,7 +27,12 @@ public final class InProcessCli {
             all[args.length + 2] = Integer.toString(local.localAws().endpoint().getPort());
             int exit = PatchpilotCli.execute(all);
             // the service logs to stderr too (same JVM): keep the CLI's own lines
-            String cliErr = String.join("\n", err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("patchpilot:")).toList());
+            String cliErr = String.join(
+                    "\n",
+                    err.toString(StandardCharsets.UTF_8)
+                            .lines()
+                            .filter(l -> l.startsWith("patchpilot:"))
+                            .toList());
             return new Result(exit, out.toString(StandardCharsets.UTF_8), cliErr);
         } finally {
             System.setOut(oldOut);

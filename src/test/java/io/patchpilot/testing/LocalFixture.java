@@ -15,9 +15,16 @@ public final class LocalFixture {
     /** The outbox goes to a fresh temporary folder unless the settings name one. */
     public static LocalMode start(String fleet, Map<String, String> settings) throws Exception {
         Map<String, String> all = new java.util.HashMap<>(settings);
-        all.putIfAbsent("patchpilot.notify.outbox", java.nio.file.Files.createTempDirectory("patchpilot-outbox").toString());
-        return LocalMode.start(new LocalMode.Options(Path.of("").toAbsolutePath(), Path.of(fleet),
-                LocalAws.freePortPair(), LocalAws.freePort(), List.of("--command-delay", "0.2", "--refresh-delay", "0.2"), all));
+        all.putIfAbsent(
+                "patchpilot.notify.outbox",
+                java.nio.file.Files.createTempDirectory("patchpilot-outbox").toString());
+        return LocalMode.start(new LocalMode.Options(
+                Path.of("").toAbsolutePath(),
+                Path.of(fleet),
+                LocalAws.freePortPair(),
+                LocalAws.freePort(),
+                List.of("--command-delay", "0.2", "--refresh-delay", "0.2"),
+                all));
     }
 
     /** The default fleet's member accounts (config/local/fleet.yaml). */
@@ -26,23 +33,31 @@ public final class LocalFixture {
     /** Each account in each of local mode's regions. */
     public static List<io.patchpilot.aws.AccountRegion> accountRegions(LocalMode local, List<String> accounts) {
         List<io.patchpilot.aws.AccountRegion> out = new java.util.ArrayList<>();
-        for (String a : accounts) for (String r : local.config().regions()) out.add(new io.patchpilot.aws.AccountRegion(a, r));
+        for (String a : accounts)
+            for (String r : local.config().regions()) out.add(new io.patchpilot.aws.AccountRegion(a, r));
         return out;
     }
 
     /** The patch commands of a run (their comment names it), read back in each member account-region. */
-    public static List<software.amazon.awssdk.services.ssm.model.Command> commandsOfRun(LocalMode local,
-            java.util.Collection<io.patchpilot.aws.AccountRegion> where, String runId) {
+    public static List<software.amazon.awssdk.services.ssm.model.Command> commandsOfRun(
+            LocalMode local, java.util.Collection<io.patchpilot.aws.AccountRegion> where, String runId) {
         List<software.amazon.awssdk.services.ssm.model.Command> out = new java.util.ArrayList<>();
         for (io.patchpilot.aws.AccountRegion t : where) {
-            local.aws().member(software.amazon.awssdk.services.ssm.SsmClient.class, t, "test").listCommandsPaginator(r -> r.maxResults(50))
-                    .commands().stream().filter(c -> c.comment() != null && c.comment().startsWith("patchpilot " + runId + " ")).forEach(out::add);
+            local
+                    .aws()
+                    .member(software.amazon.awssdk.services.ssm.SsmClient.class, t, "test")
+                    .listCommandsPaginator(r -> r.maxResults(50))
+                    .commands()
+                    .stream()
+                    .filter(c -> c.comment() != null && c.comment().startsWith("patchpilot " + runId + " "))
+                    .forEach(out::add);
         }
         return out;
     }
 
     /** Instance id → how many of the run's patch commands name it. */
-    public static Map<String, Integer> commandsPerInstance(LocalMode local, java.util.Collection<io.patchpilot.aws.AccountRegion> where, String runId) {
+    public static Map<String, Integer> commandsPerInstance(
+            LocalMode local, java.util.Collection<io.patchpilot.aws.AccountRegion> where, String runId) {
         return perInstance(commandsOfRun(local, where, runId));
     }
 
@@ -55,15 +70,25 @@ public final class LocalFixture {
 
     /** A client for the local SQS signed as one of local mode's IAM users (its SenderId is that user's). */
     public static SqsClient sqsAs(LocalMode local, String user) {
-        String key = local.aws().hub(software.amazon.awssdk.services.iam.IamClient.class, "aws-global").listAccessKeys(r -> r.userName(user))
-                .accessKeyMetadata().get(0).accessKeyId();
-        return SqsClient.builder().endpointOverride(local.localAws().sqsEndpoint()).region(software.amazon.awssdk.regions.Region.US_EAST_1)
+        String key = local.aws()
+                .hub(software.amazon.awssdk.services.iam.IamClient.class, "aws-global")
+                .listAccessKeys(r -> r.userName(user))
+                .accessKeyMetadata()
+                .get(0)
+                .accessKeyId();
+        return SqsClient.builder()
+                .endpointOverride(local.localAws().sqsEndpoint())
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
                 .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(key, "local"))).build();
+                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(key, "local")))
+                .build();
     }
 
     public static String queueUrl(LocalMode local, String queue) {
-        return local.aws().hub(SqsClient.class).getQueueUrl(r -> r.queueName(queue)).queueUrl();
+        return local.aws()
+                .hub(SqsClient.class)
+                .getQueueUrl(r -> r.queueName(queue))
+                .queueUrl();
     }
 
     /** Visible plus in-flight messages. */
@@ -77,8 +102,12 @@ public final class LocalFixture {
         String url = queueUrl(local, queue);
         List<Message> all = new java.util.ArrayList<>();
         while (true) {
-            List<Message> got = sqs.receiveMessage(r -> r.queueUrl(url).maxNumberOfMessages(10).waitTimeSeconds(0)
-                    .messageAttributeNames("All").attributeNamesWithStrings("All")).messages();
+            List<Message> got = sqs.receiveMessage(r -> r.queueUrl(url)
+                            .maxNumberOfMessages(10)
+                            .waitTimeSeconds(0)
+                            .messageAttributeNames("All")
+                            .attributeNamesWithStrings("All"))
+                    .messages();
             if (got.isEmpty()) return all;
             all.addAll(got);
             for (Message m : got) sqs.deleteMessage(r -> r.queueUrl(url).receiptHandle(m.receiptHandle()));
@@ -91,18 +120,39 @@ public final class LocalFixture {
      */
     public static String tagAndPatchWithDefaultWindow(LocalMode local) {
         String schedules = queueUrl(local, "patchpilot-schedules");
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", schedules, "--message-body", "{\"type\":\"reconcile\"}");
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> depth(local, "patchpilot-work") == 0
-                && local.localAws().control().callCount("ec2", "CreateTags") > 0);
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                schedules,
+                "--message-body",
+                "{\"type\":\"reconcile\"}");
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> depth(local, "patchpilot-work") == 0
+                        && local.localAws().control().callCount("ec2", "CreateTags") > 0);
         io.patchpilot.windows.MaintenanceWindow window = io.patchpilot.windows.MaintenanceWindow.defaultWindow(null);
-        java.time.Instant occurrence = io.patchpilot.windows.WindowSchedule.nextOpening(window, java.time.Instant.now()).orElseThrow();
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", schedules, "--message-body",
+        java.time.Instant occurrence = io.patchpilot.windows.WindowSchedule.nextOpening(window, java.time.Instant.now())
+                .orElseThrow();
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                schedules,
+                "--message-body",
                 "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}");
-        io.patchpilot.ledger.Ledger ledger = new io.patchpilot.ledger.Ledger(local.aws(), local.config().ledgerTable());
+        io.patchpilot.ledger.Ledger ledger =
+                new io.patchpilot.ledger.Ledger(local.aws(), local.config().ledgerTable());
         String runId = io.patchpilot.patching.PatchRuns.runId(window, occurrence);
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(90)).until(() -> ledger.get(io.patchpilot.patching.PatchRuns.pk(runId),
-                        io.patchpilot.patching.PatchRuns.RUN).map(r -> r.get("status").s())
-                .filter(st -> st.equals("Succeeded") || st.equals("CompletedWithFailures")).isPresent());
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(90))
+                .until(() -> ledger.get(
+                                io.patchpilot.patching.PatchRuns.pk(runId), io.patchpilot.patching.PatchRuns.RUN)
+                        .map(r -> r.get("status").s())
+                        .filter(st -> st.equals("Succeeded") || st.equals("CompletedWithFailures"))
+                        .isPresent());
         return runId;
     }
 }

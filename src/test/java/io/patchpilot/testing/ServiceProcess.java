@@ -34,8 +34,15 @@ public final class ServiceProcess implements AutoCloseable {
     public static ServiceProcess start(LocalMode local, String name, Map<String, String> env) throws IOException {
         int httpPort = LocalAws.freePort();
         Path log = Files.createDirectories(Path.of("target", "service-logs")).resolve(name + ".log");
-        ProcessBuilder pb = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
-                "-cp", System.getProperty("java.class.path"), "io.patchpilot.cli.PatchpilotCli", "run", "--profile", "local"));
+        ProcessBuilder pb = new ProcessBuilder(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx384m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.patchpilot.cli.PatchpilotCli",
+                "run",
+                "--profile",
+                "local"));
         Map<String, String> e = pb.environment();
         e.put("PATCHPILOT_HOME", Path.of("").toAbsolutePath().toString());
         e.put("PATCHPILOT_AWS_ENDPOINT", local.localAws().endpoint().toString());
@@ -48,16 +55,25 @@ public final class ServiceProcess implements AutoCloseable {
         e.putAll(env);
         pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         ServiceProcess p = new ServiceProcess(pb.start(), log, httpPort);
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
-            if (!p.process.isAlive()) throw new IllegalStateException(name + " exited " + p.process.exitValue() + "; see " + log);
-            try {
-                return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-            } catch (IOException notYet) {
-                return false;
-            }
-        });
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> {
+                    if (!p.process.isAlive())
+                        throw new IllegalStateException(name + " exited " + p.process.exitValue() + "; see " + log);
+                    try {
+                        return http.send(
+                                                HttpRequest.newBuilder(
+                                                                URI.create("http://127.0.0.1:" + httpPort + "/health"))
+                                                        .build(),
+                                                HttpResponse.BodyHandlers.discarding())
+                                        .statusCode()
+                                == 200;
+                    } catch (IOException notYet) {
+                        return false;
+                    }
+                });
         return p;
     }
 

@@ -64,7 +64,8 @@ class DashboardIT {
         base = "http://127.0.0.1:" + local.config().http().port();
         runId = LocalFixture.tagAndPatchWithDefaultWindow(local);
         assertEquals(0, InProcessCli.run(local, "report", "run").exit());
-        await().atMost(Duration.ofSeconds(120)).until(() -> !latestCsv("compliance_by_account_region").isEmpty());
+        await().atMost(Duration.ofSeconds(120))
+                .until(() -> !latestCsv("compliance_by_account_region").isEmpty());
     }
 
     @AfterAll
@@ -74,8 +75,11 @@ class DashboardIT {
 
     private String latestCsv(String report) {
         try {
-            return local.aws().hub(S3Client.class).getObjectAsBytes(r -> r.bucket(local.config().buckets().reports())
-                    .key("reports/latest/" + report + ".csv")).asUtf8String();
+            return local.aws()
+                    .hub(S3Client.class)
+                    .getObjectAsBytes(
+                            r -> r.bucket(local.config().buckets().reports()).key("reports/latest/" + report + ".csv"))
+                    .asUtf8String();
         } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException e) {
             return "";
         }
@@ -95,7 +99,9 @@ class DashboardIT {
     private Map<String, List<Long>> reportByAccount() {
         Map<String, List<Long>> out = new TreeMap<>();
         for (Map<String, String> row : Csv.rows(latestCsv("compliance_by_account_region"))) {
-            out.merge(row.get("accountid"), List.of(Long.parseLong(row.get("compliant")), Long.parseLong(row.get("non_compliant"))),
+            out.merge(
+                    row.get("accountid"),
+                    List.of(Long.parseLong(row.get("compliant")), Long.parseLong(row.get("non_compliant"))),
                     (a, b) -> List.of(a.get(0) + b.get(0), a.get(1) + b.get(1)));
         }
         return out;
@@ -103,8 +109,14 @@ class DashboardIT {
 
     private static Map<String, List<Long>> apiByAccount(JsonNode compliance) {
         Map<String, List<Long>> out = new TreeMap<>();
-        compliance.path("byAccount").fields().forEachRemaining(e -> out.put(e.getKey(),
-                List.of(e.getValue().path("compliant").asLong(), e.getValue().path("nonCompliant").asLong())));
+        compliance
+                .path("byAccount")
+                .fields()
+                .forEachRemaining(e -> out.put(
+                        e.getKey(),
+                        List.of(
+                                e.getValue().path("compliant").asLong(),
+                                e.getValue().path("nonCompliant").asLong())));
         return out;
     }
 
@@ -113,18 +125,25 @@ class DashboardIT {
         JsonNode all = api("/api/compliance");
         Map<String, List<Long>> expected = reportByAccount();
         assertEquals(expected, apiByAccount(all));
-        long instances = expected.values().stream().mapToLong(v -> v.get(0) + v.get(1)).sum();
+        long instances =
+                expected.values().stream().mapToLong(v -> v.get(0) + v.get(1)).sum();
         assertEquals(instances, all.path("instances").asLong());
         assertEquals(Csv.rows(latestCsv("instance_list")).size(), instances);
-        assertEquals(expected.values().stream().mapToLong(v -> v.get(1)).sum(), all.path("byStatus").path("NON_COMPLIANT").asLong());
+        assertEquals(
+                expected.values().stream().mapToLong(v -> v.get(1)).sum(),
+                all.path("byStatus").path("NON_COMPLIANT").asLong());
         long platforms = 0;
         for (JsonNode n : all.path("byPlatform")) platforms += n.asLong();
         assertEquals(instances, platforms);
-        assertTrue(all.path("environments").toString().contains("Prod"), all.path("environments").toString());
+        assertTrue(
+                all.path("environments").toString().contains("Prod"),
+                all.path("environments").toString());
 
         String account = expected.keySet().iterator().next();
         JsonNode one = api("/api/compliance?account=" + account);
-        assertEquals(expected.get(account).get(0) + expected.get(account).get(1), one.path("instances").asLong());
+        assertEquals(
+                expected.get(account).get(0) + expected.get(account).get(1),
+                one.path("instances").asLong());
         assertEquals(Set.of(account), fieldNames(one.path("byAccount")));
         JsonNode prod = api("/api/compliance?environment=Prod");
         assertEquals(Set.of("Prod"), fieldNames(prod.path("byEnvironment")));
@@ -156,7 +175,8 @@ class DashboardIT {
         long instances = 0;
         for (JsonNode t : run.path("targets")) instances += t.path("instances").size();
         long counted = 0;
-        for (String k : List.of("Success", "Failed", "TimedOut", "Skipped", "Cancelled", "Undeliverable")) counted += run.path("counts").path(k).asLong();
+        for (String k : List.of("Success", "Failed", "TimedOut", "Skipped", "Cancelled", "Undeliverable"))
+            counted += run.path("counts").path(k).asLong();
         assertEquals(counted, instances);
         assertEquals(404, get("/api/runs/Nope-20200101T0000Z").statusCode());
     }
@@ -167,23 +187,41 @@ class DashboardIT {
         JsonNode d = null;
         for (JsonNode i : w.path("items")) if (i.path("name").asText().equals("Default_maintenance_window")) d = i;
         assertTrue(d != null, w.toString());
-        assertEquals(WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now()).orElseThrow().toString(),
+        assertEquals(
+                WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now())
+                        .orElseThrow()
+                        .toString(),
                 d.path("nextOpening").asText());
     }
 
     @Test
     void metrics_show_the_activity_with_labels_and_health_answers() throws Exception {
         // a message that can never succeed goes to the schedules DLQ, and is counted there
-        AwsCli.json(local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", LocalFixture.queueUrl(local, "patchpilot-schedules"),
-                "--message-body", "not json");
-        await().atMost(Duration.ofSeconds(60)).until(() -> get("/metrics").body()
-                .contains("patchpilot_messages_dead_lettered_total{queue=\"patchpilot-schedules\"} 1.0"));
+        AwsCli.json(
+                local.localAws().sqsEndpoint(),
+                "sqs",
+                "send-message",
+                "--queue-url",
+                LocalFixture.queueUrl(local, "patchpilot-schedules"),
+                "--message-body",
+                "not json");
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> get("/metrics")
+                        .body()
+                        .contains("patchpilot_messages_dead_lettered_total{queue=\"patchpilot-schedules\"} 1.0"));
         // the report's announcement (which records its duration) may follow its CSVs by a moment
-        HttpResponse<String> m = await().atMost(Duration.ofSeconds(60)).until(() -> get("/metrics"),
-                r -> r.statusCode() == 200 && r.body().contains("patchpilot_report_duration_seconds_count"));
-        for (String s : List.of("patchpilot_messages_consumed_total{queue=\"patchpilot-schedules\"}", "patchpilot_messages_consumed_total{queue=\"patchpilot-work\"}",
-                "patchpilot_aws_calls_total{service=\"DynamoDb\"}", "patchpilot_aws_calls_total{service=\"Ssm\"}",
-                "patchpilot_run_duration_seconds_count{status=", "patchpilot_instances_patched_total", "patchpilot_report_duration_seconds_count")) {
+        HttpResponse<String> m = await().atMost(Duration.ofSeconds(60))
+                .until(
+                        () -> get("/metrics"),
+                        r -> r.statusCode() == 200 && r.body().contains("patchpilot_report_duration_seconds_count"));
+        for (String s : List.of(
+                "patchpilot_messages_consumed_total{queue=\"patchpilot-schedules\"}",
+                "patchpilot_messages_consumed_total{queue=\"patchpilot-work\"}",
+                "patchpilot_aws_calls_total{service=\"DynamoDb\"}",
+                "patchpilot_aws_calls_total{service=\"Ssm\"}",
+                "patchpilot_run_duration_seconds_count{status=",
+                "patchpilot_instances_patched_total",
+                "patchpilot_report_duration_seconds_count")) {
             assertTrue(m.body().contains(s), s + " in\n" + m.body());
         }
         assertEquals(200, get("/health").statusCode());
@@ -192,18 +230,27 @@ class DashboardIT {
     }
 
     @Test
-    void the_browser_renders_the_charts_with_the_fleets_numbers_and_the_run_page_lists_its_instances() throws Exception {
-        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+    void the_browser_renders_the_charts_with_the_fleets_numbers_and_the_run_page_lists_its_instances()
+            throws Exception {
+        assumeTrue(
+                Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "browser test skipped: /usr/bin/chromium and /usr/bin/chromedriver are needed (apt-get install -y chromium chromium-driver)");
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile())
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .build();
+        ChromeOptions options = new ChromeOptions()
+                .setBinary(CHROMIUM.toFile())
                 .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1800");
         ChromeDriver browser = new ChromeDriver(service, options);
         try {
             Path shots = Files.createDirectories(Path.of("target", "screenshots"));
             browser.get(base + "/");
-            await().atMost(Duration.ofSeconds(20)).until(() -> "true".equals(browser.findElement(By.tagName("body")).getAttribute("data-loaded"))
-                    || browser.findElement(By.tagName("body")).getAttribute("data-error") != null);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> "true"
+                                    .equals(browser.findElement(By.tagName("body"))
+                                            .getAttribute("data-loaded"))
+                            || browser.findElement(By.tagName("body")).getAttribute("data-error") != null);
             assertEquals(null, browser.findElement(By.tagName("body")).getAttribute("data-error"));
             JavascriptExecutor js = browser;
             // the donut's data and the account bars, read back from ECharts
@@ -214,35 +261,47 @@ class DashboardIT {
             Map<String, List<Long>> expected = reportByAccount();
             Map<String, Long> status = new TreeMap<>();
             donut.forEach(d -> status.put((String) d.get("name"), ((Number) d.get("value")).longValue()));
-            long nonCompliant = expected.values().stream().mapToLong(v -> v.get(1)).sum();
+            long nonCompliant =
+                    expected.values().stream().mapToLong(v -> v.get(1)).sum();
             long compliant = expected.values().stream().mapToLong(v -> v.get(0)).sum();
             Map<String, Long> want = new TreeMap<>(Map.of("COMPLIANT", compliant));
             if (nonCompliant > 0) want.put("NON_COMPLIANT", nonCompliant);
             assertEquals(want, status);
             @SuppressWarnings("unchecked")
-            Map<String, Object> bars = (Map<String, Object>) js.executeScript(
-                    "const o = echarts.getInstanceByDom(document.getElementById('chart-account')).getOption();"
-                            + "return {accounts: o.yAxis[0].data, compliant: o.series[0].data, nonCompliant: o.series[1].data};");
+            Map<String, Object> bars = (Map<String, Object>)
+                    js.executeScript(
+                            "const o = echarts.getInstanceByDom(document.getElementById('chart-account')).getOption();"
+                                    + "return {accounts: o.yAxis[0].data, compliant: o.series[0].data, nonCompliant: o.series[1].data};");
             Map<String, List<Long>> rendered = new TreeMap<>();
             List<?> accounts = (List<?>) bars.get("accounts");
             for (int i = 0; i < accounts.size(); i++) {
-                rendered.put((String) accounts.get(i), List.of(((Number) ((List<?>) bars.get("compliant")).get(i)).longValue(),
-                        ((Number) ((List<?>) bars.get("nonCompliant")).get(i)).longValue()));
+                rendered.put(
+                        (String) accounts.get(i),
+                        List.of(
+                                ((Number) ((List<?>) bars.get("compliant")).get(i)).longValue(),
+                                ((Number) ((List<?>) bars.get("nonCompliant")).get(i)).longValue()));
             }
             assertEquals(expected, rendered);
-            assertEquals(Long.toString(compliant + nonCompliant), browser.findElement(By.id("total")).getText());
+            assertEquals(
+                    Long.toString(compliant + nonCompliant),
+                    browser.findElement(By.id("total")).getText());
             // a canvas was drawn for every chart
             assertEquals(5L, js.executeScript("return document.querySelectorAll('.chart canvas').length;"));
             assertTrue(browser.findElement(By.id("runs")).getText().contains(runId));
             Files.write(shots.resolve("dashboard.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
             browser.findElement(By.linkText(runId)).click();
-            await().atMost(Duration.ofSeconds(20)).until(() -> "true".equals(browser.findElement(By.tagName("body")).getAttribute("data-loaded")));
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> "true"
+                            .equals(browser.findElement(By.tagName("body")).getAttribute("data-loaded")));
             JsonNode run = api("/api/runs/" + runId);
             Set<String> expectedIds = new HashSet<>();
-            run.path("targets").forEach(t -> t.path("instances").forEach(i -> expectedIds.add(i.path("instanceId").asText())));
+            run.path("targets")
+                    .forEach(t -> t.path("instances")
+                            .forEach(i -> expectedIds.add(i.path("instanceId").asText())));
             Set<String> listed = new HashSet<>();
-            for (WebElement row : browser.findElements(By.cssSelector("#instances tbody tr"))) listed.add(row.getAttribute("data-instance-id"));
+            for (WebElement row : browser.findElements(By.cssSelector("#instances tbody tr")))
+                listed.add(row.getAttribute("data-instance-id"));
             assertTrue(!expectedIds.isEmpty());
             assertEquals(expectedIds, listed);
             Files.write(shots.resolve("run.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));

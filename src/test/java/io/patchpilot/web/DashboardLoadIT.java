@@ -60,8 +60,10 @@ class DashboardLoadIT {
         base = "http://127.0.0.1:" + local.config().http().port();
         ReportFiles files = new ReportFiles(local.aws());
         Ledger ledger = new Ledger(local.aws(), local.config().ledgerTable());
-        StringBuilder instances = new StringBuilder("accountid,region,resourceid,computername,ipaddress,platformtype,platformname,platformversion,agentversion,instancestatus\n");
-        StringBuilder items = new StringBuilder("accountid,region,resourceid,status,classification,patch,patchstate,installedtime,platformname,ipaddress,platformtype,instancestatus\n");
+        StringBuilder instances = new StringBuilder(
+                "accountid,region,resourceid,computername,ipaddress,platformtype,platformname,platformversion,agentversion,instancestatus\n");
+        StringBuilder items = new StringBuilder(
+                "accountid,region,resourceid,status,classification,patch,patchstate,installedtime,platformname,ipaddress,platformtype,instancestatus\n");
         List<Map<String, AttributeValue>> targets = new ArrayList<>();
         int n = 0;
         for (int a = 0; a < ACCOUNTS; a++) {
@@ -72,17 +74,57 @@ class DashboardLoadIT {
                 for (int i = 0; i < PER_ACCOUNT_REGION; i++, n++) {
                     String id = String.format("i-%017x", n);
                     String platform = n % 5 == 0 ? "Windows" : "Linux";
-                    instances.append(String.join(",", account, region, id, "host" + n, "10.0.0.1", platform, platform, "1", "3.3", "Active")).append('\n');
+                    instances
+                            .append(String.join(
+                                    ",",
+                                    account,
+                                    region,
+                                    id,
+                                    "host" + n,
+                                    "10.0.0.1",
+                                    platform,
+                                    platform,
+                                    "1",
+                                    "3.3",
+                                    "Active"))
+                            .append('\n');
                     for (int p = 0; p < 3; p++) {
                         String status = n % 7 == 0 && p == 2 ? "NON_COMPLIANT" : "COMPLIANT";
-                        items.append(String.join(",", account, region, id, status, "Security", "KB" + p, status.equals("COMPLIANT") ? "Installed" : "Missing",
-                                "", platform, "10.0.0.1", platform, "Active")).append('\n');
+                        items.append(String.join(
+                                        ",",
+                                        account,
+                                        region,
+                                        id,
+                                        status,
+                                        "Security",
+                                        "KB" + p,
+                                        status.equals("COMPLIANT") ? "Installed" : "Missing",
+                                        "",
+                                        platform,
+                                        "10.0.0.1",
+                                        platform,
+                                        "Active"))
+                                .append('\n');
                     }
-                    ec2.append(json.createObjectNode().put("accountid", account).put("region", region).put("instanceid", id).put("name", "host" + n)
-                            .put("state", "running").put("environment", List.of("Dev", "Test", "Prod").get(n % 3))).append('\n');
-                    outcome.putObject(id).put("status", n % 7 == 0 ? "Failed" : "Success").put("reason", "");
+                    ec2.append(json.createObjectNode()
+                                    .put("accountid", account)
+                                    .put("region", region)
+                                    .put("instanceid", id)
+                                    .put("name", "host" + n)
+                                    .put("state", "running")
+                                    .put(
+                                            "environment",
+                                            List.of("Dev", "Test", "Prod").get(n % 3)))
+                            .append('\n');
+                    outcome.putObject(id)
+                            .put("status", n % 7 == 0 ? "Failed" : "Success")
+                            .put("reason", "");
                 }
-                files.write(local.config().buckets().inventory(), "ec2/accountid=" + account + "/region=" + region + "/instances.json", ec2.toString(), "application/x-ndjson");
+                files.write(
+                        local.config().buckets().inventory(),
+                        "ec2/accountid=" + account + "/region=" + region + "/instances.json",
+                        ec2.toString(),
+                        "application/x-ndjson");
                 Map<String, AttributeValue> t = Ledger.item(PatchRuns.pk(RUN_ID), "TARGET#" + account + "#" + region);
                 t.put("account", Ledger.s(account));
                 t.put("region", Ledger.s(region));
@@ -92,8 +134,16 @@ class DashboardLoadIT {
                 targets.add(t);
             }
         }
-        files.write(local.config().buckets().reports(), "reports/latest/instance_list.csv", instances.toString(), "text/csv");
-        files.write(local.config().buckets().reports(), "reports/latest/patch_compliance_report.csv", items.toString(), "text/csv");
+        files.write(
+                local.config().buckets().reports(),
+                "reports/latest/instance_list.csv",
+                instances.toString(),
+                "text/csv");
+        files.write(
+                local.config().buckets().reports(),
+                "reports/latest/patch_compliance_report.csv",
+                items.toString(),
+                "text/csv");
         Map<String, AttributeValue> run = Ledger.item(PatchRuns.pk(RUN_ID), PatchRuns.RUN);
         Instant now = Instant.now();
         run.put("runId", Ledger.s(RUN_ID));
@@ -119,7 +169,8 @@ class DashboardLoadIT {
 
     private long timedGet(String path) throws Exception {
         long t0 = System.nanoTime();
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), path);
         return (System.nanoTime() - t0) / 1_000_000;
     }
@@ -128,19 +179,38 @@ class DashboardLoadIT {
     void the_page_loads_in_under_a_second_for_ten_thousand_instances() throws Exception {
         List<String> report = new ArrayList<>();
         long cold = timedGet("/api/compliance");
-        JsonNode c = json.readTree(http.send(HttpRequest.newBuilder(URI.create(base + "/api/compliance")).build(), HttpResponse.BodyHandlers.ofString()).body());
-        assertEquals(ACCOUNTS * REGIONS.size() * PER_ACCOUNT_REGION, c.path("instances").asInt());
+        JsonNode c = json.readTree(http.send(
+                        HttpRequest.newBuilder(URI.create(base + "/api/compliance"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body());
+        assertEquals(
+                ACCOUNTS * REGIONS.size() * PER_ACCOUNT_REGION,
+                c.path("instances").asInt());
         report.add("fleet: " + c.path("instances").asInt() + " instances (" + c.path("byStatus") + ")");
-        report.add("GET /api/compliance, first after a report run (reads S3): " + cold + " ms; cached: " + timedGet("/api/compliance") + " ms");
-        report.add("GET /api/compliance?environment=Prod (cached): " + timedGet("/api/compliance?environment=Prod") + " ms");
-        report.add("GET /api/runs: " + timedGet("/api/runs") + " ms; GET /api/runs/" + RUN_ID + " (all 10,000 instances, limit=1000): "
-                + timedGet("/api/runs/" + RUN_ID + "?limit=1000") + " ms");
+        report.add("GET /api/compliance, first after a report run (reads S3): " + cold + " ms; cached: "
+                + timedGet("/api/compliance") + " ms");
+        report.add("GET /api/compliance?environment=Prod (cached): " + timedGet("/api/compliance?environment=Prod")
+                + " ms");
+        report.add("GET /api/runs: " + timedGet("/api/runs") + " ms; GET /api/runs/" + RUN_ID
+                + " (all 10,000 instances, limit=1000): " + timedGet("/api/runs/" + RUN_ID + "?limit=1000") + " ms");
 
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromium")) && Files.isExecutable(Path.of("/usr/bin/chromedriver")),
+        assumeTrue(
+                Files.isExecutable(Path.of("/usr/bin/chromium"))
+                        && Files.isExecutable(Path.of("/usr/bin/chromedriver")),
                 "browser measurement skipped: /usr/bin/chromium and /usr/bin/chromedriver are needed");
-        ChromeDriver browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(new java.io.File("/usr/bin/chromedriver"))
-                .usingAnyFreePort().build(), new ChromeOptions().setBinary("/usr/bin/chromium")
-                .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1800"));
+        ChromeDriver browser = new ChromeDriver(
+                new ChromeDriverService.Builder()
+                        .usingDriverExecutable(new java.io.File("/usr/bin/chromedriver"))
+                        .usingAnyFreePort()
+                        .build(),
+                new ChromeOptions()
+                        .setBinary("/usr/bin/chromium")
+                        .addArguments(
+                                "--headless=new",
+                                "--no-sandbox",
+                                "--disable-dev-shm-usage",
+                                "--window-size=1400,1800"));
         try {
             long worst = 0;
             browser.get(base + "/health/live"); // the browser's own first-navigation start-up is not the page's
@@ -148,16 +218,23 @@ class DashboardLoadIT {
             for (int visit = 0; visit < pages.size(); visit++) {
                 String page = pages.get(visit);
                 browser.get(base + page);
-                await().atMost(Duration.ofSeconds(30)).until(() -> browser.findElement(By.tagName("body")).getAttribute("data-loaded") != null);
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> browser.findElement(By.tagName("body")).getAttribute("data-loaded") != null);
                 // navigation start → the page's data drawn (the scripts set data-loaded at the end)
-                long ms = ((Number) ((JavascriptExecutor) browser).executeScript(
-                        "return Math.round(window.__loadedAt);")).longValue();
-                report.add("browser " + page + (visit == 0 ? " (first visit: chart library not cached yet)" : "") + ": " + ms
-                        + " ms to data drawn; " + ((JavascriptExecutor) browser).executeScript(
-                        "return performance.getEntriesByType('resource').map(e => e.name.replace(/^.*\\/\\/[^/]+/, '') + ' '"
-                                + " + Math.round(e.startTime) + '-' + Math.round(e.responseEnd)).join(', ') + ', domContentLoaded '"
-                                + " + Math.round(performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd);"));
-                if (visit > 0) worst = Math.max(worst, ms); // later visits: the chart library comes from the browser cache
+                long ms = ((Number)
+                                ((JavascriptExecutor) browser).executeScript("return Math.round(window.__loadedAt);"))
+                        .longValue();
+                report.add(
+                        "browser " + page + (visit == 0 ? " (first visit: chart library not cached yet)" : "") + ": "
+                                + ms
+                                + " ms to data drawn; "
+                                + ((JavascriptExecutor) browser)
+                                        .executeScript(
+                                                "return performance.getEntriesByType('resource').map(e => e.name.replace(/^.*\\/\\/[^/]+/, '') + ' '"
+                                                        + " + Math.round(e.startTime) + '-' + Math.round(e.responseEnd)).join(', ') + ', domContentLoaded '"
+                                                        + " + Math.round(performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd);"));
+                if (visit > 0)
+                    worst = Math.max(worst, ms); // later visits: the chart library comes from the browser cache
             }
             Files.writeString(Path.of("target", "dashboard-load.txt"), String.join("\n", report) + "\n");
             System.out.println(String.join("\n", report));

@@ -11,11 +11,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class WebMetricsTest {
     @ParameterizedTest
-    @CsvSource(nullValues = "null", value = {
-            "aws2-sqs://patchpilot-work?deleteAfterRead=false,patchpilot-work",
-            "aws2-sqs:patchpilot-schedules,patchpilot-schedules",
-            "platform-http:/api/runs,null",
-            "direct:publish-events,null"})
+    @CsvSource(
+            nullValues = "null",
+            value = {
+                "aws2-sqs://patchpilot-work?deleteAfterRead=false,patchpilot-work",
+                "aws2-sqs:patchpilot-schedules,patchpilot-schedules",
+                "platform-http:/api/runs,null",
+                "direct:publish-events,null"
+            })
     void the_queue_of_an_sqs_endpoint(String uri, String queue) {
         assertEquals(Optional.ofNullable(queue), QueueMetrics.queueOf(uri));
     }
@@ -30,12 +33,19 @@ class WebMetricsTest {
         Metrics.runCompleted("Succeeded", Duration.ofSeconds(3), Map.of("Success", 4L, "Failed", 1L, "TimedOut", 1L));
         Metrics.reportCompleted(Duration.ofSeconds(2));
         String text = Metrics.registry().scrape();
-        for (String line : new String[] {"patchpilot_messages_consumed_total{queue=\"web-test-queue\"}",
-                "patchpilot_messages_failed_total{queue=\"web-test-queue\"}",
-                "patchpilot_messages_handled_total{queue=\"web-test-queue\",type=\"patch-target\"}", "patchpilot_tag_outcomes_total{result=\"ALREADY_RIGHT\"}", "patchpilot_messages_dead_lettered_total{queue=\"web-test-queue\"}",
-                "patchpilot_aws_calls_total{service=\"WebTestService\"}", "patchpilot_aws_throttles_total{service=\"WebTestService\"}",
-                "patchpilot_run_duration_seconds_count{status=\"Succeeded\"}", "patchpilot_instances_patched_total",
-                "patchpilot_instances_failed_total", "patchpilot_report_duration_seconds_count"}) {
+        for (String line : new String[] {
+            "patchpilot_messages_consumed_total{queue=\"web-test-queue\"}",
+            "patchpilot_messages_failed_total{queue=\"web-test-queue\"}",
+            "patchpilot_messages_handled_total{queue=\"web-test-queue\",type=\"patch-target\"}",
+            "patchpilot_tag_outcomes_total{result=\"ALREADY_RIGHT\"}",
+            "patchpilot_messages_dead_lettered_total{queue=\"web-test-queue\"}",
+            "patchpilot_aws_calls_total{service=\"WebTestService\"}",
+            "patchpilot_aws_throttles_total{service=\"WebTestService\"}",
+            "patchpilot_run_duration_seconds_count{status=\"Succeeded\"}",
+            "patchpilot_instances_patched_total",
+            "patchpilot_instances_failed_total",
+            "patchpilot_report_duration_seconds_count"
+        }) {
             assertTrue(text.contains(line), line + " in\n" + text);
         }
     }

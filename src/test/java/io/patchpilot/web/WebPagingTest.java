@@ -10,16 +10,27 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class WebPagingTest {
     @ParameterizedTest
-    @CsvSource(nullValues = "null", value = {"null,20", "'',20", "1,1", "100,100", "' 7 ',7"})
+    @CsvSource(
+            nullValues = "null",
+            value = {"null,20", "'',20", "1,1", "100,100", "' 7 ',7"})
     void a_limit_within_bounds_or_the_default(String raw, int expected) {
         assertEquals(expected, Paging.limit(raw, 20, 100));
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {"0|limit: 0 is not between 1 and 100", "101|limit: 101 is not between 1 and 100",
-            "-3|limit: -3 is not between 1 and 100", "ten|limit: 'ten' is not a number"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "0|limit: 0 is not between 1 and 100",
+                "101|limit: 101 is not between 1 and 100",
+                "-3|limit: -3 is not between 1 and 100",
+                "ten|limit: 'ten' is not a number"
+            })
     void a_bad_limit_is_a_bad_request_naming_the_parameter(String raw, String message) {
-        assertEquals(message, assertThrows(Paging.BadRequest.class, () -> Paging.limit(raw, 20, 100)).getMessage());
+        assertEquals(
+                message,
+                assertThrows(Paging.BadRequest.class, () -> Paging.limit(raw, 20, 100))
+                        .getMessage());
     }
 
     @Test
@@ -37,9 +48,17 @@ class WebPagingTest {
     }
 
     @ParameterizedTest
-    @CsvSource(nullValues = "null", value = {
-            // size, cursor offset, limit, from, to, next offset
-            "0,null,10,0,0,null", "5,null,10,0,5,null", "25,null,10,0,10,10", "25,10,10,10,20,20", "25,20,10,20,25,null", "25,25,10,25,25,null"})
+    @CsvSource(
+            nullValues = "null",
+            value = {
+                // size, cursor offset, limit, from, to, next offset
+                "0,null,10,0,0,null",
+                "5,null,10,0,5,null",
+                "25,null,10,0,10,10",
+                "25,10,10,10,20,20",
+                "25,20,10,20,25,null",
+                "25,25,10,25,25,null"
+            })
     void slices_walk_a_list_to_its_end(int size, String offset, int limit, int from, int to, String next) {
         Paging.Slice s = Paging.slice(size, offset == null ? null : Paging.cursor(offset), limit);
         assertEquals(from, s.from());

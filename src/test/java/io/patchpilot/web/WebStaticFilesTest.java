@@ -9,16 +9,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class WebStaticFilesTest {
     @ParameterizedTest
-    @CsvSource(nullValues = "null", value = {
-            "/,web/index.html",
-            "/assets/dashboard.js,web/assets/dashboard.js",
-            "/runs/Default-20261127T0500Z,web/run.html",
-            "/webjars/echarts/5.3.1/dist/echarts.min.js,META-INF/resources/webjars/echarts/5.3.1/dist/echarts.min.js",
-            "/assets/../../etc/passwd,null",
-            "/assets/.hidden,null",
-            "/assets//x.js,null",
-            "/assets/a b.js,null",
-            "/webjars/..%2f..%2fsecret,null"})
+    @CsvSource(
+            nullValues = "null",
+            value = {
+                "/,web/index.html",
+                "/assets/dashboard.js,web/assets/dashboard.js",
+                "/runs/Default-20261127T0500Z,web/run.html",
+                "/webjars/echarts/5.3.1/dist/echarts.min.js,META-INF/resources/webjars/echarts/5.3.1/dist/echarts.min.js",
+                "/assets/../../etc/passwd,null",
+                "/assets/.hidden,null",
+                "/assets//x.js,null",
+                "/assets/a b.js,null",
+                "/webjars/..%2f..%2fsecret,null"
+            })
     void a_path_maps_to_a_page_file_or_nothing(String path, String resource) {
         assertEquals(Optional.ofNullable(resource), StaticFiles.resource(path));
     }
@@ -32,8 +35,15 @@ class WebStaticFilesTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"web/index.html", "web/run.html", "web/assets/dashboard.js", "web/assets/run.js", "web/assets/common.js",
-            "web/assets/dashboard.css", "META-INF/resources/webjars/echarts/5.3.1/dist/echarts.min.js"})
+    @CsvSource({
+        "web/index.html",
+        "web/run.html",
+        "web/assets/dashboard.js",
+        "web/assets/run.js",
+        "web/assets/common.js",
+        "web/assets/dashboard.css",
+        "META-INF/resources/webjars/echarts/5.3.1/dist/echarts.min.js"
+    })
     void the_page_files_and_the_chart_library_are_on_the_class_path(String resource) {
         assertNotNull(getClass().getClassLoader().getResource(resource), resource);
     }
