@@ -62,7 +62,7 @@ class SecurityIT {
                 Path.of("config/local/fleet.yaml"),
                 LocalAws.freePortPair(),
                 LocalAws.freePort(),
-                List.of("--command-delay", "0.3"),
+                List.of("--command-delay", "0.3", "--config-evaluation", "off"),
                 Map.of("patchpilot.queue.visibility-seconds", "5", "patchpilot.notify.outbox", outbox.toString())));
         slack = new SlackStub();
         service = ServiceProcess.start(

@@ -20,6 +20,7 @@ import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.athena.AthenaClient;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.config.ConfigClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
@@ -50,6 +51,7 @@ public final class AwsClients implements AutoCloseable {
             Map.entry(SqsClient.class, SqsClient::builder),
             Map.entry(EventBridgeClient.class, EventBridgeClient::builder),
             Map.entry(AthenaClient.class, AthenaClient::builder),
+            Map.entry(CloudFormationClient.class, CloudFormationClient::builder),
             Map.entry(
                     software.amazon.awssdk.services.iam.IamClient.class,
                     software.amazon.awssdk.services.iam.IamClient::builder));

@@ -228,7 +228,8 @@ public final class BenchCommand implements Callable<Integer> {
                         home.resolve("generated"),
                         LocalAws.freePortPair(),
                         LocalAws.freePort(),
-                        List.of(),
+                        // the bench puts its own Config events: the local AWS Config must not add more
+                        List.of("--config-evaluation", "off"),
                         settings),
                 fleet)) {
             System.err.printf(

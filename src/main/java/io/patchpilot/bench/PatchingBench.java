@@ -68,7 +68,8 @@ final class PatchingBench {
     List<BenchResult> run() throws Exception {
         FleetFile fleet = fleet(o.accounts(), o.regions(), o.instances());
         Map<String, String> settings = Map.of("patchpilot.regions", String.join(",", o.regions()));
-        List<String> launcher = List.of("--command-delay", Double.toString(o.commandDelay()));
+        List<String> launcher =
+                List.of("--command-delay", Double.toString(o.commandDelay()), "--config-evaluation", "off");
         long loadStart = System.nanoTime();
         try (LocalMode local = LocalMode.start(
                 new LocalMode.Options(

@@ -64,7 +64,7 @@ final class ReportBench {
                 home.resolve("config/local/fleet.yaml"),
                 LocalAws.freePortPair(),
                 LocalAws.freePort(),
-                List.of(),
+                List.of("--config-evaluation", "off"),
                 Map.of()))) {
             String bucket = local.config().buckets().inventory();
             long genStart = System.nanoTime();

@@ -13,8 +13,11 @@ import picocli.CommandLine.Option;
         name = "local",
         mixinStandardHelpOptions = true,
         description = {
-            "Start the local AWS (moto + ElasticMQ on 127.0.0.1), provision the hub's infrastructure into it,",
-            "load the fleet into member accounts and run the service in the foreground. Ctrl-C stops everything."
+            "Start the local AWS (moto + ElasticMQ on 127.0.0.1), deploy the hub stack and the member StackSet",
+            "from deploy/cloudformation/ into it (parameters: config/local/stacks.yaml), launch the fleet into",
+            "the member accounts and run the service in the foreground. AWS Config evaluates the patch_tags rule",
+            "of every member account and region, so untagged instances are tagged without a hand-made event.",
+            "Ctrl-C stops everything."
         })
 final class LocalCommand implements Callable<Integer> {
     @Option(
@@ -64,10 +67,14 @@ final class LocalCommand implements Callable<Integer> {
                   Service:       http://127.0.0.1:%d/health
                   Mail (SMTP):   127.0.0.1:%d; every mail and Slack post is also written to %s
                   Fleet:         %d member accounts, %d regions, %d instances, %d AutoScaling groups (%s)
+                  Stacks:        %s (hub.yaml) CREATE_COMPLETE; StackSet %s (member-stackset.yaml): %d stack instances; %.1f s
+                  Not deployed locally (config/local/stacks.yaml):
+                %s
                 Try:
                   export %s
                   aws --endpoint-url %s sqs list-queues
                   aws --endpoint-url %s organizations list-accounts
+                  aws --endpoint-url %s cloudformation describe-stacks --stack-name %s
                 Ctrl-C stops the service and the local AWS.
                 """,
                 aws.endpoint(),
@@ -82,10 +89,29 @@ final class LocalCommand implements Callable<Integer> {
                 local.fleet().instances(),
                 local.fleet().groups(),
                 fleetFile,
+                local.deployment().hubStack(),
+                local.deployment().memberStackSet(),
+                local.deployment().stackInstances(),
+                local.deployment().took().toMillis() / 1000.0,
+                notDeployed(local),
                 env,
                 aws.sqsEndpoint(),
-                aws.endpoint());
+                aws.endpoint(),
+                aws.endpoint(),
+                local.deployment().hubStack());
         System.out.flush();
         return runner.awaitShutdown();
+    }
+
+    private static String notDeployed(LocalMode local) {
+        StringBuilder out = new StringBuilder();
+        local.deployment()
+                .notDeployed()
+                .forEach((id, why) -> out.append("    - ")
+                        .append(id)
+                        .append(": ")
+                        .append(why)
+                        .append('\n'));
+        return out.toString().stripTrailing();
     }
 }

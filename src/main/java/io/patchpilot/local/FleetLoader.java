@@ -36,22 +36,24 @@ public final class FleetLoader {
 
     private final AwsClients aws;
     private final LocalAwsControl control;
-    private final HubProvisioner provisioner;
 
-    public FleetLoader(AwsClients aws, LocalAwsControl control, HubProvisioner provisioner) {
+    public FleetLoader(AwsClients aws, LocalAwsControl control) {
         this.aws = aws;
         this.control = control;
-        this.provisioner = provisioner;
     }
 
     public record Summary(int accounts, int regions, int instances, int groups) {}
 
-    public Summary load(FleetFile fleet) {
+    /** The organization and its member accounts (ACTIVE), before anything is deployed into them. */
+    public static void createOrganization(LocalAwsControl control, FleetFile fleet) {
         List<Map<String, String>> accounts = new ArrayList<>();
         for (FleetFile.Account a : fleet.accounts())
             accounts.add(Map.of("id", a.id(), "name", a.name(), "email", a.email()));
         control.post("accounts", Map.of("accounts", accounts));
+    }
 
+    /** Launches the fleet into the member accounts (the member StackSet is already deployed there). */
+    public Summary load(FleetFile fleet) {
         Map<String, Object> simInstances = new ConcurrentHashMap<>();
         Map<String, Object> simGroups = new ConcurrentHashMap<>();
         Map<String, List<String>> disabled = new LinkedHashMap<>();
@@ -63,7 +65,6 @@ public final class FleetLoader {
             account.regions()
                     .forEach((region, content) -> work.add(() -> {
                         AccountRegion target = new AccountRegion(account.id(), region);
-                        provisioner.provisionMember(target);
                         for (FleetFile.Instance spec : content.instances()) {
                             for (Instance i : runInstances(target, spec)) {
                                 simInstances.put(i.instanceId(), instanceSim(target, spec));
@@ -85,16 +86,6 @@ public final class FleetLoader {
         sim.put("groups", simGroups);
         sim.put("disabledRegions", disabled);
         control.post("sim", sim);
-        // inventory to the hub's bucket, as the member StackSet's Resource Data Sync does (after the
-        // sim knows which instances are managed: the sync writes them at once)
-        List<Runnable> syncs = new ArrayList<>();
-        for (FleetFile.Account account : fleet.accounts()) {
-            account.regions().keySet().stream()
-                    .filter(region -> !account.disabledRegions().contains(region))
-                    .forEach(region -> syncs.add(
-                            () -> provisioner.provisionInventorySync(new AccountRegion(account.id(), region))));
-        }
-        runAll(syncs);
         return new Summary(fleet.accounts().size(), fleet.regions().size(), instances.get(), groups.get());
     }
 

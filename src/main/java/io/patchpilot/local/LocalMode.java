@@ -8,8 +8,11 @@ import io.patchpilot.config.Settings;
 import io.patchpilot.service.PatchpilotService;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
+import software.amazon.awssdk.services.organizations.OrganizationsClient;
 
 /**
  * Local mode, as {@code patchpilot local} and the end-to-end tests run it: the local AWS, the hub
@@ -17,11 +20,17 @@ import java.util.Map;
  * pointed at it. Closing stops the service, then every process the local AWS started.
  */
 public final class LocalMode implements AutoCloseable {
+    /** A setting {@code stack.hub.NAME} sets the hub template's parameter NAME (tests: schedules). */
+    public static final String STACK_PARAMETER = "stack.hub.";
+    /** A sample InstallOverrideList for emergency requests, in the hub's override-lists bucket. */
+    public static final String SAMPLE_OVERRIDE_LIST = "overrides/critical-2026-11.yaml";
+
     private final LocalAws localAws;
     private final AwsClients aws;
     private final PatchpilotService service;
     private final PatchpilotConfig config;
     private final FleetLoader.Summary fleet;
+    private final LocalStacks.Deployment deployment;
     private final GreenMail mail;
     private final Path outbox;
 
@@ -31,8 +40,10 @@ public final class LocalMode implements AutoCloseable {
             PatchpilotService service,
             PatchpilotConfig config,
             FleetLoader.Summary fleet,
+            LocalStacks.Deployment deployment,
             GreenMail mail,
             Path outbox) {
+        this.deployment = deployment;
         this.mail = mail;
         this.outbox = outbox;
         this.localAws = localAws;
@@ -74,25 +85,29 @@ public final class LocalMode implements AutoCloseable {
 
     private static LocalMode start(Options o, FleetFile fleetFile, boolean withService) throws Exception {
         LocalAws.requireFree(o.httpPort());
-        Map<String, String> overrides = new HashMap<>(o.settings());
+        Map<String, String> overrides = new HashMap<>();
+        Map<String, String> stackParameters = new HashMap<>();
+        o.settings().forEach((k, v) -> {
+            if (k.startsWith(STACK_PARAMETER)) stackParameters.put(k.substring(STACK_PARAMETER.length()), v);
+            else overrides.put(k, v);
+        });
         overrides.put("patchpilot.aws.endpoint", "http://127.0.0.1:" + o.awsPort());
         overrides.put("patchpilot.aws.sqs-endpoint", "http://127.0.0.1:" + (o.awsPort() + 1));
         overrides.put("patchpilot.http.port", Integer.toString(o.httpPort()));
         // mail goes to an SMTP server in this process, and a copy of every notification to the outbox
-        int smtpPort = o.settings().containsKey("patchpilot.mail.port")
-                ? Integer.parseInt(o.settings().get("patchpilot.mail.port"))
+        int smtpPort = overrides.containsKey("patchpilot.mail.port")
+                ? Integer.parseInt(overrides.get("patchpilot.mail.port"))
                 : LocalAws.freePort();
         overrides.put("patchpilot.mail.host", "127.0.0.1");
         overrides.put("patchpilot.mail.port", Integer.toString(smtpPort));
         overrides.put("patchpilot.mail.starttls", "false");
-        Path outbox = Path.of(o.settings()
-                        .getOrDefault(
-                                "patchpilot.notify.outbox",
-                                o.home().resolve("outbox").toString()))
+        Path outbox = Path.of(overrides.getOrDefault(
+                        "patchpilot.notify.outbox", o.home().resolve("outbox").toString()))
                 .toAbsolutePath();
         overrides.put("patchpilot.notify.outbox", outbox.toString());
-        Settings settings = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
-        PatchpilotConfig config = PatchpilotConfig.from(settings);
+        Settings planned = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
+        PatchpilotConfig plannedConfig = PatchpilotConfig.from(planned);
+        LocalStacks stacks = LocalStacks.read(o.home());
 
         LocalAws.requireFree(smtpPort);
         GreenMail mail = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
@@ -107,17 +122,30 @@ public final class LocalMode implements AutoCloseable {
         AwsClients aws = null;
         PatchpilotService service = null;
         try {
+            FleetLoader.createOrganization(localAws.control(), fleetFile);
+            LocalStacks.Deployment deployment;
+            try (AwsClients deployer = new AwsClients(plannedConfig)) {
+                deployment = stacks.deploy(
+                        deployer.hub(CloudFormationClient.class),
+                        planned,
+                        plannedConfig,
+                        stackParameters,
+                        organizationId(deployer),
+                        rootId(deployer),
+                        members(fleetFile, plannedConfig));
+            }
+            // the service reads the hub stack's outputs, as the task definition passes them in AWS
+            overrides.putAll(deployment.settings());
+            Settings settings = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
+            PatchpilotConfig config = PatchpilotConfig.from(settings);
             aws = new AwsClients(config);
-            HubProvisioner provisioner = new HubProvisioner(
-                    aws, config, settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200));
-            provisioner.provisionHub();
-            provisioner.provisionEmergencyOperators(settings.listOrEmpty("patchpilot.emergency.override-buckets"));
-            FleetLoader.Summary summary = new FleetLoader(aws, localAws.control(), provisioner).load(fleetFile);
+            LocalOperators.create(aws, settings.listOrEmpty("patchpilot.emergency.override-buckets"));
+            FleetLoader.Summary summary = new FleetLoader(aws, localAws.control()).load(fleetFile);
             if (withService) {
                 service = new PatchpilotService(o.home(), settings, config, aws, Map.of());
                 service.start();
             }
-            return new LocalMode(localAws, aws, service, config, summary, mail, outbox);
+            return new LocalMode(localAws, aws, service, config, summary, deployment, mail, outbox);
         } catch (Exception | Error e) {
             if (service != null) service.close();
             if (aws != null) aws.close();
@@ -125,6 +153,30 @@ public final class LocalMode implements AutoCloseable {
             mail.stop();
             throw e;
         }
+    }
+
+    /** Each member account with the regions of patchpilot.regions it has enabled. */
+    private static Map<String, List<String>> members(FleetFile fleet, PatchpilotConfig config) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        for (FleetFile.Account a : fleet.accounts()) {
+            out.put(
+                    a.id(),
+                    config.regions().stream()
+                            .filter(r -> !a.disabledRegions().contains(r))
+                            .toList());
+        }
+        return out;
+    }
+
+    private static String organizationId(AwsClients aws) {
+        return aws.hub(OrganizationsClient.class)
+                .describeOrganization()
+                .organization()
+                .id();
+    }
+
+    private static String rootId(AwsClients aws) {
+        return aws.hub(OrganizationsClient.class).listRoots().roots().get(0).id();
     }
 
     public LocalAws localAws() {
@@ -152,6 +204,11 @@ public final class LocalMode implements AutoCloseable {
     /** Where a copy of every mail (.eml) and Slack post (.json) is written. */
     public Path outbox() {
         return outbox;
+    }
+
+    /** The hub stack and member StackSet deployed from deploy/cloudformation/. */
+    public LocalStacks.Deployment deployment() {
+        return deployment;
     }
 
     public FleetLoader.Summary fleet() {

@@ -83,7 +83,7 @@ class AmiFaultIT {
                 fleet,
                 LocalAws.freePortPair(),
                 LocalAws.freePort(),
-                List.of("--command-delay", "0.2", "--refresh-delay", "0.2"),
+                List.of("--command-delay", "0.2", "--refresh-delay", "0.2", "--config-evaluation", "off"),
                 Map.of(
                         "patchpilot.notify.outbox",
                         Files.createTempDirectory("outbox").toString())));

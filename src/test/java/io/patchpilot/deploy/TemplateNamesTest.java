@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.patchpilot.local.HubProvisioner;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,8 +61,14 @@ class TemplateNamesTest {
         Map<String, JsonNode> resources = Templates.resources(hub, "AWS::SQS::Queue");
         assertEquals(
                 2 * queues.size(), resources.size(), "each queue and its -dlq, nothing else: " + resources.keySet());
-        int maxReceive = Integer.parseInt(base.getProperty("patchpilot.queue.max-receive-count"));
-        int visibility = Integer.parseInt(base.getProperty("patchpilot.queue.visibility-seconds"));
+        assertEquals(
+                base.getProperty("patchpilot.queue.max-receive-count"),
+                Templates.parameterDefault(hub, "QueueMaxReceiveCount"),
+                "hub.yaml QueueMaxReceiveCount vs patchpilot.queue.max-receive-count");
+        assertEquals(
+                base.getProperty("patchpilot.queue.visibility-seconds"),
+                Templates.parameterDefault(hub, "QueueVisibilityTimeout"),
+                "hub.yaml QueueVisibilityTimeout vs patchpilot.queue.visibility-seconds");
         Map<String, String> env = containerEnvironment();
         queues.forEach((key, name) -> {
             String param = camel(key) + "QueueName";
@@ -76,8 +81,13 @@ class TemplateNamesTest {
             JsonNode q = resources.get(queueId).path("Properties");
             assertEquals(dlqId, Templates.getAttTarget(q.path("RedrivePolicy").path("deadLetterTargetArn")), queueId);
             assertEquals(
-                    maxReceive, q.path("RedrivePolicy").path("maxReceiveCount").asInt(), queueId + " maxReceiveCount");
-            assertEquals(visibility, q.path("VisibilityTimeout").asInt(), queueId + " VisibilityTimeout");
+                    "QueueMaxReceiveCount",
+                    q.path("RedrivePolicy").path("maxReceiveCount").path("Ref").asText(),
+                    queueId + " maxReceiveCount");
+            assertEquals(
+                    "QueueVisibilityTimeout",
+                    q.path("VisibilityTimeout").path("Ref").asText(),
+                    queueId + " VisibilityTimeout");
             for (String id : List.of(queueId, dlqId)) {
                 assertTrue(
                         resources
@@ -192,12 +202,6 @@ class TemplateNamesTest {
         assertEquals(
                 Templates.parameterDefault(hub, "InventoryPrefix"),
                 Templates.parameterDefault(member, "InventoryPrefix"));
-        Map<String, JsonNode> rules = Templates.resources(member, "AWS::Events::Rule");
-        assertTrue(
-                rules.values().stream()
-                        .anyMatch(r ->
-                                r.path("Properties").path("Name").asText().equals(HubProvisioner.MEMBER_FORWARD_RULE)),
-                "member forwarding rule named as in local mode: " + HubProvisioner.MEMBER_FORWARD_RULE);
         JsonNode configRule = Templates.resources(member, "AWS::Config::ConfigRule")
                 .values()
                 .iterator()

@@ -326,7 +326,8 @@ class EmergencyIT {
 
     @Test
     void an_override_list_reaches_run_patch_baseline_in_the_chosen_account_and_region_only() {
-        String list = "s3://patchpilot-patch-lists/" + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST;
+        String list = "s3://" + local.deployment().hubOutputs().get("OverrideListsBucketName") + "/"
+                + LocalMode.SAMPLE_OVERRIDE_LIST;
         assertEquals(
                 0,
                 InProcessCli.run(

@@ -96,7 +96,7 @@ class FaultSuiteIT {
                 Path.of("config/local/fleet.yaml"),
                 LocalAws.freePortPair(),
                 LocalAws.freePort(),
-                List.of("--command-delay", "0.5", "--refresh-delay", "0.5"),
+                List.of("--command-delay", "0.5", "--refresh-delay", "0.5", "--config-evaluation", "off"),
                 settings));
         ledger = new Ledger(local.aws(), local.config().ledgerTable());
         slack = new SlackStub();

@@ -75,7 +75,7 @@ class ScaleOutIT {
                         Path.of("generated"),
                         LocalAws.freePortPair(),
                         LocalAws.freePort(),
-                        List.of("--command-delay", "1"),
+                        List.of("--command-delay", "1", "--config-evaluation", "off"),
                         settings),
                 fleet)) {
             double loaded = seconds(t0);

@@ -43,7 +43,7 @@ class ServiceKillIT {
                 Path.of("config/local/fleet.yaml"),
                 LocalAws.freePortPair(),
                 LocalAws.freePort(),
-                List.of("--command-delay", "2"),
+                List.of("--command-delay", "2", "--config-evaluation", "off"),
                 settings))) {
             Ledger ledger = new Ledger(local.aws(), local.config().ledgerTable());
             String schedules = LocalFixture.queueUrl(local, "patchpilot-schedules");

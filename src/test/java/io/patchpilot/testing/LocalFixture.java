@@ -15,6 +15,9 @@ public final class LocalFixture {
     /** The outbox goes to a fresh temporary folder unless the settings name one. */
     public static LocalMode start(String fleet, Map<String, String> settings) throws Exception {
         Map<String, String> all = new java.util.HashMap<>(settings);
+        // the hub stack's daily reconcile and report would fire mid-suite at 03:00 and 06:00 UTC
+        all.putIfAbsent(LocalMode.STACK_PARAMETER + "ReconcileSchedule", "rate(3650 days)");
+        all.putIfAbsent(LocalMode.STACK_PARAMETER + "ReportSchedule", "rate(3650 days)");
         all.putIfAbsent(
                 "patchpilot.notify.outbox",
                 java.nio.file.Files.createTempDirectory("patchpilot-outbox").toString());
@@ -23,7 +26,8 @@ public final class LocalFixture {
                 Path.of(fleet),
                 LocalAws.freePortPair(),
                 LocalAws.freePort(),
-                List.of("--command-delay", "0.2", "--refresh-delay", "0.2"),
+                // Config evaluation off: these tests put the Config events they mean to test themselves
+                List.of("--command-delay", "0.2", "--refresh-delay", "0.2", "--config-evaluation", "off"),
                 all));
     }
 
