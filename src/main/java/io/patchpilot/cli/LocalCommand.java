@@ -107,11 +107,8 @@ final class LocalCommand implements Callable<Integer> {
         StringBuilder out = new StringBuilder();
         local.deployment()
                 .notDeployed()
-                .forEach((id, why) -> out.append("    - ")
-                        .append(id)
-                        .append(": ")
-                        .append(why)
-                        .append('\n'));
+                .forEach((id, why) ->
+                        out.append("    - ").append(id).append(": ").append(why).append('\n'));
         return out.toString().stripTrailing();
     }
 }

@@ -97,7 +97,7 @@ class LocalAwsSdkIT {
         assertTrue(managed.size() > 5, "more than one page");
 
         ssm.createResourceDataSync(r -> r.syncName("inventory")
-                .s3Destination(d -> d.bucketName("patchpilot-inventory")
+                .s3Destination(d -> d.bucketName(local.config().buckets().inventory())
                         .prefix("inventory")
                         .region("us-east-1")
                         .syncFormat(ResourceDataSyncS3Format.JSON_SER_DE)));
@@ -111,7 +111,8 @@ class LocalAwsSdkIT {
                         + devWeb + ".json";
         String inventoryBefore = local.aws()
                 .hub(S3Client.class)
-                .getObjectAsBytes(r -> r.bucket("patchpilot-inventory").key(inventoryKey))
+                .getObjectAsBytes(
+                        r -> r.bucket(local.config().buckets().inventory()).key(inventoryKey))
                 .asUtf8String();
         assertTrue(inventoryBefore.contains("NON_COMPLIANT"), inventoryBefore);
 
@@ -161,7 +162,8 @@ class LocalAwsSdkIT {
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> !inventoryBefore.equals(local.aws()
                         .hub(S3Client.class)
-                        .getObjectAsBytes(r -> r.bucket("patchpilot-inventory").key(inventoryKey))
+                        .getObjectAsBytes(r ->
+                                r.bucket(local.config().buckets().inventory()).key(inventoryKey))
                         .asUtf8String()));
 
         assertThrows(

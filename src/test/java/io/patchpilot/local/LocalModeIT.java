@@ -1,18 +1,26 @@
 package io.patchpilot.local;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.testing.AwsCli;
+import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.WindowSchedule;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -21,10 +29,21 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
+import software.amazon.awssdk.services.cloudformation.model.ResourceStatus;
+import software.amazon.awssdk.services.cloudformation.model.Stack;
+import software.amazon.awssdk.services.cloudformation.model.StackInstanceSummary;
+import software.amazon.awssdk.services.cloudformation.model.StackResource;
+import software.amazon.awssdk.services.cloudformation.model.StackStatus;
+import software.amazon.awssdk.services.config.ConfigClient;
+import software.amazon.awssdk.services.config.model.ComplianceType;
+import software.amazon.awssdk.services.config.model.ConfigRule;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.Reservation;
 import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.ssm.SsmClient;
 
 /** Local mode as a newcomer meets it: the default fleet in a local AWS and the service healthy. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -113,6 +132,158 @@ class LocalModeIT {
         assertEquals(2, local.fleet().groups());
         assertTrue(
                 local.fleet().instances() >= 25, "instances: " + local.fleet().instances());
+    }
+
+    @Test
+    void the_hub_stack_and_the_member_stackset_are_deployed_from_the_templates() throws Exception {
+        CloudFormationClient cfn = local.aws().hub(CloudFormationClient.class);
+        Stack hub =
+                cfn.describeStacks(r -> r.stackName("patchpilot-hub")).stacks().get(0);
+        assertEquals(StackStatus.CREATE_COMPLETE, hub.stackStatus());
+        Map<String, StackResource> deployed = new HashMap<>();
+        cfn.describeStackResources(r -> r.stackName("patchpilot-hub"))
+                .stackResources()
+                .forEach(r -> deployed.put(r.logicalResourceId(), r));
+        Set<String> skipped = local.deployment().notDeployed().keySet();
+        templateResources(Path.of("deploy/cloudformation/hub.yaml")).forEach((id, type) -> {
+            if (skipped.contains(id)) {
+                assertFalse(deployed.containsKey(id), id + " is on the not-deployed list but was deployed");
+                return;
+            }
+            StackResource r = deployed.get(id);
+            assertTrue(
+                    r != null,
+                    "hub.yaml resource " + id + " (" + type + ") is neither deployed nor on " + LocalStacks.FILE
+                            + "'s notDeployedLocally list");
+            assertEquals(type, r.resourceType(), id + ": deployed as another type (none: the local AWS lacks it)");
+            assertEquals(ResourceStatus.CREATE_COMPLETE, r.resourceStatus(), id);
+            assertFalse(r.physicalResourceId() == null || r.physicalResourceId().isBlank(), id + " has no physical id");
+        });
+
+        List<StackInstanceSummary> instances =
+                cfn.listStackInstances(r -> r.stackSetName("patchpilot-member")).summaries();
+        Set<String> where = new HashSet<>();
+        instances.forEach(i -> {
+            assertEquals("CURRENT", i.statusAsString(), i.account() + "/" + i.region());
+            where.add(i.account() + "/" + i.region());
+        });
+        Set<String> expected = new HashSet<>();
+        for (String a : List.of("111111111111", "222222222222", "333333333333"))
+            for (String region : local.config().regions()) expected.add(a + "/" + region);
+        assertEquals(expected, where, "a stack instance in every member account x region, none in the hub");
+    }
+
+    @Test
+    void every_member_account_and_region_has_the_patch_tags_config_rule() {
+        for (String account : List.of("111111111111", "222222222222", "333333333333")) {
+            for (String region : local.config().regions()) {
+                AccountRegion target = new AccountRegion(account, region);
+                ConfigClient config = local.aws().member(ConfigClient.class, target, "test");
+                List<String> rules = config.describeConfigRules().configRules().stream()
+                        .map(ConfigRule::configRuleName)
+                        .toList();
+                assertEquals(List.of("patch_tags"), rules, target.toString());
+                assertTrue(
+                        local.aws().member(EventBridgeClient.class, target, "test").listRules(r -> {}).rules().stream()
+                                .anyMatch(r -> r.name().equals("patchpilot-forward-to-hub")),
+                        target + ": forwarding rule");
+            }
+        }
+    }
+
+    @Test
+    void an_untagged_instance_launched_in_a_member_account_is_tagged_by_itself_and_becomes_compliant() {
+        AccountRegion target = new AccountRegion("333333333333", "eu-west-1");
+        Ec2Client ec2 = local.aws().member(Ec2Client.class, target, "test");
+        String id = ec2.runInstances(r ->
+                        r.imageId(FleetLoader.DEFAULT_LINUX_AMI).minCount(1).maxCount(1))
+                .instances()
+                .get(0)
+                .instanceId();
+        Map<String, String> expected = Map.of(
+                "environment", "Default",
+                "maintenance_window", "Default_maintenance_window",
+                "PatchGroup", "Default");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals(expected, tags(ec2, id)));
+        ConfigClient config = local.aws().member(ConfigClient.class, target, "test");
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertEquals(
+                        ComplianceType.COMPLIANT,
+                        config
+                                .getComplianceDetailsByConfigRule(r -> r.configRuleName("patch_tags"))
+                                .evaluationResults()
+                                .stream()
+                                .filter(e -> e.evaluationResultIdentifier()
+                                        .evaluationResultQualifier()
+                                        .resourceId()
+                                        .equals(id))
+                                .findFirst()
+                                .orElseThrow()
+                                .complianceType()));
+    }
+
+    @Test
+    void the_default_fleet_is_tagged_after_start_and_the_default_window_patches_it() {
+        // every running instance of the default fleet without a window of its own gets one by itself
+        AccountRegion dev = new AccountRegion("111111111111", "us-east-1");
+        Ec2Client ec2 = local.aws().member(Ec2Client.class, dev, "test");
+        String worker = instanceId(ec2, "untagged-worker");
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertEquals(
+                        "Default_maintenance_window", tags(ec2, worker).get("maintenance_window")));
+        Instant next = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now())
+                .orElseThrow();
+        local.localAws()
+                .control()
+                .post(
+                        "events/fire",
+                        Map.of(
+                                "account",
+                                LocalAws.HUB_ACCOUNT,
+                                "region",
+                                LocalAws.HUB_REGION,
+                                "rule",
+                                "patchpilot-window-org-default",
+                                "time",
+                                next.toString()));
+        SsmClient ssm = local.aws().member(SsmClient.class, dev, "test");
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertTrue(
+                        ssm.listCommands().commands().stream()
+                                .filter(c -> c.documentName().equals("AWS-RunPatchBaseline"))
+                                .anyMatch(c -> c.instanceIds().contains(worker)),
+                        "AWS-RunPatchBaseline sent to untagged-worker " + worker));
+    }
+
+    private static Map<String, String> tags(Ec2Client ec2, String instanceId) {
+        Map<String, String> out = new HashMap<>();
+        ec2.describeTags(r -> r.filters(f -> f.name("resource-id").values(instanceId)))
+                .tags()
+                .forEach(t -> {
+                    if (!t.key().equals("Name")) out.put(t.key(), t.value());
+                });
+        return out;
+    }
+
+    private static String instanceId(Ec2Client ec2, String name) {
+        return ec2.describeInstances(r -> r.filters(f -> f.name("tag:Name").values(name)))
+                .reservations()
+                .get(0)
+                .instances()
+                .get(0)
+                .instanceId();
+    }
+
+    /** Logical id -> type of a template's resources. */
+    private static Map<String, String> templateResources(Path template) throws Exception {
+        JsonNode resources =
+                new ObjectMapper(new YAMLFactory()).readTree(template.toFile()).path("Resources");
+        Map<String, String> out = new HashMap<>();
+        resources
+                .fields()
+                .forEachRemaining(
+                        e -> out.put(e.getKey(), e.getValue().path("Type").asText()));
+        return out;
     }
 
     private Set<String> instanceNames(AccountRegion target) {

@@ -150,7 +150,7 @@ class ReportIT {
                             Map.of(),
                             "s3",
                             "cp",
-                            "s3://patchpilot-reports/reports/latest/" + r + ".csv",
+                            "s3://" + local.config().buckets().reports() + "/reports/latest/" + r + ".csv",
                             "-")
                     .stdout();
             String dated = AwsCli.run(
@@ -158,7 +158,7 @@ class ReportIT {
                             Map.of(),
                             "s3",
                             "cp",
-                            "s3://patchpilot-reports/reports/"
+                            "s3://" + local.config().buckets().reports() + "/reports/"
                                     + java.time.format.DateTimeFormatter.ofPattern("yyyy/MM/dd")
                                             .withZone(java.time.ZoneOffset.UTC)
                                             .format(Instant.now())
