@@ -125,8 +125,8 @@ final class RunsCommand implements Runnable {
                             reason);
                     if (!t.containsKey("instances")) continue;
                     read(t.get("instances").s())
-                            .fields()
-                            .forEachRemaining(e -> System.out.printf(
+                            .properties()
+                            .forEach(e -> System.out.printf(
                                     "    %-22s %-12s %s%n",
                                     e.getKey(),
                                     e.getValue().path("status").asText(),

@@ -25,6 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
 /**
  * Emergency patching: a request from an allowed sender becomes one run per request id, over the
@@ -302,10 +303,12 @@ public final class EmergencyRuns {
 
     private List<PutEventsRequest> event(String detailType, ObjectNode detail) {
         return List.of(PutEventsRequest.builder()
-                .entries(e -> e.eventBusName(eventBus)
+                .entries(PutEventsRequestEntry.builder()
+                        .eventBusName(eventBus)
                         .source("patchpilot")
                         .detailType(detailType)
-                        .detail(detail.toString()))
+                        .detail(detail.toString())
+                        .build())
                 .build());
     }
 }

@@ -25,6 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
 /**
  * Window fire → patch run. One occurrence of a window gives one run (its id is the window and
@@ -191,10 +192,12 @@ public final class PatchRuns {
                 .put("reason", reason)
                 .put("occurrence", occurrence.toString());
         return List.of(PutEventsRequest.builder()
-                .entries(e -> e.eventBusName(eventBus)
+                .entries(PutEventsRequestEntry.builder()
+                        .eventBusName(eventBus)
                         .source("patchpilot")
                         .detailType("Patch Run Blocked")
-                        .detail(detail.toString()))
+                        .detail(detail.toString())
+                        .build())
                 .build());
     }
 
@@ -210,9 +213,8 @@ public final class PatchRuns {
             Map<String, Long> counts = new TreeMap<>();
             if (r.containsKey("counts"))
                 read(r.get("counts").s())
-                        .fields()
-                        .forEachRemaining(
-                                e -> counts.put(e.getKey(), e.getValue().asLong()));
+                        .properties()
+                        .forEach(e -> counts.put(e.getKey(), e.getValue().asLong()));
             return new RolloutGate.PredecessorRun(
                     runId,
                     r.get("status").s(),
@@ -251,9 +253,8 @@ public final class PatchRuns {
             counts.merge("targets" + item.get("state").s(), 1L, Long::sum);
             if (item.containsKey("instances")) {
                 read(item.get("instances").s())
-                        .fields()
-                        .forEachRemaining(
-                                e -> counts.merge(e.getValue().path("status").asText(), 1L, Long::sum));
+                        .properties()
+                        .forEach(e -> counts.merge(e.getValue().path("status").asText(), 1L, Long::sum));
             }
         }
         boolean failures = counts.keySet().stream()
@@ -294,10 +295,12 @@ public final class PatchRuns {
                 .put("occurrence", run.get("occurrence").s());
         detail.set("counts", summary);
         return List.of(PutEventsRequest.builder()
-                .entries(e -> e.eventBusName(eventBus)
+                .entries(PutEventsRequestEntry.builder()
+                        .eventBusName(eventBus)
                         .source("patchpilot")
                         .detailType("Patch Run Completed")
-                        .detail(detail.toString()))
+                        .detail(detail.toString())
+                        .build())
                 .build());
     }
 
@@ -333,7 +336,7 @@ public final class PatchRuns {
                         item.get("reason").s()));
             }
             if (item.containsKey("instances")) {
-                read(item.get("instances").s()).fields().forEachRemaining(e -> {
+                read(item.get("instances").s()).properties().forEach(e -> {
                     String status = e.getValue().path("status").asText();
                     if (PROBLEMS.contains(status)) {
                         out.add(new io.patchpilot.notify.Notices.Problem(

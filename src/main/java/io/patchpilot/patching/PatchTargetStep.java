@@ -370,7 +370,7 @@ public final class PatchTargetStep {
         if (!item.get("state").s().equals("Sent")) return runs.completeIfDone(runId);
         JsonNode recorded = PatchRuns.read(item.get("instances").s());
         Map<String, ObjectNode> instances = new LinkedHashMap<>();
-        recorded.fields().forEachRemaining(e -> instances.put(e.getKey(), (ObjectNode) e.getValue()));
+        recorded.properties().forEach(e -> instances.put(e.getKey(), (ObjectNode) e.getValue()));
         SsmClient ssm = aws.member(SsmClient.class, target, "patching");
         Set<String> seen = new HashSet<>();
         boolean allEnded = true;

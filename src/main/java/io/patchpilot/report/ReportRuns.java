@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
 /**
  * A compliance report run, as short steps: {@code report} (schedules) records the run once and
@@ -385,10 +386,12 @@ public final class ReportRuns {
         ObjectNode reports = detail.putObject("reports");
         stored.forEach(s -> reports.put(s.name(), s.rows()));
         return List.of(PutEventsRequest.builder()
-                .entries(e -> e.eventBusName(options.eventBus())
+                .entries(PutEventsRequestEntry.builder()
+                        .eventBusName(options.eventBus())
                         .source("patchpilot")
                         .detailType("Compliance Report Published")
-                        .detail(detail.toString()))
+                        .detail(detail.toString())
+                        .build())
                 .build());
     }
 

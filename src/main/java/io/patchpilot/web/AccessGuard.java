@@ -18,6 +18,8 @@ import java.util.Set;
 public final class AccessGuard {
     public static final String TOKEN_KEY = "patchpilot.http.token";
     static final Set<String> OPEN_PATHS = Set.of("/health", "/health/live", "/health/ready");
+    // camel-platform-http-vertx's default server port, whose router is the fallback
+    private static final int DEFAULT_HTTP_PORT = 8080;
 
     private final boolean open;
     private final byte[] token;
@@ -64,7 +66,11 @@ public final class AccessGuard {
                 camel,
                 org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.getRouterNameFromPort(port));
         if (router == null)
-            router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(camel);
+            // the default server's router (what the deprecated lookup(camel) looked up)
+            router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(
+                    camel,
+                    org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.getRouterNameFromPort(
+                            DEFAULT_HTTP_PORT));
         if (router == null)
             throw new IllegalStateException(
                     "no platform-http router for port " + port + ": cannot guard the web endpoints");

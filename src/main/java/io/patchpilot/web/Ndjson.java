@@ -20,8 +20,8 @@ final class Ndjson {
             try {
                 JsonNode n = JSON.readTree(line);
                 Map<String, String> row = new HashMap<>();
-                n.fields()
-                        .forEachRemaining(e -> row.put(
+                n.properties()
+                        .forEach(e -> row.put(
                                 e.getKey(),
                                 e.getValue().isNull() ? null : e.getValue().asText()));
                 out.add(row);

@@ -91,8 +91,8 @@ public final class RunsView {
             ArrayNode instances = o.putArray("instances");
             if (t.containsKey("instances")) {
                 read(t.get("instances").s())
-                        .fields()
-                        .forEachRemaining(e -> instances
+                        .properties()
+                        .forEach(e -> instances
                                 .addObject()
                                 .put("instanceId", e.getKey())
                                 .put("status", e.getValue().path("status").asText())

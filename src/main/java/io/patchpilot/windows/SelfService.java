@@ -10,6 +10,7 @@ import io.patchpilot.tagging.ReconcileSweep;
 import java.util.List;
 import java.util.Optional;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
 /**
  * Window requests from account owners: EventBridge events ({@code source} patchpilot.self-service,
@@ -98,10 +99,12 @@ public final class SelfService {
                 .put("action", action)
                 .put("result", result);
         return List.of(PutEventsRequest.builder()
-                .entries(e -> e.eventBusName(eventBus)
+                .entries(PutEventsRequestEntry.builder()
+                        .eventBusName(eventBus)
                         .source("patchpilot")
                         .detailType("Window Changed")
-                        .detail(detailOut.toString()))
+                        .detail(detailOut.toString())
+                        .build())
                 .build());
     }
 

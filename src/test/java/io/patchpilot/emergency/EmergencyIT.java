@@ -375,8 +375,8 @@ class EmergencyIT {
                 List<String> out = new ArrayList<>();
                 new com.fasterxml.jackson.databind.ObjectMapper()
                         .readTree(instancesJson)
-                        .fields()
-                        .forEachRemaining(e -> {
+                        .properties()
+                        .forEach(e -> {
                             if (e.getValue().path("status").asText().equals("Skipped")) out.add(e.getKey());
                         });
                 return out;

@@ -185,8 +185,8 @@ class PatchRunIT {
         for (Map<String, AttributeValue> item : ledger.partition(PatchRuns.pk(runId))) {
             if (item.get("sk").s().startsWith("TARGET#") && item.containsKey("instances")) {
                 JSON.readTree(item.get("instances").s())
-                        .fields()
-                        .forEachRemaining(e -> outcomes.put(e.getKey(), e.getValue()));
+                        .properties()
+                        .forEach(e -> outcomes.put(e.getKey(), e.getValue()));
             }
         }
         assertEquals(

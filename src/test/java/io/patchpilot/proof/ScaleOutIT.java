@@ -360,7 +360,7 @@ class ScaleOutIT {
             if (!t.get("sk").s().startsWith("TARGET#")) continue;
             if (!Set.of("Done", "Failed").contains(t.get("state").s())) notEnded.add(t.toString());
             if (!t.containsKey("instances")) continue;
-            Json.read(t.get("instances").s()).fields().forEachRemaining(e -> {
+            Json.read(t.get("instances").s()).properties().forEach(e -> {
                 if (!e.getValue().path("status").asText().equals("Skipped")) ids.add(e.getKey());
             });
         }

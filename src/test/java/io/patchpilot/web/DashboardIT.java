@@ -111,8 +111,8 @@ class DashboardIT {
         Map<String, List<Long>> out = new TreeMap<>();
         compliance
                 .path("byAccount")
-                .fields()
-                .forEachRemaining(e -> out.put(
+                .properties()
+                .forEach(e -> out.put(
                         e.getKey(),
                         List.of(
                                 e.getValue().path("compliant").asLong(),
