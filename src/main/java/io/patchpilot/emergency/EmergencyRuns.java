@@ -10,6 +10,7 @@ import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.service.QueueSender;
+import io.patchpilot.web.Metrics;
 import io.patchpilot.windows.MaintenanceWindow;
 import java.time.Clock;
 import java.time.DayOfWeek;
@@ -149,7 +150,7 @@ public final class EmergencyRuns {
                 "Emergency request {} repeated ({}): acknowledged",
                 runId,
                 run.get("status").s());
-        io.patchpilot.web.Metrics.duplicateSuppressed("emergency-request", 1);
+        Metrics.duplicateSuppressed("emergency-request", 1);
         if (run.get("status").s().equals("Dispatching")) runs.dispatch(runId, run);
         return List.of();
     }

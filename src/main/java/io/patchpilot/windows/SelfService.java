@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.service.QueueSender;
 import io.patchpilot.tagging.ReconcileSweep;
@@ -45,7 +46,7 @@ public final class SelfService {
 
     /** Applies one request; returns the event announcing it (none when it changed nothing). */
     public List<PutEventsRequest> handle(String body) {
-        JsonNode event = io.patchpilot.errors.JsonBodies.object(body);
+        JsonNode event = JsonBodies.object(body);
         if (!"patchpilot.self-service".equals(event.path("source").asText())
                 || !"Window Request".equals(event.path("detail-type").asText())) {
             throw new PermanentFailure(

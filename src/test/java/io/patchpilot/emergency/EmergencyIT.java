@@ -4,15 +4,22 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.local.HubProvisioner;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
+import jakarta.mail.MessagingException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -170,16 +177,15 @@ class EmergencyIT {
                 !run.containsKey("note"),
                 "include_asg is done, not noted as left out (AutoScaling groups tagged environment=Default: none here)");
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> java.util.Arrays.stream(local.mail().getReceivedMessages())
-                        .anyMatch(m -> {
-                            try {
-                                return m.getSubject()
-                                        .startsWith("[patchpilot] chg-4711: "
-                                                + run.get("status").s());
-                            } catch (jakarta.mail.MessagingException e) {
-                                return false;
-                            }
-                        }));
+                .until(() -> Arrays.stream(local.mail().getReceivedMessages()).anyMatch(m -> {
+                    try {
+                        return m.getSubject()
+                                .startsWith("[patchpilot] chg-4711: "
+                                        + run.get("status").s());
+                    } catch (MessagingException e) {
+                        return false;
+                    }
+                }));
         assertTrue(LocalFixture.drain(local, "patchpilot-emergency-dlq").isEmpty());
     }
 
@@ -231,8 +237,7 @@ class EmergencyIT {
                 refused.toString());
         assertTrue(ledger.get(PatchRuns.pk("chg-stranger"), PatchRuns.RUN).isEmpty());
 
-        java.nio.file.Path file =
-                java.nio.file.Files.writeString(java.nio.file.Files.createTempFile("prod", ".json"), prod);
+        Path file = Files.writeString(Files.createTempFile("prod", ".json"), prod);
         assertEquals(
                 0,
                 InProcessCli.run(local, "emergency", "start", file.toString(), "--as", "oncall-requester")
@@ -326,7 +331,7 @@ class EmergencyIT {
 
     @Test
     void an_override_list_reaches_run_patch_baseline_in_the_chosen_account_and_region_only() {
-        String list = "s3://patchpilot-patch-lists/" + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST;
+        String list = "s3://patchpilot-patch-lists/" + HubProvisioner.SAMPLE_OVERRIDE_LIST;
         assertEquals(
                 0,
                 InProcessCli.run(
@@ -373,14 +378,11 @@ class EmergencyIT {
         static List<String> skipped(String instancesJson) {
             try {
                 List<String> out = new ArrayList<>();
-                new com.fasterxml.jackson.databind.ObjectMapper()
-                        .readTree(instancesJson)
-                        .properties()
-                        .forEach(e -> {
-                            if (e.getValue().path("status").asText().equals("Skipped")) out.add(e.getKey());
-                        });
+                new ObjectMapper().readTree(instancesJson).properties().forEach(e -> {
+                    if (e.getValue().path("status").asText().equals("Skipped")) out.add(e.getKey());
+                });
                 return out;
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.patchpilot.errors.PermanentFailure;
+import io.patchpilot.local.HubProvisioner;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -19,8 +20,7 @@ class EmergencyValidatorTest {
             Set.of("patchpilot-patch-lists"),
             16_384,
             account -> Set.of("111111111111", "222222222222").contains(account),
-            url -> url.equals(
-                    "s3://patchpilot-patch-lists/" + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST + ""));
+            url -> url.equals("s3://patchpilot-patch-lists/" + HubProvisioner.SAMPLE_OVERRIDE_LIST + ""));
 
     /** The seed's sample payload, with our request id. */
     static final String SEED =
@@ -57,10 +57,10 @@ class EmergencyValidatorTest {
     @Test
     void an_existing_override_list_in_an_allowed_bucket_is_kept() {
         assertEquals(
-                "s3://patchpilot-patch-lists/" + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST + "",
+                "s3://patchpilot-patch-lists/" + HubProvisioner.SAMPLE_OVERRIDE_LIST + "",
                 V.validate("{\"requestId\":\"c\",\"env\":\"All\","
                                 + "\"run_patch_baseline_install_override_list\":\"s3://patchpilot-patch-lists/"
-                                + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST + "\"}")
+                                + HubProvisioner.SAMPLE_OVERRIDE_LIST + "\"}")
                         .installOverrideList());
     }
 
@@ -128,7 +128,7 @@ class EmergencyValidatorTest {
                         "run_patch_baseline_install_override_list: s3://patchpilot-patch-lists/missing.yaml does not exist"),
                 Arguments.of(
                         "{\"requestId\":\"chg-1\",\"env\":\"Dev\",\"patching_operation\":\"Scan\",\"run_patch_baseline_install_override_list\":\"s3://patchpilot-patch-lists/"
-                                + io.patchpilot.local.HubProvisioner.SAMPLE_OVERRIDE_LIST + "\"}",
+                                + HubProvisioner.SAMPLE_OVERRIDE_LIST + "\"}",
                         "run_patch_baseline_install_override_list: only with patching_operation Install"),
                 Arguments.of(with("accounts", "\"111111111111\""), "accounts: must be a list of strings, not a string"),
                 Arguments.of(with("accounts", "[111111111111]"), "accounts: 111111111111 is not a string"),
