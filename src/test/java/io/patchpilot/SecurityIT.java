@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -203,7 +204,7 @@ class SecurityIT {
     }
 
     private static Map<String, String> tags(String account, String id) {
-        Map<String, String> t = new java.util.TreeMap<>();
+        Map<String, String> t = new TreeMap<>();
         local.aws()
                 .member(Ec2Client.class, new AccountRegion(account, "us-east-1"), "test")
                 .describeInstances(r -> r.instanceIds(id))

@@ -10,6 +10,7 @@ import io.patchpilot.ami.AmiPipeline.Step;
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.errors.AwsErrors;
+import io.patchpilot.errors.PermanentFailure;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,14 +20,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
+import software.amazon.awssdk.services.autoscaling.model.ActiveInstanceRefreshNotFoundException;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
 import software.amazon.awssdk.services.autoscaling.model.DesiredConfiguration;
 import software.amazon.awssdk.services.autoscaling.model.InstanceRefresh;
+import software.amazon.awssdk.services.autoscaling.model.InstanceRefreshInProgressException;
+import software.amazon.awssdk.services.autoscaling.model.IrreversibleInstanceRefreshException;
 import software.amazon.awssdk.services.autoscaling.model.LaunchTemplateSpecification;
 import software.amazon.awssdk.services.autoscaling.model.MixedInstancesPolicy;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.DeleteLaunchTemplateVersionsResponse;
+import software.amazon.awssdk.services.ec2.model.Ec2Exception;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Image;
 import software.amazon.awssdk.services.ec2.model.ImageState;
@@ -105,7 +111,7 @@ final class AmiActions {
         };
     }
 
-    private <C extends software.amazon.awssdk.core.SdkClient> C client(Class<C> type, AmiBuild b) {
+    private <C extends SdkClient> C client(Class<C> type, AmiBuild b) {
         return aws.member(type, b.target(), JOB);
     }
 
@@ -326,7 +332,7 @@ final class AmiActions {
                                             .build()))
                     .imageId();
             return done(IMAGE, id, IMAGE_NAME, name);
-        } catch (software.amazon.awssdk.services.ec2.model.Ec2Exception e) {
+        } catch (Ec2Exception e) {
             if (!"InvalidAMIName.Duplicate".equals(AwsErrors.code(e).orElse(""))) throw e;
             Image existing = imageNamed(ec2, name).orElseThrow(() -> e);
             return done(IMAGE, existing.imageId(), IMAGE_NAME, name);
@@ -348,7 +354,7 @@ final class AmiActions {
     private Outcome terminate(AmiBuild b) {
         try {
             client(Ec2Client.class, b).terminateInstances(r -> r.instanceIds(b.get(INSTANCE)));
-        } catch (software.amazon.awssdk.services.ec2.model.Ec2Exception e) {
+        } catch (Ec2Exception e) {
             if (!gone(e)) throw e;
         }
         return done();
@@ -411,7 +417,7 @@ final class AmiActions {
                                     .autoRollback(true)))
                     .instanceRefreshId();
             return done(REFRESH_ID, id);
-        } catch (software.amazon.awssdk.services.autoscaling.model.InstanceRefreshInProgressException e) {
+        } catch (InstanceRefreshInProgressException e) {
             InstanceRefresh active =
                     asg.describeInstanceRefreshes(r -> r.autoScalingGroupName(b.group())).instanceRefreshes().stream()
                             .filter(r -> REFRESH_ACTIVE.contains(r.statusAsString()))
@@ -513,12 +519,12 @@ final class AmiActions {
         AutoScalingClient asg = client(AutoScalingClient.class, b);
         try {
             asg.rollbackInstanceRefresh(r -> r.autoScalingGroupName(b.group()));
-        } catch (software.amazon.awssdk.services.autoscaling.model.ActiveInstanceRefreshNotFoundException e) {
+        } catch (ActiveInstanceRefreshNotFoundException e) {
             return done();
-        } catch (software.amazon.awssdk.services.autoscaling.model.IrreversibleInstanceRefreshException e) {
+        } catch (IrreversibleInstanceRefreshException e) {
             try {
                 asg.cancelInstanceRefresh(r -> r.autoScalingGroupName(b.group()));
-            } catch (software.amazon.awssdk.services.autoscaling.model.ActiveInstanceRefreshNotFoundException gone) {
+            } catch (ActiveInstanceRefreshNotFoundException gone) {
                 return done();
             }
         }
@@ -632,13 +638,13 @@ final class AmiActions {
                         .toList();
         try {
             ec2.deregisterImage(r -> r.imageId(imageId));
-        } catch (software.amazon.awssdk.services.ec2.model.Ec2Exception e) {
+        } catch (Ec2Exception e) {
             if (!gone(e)) throw e;
         }
         for (String snapshot : snapshots) {
             try {
                 ec2.deleteSnapshot(r -> r.snapshotId(snapshot));
-            } catch (software.amazon.awssdk.services.ec2.model.Ec2Exception e) {
+            } catch (Ec2Exception e) {
                 if (!gone(e)) throw e;
             }
         }
@@ -647,7 +653,7 @@ final class AmiActions {
     private static List<Image> describeImages(Ec2Client ec2, String imageId) {
         try {
             return ec2.describeImages(r -> r.imageIds(imageId)).images();
-        } catch (software.amazon.awssdk.services.ec2.model.Ec2Exception e) {
+        } catch (Ec2Exception e) {
             if (gone(e)) return List.of();
             throw e;
         }
@@ -673,8 +679,7 @@ final class AmiActions {
     private static AutoScalingGroup group(AutoScalingClient asg, AmiBuild b) {
         List<AutoScalingGroup> groups = asg.describeAutoScalingGroups(r -> r.autoScalingGroupNames(b.group()))
                 .autoScalingGroups();
-        if (groups.isEmpty())
-            throw new io.patchpilot.errors.PermanentFailure("AutoScaling group " + b.group() + " no longer exists");
+        if (groups.isEmpty()) throw new PermanentFailure("AutoScaling group " + b.group() + " no longer exists");
         return groups.get(0);
     }
 

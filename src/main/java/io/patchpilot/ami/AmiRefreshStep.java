@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.ami.AmiPipeline.Kind;
 import io.patchpilot.ami.AmiPipeline.Step;
 import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.aws.AwsClients;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
+import io.patchpilot.errors.TransientBackoff;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.patching.PatchRuns;
 import java.time.Clock;
@@ -51,12 +53,7 @@ public final class AmiRefreshStep {
     private final Clock clock;
 
     public AmiRefreshStep(
-            Ledger ledger,
-            io.patchpilot.aws.AwsClients aws,
-            AmiSettings settings,
-            PatchRuns runs,
-            Continuation next,
-            Clock clock) {
+            Ledger ledger, AwsClients aws, AmiSettings settings, PatchRuns runs, Continuation next, Clock clock) {
         this.ledger = ledger;
         this.actions = new AmiActions(aws, settings);
         this.settings = settings;
@@ -96,7 +93,7 @@ public final class AmiRefreshStep {
             o = actions.perform(s, b);
         } catch (RuntimeException e) {
             boolean permanent = AmiErrors.permanent(e);
-            int receives = io.patchpilot.errors.TransientBackoff.receiveCount(sqsAttributes);
+            int receives = TransientBackoff.receiveCount(sqsAttributes);
             if (!permanent && receives < settings.maxReceiveCount()) throw e;
             o = new Outcome.Failed(AmiErrors.describe(e)
                     + (permanent ? "" : " (still failing on delivery " + receives + ", the last before the DLQ)"));

@@ -1,6 +1,7 @@
 package io.patchpilot.aws;
 
 import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.web.AwsCallMetrics;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
@@ -25,8 +26,11 @@ import software.amazon.awssdk.services.config.ConfigClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.organizations.OrganizationsClient;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.sts.StsClient;
@@ -52,9 +56,7 @@ public final class AwsClients implements AutoCloseable {
             Map.entry(EventBridgeClient.class, EventBridgeClient::builder),
             Map.entry(AthenaClient.class, AthenaClient::builder),
             Map.entry(CloudFormationClient.class, CloudFormationClient::builder),
-            Map.entry(
-                    software.amazon.awssdk.services.iam.IamClient.class,
-                    software.amazon.awssdk.services.iam.IamClient::builder));
+            Map.entry(IamClient.class, IamClient::builder));
 
     private final PatchpilotConfig config;
     private final AwsCredentialsProvider hubCredentials;
@@ -143,7 +145,7 @@ public final class AwsClients implements AutoCloseable {
                     .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
                                     .maxAttempts(config.endpoints().maxAttempts())
                                     .build())
-                            .addExecutionInterceptor(new io.patchpilot.web.AwsCallMetrics()));
+                            .addExecutionInterceptor(new AwsCallMetrics()));
             endpointFor(type).ifPresent(b::endpointOverride);
             ((AwsSyncClientBuilder<?, ?>) b).httpClient(http);
             return (SdkClient) b.build();
@@ -151,14 +153,13 @@ public final class AwsClients implements AutoCloseable {
     }
 
     /** Signs S3 links with the hub's credentials (path-style, like the S3 client). */
-    public software.amazon.awssdk.services.s3.presigner.S3Presigner s3Presigner() {
-        var b = software.amazon.awssdk.services.s3.presigner.S3Presigner.builder()
+    public S3Presigner s3Presigner() {
+        var b = S3Presigner.builder()
                 .region(Region.of(config.hub().region()))
                 .credentialsProvider(hubCredentials)
-                .serviceConfiguration(software.amazon.awssdk.services.s3.S3Configuration.builder()
-                        .pathStyleAccessEnabled(true)
-                        .build());
-        endpointFor(software.amazon.awssdk.services.s3.S3Client.class).ifPresent(b::endpointOverride);
+                .serviceConfiguration(
+                        S3Configuration.builder().pathStyleAccessEnabled(true).build());
+        endpointFor(S3Client.class).ifPresent(b::endpointOverride);
         return b.build();
     }
 

@@ -61,7 +61,7 @@ public final class RouteAwsActions {
     private static void walk(JsonNode node, String file, Map<String, Set<String>> out) {
         if (node == null) return;
         if (node.isObject()) {
-            node.fields().forEachRemaining(e -> {
+            node.properties().forEach(e -> {
                 JsonNode v = e.getValue();
                 String uri = v.isTextual() ? v.asText() : v.path("uri").asText("");
                 Map<String, List<String>> table = e.getKey().equals("from")

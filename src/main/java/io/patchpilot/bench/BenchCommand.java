@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.aws.QueueDepth;
 import io.patchpilot.local.FleetFile;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
@@ -12,11 +13,14 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -257,19 +261,18 @@ public final class BenchCommand implements Callable<Integer> {
             long start = System.nanoTime();
             routes.resumeRoute("config-events");
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-            while (batcher.taggedCount() - taggedBefore < bodies.size()
-                    || io.patchpilot.aws.QueueDepth.of(sqs, url) > 0) {
+            while (batcher.taggedCount() - taggedBefore < bodies.size() || QueueDepth.of(sqs, url) > 0) {
                 if (System.nanoTime() > deadline)
                     throw new IllegalStateException("tagging did not finish in 10 minutes: "
                             + (batcher.taggedCount() - taggedBefore) + " of " + bodies.size());
                 Thread.onSpinWait();
-                java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+                LockSupport.parkNanos(2_000_000);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             double heap = Heap.peakMiB();
             var callLog = local.localAws().control().get("calls");
             long calls = callLog.path("total").asLong();
-            Map<String, Long> byOperation = new java.util.TreeMap<>();
+            Map<String, Long> byOperation = new TreeMap<>();
             callLog.path("calls")
                     .forEach(c -> byOperation.merge(
                             c.path("service").asText() + ":"
@@ -330,7 +333,7 @@ public final class BenchCommand implements Callable<Integer> {
     private void write(List<String> selected, List<BenchResult> results) throws Exception {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();
-        root.put("date", java.time.Instant.now().toString());
+        root.put("date", Instant.now().toString());
         root.put("cores", Runtime.getRuntime().availableProcessors());
         root.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / (1024 * 1024));
         root.put("javaVersion", System.getProperty("java.version"));

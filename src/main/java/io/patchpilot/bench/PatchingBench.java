@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.locks.LockSupport;
@@ -378,7 +379,7 @@ final class PatchingBench {
     private static double localAwsCpu(LocalMode local) {
         return local.localAws().pids().stream()
                 .map(ProcessHandle::of)
-                .flatMap(java.util.Optional::stream)
+                .flatMap(Optional::stream)
                 .filter(h -> h.info().commandLine().orElse("").contains("localaws.py"))
                 .map(h ->
                         h.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN))

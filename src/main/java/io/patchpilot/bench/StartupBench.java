@@ -1,6 +1,7 @@
 package io.patchpilot.bench;
 
 import io.patchpilot.local.LocalAws;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -94,7 +95,7 @@ final class StartupBench {
                         "patchpilot local exited with " + p.exitValue() + ":\n" + Files.readString(log));
             try {
                 if (http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return;
-            } catch (java.io.IOException notYet) {
+            } catch (IOException notYet) {
                 // not listening yet
             }
             LockSupport.parkNanos(50_000_000);

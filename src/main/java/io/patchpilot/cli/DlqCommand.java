@@ -5,8 +5,10 @@ import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.ConfigException;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.errors.DeadLetters;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -56,7 +58,7 @@ final class DlqCommand implements Runnable {
     static Map<String, Message> receiveAll(SqsClient sqs, String dlqUrl, int max, int holdSeconds) {
         Map<String, Message> got = new LinkedHashMap<>();
         while (got.size() < max) {
-            java.util.List<Message> batch = sqs.receiveMessage(r -> r.queueUrl(dlqUrl)
+            List<Message> batch = sqs.receiveMessage(r -> r.queueUrl(dlqUrl)
                             .maxNumberOfMessages(10)
                             .waitTimeSeconds(1)
                             .visibilityTimeout(holdSeconds)
@@ -69,7 +71,7 @@ final class DlqCommand implements Runnable {
     }
 
     @AwsActions(value = "sqs:ChangeMessageVisibility", principal = AwsActions.Principal.HUB)
-    static void release(SqsClient sqs, String url, java.util.Collection<Message> messages) {
+    static void release(SqsClient sqs, String url, Collection<Message> messages) {
         for (Message m : messages)
             sqs.changeMessageVisibility(
                     r -> r.queueUrl(url).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
@@ -135,7 +137,7 @@ final class DlqCommand implements Runnable {
         String queue;
 
         @Option(names = "--id", split = ",", description = "Only these message ids (from 'dlq list'); default: all.")
-        java.util.List<String> ids = java.util.List.of();
+        List<String> ids = List.of();
 
         @Option(names = "--max", defaultValue = "10000", description = "At most this many. Default: ${DEFAULT-VALUE}.")
         int max;

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -52,7 +53,7 @@ final class EmergencyCommand implements Runnable {
         String as;
 
         /** Sends one message to the named queue with the caller's own identity. */
-        void send(java.util.function.Function<PatchpilotConfig, String> queue, String body) {
+        void send(Function<PatchpilotConfig, String> queue, String body) {
             if (as != null && !target.local)
                 throw new ConfigException("--as: only with --local; in AWS you act with your own credentials");
             PatchpilotConfig config = target.config(target.settings());

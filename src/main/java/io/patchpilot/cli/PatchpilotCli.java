@@ -1,5 +1,6 @@
 package io.patchpilot.cli;
 
+import io.patchpilot.bench.BenchCommand;
 import io.patchpilot.config.ConfigException;
 import io.patchpilot.local.LocalAws;
 import picocli.CommandLine;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Spec;
             EmergencyCommand.class,
             ReportCommand.class,
             DlqCommand.class,
-            io.patchpilot.bench.BenchCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {

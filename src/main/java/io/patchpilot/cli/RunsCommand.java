@@ -1,7 +1,9 @@
 package io.patchpilot.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.patchpilot.ami.AmiProgress;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.ConfigException;
 import io.patchpilot.config.PatchpilotConfig;
@@ -110,8 +112,7 @@ final class RunsCommand implements Runnable {
                         System.out.printf("  %s: %s%n", k, run.get(k).s());
                 }
                 for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
-                    if (io.patchpilot.ami.AmiProgress.isGroup(t))
-                        io.patchpilot.ami.AmiProgress.lines(t).forEach(System.out::println);
+                    if (AmiProgress.isGroup(t)) AmiProgress.lines(t).forEach(System.out::println);
                     if (!t.get("sk").s().startsWith("TARGET#")) continue;
                     String reason =
                             t.containsKey("reason") && !t.get("reason").s().isEmpty()
@@ -125,8 +126,8 @@ final class RunsCommand implements Runnable {
                             reason);
                     if (!t.containsKey("instances")) continue;
                     read(t.get("instances").s())
-                            .fields()
-                            .forEachRemaining(e -> System.out.printf(
+                            .properties()
+                            .forEach(e -> System.out.printf(
                                     "    %-22s %-12s %s%n",
                                     e.getKey(),
                                     e.getValue().path("status").asText(),
@@ -155,8 +156,7 @@ final class RunsCommand implements Runnable {
                             .elements()
                             .forEachRemaining(
                                     o -> instances.merge(o.path("status").asText(), 1, Integer::sum));
-                if (io.patchpilot.ami.AmiProgress.isGroup(t))
-                    groups.merge(io.patchpilot.ami.AmiProgress.state(t), 1, Integer::sum);
+                if (AmiProgress.isGroup(t)) groups.merge(AmiProgress.state(t), 1, Integer::sum);
             }
             return progress(run) + "  instances " + instances + (groups.isEmpty() ? "" : "  groups " + groups);
         }
@@ -174,7 +174,7 @@ final class RunsCommand implements Runnable {
     private static JsonNode read(String json) {
         try {
             return JSON.readTree(json);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -8,6 +8,7 @@ import io.patchpilot.service.QueueSender;
 import io.patchpilot.service.ServiceBeans;
 import io.patchpilot.tagging.ReconcileSweep;
 import io.patchpilot.tagging.TagOutcome;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -53,7 +54,7 @@ final class TagsCommand implements Runnable {
                     System.out.println("reconcile queued on " + config.queues().schedules());
                     return ExitCode.OK;
                 }
-                ReconcileSweep sweep = ServiceBeans.tagging(settings, config, aws, java.time.Clock.systemUTC())
+                ReconcileSweep sweep = ServiceBeans.tagging(settings, config, aws, Clock.systemUTC())
                         .sweep();
                 int changes = 0;
                 for (AccountRegion ar : sweep.scope()) {

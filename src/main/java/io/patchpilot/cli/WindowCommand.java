@@ -1,12 +1,16 @@
 package io.patchpilot.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.ConfigException;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.service.QueueSender;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowDirectory;
 import io.patchpilot.windows.WindowSchedule;
@@ -70,7 +74,7 @@ final class WindowCommand implements Runnable {
 
         /** Asks the service to make the schedule rules match the windows (the same message anyone could send). */
         void requestRuleSync() {
-            new io.patchpilot.service.QueueSender(aws, config.queues().schedules()).send("{\"type\":\"window-sync\"}");
+            new QueueSender(aws, config.queues().schedules()).send("{\"type\":\"window-sync\"}");
         }
 
         static String key(String account, String name) {
@@ -109,7 +113,7 @@ final class WindowCommand implements Runnable {
             try {
                 json = new ObjectMapper()
                         .readTree(file.toString().equals("-") ? System.in.readAllBytes() : Files.readAllBytes(file));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (JsonProcessingException e) {
                 throw new ConfigException(file + ": not JSON: " + e.getOriginalMessage());
             }
             if (account != null && !account.matches("\\d{12}"))
@@ -209,8 +213,8 @@ final class WindowCommand implements Runnable {
                     .orElseThrow(() ->
                             new ConfigException(name + ": no such window" + (account == null ? "" : " in " + account)));
             System.out.println(new ObjectMapper()
-                    .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
-                    .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                    .registerModule(new JavaTimeModule())
+                    .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                     .writerWithDefaultPrettyPrinter()
                     .writeValueAsString(w));
             return ExitCode.OK;

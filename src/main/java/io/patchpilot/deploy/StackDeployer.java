@@ -3,6 +3,7 @@ package io.patchpilot.deploy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import software.amazon.awssdk.services.cloudformation.model.Stack;
 import software.amazon.awssdk.services.cloudformation.model.StackEvent;
 import software.amazon.awssdk.services.cloudformation.model.StackSetOperationStatus;
 import software.amazon.awssdk.services.cloudformation.model.StackStatus;
+import software.amazon.awssdk.services.cloudformation.model.Tag;
 
 /**
  * Deploys the templates of {@code deploy/cloudformation/} through CloudFormation, as a platform
@@ -33,6 +35,9 @@ public final class StackDeployer {
             StackStatus.ROLLBACK_IN_PROGRESS,
             StackStatus.DELETE_COMPLETE);
 
+    private static final Tag DEPLOYED_BY =
+            Tag.builder().key("patchpilot:deployed-by").value("patchpilot").build();
+
     private final CloudFormationClient cfn;
     private final Duration timeout;
 
@@ -47,7 +52,7 @@ public final class StackDeployer {
                 .templateBody(templateBody)
                 .parameters(parameters(parameters))
                 .capabilities(Capability.CAPABILITY_NAMED_IAM)
-                .tags(t -> t.key("patchpilot:deployed-by").value("patchpilot")));
+                .tags(DEPLOYED_BY));
         Instant deadline = Instant.now().plus(timeout);
         while (true) {
             Stack stack = cfn.describeStacks(r -> r.stackName(name)).stacks().get(0);
@@ -80,7 +85,7 @@ public final class StackDeployer {
                 .capabilities(Capability.CAPABILITY_NAMED_IAM)
                 .permissionModel(PermissionModels.SERVICE_MANAGED)
                 .autoDeployment(a -> a.enabled(true).retainStacksOnAccountRemoval(false))
-                .tags(t -> t.key("patchpilot:deployed-by").value("patchpilot")));
+                .tags(DEPLOYED_BY));
         addStackInstances(name, rootId, accounts, regions);
     }
 
@@ -156,7 +161,7 @@ public final class StackDeployer {
      */
     public static String withoutResources(String template, Set<String> logicalIds) {
         StringBuilder out = new StringBuilder();
-        Set<String> found = new java.util.HashSet<>();
+        Set<String> found = new HashSet<>();
         boolean inResources = false;
         boolean skipping = false;
         for (String line : template.split("\n", -1)) {

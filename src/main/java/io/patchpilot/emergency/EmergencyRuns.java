@@ -10,6 +10,7 @@ import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.service.QueueSender;
+import io.patchpilot.web.Metrics;
 import io.patchpilot.windows.MaintenanceWindow;
 import java.time.Clock;
 import java.time.DayOfWeek;
@@ -25,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
 /**
  * Emergency patching: a request from an allowed sender becomes one run per request id, over the
@@ -148,7 +150,7 @@ public final class EmergencyRuns {
                 "Emergency request {} repeated ({}): acknowledged",
                 runId,
                 run.get("status").s());
-        io.patchpilot.web.Metrics.duplicateSuppressed("emergency-request", 1);
+        Metrics.duplicateSuppressed("emergency-request", 1);
         if (run.get("status").s().equals("Dispatching")) runs.dispatch(runId, run);
         return List.of();
     }
@@ -302,10 +304,12 @@ public final class EmergencyRuns {
 
     private List<PutEventsRequest> event(String detailType, ObjectNode detail) {
         return List.of(PutEventsRequest.builder()
-                .entries(e -> e.eventBusName(eventBus)
+                .entries(PutEventsRequestEntry.builder()
+                        .eventBusName(eventBus)
                         .source("patchpilot")
                         .detailType(detailType)
-                        .detail(detail.toString()))
+                        .detail(detail.toString())
+                        .build())
                 .build());
     }
 }

@@ -2,6 +2,7 @@ package io.patchpilot.errors;
 
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.web.Metrics;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.camel.Exchange;
@@ -68,7 +69,7 @@ public final class DeadLetters {
         sqs.sendMessage(r -> r.queueUrl(url)
                 .messageBody(body == null || body.isEmpty() ? "(empty)" : body)
                 .messageAttributes(attributes));
-        io.patchpilot.web.Metrics.deadLettered(sourceQueue);
+        Metrics.deadLettered(sourceQueue);
         LOG.warn(
                 "Rejected message {} from {} to {}: {}",
                 exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ID),

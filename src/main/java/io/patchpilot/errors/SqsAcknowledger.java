@@ -1,7 +1,10 @@
 package io.patchpilot.errors;
 
 import io.patchpilot.aws.AwsActions;
+import io.patchpilot.service.DaemonThreads;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -12,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.aws2.sqs.Sqs2Constants;
 import org.apache.camel.component.aws2.sqs.Sqs2Endpoint;
+import org.apache.camel.support.SynchronizationAdapter;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchResponse;
@@ -36,7 +41,7 @@ public final class SqsAcknowledger {
     private final SqsClient sqs;
     private final long lingerMillis;
     private final ScheduledExecutorService timer =
-            Executors.newSingleThreadScheduledExecutor(io.patchpilot.service.DaemonThreads.named("sqs-ack"));
+            Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sqs-ack"));
     private final Map<String, List<Pending>> pending = new ConcurrentHashMap<>();
     private final Map<String, String> queueUrls = new ConcurrentHashMap<>();
 
@@ -61,8 +66,7 @@ public final class SqsAcknowledger {
         this.sqs = sqs;
         this.lingerMillis = lingerMillis;
         if (extendVisibility) {
-            heartbeat = Executors.newSingleThreadScheduledExecutor(
-                    io.patchpilot.service.DaemonThreads.named("sqs-visibility"));
+            heartbeat = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sqs-visibility"));
             heartbeat.scheduleWithFixedDelay(this::extendHeld, 500, 500, TimeUnit.MILLISECONDS);
         } else {
             heartbeat = null;
@@ -97,7 +101,7 @@ public final class SqsAcknowledger {
         String handle = exchange.getIn().getHeader(Sqs2Constants.RECEIPT_HANDLE, String.class);
         if (handle == null) return;
         hold(url(exchange), handle);
-        exchange.getExchangeExtension().addOnCompletion(new org.apache.camel.support.SynchronizationAdapter() {
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
                 release(handle);
@@ -123,12 +127,12 @@ public final class SqsAcknowledger {
     @AwsActions(value = "sqs:ChangeMessageVisibility", principal = AwsActions.Principal.HUB)
     void extendHeld() {
         long now = System.nanoTime();
-        Map<String, List<String>> byUrl = new java.util.HashMap<>();
+        Map<String, List<String>> byUrl = new HashMap<>();
         // the longest held first: a long pass (thousands held, a slow SQS) reaches the most urgent in time
         held.entrySet().stream()
                 .filter(e -> now - e.getValue().since()
                         >= visibility.get(e.getValue().url()) * 1_000_000_000L / 3)
-                .sorted(java.util.Comparator.comparingLong(e -> e.getValue().since()))
+                .sorted(Comparator.comparingLong(e -> e.getValue().since()))
                 .forEach(e -> byUrl.computeIfAbsent(e.getValue().url(), u -> new ArrayList<>())
                         .add(e.getKey()));
         byUrl.forEach((url, handles) -> {
@@ -151,7 +155,7 @@ public final class SqsAcknowledger {
                     // a handle SQS no longer accepts (the message was deleted or received again) is not ours to keep
                     for (var failed : r.failed()) held.remove(chunk.get(Integer.parseInt(failed.id())));
                 } catch (RuntimeException e) {
-                    org.slf4j.LoggerFactory.getLogger(SqsAcknowledger.class)
+                    LoggerFactory.getLogger(SqsAcknowledger.class)
                             .warn(
                                     "Extending the visibility of {} messages on {} failed: {}",
                                     chunk.size(),
@@ -235,7 +239,7 @@ public final class SqsAcknowledger {
             // a failed delete only means the message comes back and is found already done
             batch.forEach(p -> p.done().complete(null));
             if (!r.failed().isEmpty()) {
-                org.slf4j.LoggerFactory.getLogger(SqsAcknowledger.class)
+                LoggerFactory.getLogger(SqsAcknowledger.class)
                         .warn(
                                 "{} of {} deletes failed on {}: {}",
                                 r.failed().size(),
@@ -245,7 +249,7 @@ public final class SqsAcknowledger {
             }
         } catch (RuntimeException e) {
             batch.forEach(p -> p.done().complete(null));
-            org.slf4j.LoggerFactory.getLogger(SqsAcknowledger.class)
+            LoggerFactory.getLogger(SqsAcknowledger.class)
                     .warn("Deleting {} messages on {} failed: {}", batch.size(), url, e.getMessage());
         }
     }

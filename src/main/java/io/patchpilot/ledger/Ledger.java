@@ -6,11 +6,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BatchWriteItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.DeleteRequest;
 import software.amazon.awssdk.services.dynamodb.model.PutRequest;
 import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
+import software.amazon.awssdk.services.dynamodb.model.TransactWriteItem;
+import software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException;
 import software.amazon.awssdk.services.dynamodb.model.WriteRequest;
 
 /**
@@ -43,9 +49,7 @@ public final class Ledger {
                     .build());
         for (Map<String, AttributeValue> key : deleteKeys) {
             all.add(WriteRequest.builder()
-                    .deleteRequest(software.amazon.awssdk.services.dynamodb.model.DeleteRequest.builder()
-                            .key(key)
-                            .build())
+                    .deleteRequest(DeleteRequest.builder().key(key).build())
                     .build());
         }
         for (int i = 0; i < all.size(); i += BATCH_WRITE_LIMIT) {
@@ -77,25 +81,23 @@ public final class Ledger {
             aws.hub(DynamoDbClient.class)
                     .putItem(r -> r.tableName(table).item(item).conditionExpression("attribute_not_exists(pk)"));
             return true;
-        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
+        } catch (ConditionalCheckFailedException e) {
             return false;
         }
     }
 
     @AwsActions(value = "dynamodb:GetItem", principal = AwsActions.Principal.HUB)
-    public java.util.Optional<Map<String, AttributeValue>> get(String pk, String sk) {
+    public Optional<Map<String, AttributeValue>> get(String pk, String sk) {
         Map<String, AttributeValue> item = aws.hub(DynamoDbClient.class)
                 .getItem(r -> r.tableName(table).key(item(pk, sk)).consistentRead(true))
                 .item();
-        return item == null || item.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(item);
+        return item == null || item.isEmpty() ? Optional.empty() : Optional.of(item);
     }
 
     @AwsActions(value = "dynamodb:DeleteItem", principal = AwsActions.Principal.HUB)
     public boolean delete(String pk, String sk) {
         Map<String, AttributeValue> old = aws.hub(DynamoDbClient.class)
-                .deleteItem(r -> r.tableName(table)
-                        .key(item(pk, sk))
-                        .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.ALL_OLD))
+                .deleteItem(r -> r.tableName(table).key(item(pk, sk)).returnValues(ReturnValue.ALL_OLD))
                 .attributes();
         return old != null && !old.isEmpty();
     }
@@ -109,7 +111,7 @@ public final class Ledger {
                         .updateExpression("ADD #a :by")
                         .expressionAttributeNames(Map.of("#a", attribute))
                         .expressionAttributeValues(Map.of(":by", AttributeValue.fromN(Long.toString(by))))
-                        .returnValues(software.amazon.awssdk.services.dynamodb.model.ReturnValue.UPDATED_NEW))
+                        .returnValues(ReturnValue.UPDATED_NEW))
                 .attributes()
                 .get(attribute)
                 .n());
@@ -144,13 +146,13 @@ public final class Ledger {
             Map<String, AttributeValue> conditionValues,
             String counterSk,
             String counter) {
-        Map<String, String> names = new java.util.HashMap<>(conditionNames);
-        Map<String, AttributeValue> vals = new java.util.HashMap<>(conditionValues);
+        Map<String, String> names = new HashMap<>(conditionNames);
+        Map<String, AttributeValue> vals = new HashMap<>(conditionValues);
         String set = setExpression(values, names, vals);
         try {
             aws.hub(DynamoDbClient.class)
                     .transactWriteItems(t -> t.transactItems(
-                            software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder()
+                            TransactWriteItem.builder()
                                     .update(u -> u.tableName(table)
                                             .key(item(pk, sk))
                                             .updateExpression(set)
@@ -158,7 +160,7 @@ public final class Ledger {
                                             .expressionAttributeNames(names)
                                             .expressionAttributeValues(vals))
                                     .build(),
-                            software.amazon.awssdk.services.dynamodb.model.TransactWriteItem.builder()
+                            TransactWriteItem.builder()
                                     .update(u -> u.tableName(table)
                                             .key(item(pk, counterSk))
                                             .updateExpression("ADD #c :one")
@@ -166,7 +168,7 @@ public final class Ledger {
                                             .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1"))))
                                     .build()));
             return true;
-        } catch (software.amazon.awssdk.services.dynamodb.model.TransactionCanceledException e) {
+        } catch (TransactionCanceledException e) {
             if (e.cancellationReasons().stream().anyMatch(r -> "ConditionalCheckFailed".equals(r.code()))) return false;
             throw e;
         }
@@ -184,8 +186,8 @@ public final class Ledger {
             String condition,
             Map<String, String> conditionNames,
             Map<String, AttributeValue> conditionValues) {
-        Map<String, String> names = new java.util.HashMap<>(conditionNames);
-        Map<String, AttributeValue> vals = new java.util.HashMap<>(conditionValues);
+        Map<String, String> names = new HashMap<>(conditionNames);
+        Map<String, AttributeValue> vals = new HashMap<>(conditionValues);
         String set = setExpression(values, names, vals);
         try {
             aws.hub(DynamoDbClient.class).updateItem(r -> {
@@ -197,7 +199,7 @@ public final class Ledger {
                 if (condition != null) r.conditionExpression(condition);
             });
             return true;
-        } catch (software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException e) {
+        } catch (ConditionalCheckFailedException e) {
             return false;
         }
     }

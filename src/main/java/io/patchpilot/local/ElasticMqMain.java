@@ -1,5 +1,6 @@
 package io.patchpilot.local;
 
+import java.net.URI;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.elasticmq.NodeAddress;
@@ -20,7 +21,7 @@ public final class ElasticMqMain {
         int port = Integer.parseInt(args[0]);
         String account = args[1];
         String region = args[2];
-        java.net.URI identity = args.length > 4 && !args[4].isEmpty() ? java.net.URI.create(args[4]) : null;
+        URI identity = args.length > 4 && !args[4].isEmpty() ? URI.create(args[4]) : null;
         int elasticMqPort = identity == null ? port : LocalAws.freePort();
         SQSRestServer server = SQSRestServerBuilder.withInterface("127.0.0.1")
                 .withPort(elasticMqPort)
@@ -31,8 +32,7 @@ public final class ElasticMqMain {
         server.waitUntilStarted();
         SenderIdentityProxy proxy = identity == null
                 ? null
-                : new SenderIdentityProxy(
-                        port, java.net.URI.create("http://127.0.0.1:" + elasticMqPort), identity, region);
+                : new SenderIdentityProxy(port, URI.create("http://127.0.0.1:" + elasticMqPort), identity, region);
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(

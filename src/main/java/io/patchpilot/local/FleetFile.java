@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.patchpilot.config.ConfigException;
@@ -15,12 +17,15 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -155,7 +160,7 @@ public record FleetFile(List<Account> accounts) {
     public Collection<String> regions() {
         return accounts.stream()
                 .flatMap(a -> a.regions().keySet().stream())
-                .collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+                .collect(Collectors.toCollection(LinkedHashSet::new));
     }
 
     private static void require(boolean ok, String key, String message) {
@@ -213,9 +218,8 @@ public record FleetFile(List<Account> accounts) {
         int line = loc.getLineNr();
         if (key != null) {
             String[] lines = text.split("\n", -1);
-            java.util.regex.Pattern keyLine =
-                    java.util.regex.Pattern.compile("^[\\s-]*(\\{\\s*)?[\"']?" + java.util.regex.Pattern.quote(key)
-                            + "[\"']?\\s*:.*|.*[{,]\\s*[\"']?" + java.util.regex.Pattern.quote(key) + "[\"']?\\s*:.*");
+            Pattern keyLine = Pattern.compile("^[\\s-]*(\\{\\s*)?[\"']?" + Pattern.quote(key)
+                    + "[\"']?\\s*:.*|.*[{,]\\s*[\"']?" + Pattern.quote(key) + "[\"']?\\s*:.*");
             for (int i = Math.min(line, lines.length) - 1; i >= 0; i--) {
                 if (keyLine.matcher(lines[i]).matches()) return file + ":" + (i + 1);
             }
@@ -245,17 +249,17 @@ public record FleetFile(List<Account> accounts) {
     private static String cause(JsonMappingException e) {
         Throwable root = rootCause(e);
         if (root instanceof IllegalArgumentException) return root.getMessage();
-        if (e instanceof com.fasterxml.jackson.databind.exc.InvalidFormatException f) {
+        if (e instanceof InvalidFormatException f) {
             String allowed = f.getTargetType() != null && f.getTargetType().isEnum()
                     ? " (allowed: "
-                            + java.util.Arrays.stream(f.getTargetType().getEnumConstants())
+                            + Arrays.stream(f.getTargetType().getEnumConstants())
                                     .map(Object::toString)
                                     .collect(Collectors.joining(", "))
                             + ")"
                     : "";
             return "'" + f.getValue() + "' is not a valid " + f.getTargetType().getSimpleName() + allowed;
         }
-        if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException m && m.getTargetType() != null) {
+        if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
             return "expected " + describe(m.getTargetType());
         }
         return e.getOriginalMessage().lines().findFirst().orElse("invalid value");

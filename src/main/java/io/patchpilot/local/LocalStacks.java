@@ -71,8 +71,8 @@ public final class LocalStacks {
         Map<String, String> out = new TreeMap<>();
         spec.path("hub")
                 .path("notDeployedLocally")
-                .fields()
-                .forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+                .properties()
+                .forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
 
@@ -134,8 +134,8 @@ public final class LocalStacks {
         Map<String, String> out = new LinkedHashMap<>();
         spec.path(which)
                 .path("parameters")
-                .fields()
-                .forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+                .properties()
+                .forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
 

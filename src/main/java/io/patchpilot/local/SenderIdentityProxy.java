@@ -1,5 +1,9 @@
 package io.patchpilot.local;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -10,6 +14,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,10 +23,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sts.StsClient;
 
@@ -41,8 +49,7 @@ final class SenderIdentityProxy implements AutoCloseable {
             Set.of("connection", "content-length", "host", "transfer-encoding", "expect", "upgrade", "keep-alive");
     private static final int REMEMBERED = 200_000;
     private static final int LOOKUP_ATTEMPTS = 12;
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-            new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpServer server;
     private final ExecutorService workers = Executors.newFixedThreadPool(32, r -> {
@@ -58,8 +65,7 @@ final class SenderIdentityProxy implements AutoCloseable {
     private final String region;
     private final Map<String, String> principalOfKey = new ConcurrentHashMap<>();
     /** A long poll can hand a message out before its send's answer has come back through here. */
-    private final java.util.concurrent.atomic.AtomicInteger sendsInFlight =
-            new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger sendsInFlight = new AtomicInteger();
     /** message id → sender principal, the newest {@value REMEMBERED} messages. */
     private final Map<String, String> senderOfMessage =
             Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
@@ -116,8 +122,7 @@ final class SenderIdentityProxy implements AutoCloseable {
             }
             byte[] out = resp.body();
             if (resp.statusCode() == 200 && action.equals("ReceiveMessage")) {
-                out = withSenders(new String(out, java.nio.charset.StandardCharsets.UTF_8))
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                out = withSenders(new String(out, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
             }
             resp.headers().map().forEach((name, values) -> {
                 if (!HOP_BY_HOP.contains(name.toLowerCase()) && !name.startsWith(":"))
@@ -137,7 +142,7 @@ final class SenderIdentityProxy implements AutoCloseable {
         String target = ex.getRequestHeaders().getFirst("X-Amz-Target");
         if (target != null) return target.substring(target.indexOf('.') + 1);
         Matcher m = Pattern.compile("(?:^|&)Action=([A-Za-z]+)")
-                .matcher(new String(body, 0, Math.min(body.length, 4096), java.nio.charset.StandardCharsets.UTF_8));
+                .matcher(new String(body, 0, Math.min(body.length, 4096), StandardCharsets.UTF_8));
         return m.find() ? m.group(1) : "";
     }
 
@@ -150,7 +155,7 @@ final class SenderIdentityProxy implements AutoCloseable {
     }
 
     private void remember(String principal, byte[] sendResponse) {
-        Matcher ids = MESSAGE_ID.matcher(new String(sendResponse, java.nio.charset.StandardCharsets.UTF_8));
+        Matcher ids = MESSAGE_ID.matcher(new String(sendResponse, StandardCharsets.UTF_8));
         while (ids.find()) senderOfMessage.put(ids.group(1) != null ? ids.group(1) : ids.group(2), principal);
     }
 
@@ -165,10 +170,9 @@ final class SenderIdentityProxy implements AutoCloseable {
         try (StsClient sts = StsClient.builder()
                 .endpointOverride(identityEndpoint)
                 .region(Region.of(region))
-                .overrideConfiguration(o -> o.retryStrategy(
-                        software.amazon.awssdk.awscore.retry.AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                                .maxAttempts(LOOKUP_ATTEMPTS)
-                                .build()))
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                        .maxAttempts(LOOKUP_ATTEMPTS)
+                        .build()))
                 .credentialsProvider(StaticCredentialsProvider.create(
                         AwsBasicCredentials.create(accessKey, "local-identity-lookup")))
                 .build()) {
@@ -186,7 +190,7 @@ final class SenderIdentityProxy implements AutoCloseable {
         while (true) {
             String sender = senderOfMessage.get(messageId);
             if (sender != null || sendsInFlight.get() == 0 || System.nanoTime() > deadline) return sender;
-            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+            LockSupport.parkNanos(2_000_000);
         }
     }
 
@@ -195,15 +199,15 @@ final class SenderIdentityProxy implements AutoCloseable {
         if (!response.contains("SenderId")) return response;
         if (!response.startsWith("<")) {
             try {
-                com.fasterxml.jackson.databind.JsonNode root = JSON.readTree(response);
-                for (com.fasterxml.jackson.databind.JsonNode m : root.path("Messages")) {
+                JsonNode root = JSON.readTree(response);
+                for (JsonNode m : root.path("Messages")) {
                     String sender = senderOf(m.path("MessageId").asText());
                     if (sender != null && m.path("Attributes").has("SenderId")) {
-                        ((com.fasterxml.jackson.databind.node.ObjectNode) m.get("Attributes")).put("SenderId", sender);
+                        ((ObjectNode) m.get("Attributes")).put("SenderId", sender);
                     }
                 }
                 return JSON.writeValueAsString(root);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (JsonProcessingException e) {
                 return response;
             }
         }

@@ -62,7 +62,7 @@ public final class Notices {
                 .append(", occurrence ")
                 .append(esc(d.path("occurrence").asText()))
                 .append("</p><table border=\"1\" cellpadding=\"4\"><tr><th>outcome</th><th>count</th></tr>");
-        counts.fields().forEachRemaining(e -> {
+        counts.properties().forEach(e -> {
             text.append("  ")
                     .append(e.getKey())
                     .append(": ")

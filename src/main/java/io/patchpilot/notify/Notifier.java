@@ -1,15 +1,19 @@
 package io.patchpilot.notify;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
+import jakarta.activation.DataHandler;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
+import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.util.ByteArrayDataSource;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -26,6 +30,7 @@ import java.util.Date;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * Delivers one notification message: a mail becomes a MIME message that the route hands to
@@ -44,14 +49,14 @@ public final class Notifier {
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private final java.util.function.Function<Notice.Attachment, byte[]> files;
+    private final Function<Notice.Attachment, byte[]> files;
 
     public Notifier(
             String from,
             Optional<URI> slackWebhook,
             Optional<Path> outbox,
             Clock clock,
-            java.util.function.Function<Notice.Attachment, byte[]> files) {
+            Function<Notice.Attachment, byte[]> files) {
         this.files = files;
         this.from = from;
         this.slackWebhook = slackWebhook;
@@ -67,7 +72,7 @@ public final class Notifier {
         for (JsonNode to : m.path("to")) {
             try {
                 message.addRecipient(Message.RecipientType.TO, new InternetAddress(to.asText(), true));
-            } catch (jakarta.mail.internet.AddressException e) {
+            } catch (AddressException e) {
                 throw new PermanentFailure("to: '" + to.asText() + "' is not a mail address");
             }
         }
@@ -94,8 +99,7 @@ public final class Notifier {
                         a.path("name").asText(),
                         a.path("bucket").asText(),
                         a.path("key").asText()));
-                file.setDataHandler(new jakarta.activation.DataHandler(
-                        new jakarta.mail.util.ByteArrayDataSource(bytes, "text/csv")));
+                file.setDataHandler(new DataHandler(new ByteArrayDataSource(bytes, "text/csv")));
                 file.setFileName(a.path("name").asText());
                 mixed.addBodyPart(file);
             }
@@ -114,7 +118,7 @@ public final class Notifier {
     /** {@code {"type":"notify-slack","text"}}: posted to the webhook (and the outbox). */
     public void slack(String body) throws IOException, InterruptedException {
         JsonNode m = JsonBodies.object(body);
-        String payload = new com.fasterxml.jackson.databind.ObjectMapper()
+        String payload = new ObjectMapper()
                 .createObjectNode()
                 .put("text", m.path("text").asText())
                 .toString();

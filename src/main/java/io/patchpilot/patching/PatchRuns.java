@@ -1,30 +1,38 @@
 package io.patchpilot.patching;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.ami.AmiBuild;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.notify.Notices;
 import io.patchpilot.service.QueueSender;
+import io.patchpilot.web.Metrics;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowDirectory;
 import io.patchpilot.windows.WindowSchedule;
 import io.patchpilot.windows.WindowStore;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
 /**
  * Window fire → patch run. One occurrence of a window gives one run (its id is the window and
@@ -68,7 +76,7 @@ public final class PatchRuns {
 
     /** {@code {"type":"window-fire","window":"Dev_maintenance_window","account":"…","time":"…"}} */
     public List<PutEventsRequest> fire(String body) {
-        JsonNode m = io.patchpilot.errors.JsonBodies.object(body);
+        JsonNode m = JsonBodies.object(body);
         String name = m.path("window").asText("");
         if (!name.endsWith("_maintenance_window"))
             throw new PermanentFailure("window: '" + name + "' is not a window name such as Dev_maintenance_window");
@@ -112,7 +120,7 @@ public final class PatchRuns {
                     runId,
                     run.get("status").s(),
                     occurrence.get());
-            io.patchpilot.web.Metrics.duplicateSuppressed("window-fire", 1);
+            Metrics.duplicateSuppressed("window-fire", 1);
             return List.of();
         }
         dispatch(runId, run);
@@ -191,10 +199,12 @@ public final class PatchRuns {
                 .put("reason", reason)
                 .put("occurrence", occurrence.toString());
         return List.of(PutEventsRequest.builder()
-                .entries(e -> e.eventBusName(eventBus)
+                .entries(PutEventsRequestEntry.builder()
+                        .eventBusName(eventBus)
                         .source("patchpilot")
                         .detailType("Patch Run Blocked")
-                        .detail(detail.toString()))
+                        .detail(detail.toString())
+                        .build())
                 .build());
     }
 
@@ -210,9 +220,8 @@ public final class PatchRuns {
             Map<String, Long> counts = new TreeMap<>();
             if (r.containsKey("counts"))
                 read(r.get("counts").s())
-                        .fields()
-                        .forEachRemaining(
-                                e -> counts.put(e.getKey(), e.getValue().asLong()));
+                        .properties()
+                        .forEach(e -> counts.put(e.getKey(), e.getValue().asLong()));
             return new RolloutGate.PredecessorRun(
                     runId,
                     r.get("status").s(),
@@ -242,7 +251,7 @@ public final class PatchRuns {
         if (done < total || now.equals("Succeeded") || now.equals("CompletedWithFailures")) return List.of();
         Map<String, Long> counts = new TreeMap<>();
         for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
-            if (item.get("sk").s().startsWith(io.patchpilot.ami.AmiBuild.PREFIX)) {
+            if (item.get("sk").s().startsWith(AmiBuild.PREFIX)) {
                 counts.merge(
                         "asgs" + item.get("state").s(), 1L, Long::sum); // asgsRefreshed, asgsFailed, asgsSkipped, …
                 continue;
@@ -251,9 +260,8 @@ public final class PatchRuns {
             counts.merge("targets" + item.get("state").s(), 1L, Long::sum);
             if (item.containsKey("instances")) {
                 read(item.get("instances").s())
-                        .fields()
-                        .forEachRemaining(
-                                e -> counts.merge(e.getValue().path("status").asText(), 1L, Long::sum));
+                        .properties()
+                        .forEach(e -> counts.merge(e.getValue().path("status").asText(), 1L, Long::sum));
             }
         }
         boolean failures = counts.keySet().stream()
@@ -280,11 +288,8 @@ public final class PatchRuns {
                 Map.of(":done", Ledger.s("Succeeded"), ":failed", Ledger.s("CompletedWithFailures")));
         if (!first) return List.of();
         if (run.containsKey("createdAt")) {
-            io.patchpilot.web.Metrics.runCompleted(
-                    status,
-                    java.time.Duration.between(
-                            Instant.parse(run.get("createdAt").s()), clock.instant()),
-                    counts);
+            Metrics.runCompleted(
+                    status, Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()), counts);
         }
         LOG.info("Run {} {}: {}", runId, status, counts);
         ObjectNode detail = JSON.createObjectNode()
@@ -294,26 +299,26 @@ public final class PatchRuns {
                 .put("occurrence", run.get("occurrence").s());
         detail.set("counts", summary);
         return List.of(PutEventsRequest.builder()
-                .entries(e -> e.eventBusName(eventBus)
+                .entries(PutEventsRequestEntry.builder()
+                        .eventBusName(eventBus)
                         .source("patchpilot")
                         .detailType("Patch Run Completed")
-                        .detail(detail.toString()))
+                        .detail(detail.toString())
+                        .build())
                 .build());
     }
 
-    private static final java.util.Set<String> PROBLEMS =
-            java.util.Set.of("Failed", "TimedOut", "Undeliverable", "Cancelled");
+    private static final Set<String> PROBLEMS = Set.of("Failed", "TimedOut", "Undeliverable", "Cancelled");
     /** AutoScaling groups the run did not patch: their build failed, or they cannot be built. */
-    private static final java.util.Set<String> ASG_PROBLEMS =
-            java.util.Set.of("Failed", "NeedsMigration", "Unsupported");
+    private static final Set<String> ASG_PROBLEMS = Set.of("Failed", "NeedsMigration", "Unsupported");
 
     /** What went wrong in a run, for its summary: failed account-regions and instances, at most {@code limit}. */
-    public List<io.patchpilot.notify.Notices.Problem> problems(String runId, int limit) {
-        List<io.patchpilot.notify.Notices.Problem> out = new ArrayList<>();
+    public List<Notices.Problem> problems(String runId, int limit) {
+        List<Notices.Problem> out = new ArrayList<>();
         for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
-            if (item.get("sk").s().startsWith(io.patchpilot.ami.AmiBuild.PREFIX)
+            if (item.get("sk").s().startsWith(AmiBuild.PREFIX)
                     && ASG_PROBLEMS.contains(item.get("state").s())) {
-                out.add(new io.patchpilot.notify.Notices.Problem(
+                out.add(new Notices.Problem(
                         item.get("account").s(),
                         item.get("region").s(),
                         "asg " + item.get("group").s(),
@@ -325,7 +330,7 @@ public final class PatchRuns {
             String account = item.get("account").s();
             String region = item.get("region").s();
             if (PROBLEMS.contains(item.get("state").s())) {
-                out.add(new io.patchpilot.notify.Notices.Problem(
+                out.add(new Notices.Problem(
                         account,
                         region,
                         "account-region",
@@ -333,10 +338,10 @@ public final class PatchRuns {
                         item.get("reason").s()));
             }
             if (item.containsKey("instances")) {
-                read(item.get("instances").s()).fields().forEachRemaining(e -> {
+                read(item.get("instances").s()).properties().forEach(e -> {
                     String status = e.getValue().path("status").asText();
                     if (PROBLEMS.contains(status)) {
-                        out.add(new io.patchpilot.notify.Notices.Problem(
+                        out.add(new Notices.Problem(
                                 account,
                                 region,
                                 e.getKey(),
@@ -382,8 +387,8 @@ public final class PatchRuns {
 
     static String toJson(Object o) {
         try {
-            return io.patchpilot.windows.WindowStore.json().writeValueAsString(o);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return WindowStore.json().writeValueAsString(o);
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -391,7 +396,7 @@ public final class PatchRuns {
     static JsonNode read(String json) {
         try {
             return JSON.readTree(json);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("ledger item is not JSON: " + e.getOriginalMessage());
         }
     }

@@ -1,25 +1,32 @@
 package io.patchpilot.patching;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.ami.AmiRefreshes;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.errors.AwsErrors;
 import io.patchpilot.errors.PermanentFailure;
+import io.patchpilot.errors.TransientBackoff;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.service.QueueSender;
+import io.patchpilot.web.Metrics;
 import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.WindowStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -56,7 +63,7 @@ public final class PatchTargetStep {
     private final int maxReceiveCount;
     private final Clock clock;
     /** Builds patched AMIs for the AutoScaling groups of runs that include them. */
-    private final io.patchpilot.ami.AmiRefreshes amiRefreshes;
+    private final AmiRefreshes amiRefreshes;
 
     public PatchTargetStep(
             AwsClients aws,
@@ -69,7 +76,7 @@ public final class PatchTargetStep {
             int leaseSeconds,
             int maxReceiveCount,
             Clock clock,
-            io.patchpilot.ami.AmiRefreshes amiRefreshes) {
+            AmiRefreshes amiRefreshes) {
         this.leaseMillis = leaseSeconds * 1000L;
         this.maxReceiveCount = maxReceiveCount;
         this.amiRefreshes = amiRefreshes;
@@ -139,7 +146,7 @@ public final class PatchTargetStep {
 
     /** @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing step ends its target as Failed */
     public List<PutEventsRequest> send(String body, Map<?, ?> sqsAttributes) {
-        int receives = io.patchpilot.errors.TransientBackoff.receiveCount(sqsAttributes);
+        int receives = TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
         AccountRegion target =
@@ -153,7 +160,7 @@ public final class PatchTargetStep {
         start.put("account", Ledger.s(target.account()));
         start.put("region", Ledger.s(target.region()));
         start.put("leaseUntil", AttributeValue.fromN(Long.toString(clock.millis() + leaseMillis)));
-        String holder = java.util.UUID.randomUUID().toString();
+        String holder = UUID.randomUUID().toString();
         start.put("leaseHolder", Ledger.s(holder));
         boolean first = ledger.putIfAbsent(start);
         if (!first) {
@@ -162,14 +169,14 @@ public final class PatchTargetStep {
                     .orElse("");
             if (state.equals("Sent")) schedulePoll(runId, target, 0); // a crash may have lost the poll
             if (!state.equals("Discovering")) {
-                io.patchpilot.web.Metrics.duplicateSuppressed("patch-target", 1);
+                Metrics.duplicateSuppressed("patch-target", 1);
                 return runs.completeIfDone(runId); // or lost the run's completion
             }
             // another delivery of this step may be working on it right now (SQS delivers at least once):
             // only the holder of the lease sends; after a crash the lease runs out and this step takes over
             Optional<Long> busyFor = takeLease(runId, target, holder);
             if (busyFor.isPresent()) {
-                io.patchpilot.web.Metrics.duplicateSuppressed("patch-target", 1);
+                Metrics.duplicateSuppressed("patch-target", 1);
                 work.sendLater(body, (int) Math.min(900, busyFor.get() / 1000 + 1));
                 return List.of();
             }
@@ -213,7 +220,7 @@ public final class PatchTargetStep {
                     holder);
         } catch (LeaseLost e) {
             LOG.info("Run {} {}: taken over by another delivery while this one was slow; it sends", runId, target);
-            io.patchpilot.web.Metrics.duplicateSuppressed("patch-target", 1);
+            Metrics.duplicateSuppressed("patch-target", 1);
             return List.of();
         } catch (RuntimeException e) {
             return ended(runId, target, e, receives, instances);
@@ -359,7 +366,7 @@ public final class PatchTargetStep {
      */
     @AwsActions("ssm:ListCommandInvocations")
     public List<PutEventsRequest> poll(String body, Map<?, ?> sqsAttributes) {
-        int receives = io.patchpilot.errors.TransientBackoff.receiveCount(sqsAttributes);
+        int receives = TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
         AccountRegion target =
@@ -370,7 +377,7 @@ public final class PatchTargetStep {
         if (!item.get("state").s().equals("Sent")) return runs.completeIfDone(runId);
         JsonNode recorded = PatchRuns.read(item.get("instances").s());
         Map<String, ObjectNode> instances = new LinkedHashMap<>();
-        recorded.fields().forEachRemaining(e -> instances.put(e.getKey(), (ObjectNode) e.getValue()));
+        recorded.properties().forEach(e -> instances.put(e.getKey(), (ObjectNode) e.getValue()));
         SsmClient ssm = aws.member(SsmClient.class, target, "patching");
         Set<String> seen = new HashSet<>();
         boolean allEnded = true;
@@ -490,7 +497,7 @@ public final class PatchTargetStep {
 
     /** The run's facts as dispatch put them into the step message (the same attributes as the run item). */
     private static Map<String, AttributeValue> runFacts(JsonNode m) {
-        Map<String, AttributeValue> run = new java.util.HashMap<>();
+        Map<String, AttributeValue> run = new HashMap<>();
         for (String k : List.of("runId", "windowJson", "lastStart", "createdAt", "selectBy", "overrideList")) {
             if (m.hasNonNull(k)) run.put(k, Ledger.s(m.get(k).asText()));
         }
@@ -499,9 +506,8 @@ public final class PatchTargetStep {
 
     private static MaintenanceWindow window(Map<String, AttributeValue> run) {
         try {
-            return io.patchpilot.windows.WindowStore.json()
-                    .readValue(run.get("windowJson").s(), MaintenanceWindow.class);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return WindowStore.json().readValue(run.get("windowJson").s(), MaintenanceWindow.class);
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("run " + run.get("runId").s() + " has an unreadable window", e);
         }
     }

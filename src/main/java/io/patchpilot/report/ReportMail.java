@@ -1,6 +1,7 @@
 package io.patchpilot.report;
 
 import io.patchpilot.notify.Notice;
+import io.patchpilot.notify.Notices;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -129,6 +130,6 @@ public final class ReportMail {
     }
 
     private static String esc(String s) {
-        return io.patchpilot.notify.Notices.esc(s);
+        return Notices.esc(s);
     }
 }

@@ -1,5 +1,6 @@
 package io.patchpilot.report;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,6 +16,7 @@ import io.patchpilot.notify.Notice;
 import io.patchpilot.notify.Notifications;
 import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.service.QueueSender;
+import io.patchpilot.web.Metrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -37,6 +39,7 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
 /**
  * A compliance report run, as short steps: {@code report} (schedules) records the run once and
@@ -134,7 +137,7 @@ public final class ReportRuns {
                     .map(i -> i.get("status").s())
                     .orElse("");
             if (!status.equals("Collecting")) { // a repeated message; the report is further along
-                io.patchpilot.web.Metrics.duplicateSuppressed("report", 1);
+                Metrics.duplicateSuppressed("report", 1);
                 return;
             }
         }
@@ -344,7 +347,7 @@ public final class ReportRuns {
         if (!first) return List.of();
         Map<String, AttributeValue> run = ledger.get(pk(reportId), REPORT).orElseThrow();
         if (run.containsKey("createdAt"))
-            io.patchpilot.web.Metrics.reportCompleted(
+            Metrics.reportCompleted(
                     Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()));
         List<ReportMail.Stored> stored = new ArrayList<>();
         List<Notice.Attachment> attachments = new ArrayList<>();
@@ -385,10 +388,12 @@ public final class ReportRuns {
         ObjectNode reports = detail.putObject("reports");
         stored.forEach(s -> reports.put(s.name(), s.rows()));
         return List.of(PutEventsRequest.builder()
-                .entries(e -> e.eventBusName(options.eventBus())
+                .entries(PutEventsRequestEntry.builder()
+                        .eventBusName(options.eventBus())
                         .source("patchpilot")
                         .detailType("Compliance Report Published")
-                        .detail(detail.toString()))
+                        .detail(detail.toString())
+                        .build())
                 .build());
     }
 
@@ -417,7 +422,7 @@ public final class ReportRuns {
     private static JsonNode read(String json) {
         try {
             return JSON.readTree(json);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

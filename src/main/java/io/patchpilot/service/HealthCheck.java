@@ -2,6 +2,7 @@ package io.patchpilot.service;
 
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.ledger.Ledger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,6 +11,7 @@ import java.util.List;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.Route;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 
 /**
@@ -20,7 +22,7 @@ public final class HealthCheck {
     private static final Duration QUEUE_CHECK_TTL = Duration.ofSeconds(5);
 
     private final SqsClient sqs;
-    private final software.amazon.awssdk.services.dynamodb.DynamoDbClient ddb;
+    private final DynamoDbClient ddb;
     private final PatchpilotConfig config;
     private final Clock clock;
     private volatile Instant queuesCheckedAt = Instant.MIN;
@@ -31,11 +33,7 @@ public final class HealthCheck {
     }
 
     /** With a DynamoDB client, readiness also needs the ledger table to answer. */
-    public HealthCheck(
-            SqsClient sqs,
-            software.amazon.awssdk.services.dynamodb.DynamoDbClient ddb,
-            PatchpilotConfig config,
-            Clock clock) {
+    public HealthCheck(SqsClient sqs, DynamoDbClient ddb, PatchpilotConfig config, Clock clock) {
         this.ddb = ddb;
         this.sqs = sqs;
         this.config = config;
@@ -85,8 +83,7 @@ public final class HealthCheck {
         }
         if (ddb != null) {
             try {
-                ddb.getItem(r ->
-                        r.tableName(config.ledgerTable()).key(io.patchpilot.ledger.Ledger.item("HEALTH", "HEALTH")));
+                ddb.getItem(r -> r.tableName(config.ledgerTable()).key(Ledger.item("HEALTH", "HEALTH")));
             } catch (RuntimeException e) {
                 problems.add("table " + config.ledgerTable() + " unreachable: "
                         + e.getClass().getSimpleName());

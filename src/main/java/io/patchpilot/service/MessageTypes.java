@@ -1,6 +1,7 @@
 package io.patchpilot.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,7 @@ public final class MessageTypes {
     /** The {@code type} of a message on the given queue kind ("schedules", "work"). */
     public String typeOf(String queueKind, String body) {
         List<String> types = accepted.getOrDefault(queueKind, List.of());
-        JsonNode n = io.patchpilot.errors.JsonBodies.object(body);
+        JsonNode n = JsonBodies.object(body);
         JsonNode type = n.get("type");
         if (type == null || !type.isTextual())
             throw new PermanentFailure("type: missing; expected one of " + String.join(", ", types));

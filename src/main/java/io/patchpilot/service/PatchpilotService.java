@@ -5,17 +5,25 @@ import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.errors.DeadLetters;
 import io.patchpilot.errors.SqsAcknowledger;
+import io.patchpilot.errors.TransientBackoff;
+import io.patchpilot.notify.NotifySettings;
+import io.patchpilot.web.AccessGuard;
 import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.WindowRules;
 import io.patchpilot.windows.WindowSchedule;
 import io.patchpilot.windows.WindowStore;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.mail.MailComponent;
+import org.apache.camel.component.mail.MailConfiguration;
 import org.apache.camel.main.Main;
 import software.amazon.awssdk.services.athena.AthenaClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
@@ -58,28 +66,21 @@ public final class PatchpilotService implements AutoCloseable {
         main.bind("deadLetters", deadLetters);
         main.bind(
                 "transientBackoff",
-                new io.patchpilot.errors.TransientBackoff(
+                new TransientBackoff(
                         sqs,
                         acks,
-                        java.time.Duration.ofSeconds(
-                                settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200)),
+                        Duration.ofSeconds(settings.intOr("patchpilot.queue.visibility-seconds", 120, 0, 43200)),
                         deadLetters,
                         config.queues().maxReceiveCount()));
         ServiceBeans.create(home, settings, config, aws, acks).forEach(main::bind);
         extraBeans.forEach(main::bind);
-        main.bind("smtp", mailComponent(io.patchpilot.notify.NotifySettings.from(settings)));
-        main.bind(
-                "healthCheck",
-                new HealthCheck(
-                        sqs,
-                        aws.hub(software.amazon.awssdk.services.dynamodb.DynamoDbClient.class),
-                        config,
-                        Clock.systemUTC()));
+        main.bind("smtp", mailComponent(NotifySettings.from(settings)));
+        main.bind("healthCheck", new HealthCheck(sqs, aws.hub(DynamoDbClient.class), config, Clock.systemUTC()));
     }
 
     /** camel-mail's SMTP producer, configured here so the password never appears in an endpoint URI. */
-    private static org.apache.camel.component.mail.MailComponent mailComponent(io.patchpilot.notify.NotifySettings n) {
-        org.apache.camel.component.mail.MailConfiguration c = new org.apache.camel.component.mail.MailConfiguration();
+    private static MailComponent mailComponent(NotifySettings n) {
+        MailConfiguration c = new MailConfiguration();
         n.mailUser().ifPresent(c::setUsername);
         n.mailPassword().ifPresent(c::setPassword);
         c.setFrom(n.from());
@@ -89,19 +90,19 @@ public final class PatchpilotService implements AutoCloseable {
         javaMail.setProperty("mail.smtp.starttls.required", Boolean.toString(n.startTls()));
         javaMail.setProperty("mail.smtp.timeout", "20000");
         c.setAdditionalJavaMailProperties(javaMail);
-        return new org.apache.camel.component.mail.MailComponent(c);
+        return new MailComponent(c);
     }
 
     public void start() throws Exception {
         main.start();
         main.getCamelContext()
                 .getRegistry()
-                .lookupByNameAndType("accessGuard", io.patchpilot.web.AccessGuard.class)
+                .lookupByNameAndType("accessGuard", AccessGuard.class)
                 .install(main.getCamelContext(), config.http().port());
         ensureDefaultWindow();
         main.getCamelContext()
                 .getRegistry()
-                .lookupByNameAndType("windowRules", io.patchpilot.windows.WindowRules.class)
+                .lookupByNameAndType("windowRules", WindowRules.class)
                 .sync(main.getCamelContext().createProducerTemplate());
     }
 

@@ -1,22 +1,50 @@
 package io.patchpilot.service;
 
+import io.patchpilot.ami.AmiRefreshStep;
+import io.patchpilot.ami.AmiRefreshes;
+import io.patchpilot.ami.AmiSettings;
+import io.patchpilot.ami.GroupClassifier;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.aws.Organization;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
+import io.patchpilot.emergency.AwsLookups;
+import io.patchpilot.emergency.EmergencyRuns;
+import io.patchpilot.emergency.EmergencyValidator;
+import io.patchpilot.emergency.Principals;
 import io.patchpilot.errors.SqsAcknowledger;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.notify.Notices;
+import io.patchpilot.notify.Notifications;
+import io.patchpilot.notify.Notifier;
+import io.patchpilot.notify.NotifySettings;
+import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.patching.PatchTargetStep;
+import io.patchpilot.patching.TargetDiscovery;
+import io.patchpilot.report.AthenaResults;
+import io.patchpilot.report.DuckDbEngine;
+import io.patchpilot.report.ReportCatalog;
+import io.patchpilot.report.ReportFiles;
+import io.patchpilot.report.ReportRuns;
 import io.patchpilot.tagging.ConfigEvents;
 import io.patchpilot.tagging.ReconcileSweep;
 import io.patchpilot.tagging.TagAudit;
 import io.patchpilot.tagging.TagBatcher;
 import io.patchpilot.tagging.TagPolicy;
 import io.patchpilot.tagging.TagWriter;
+import io.patchpilot.web.WebBeans;
+import io.patchpilot.windows.SelfService;
 import io.patchpilot.windows.WindowDirectory;
+import io.patchpilot.windows.WindowRules;
+import io.patchpilot.windows.WindowStore;
+import io.patchpilot.windows.WindowValidator;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** The business beans the routes refer to by name, wired once from configuration. */
 public final class ServiceBeans {
@@ -46,8 +74,7 @@ public final class ServiceBeans {
                 config.eventBus(),
                 clock,
                 100,
-                java.time.Duration.ofSeconds(
-                        settings.intOr("patchpilot.tagging.abandoned-after-seconds", 900, 1, 86_400)));
+                Duration.ofSeconds(settings.intOr("patchpilot.tagging.abandoned-after-seconds", 900, 1, 86_400)));
         QueueSender work = new QueueSender(aws, config.queues().work());
         return new Tagging(
                 organization,
@@ -62,24 +89,24 @@ public final class ServiceBeans {
 
     /** Compliance reports: the SQL in reports/, run by DuckDB (local) or Athena (AWS), published by mail and Slack. */
     static Map<String, Object> reports(
-            java.nio.file.Path home,
+            Path home,
             Settings settings,
             PatchpilotConfig config,
             AwsClients aws,
             Tagging t,
-            io.patchpilot.notify.NotifySettings notify,
-            io.patchpilot.notify.Notifications notifications,
+            NotifySettings notify,
+            Notifications notifications,
             Clock clock) {
-        var catalog = new io.patchpilot.report.ReportCatalog(
+        var catalog = new ReportCatalog(
                 home.resolve("reports"),
                 Map.of(
                         "stale_days", settings.intOr("patchpilot.report.stale-days", 7, 0, 3650),
                         "run_days", settings.intOr("patchpilot.report.run-days", 30, 1, 3650)));
-        var files = new io.patchpilot.report.ReportFiles(aws);
+        var files = new ReportFiles(aws);
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put(
                 "reportRuns",
-                new io.patchpilot.report.ReportRuns(
+                new ReportRuns(
                         aws,
                         t.ledger(),
                         t.organization(),
@@ -88,7 +115,7 @@ public final class ServiceBeans {
                         catalog,
                         files,
                         notifications,
-                        new io.patchpilot.report.ReportRuns.Options(
+                        new ReportRuns.Options(
                                 settings.optional("patchpilot.report.engine").orElse("athena"),
                                 config.buckets().inventory(),
                                 config.buckets().reports(),
@@ -100,44 +127,39 @@ public final class ServiceBeans {
                         clock));
         beans.put(
                 "duckDbEngine",
-                new io.patchpilot.report.DuckDbEngine(
+                new DuckDbEngine(
                         aws,
                         config.buckets().inventory(),
                         settings.optional("patchpilot.report.inventory-prefix").orElse("inventory")));
-        beans.put("athenaResults", new io.patchpilot.report.AthenaResults(aws));
+        beans.put("athenaResults", new AthenaResults(aws));
         return beans;
     }
 
     /** Emergency runs: who may request and approve, which environments need approval, the request checks. */
-    static io.patchpilot.emergency.EmergencyRuns emergency(
-            Settings settings,
-            PatchpilotConfig config,
-            AwsClients aws,
-            Tagging t,
-            io.patchpilot.patching.PatchRuns runs,
-            Clock clock) {
-        io.patchpilot.emergency.AwsLookups lookups = new io.patchpilot.emergency.AwsLookups(aws);
-        var validator = new io.patchpilot.emergency.EmergencyValidator(
+    static EmergencyRuns emergency(
+            Settings settings, PatchpilotConfig config, AwsClients aws, Tagging t, PatchRuns runs, Clock clock) {
+        AwsLookups lookups = new AwsLookups(aws);
+        var validator = new EmergencyValidator(
                 config.environments(),
                 config.regions(),
-                java.util.Set.copyOf(settings.listOrEmpty("patchpilot.emergency.override-buckets")),
+                Set.copyOf(settings.listOrEmpty("patchpilot.emergency.override-buckets")),
                 settings.intOr("patchpilot.emergency.max-body-bytes", 16_384, 1024, 1_048_576),
                 t.organization()::isActiveMember,
                 lookups::objectExists);
-        return new io.patchpilot.emergency.EmergencyRuns(
+        return new EmergencyRuns(
                 validator,
-                new io.patchpilot.emergency.Principals(
+                new Principals(
                         "patchpilot.emergency.requesters",
                         settings.listOrEmpty("patchpilot.emergency.requesters"),
                         lookups::principalId),
-                new io.patchpilot.emergency.Principals(
+                new Principals(
                         "patchpilot.emergency.approvers",
                         settings.listOrEmpty("patchpilot.emergency.approvers"),
                         lookups::principalId),
-                java.util.Set.copyOf(settings.listOrEmpty("patchpilot.emergency.approval-required")),
-                java.time.Duration.ofSeconds(
+                Set.copyOf(settings.listOrEmpty("patchpilot.emergency.approval-required")),
+                Duration.ofSeconds(
                         settings.intOr("patchpilot.emergency.approval-expiry-seconds", 14_400, 1, 7 * 86_400)),
-                java.time.Duration.ofHours(settings.intOr("patchpilot.emergency.deadline-hours", 12, 1, 48)),
+                Duration.ofHours(settings.intOr("patchpilot.emergency.deadline-hours", 12, 1, 48)),
                 runs,
                 t.ledger(),
                 t.organization(),
@@ -148,14 +170,14 @@ public final class ServiceBeans {
     }
 
     public static Map<String, Object> create(
-            java.nio.file.Path home, Settings settings, PatchpilotConfig config, AwsClients aws, SqsAcknowledger acks) {
+            Path home, Settings settings, PatchpilotConfig config, AwsClients aws, SqsAcknowledger acks) {
         Clock clock = Clock.systemUTC();
         Tagging t = tagging(settings, config, aws, clock);
         Map<String, Object> beans = new LinkedHashMap<>();
         beans.put("organization", t.organization());
         beans.put("ledger", t.ledger());
         beans.put("windowDirectory", t.windows());
-        beans.put("windowStore", new io.patchpilot.windows.WindowStore(t.ledger(), t.windows(), clock));
+        beans.put("windowStore", new WindowStore(t.ledger(), t.windows(), clock));
         beans.put(
                 "configEvents",
                 new ConfigEvents(settings.requireList("patchpilot.tagging.config-rule-names"), t.organization()));
@@ -171,21 +193,19 @@ public final class ServiceBeans {
                         settings.intOr("patchpilot.tagging.max-in-flight", 10_000, 1, 100_000),
                         settings.intOr("patchpilot.tagging.workers", 16, 1, 256)));
         beans.put("tagBackpressure", ((TagBatcher) beans.get("tagBatcher")).backpressure());
-        io.patchpilot.windows.WindowStore windowStore = (io.patchpilot.windows.WindowStore) beans.get("windowStore");
+        WindowStore windowStore = (WindowStore) beans.get("windowStore");
         QueueSender work = t.work();
-        io.patchpilot.patching.PatchRuns runs = new io.patchpilot.patching.PatchRuns(
+        PatchRuns runs = new PatchRuns(
                 t.ledger(), windowStore, t.organization(), work, config.regions(), config.eventBus(), clock);
         beans.put("patchRuns", runs);
-        io.patchpilot.ami.AmiSettings ami = io.patchpilot.ami.AmiSettings.from(settings, config);
-        beans.put(
-                "amiRefreshStep",
-                new io.patchpilot.ami.AmiRefreshStep(t.ledger(), aws, ami, runs, work::sendLater, clock));
+        AmiSettings ami = AmiSettings.from(settings, config);
+        beans.put("amiRefreshStep", new AmiRefreshStep(t.ledger(), aws, ami, runs, work::sendLater, clock));
         beans.put(
                 "patchTargetStep",
-                new io.patchpilot.patching.PatchTargetStep(
+                new PatchTargetStep(
                         aws,
                         t.ledger(),
-                        new io.patchpilot.patching.TargetDiscovery(aws, t.policy()),
+                        new TargetDiscovery(aws, t.policy()),
                         runs,
                         work,
                         config.buckets().logs(),
@@ -193,17 +213,17 @@ public final class ServiceBeans {
                         settings.intOr("patchpilot.patching.step-lease-seconds", 90, 5, 900),
                         config.queues().maxReceiveCount(),
                         clock,
-                        new io.patchpilot.ami.AmiRefreshes(
+                        new AmiRefreshes(
                                 aws,
                                 t.ledger(),
                                 config.ledgerTable(),
-                                new io.patchpilot.ami.GroupClassifier(t.policy(), ami.patchGroupKey()),
+                                new GroupClassifier(t.policy(), ami.patchGroupKey()),
                                 work::sendLater,
                                 clock)));
         beans.put(
                 "selfService",
-                new io.patchpilot.windows.SelfService(
-                        new io.patchpilot.windows.WindowValidator(config.environments()),
+                new SelfService(
+                        new WindowValidator(config.environments()),
                         windowStore,
                         t.organization(),
                         t.sweep(),
@@ -211,7 +231,7 @@ public final class ServiceBeans {
                         config.eventBus()));
         beans.put(
                 "windowRules",
-                new io.patchpilot.windows.WindowRules(
+                new WindowRules(
                         windowStore,
                         t.windows(),
                         aws,
@@ -231,36 +251,24 @@ public final class ServiceBeans {
                                         "emergency-expire",
                                         "report-collect",
                                         "report-publish",
-                                        io.patchpilot.ami.AmiRefreshStep.TYPE))));
+                                        AmiRefreshStep.TYPE))));
         beans.put("reconcileSweep", t.sweep());
         beans.put("emergencyRuns", emergency(settings, config, aws, t, runs, clock));
-        io.patchpilot.notify.NotifySettings notify = io.patchpilot.notify.NotifySettings.from(settings);
+        NotifySettings notify = NotifySettings.from(settings);
         beans.put(
                 "notifications",
-                new io.patchpilot.notify.Notifications(
-                        new io.patchpilot.notify.Notices(notify.centralTeam(), notify.accountContacts()),
+                new Notifications(
+                        new Notices(notify.centralTeam(), notify.accountContacts()),
                         runId -> runs.problems(runId, 50),
                         work,
                         notify.mail(),
                         notify.slack()));
-        beans.putAll(reports(
-                home,
-                settings,
-                config,
-                aws,
-                t,
-                notify,
-                (io.patchpilot.notify.Notifications) beans.get("notifications"),
-                clock));
-        beans.putAll(io.patchpilot.web.WebBeans.create(settings, config, aws, t.ledger(), windowStore, clock));
+        beans.putAll(
+                reports(home, settings, config, aws, t, notify, (Notifications) beans.get("notifications"), clock));
+        beans.putAll(WebBeans.create(settings, config, aws, t.ledger(), windowStore, clock));
         beans.put(
                 "notifier",
-                new io.patchpilot.notify.Notifier(
-                        notify.from(),
-                        notify.slackWebhook(),
-                        notify.outbox(),
-                        clock,
-                        new io.patchpilot.report.ReportFiles(aws)::read));
+                new Notifier(notify.from(), notify.slackWebhook(), notify.outbox(), clock, new ReportFiles(aws)::read));
         return beans;
     }
 }

@@ -3,6 +3,7 @@ package io.patchpilot.tagging;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,7 +26,7 @@ public final class ConfigEvents {
 
     /** The tag request this event asks for, or null when it asks for none (counted as ignored). */
     public TagRequest toTagRequest(String body) {
-        JsonNode event = io.patchpilot.errors.JsonBodies.object(body);
+        JsonNode event = JsonBodies.object(body);
         String detailType = text(event, "detail-type");
         JsonNode detail = event.get("detail");
         if (detailType == null || detail == null || !detail.isObject()) {

@@ -6,6 +6,7 @@ import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.Organization;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.errors.AwsErrors;
+import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.service.QueueSender;
 import java.time.Clock;
@@ -87,7 +88,7 @@ public final class ReconcileSweep {
 
     /** One account × region of a sweep; returns the audit events to publish. */
     public List<PutEventsRequest> runItem(String body) {
-        JsonNode item = io.patchpilot.errors.JsonBodies.object(body);
+        JsonNode item = JsonBodies.object(body);
         String account = item.path("account").asText("");
         String region = item.path("region").asText("");
         if (!account.matches("\\d{12}"))

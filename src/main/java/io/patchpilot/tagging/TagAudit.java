@@ -1,5 +1,7 @@
 package io.patchpilot.tagging;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -47,8 +49,7 @@ public final class TagAudit {
     private static final int LEDGER_BATCH = 25;
     private static final int EVENTS_BATCH = 10;
     private static final String PENDING = "PENDING#";
-    private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, String>> STRING_MAP =
-            new com.fasterxml.jackson.core.type.TypeReference<>() {};
+    private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
 
     private final Ledger ledger;
     private final String eventBus;
@@ -240,7 +241,7 @@ public final class TagAudit {
                         JSON.convertValue(c.path("before"), STRING_MAP),
                         JSON.convertValue(c.path("written"), STRING_MAP)));
             }
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("ledger item with unreadable changes: " + e.getOriginalMessage(), e);
         }
         return out;

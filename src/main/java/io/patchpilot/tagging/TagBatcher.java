@@ -5,10 +5,14 @@ import io.patchpilot.aws.AwsActions;
 import io.patchpilot.errors.AwsErrors;
 import io.patchpilot.errors.SqsAcknowledger;
 import io.patchpilot.service.DaemonThreads;
+import io.patchpilot.web.Metrics;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,9 +21,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.camel.AsyncCallback;
+import org.apache.camel.Consumer;
+import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.spi.PollingConsumerPollStrategy;
 import org.apache.camel.support.AsyncProcessorSupport;
+import org.apache.camel.support.DefaultPollingConsumerPollStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -149,7 +157,7 @@ public final class TagBatcher extends AsyncProcessorSupport {
     @AwsActions(value = "events:PutEvents", principal = AwsActions.Principal.HUB)
     private void flush(AccountRegion target, List<Pending> batch) {
         // the same resource may be asked for several times in one batch (duplicated events)
-        Map<String, List<Pending>> byResource = new java.util.LinkedHashMap<>();
+        Map<String, List<Pending>> byResource = new LinkedHashMap<>();
         for (Pending p : batch)
             byResource.computeIfAbsent(key(p.request()), k -> new ArrayList<>()).add(p);
         List<TagRequest> requests =
@@ -177,8 +185,7 @@ public final class TagBatcher extends AsyncProcessorSupport {
                         fail(
                                 batch,
                                 AwsErrors.classify(
-                                        error instanceof java.util.concurrent.CompletionException c
-                                                        && c.getCause() != null
+                                        error instanceof CompletionException c && c.getCause() != null
                                                 ? c.getCause()
                                                 : error,
                                         "audit of account " + target.account() + " region " + target.region()),
@@ -191,7 +198,7 @@ public final class TagBatcher extends AsyncProcessorSupport {
                         TagOutcome outcome = byKey.get(key);
                         if (outcome != null && outcome.result() == TagOutcome.Result.TAGGED) tagged.incrementAndGet();
                         // repeats of a resource in this batch, and events whose tags an earlier one already wrote
-                        io.patchpilot.web.Metrics.duplicateSuppressed(
+                        Metrics.duplicateSuppressed(
                                 "config-event",
                                 waiting.size()
                                         - 1
@@ -201,7 +208,7 @@ public final class TagBatcher extends AsyncProcessorSupport {
                         for (int i = 0; i < waiting.size(); i++) {
                             Pending p = waiting.get(i);
                             // a second message for the same resource in one batch shares the first one's write
-                            io.patchpilot.web.Metrics.tagOutcome(
+                            Metrics.tagOutcome(
                                     outcome == null
                                             ? "NONE"
                                             : i == 0 ? outcome.result().name() : "SAME_BATCH");
@@ -234,7 +241,7 @@ public final class TagBatcher extends AsyncProcessorSupport {
 
     /** Batches flushed, and milliseconds spent per phase over all of them. */
     public Map<String, Long> stats() {
-        Map<String, Long> m = new java.util.TreeMap<>();
+        Map<String, Long> m = new TreeMap<>();
         m.put("batches", batches.get());
         phaseNanos.forEach((k, v) -> m.put(k + "Ms", v.get() / 1_000_000));
         return m;
@@ -253,10 +260,10 @@ public final class TagBatcher extends AsyncProcessorSupport {
      * The config-events consumer's poll strategy: no poll while the batcher holds max-in-flight
      * messages (it may go over by one poll per consumer). Failed polls are handled as Camel's default.
      */
-    public org.apache.camel.spi.PollingConsumerPollStrategy backpressure() {
-        return new org.apache.camel.support.DefaultPollingConsumerPollStrategy() {
+    public PollingConsumerPollStrategy backpressure() {
+        return new DefaultPollingConsumerPollStrategy() {
             @Override
-            public boolean begin(org.apache.camel.Consumer consumer, org.apache.camel.Endpoint endpoint) {
+            public boolean begin(Consumer consumer, Endpoint endpoint) {
                 return hasRoom();
             }
         };

@@ -6,6 +6,7 @@ import io.patchpilot.aws.AwsClients;
 import io.patchpilot.windows.WindowDirectory;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -191,9 +192,8 @@ public final class TagWriter {
     Map<String, Map<String, String>> describeInstancesFully(AccountRegion target, Collection<String> ids) {
         Ec2Client ec2 = aws.member(Ec2Client.class, target, "tagging");
         Map<String, Map<String, String>> found = new LinkedHashMap<>();
-        List<List<String>> chunks = ids == null
-                ? java.util.Collections.singletonList(null)
-                : chunks(new ArrayList<>(ids), DESCRIBE_FILTER_LIMIT);
+        List<List<String>> chunks =
+                ids == null ? Collections.singletonList(null) : chunks(new ArrayList<>(ids), DESCRIBE_FILTER_LIMIT);
         for (List<String> chunk : chunks) {
             ec2.describeInstancesPaginator(r -> {
                         if (chunk != null)
@@ -223,9 +223,8 @@ public final class TagWriter {
     Map<String, Map<String, String>> describeGroups(AccountRegion target, Collection<String> names) {
         AutoScalingClient asg = aws.member(AutoScalingClient.class, target, "tagging");
         Map<String, Map<String, String>> found = new LinkedHashMap<>();
-        List<List<String>> chunks = names == null
-                ? java.util.Collections.singletonList(null)
-                : chunks(new ArrayList<>(names), GROUP_NAMES_LIMIT);
+        List<List<String>> chunks =
+                names == null ? Collections.singletonList(null) : chunks(new ArrayList<>(names), GROUP_NAMES_LIMIT);
         for (List<String> chunk : chunks) {
             asg.describeAutoScalingGroupsPaginator(r -> {
                         if (chunk != null) r.autoScalingGroupNames(chunk);

@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 
 /**
  * Who may read the page, the API and the metrics. Bound to loopback (the default), everything is
@@ -18,6 +20,8 @@ import java.util.Set;
 public final class AccessGuard {
     public static final String TOKEN_KEY = "patchpilot.http.token";
     static final Set<String> OPEN_PATHS = Set.of("/health", "/health/live", "/health/ready");
+    // camel-platform-http-vertx's default server port, whose router is the fallback
+    private static final int DEFAULT_HTTP_PORT = 8080;
 
     private final boolean open;
     private final byte[] token;
@@ -58,13 +62,13 @@ public final class AccessGuard {
     }
 
     /** Puts the check in front of every route of the service's HTTP server (Vert.x router of camel-platform-http). */
-    public void install(org.apache.camel.CamelContext camel, int port) {
+    public void install(CamelContext camel, int port) {
         if (open) return;
-        var router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(
-                camel,
-                org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.getRouterNameFromPort(port));
+        var router = VertxPlatformHttpRouter.lookup(camel, VertxPlatformHttpRouter.getRouterNameFromPort(port));
         if (router == null)
-            router = org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.lookup(camel);
+            // the default server's router (what the deprecated lookup(camel) looked up)
+            router = VertxPlatformHttpRouter.lookup(
+                    camel, VertxPlatformHttpRouter.getRouterNameFromPort(DEFAULT_HTTP_PORT));
         if (router == null)
             throw new IllegalStateException(
                     "no platform-http router for port " + port + ": cannot guard the web endpoints");

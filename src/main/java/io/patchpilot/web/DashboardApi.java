@@ -1,5 +1,6 @@
 package io.patchpilot.web;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -125,7 +126,7 @@ public final class DashboardApi {
         } catch (Paging.BadRequest e) {
             m.setHeader(Exchange.HTTP_RESPONSE_CODE, 400);
             m.setBody(JSON.createObjectNode().put("error", e.getMessage()).toString());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,5 +1,6 @@
 package io.patchpilot.web;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
@@ -20,12 +21,12 @@ final class Ndjson {
             try {
                 JsonNode n = JSON.readTree(line);
                 Map<String, String> row = new HashMap<>();
-                n.fields()
-                        .forEachRemaining(e -> row.put(
+                n.properties()
+                        .forEach(e -> row.put(
                                 e.getKey(),
                                 e.getValue().isNull() ? null : e.getValue().asText()));
                 out.add(row);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (JsonProcessingException e) {
                 throw new IllegalStateException("EC2 snapshot line is not JSON: " + e.getOriginalMessage());
             }
         }

@@ -1,5 +1,6 @@
 package io.patchpilot.web;
 
+import java.util.Optional;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.spi.CamelEvent;
@@ -37,14 +38,14 @@ public final class QueueMetrics extends EventNotifierSupport {
     }
 
     /** {@code aws2-sqs://patchpilot-work?…} → patchpilot-work; other endpoints: empty. */
-    static java.util.Optional<String> queueOf(Endpoint endpoint) {
-        return endpoint == null ? java.util.Optional.empty() : queueOf(endpoint.getEndpointUri());
+    static Optional<String> queueOf(Endpoint endpoint) {
+        return endpoint == null ? Optional.empty() : queueOf(endpoint.getEndpointUri());
     }
 
-    static java.util.Optional<String> queueOf(String uri) {
-        if (uri == null || !uri.startsWith("aws2-sqs:")) return java.util.Optional.empty();
+    static Optional<String> queueOf(String uri) {
+        if (uri == null || !uri.startsWith("aws2-sqs:")) return Optional.empty();
         String rest = uri.substring("aws2-sqs:".length()).replaceFirst("^//", "");
         int q = rest.indexOf('?');
-        return java.util.Optional.of(q < 0 ? rest : rest.substring(0, q));
+        return Optional.of(q < 0 ? rest : rest.substring(0, q));
     }
 }

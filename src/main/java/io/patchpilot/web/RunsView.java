@@ -1,5 +1,6 @@
 package io.patchpilot.web;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -91,8 +92,8 @@ public final class RunsView {
             ArrayNode instances = o.putArray("instances");
             if (t.containsKey("instances")) {
                 read(t.get("instances").s())
-                        .fields()
-                        .forEachRemaining(e -> instances
+                        .properties()
+                        .forEach(e -> instances
                                 .addObject()
                                 .put("instanceId", e.getKey())
                                 .put("status", e.getValue().path("status").asText())
@@ -141,7 +142,7 @@ public final class RunsView {
     private static JsonNode read(String json) {
         try {
             return JSON.readTree(json);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("ledger item is not JSON: " + e.getOriginalMessage());
         }
     }

@@ -1,10 +1,12 @@
 package io.patchpilot.web;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.GZIPOutputStream;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
@@ -70,8 +72,8 @@ public final class StaticFiles {
     }
 
     static byte[] gzip(byte[] plain) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(plain.length / 3);
-        try (java.util.zip.GZIPOutputStream z = new java.util.zip.GZIPOutputStream(out)) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(plain.length / 3);
+        try (GZIPOutputStream z = new GZIPOutputStream(out)) {
             z.write(plain);
         } catch (IOException e) {
             throw new IllegalStateException(e);

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.service.QueueSender;
 import io.patchpilot.tagging.ReconcileSweep;
 import java.util.List;
 import java.util.Optional;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
+import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
 /**
  * Window requests from account owners: EventBridge events ({@code source} patchpilot.self-service,
@@ -44,7 +46,7 @@ public final class SelfService {
 
     /** Applies one request; returns the event announcing it (none when it changed nothing). */
     public List<PutEventsRequest> handle(String body) {
-        JsonNode event = io.patchpilot.errors.JsonBodies.object(body);
+        JsonNode event = JsonBodies.object(body);
         if (!"patchpilot.self-service".equals(event.path("source").asText())
                 || !"Window Request".equals(event.path("detail-type").asText())) {
             throw new PermanentFailure(
@@ -98,10 +100,12 @@ public final class SelfService {
                 .put("action", action)
                 .put("result", result);
         return List.of(PutEventsRequest.builder()
-                .entries(e -> e.eventBusName(eventBus)
+                .entries(PutEventsRequestEntry.builder()
+                        .eventBusName(eventBus)
                         .source("patchpilot")
                         .detailType("Window Changed")
-                        .detail(detailOut.toString()))
+                        .detail(detailOut.toString())
+                        .build())
                 .build());
     }
 

@@ -6,6 +6,7 @@ import io.patchpilot.aws.AwsClients;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +53,7 @@ public final class WindowRules {
     }
 
     /** The route's entry ({@code {"type":"window-sync"}}). */
-    public int sync(org.apache.camel.Exchange exchange) {
+    public int sync(Exchange exchange) {
         return sync(exchange.getContext().createProducerTemplate());
     }
 

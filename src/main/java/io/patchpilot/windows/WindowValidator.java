@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Checks window parameters and reports every problem at once, each naming its field. Missing
@@ -42,7 +43,7 @@ public final class WindowValidator {
             "PostInstallHookDocName",
             "OnExitHookDocName");
     /** An SSM document name, or the ARN of one shared from another account. */
-    private static final java.util.regex.Pattern DOCUMENT = java.util.regex.Pattern.compile(
+    private static final Pattern DOCUMENT = Pattern.compile(
             "[a-zA-Z0-9_.-]{3,128}|arn:aws[a-z-]*:ssm:[a-z0-9-]+:\\d{12}:document/[a-zA-Z0-9_.-]{3,128}");
 
     private final List<String> environments;

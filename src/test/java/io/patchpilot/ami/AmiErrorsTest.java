@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.patchpilot.errors.PermanentFailure;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -50,7 +51,7 @@ class AmiErrorsTest {
         assertEquals(1, AmiErrors.describe(t).lines().count(), AmiErrors.describe(t));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void a_reason_names_the_aws_error_code() {
         assertEquals("InvalidParameterValue: it said so", AmiErrors.describe(ec2(400, "InvalidParameterValue")));
         assertEquals(

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.ami.AmiPipeline.Step;
 import io.patchpilot.aws.AccountRegion;
@@ -43,6 +44,7 @@ import software.amazon.awssdk.services.autoscaling.model.AutoScalingGroup;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ssm.SsmClient;
 
 /**
  * A failure at each step of the pipeline in turn, the steps driven one by one against the local
@@ -347,7 +349,7 @@ class AmiFaultIT {
                 1,
                 local
                         .aws()
-                        .member(software.amazon.awssdk.services.ssm.SsmClient.class, HERE, "test")
+                        .member(SsmClient.class, HERE, "test")
                         .listCommands(r -> r.maxResults(50))
                         .commands()
                         .stream()
@@ -377,7 +379,7 @@ class AmiFaultIT {
             ObjectNode json = WindowStore.json().valueToTree(MaintenanceWindow.defaultWindow(null));
             json.put("RefreshASGInstances", refresh ? "Yes" : "No");
             return WindowStore.json().treeToValue(json, MaintenanceWindow.class);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

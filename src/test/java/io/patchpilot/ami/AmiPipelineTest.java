@@ -10,12 +10,14 @@ import io.patchpilot.ami.AmiPipeline.Step;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class AmiPipelineTest {
@@ -118,7 +120,7 @@ class AmiPipelineTest {
 
     @Test
     void labels_are_unique_and_read_back() {
-        Set<String> labels = new java.util.HashSet<>();
+        Set<String> labels = new HashSet<>();
         for (Step s : Step.values()) {
             assertTrue(labels.add(s.label()), s.label());
             assertEquals(s, Step.of(s.label()));
@@ -146,7 +148,7 @@ class AmiPipelineTest {
     }
 
     @ParameterizedTest(name = "min {0} % -> max {1} %")
-    @org.junit.jupiter.params.provider.CsvSource({"10, 100", "90, 100", "99, 100", "100, 110"})
+    @CsvSource({"10, 100", "90, 100", "99, 100", "100, 110"})
     void a_refresh_keeping_every_instance_healthy_may_launch_before_it_terminates(int min, int max) {
         assertEquals(max, AmiPipeline.maxHealthyPercentage(min));
     }

@@ -41,6 +41,7 @@ import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Image;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.LaunchTemplateVersion;
+import software.amazon.awssdk.services.ec2.model.Tag;
 
 /**
  * The AMI refresh end to end: the real service against the local AWS, a window that includes
@@ -489,10 +490,7 @@ class AmiRefreshIT {
                 .orElse("");
     }
 
-    private static software.amazon.awssdk.services.ec2.model.Tag tag(String key, String value) {
-        return software.amazon.awssdk.services.ec2.model.Tag.builder()
-                .key(key)
-                .value(value)
-                .build();
+    private static Tag tag(String key, String value) {
+        return Tag.builder().key(key).value(value).build();
     }
 }

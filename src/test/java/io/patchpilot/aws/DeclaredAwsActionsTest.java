@@ -2,6 +2,7 @@ package io.patchpilot.aws;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ class DeclaredAwsActionsTest {
 
     @Test
     void route_endpoints_contribute_the_actions_they_perform() {
-        Map<String, Set<String>> fromRoutes = RouteAwsActions.scan(java.nio.file.Path.of("routes"));
+        Map<String, Set<String>> fromRoutes = RouteAwsActions.scan(Path.of("routes"));
         assertTrue(fromRoutes.get("sqs:ReceiveMessage").contains("config-events.camel.yaml"), fromRoutes.toString());
         assertTrue(fromRoutes.get("sqs:ReceiveMessage").containsAll(Set.of("schedules.camel.yaml", "work.camel.yaml")));
         assertTrue(fromRoutes.get("events:PutEvents").contains("events.camel.yaml"));

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +41,7 @@ class PatchpilotScriptIT {
     }
 
     private static List<String> concat(String first, String... rest) {
-        List<String> l = new java.util.ArrayList<>(List.of(first));
+        List<String> l = new ArrayList<>(List.of(first));
         l.addAll(List.of(rest));
         return l;
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -47,7 +48,7 @@ class SettingsTest {
         Map<String, String> env = awsEnv();
         env.put("PATCHPILOT_REGIONS", "eu-central-1, ap-southeast-2");
         PatchpilotConfig c = PatchpilotConfig.from(Settings.load(CONFIG, "aws", env, Map.of()));
-        assertEquals(java.util.List.of("eu-central-1", "ap-southeast-2"), c.regions());
+        assertEquals(List.of("eu-central-1", "ap-southeast-2"), c.regions());
     }
 
     @Test

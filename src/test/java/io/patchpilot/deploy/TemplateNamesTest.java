@@ -82,12 +82,10 @@ class TemplateNamesTest {
             assertEquals(dlqId, Templates.getAttTarget(q.path("RedrivePolicy").path("deadLetterTargetArn")), queueId);
             assertEquals(
                     "QueueMaxReceiveCount",
-                    q.path("RedrivePolicy").path("maxReceiveCount").path("Ref").asText(),
+                    q.path("RedrivePolicy").path("maxReceiveCount").asText(),
                     queueId + " maxReceiveCount");
             assertEquals(
-                    "QueueVisibilityTimeout",
-                    q.path("VisibilityTimeout").path("Ref").asText(),
-                    queueId + " VisibilityTimeout");
+                    "QueueVisibilityTimeout", q.path("VisibilityTimeout").asText(), queueId + " VisibilityTimeout");
             for (String id : List.of(queueId, dlqId)) {
                 assertTrue(
                         resources
@@ -140,7 +138,7 @@ class TemplateNamesTest {
     }
 
     @Test
-    void buckets_are_the_local_names_made_unique_and_reach_the_service_by_the_variables_config_reads() {
+    void bucket_names_are_the_hub_stacks_and_reach_the_service_by_the_variables_config_reads() {
         Map<String, JsonNode> buckets = Templates.resources(hub, "AWS::S3::Bucket");
         Map<String, String> env = containerEnvironment();
         List<String> keys = base.stringPropertyNames().stream()
@@ -156,10 +154,14 @@ class TemplateNamesTest {
             assertNotNull(bucketId, "the task definition sets " + var + " (" + key + ")");
             assertTrue(buckets.containsKey(bucketId), var + " refers to a bucket of hub.yaml: " + bucketId);
             String localName = local.getProperty(key);
+            String made = buckets.get(bucketId)
+                    .path("Properties")
+                    .path("BucketName")
+                    .asText()
+                    .replace("${AWS::AccountId}", local.getProperty("patchpilot.hub.account-id"))
+                    .replace("${AWS::Region}", local.getProperty("patchpilot.hub.region"));
             assertEquals(
-                    localName + "-${AWS::AccountId}-${AWS::Region}",
-                    buckets.get(bucketId).path("Properties").path("BucketName").asText(),
-                    bucketId + ": the name local mode uses (" + key + "=" + localName + "), made globally unique");
+                    made, localName, bucketId + ": the name hub.yaml gives it in the local hub account (" + key + ")");
         }
     }
 

@@ -59,7 +59,7 @@ final class Templates {
     /** Logical id → resource, of the given type. */
     static Map<String, JsonNode> resources(JsonNode template, String type) {
         Map<String, JsonNode> out = new LinkedHashMap<>();
-        template.path("Resources").fields().forEachRemaining(e -> {
+        template.path("Resources").properties().forEach(e -> {
             if (e.getValue().path("Type").asText().equals(type)) out.put(e.getKey(), e.getValue());
         });
         return out;

@@ -4,6 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.local.LocalMode;
@@ -11,8 +13,12 @@ import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
+import jakarta.mail.MessagingException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -170,16 +176,15 @@ class EmergencyIT {
                 !run.containsKey("note"),
                 "include_asg is done, not noted as left out (AutoScaling groups tagged environment=Default: none here)");
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> java.util.Arrays.stream(local.mail().getReceivedMessages())
-                        .anyMatch(m -> {
-                            try {
-                                return m.getSubject()
-                                        .startsWith("[patchpilot] chg-4711: "
-                                                + run.get("status").s());
-                            } catch (jakarta.mail.MessagingException e) {
-                                return false;
-                            }
-                        }));
+                .until(() -> Arrays.stream(local.mail().getReceivedMessages()).anyMatch(m -> {
+                    try {
+                        return m.getSubject()
+                                .startsWith("[patchpilot] chg-4711: "
+                                        + run.get("status").s());
+                    } catch (MessagingException e) {
+                        return false;
+                    }
+                }));
         assertTrue(LocalFixture.drain(local, "patchpilot-emergency-dlq").isEmpty());
     }
 
@@ -231,8 +236,7 @@ class EmergencyIT {
                 refused.toString());
         assertTrue(ledger.get(PatchRuns.pk("chg-stranger"), PatchRuns.RUN).isEmpty());
 
-        java.nio.file.Path file =
-                java.nio.file.Files.writeString(java.nio.file.Files.createTempFile("prod", ".json"), prod);
+        Path file = Files.writeString(Files.createTempFile("prod", ".json"), prod);
         assertEquals(
                 0,
                 InProcessCli.run(local, "emergency", "start", file.toString(), "--as", "oncall-requester")
@@ -374,14 +378,11 @@ class EmergencyIT {
         static List<String> skipped(String instancesJson) {
             try {
                 List<String> out = new ArrayList<>();
-                new com.fasterxml.jackson.databind.ObjectMapper()
-                        .readTree(instancesJson)
-                        .fields()
-                        .forEachRemaining(e -> {
-                            if (e.getValue().path("status").asText().equals("Skipped")) out.add(e.getKey());
-                        });
+                new ObjectMapper().readTree(instancesJson).properties().forEach(e -> {
+                    if (e.getValue().path("status").asText().equals("Skipped")) out.add(e.getKey());
+                });
                 return out;
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
         }

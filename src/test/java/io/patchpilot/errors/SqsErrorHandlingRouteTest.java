@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.patchpilot.aws.QueueDepth;
 import io.patchpilot.local.LocalAws;
 import java.net.URI;
 import java.time.Duration;
@@ -12,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.NotifyBuilder;
@@ -104,7 +107,7 @@ class SqsErrorHandlingRouteTest {
                             attempts.computeIfAbsent(body, b -> new AtomicInteger())
                                     .incrementAndGet();
                             receivedAt
-                                    .computeIfAbsent(body, b -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                                    .computeIfAbsent(body, b -> new CopyOnWriteArrayList<>())
                                     .add(System.nanoTime());
                             if (body.startsWith("bad"))
                                 throw new PermanentFailure("quantity: 'ten' is not a number\nsecond line");
@@ -146,9 +149,7 @@ class SqsErrorHandlingRouteTest {
         assertEquals(
                 "orders",
                 m.messageAttributes().get(DeadLetters.SOURCE_QUEUE_ATTRIBUTE).stringValue());
-        assertFalse(
-                done.matches(1, java.util.concurrent.TimeUnit.SECONDS),
-                "a handled permanent failure does not fail the exchange");
+        assertFalse(done.matches(1, TimeUnit.SECONDS), "a handled permanent failure does not fail the exchange");
         await().atMost(Duration.ofSeconds(10)).until(() -> queueDepth(sourceUrl) == 0);
         assertEquals(1, attempts.get("bad order").get(), "rejected once, never retried");
     }
@@ -194,7 +195,7 @@ class SqsErrorHandlingRouteTest {
                 .create();
         sqs.sendMessage(r -> r.queueUrl(slowUrl).messageBody("slow order"));
 
-        assertTrue(done.matches(30, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(done.matches(30, TimeUnit.SECONDS));
         await().atMost(Duration.ofSeconds(10)).until(() -> queueDepth(slowUrl) == 0);
         assertEquals(
                 1, attempts.get("slow order").get(), "one delivery although the work took three visibility timeouts");
@@ -208,7 +209,7 @@ class SqsErrorHandlingRouteTest {
             int n = i;
             sqs.sendMessage(r -> r.queueUrl(sourceUrl).messageBody("order " + n));
         }
-        assertTrue(done.matches(20, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(done.matches(20, TimeUnit.SECONDS));
         await().atMost(Duration.ofSeconds(10)).until(() -> queueDepth(sourceUrl) == 0);
         assertEquals(0, queueDepth(dlqUrl));
     }
@@ -227,6 +228,6 @@ class SqsErrorHandlingRouteTest {
     }
 
     private int queueDepth(String url) {
-        return io.patchpilot.aws.QueueDepth.of(sqs, url);
+        return QueueDepth.of(sqs, url);
     }
 }

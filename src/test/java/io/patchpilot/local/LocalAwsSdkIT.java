@@ -21,6 +21,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.SdkClient;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.model.InstanceRefresh;
 import software.amazon.awssdk.services.autoscaling.model.InstanceRefreshInProgressException;
@@ -31,6 +35,7 @@ import software.amazon.awssdk.services.config.model.EvaluationResult;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.eventbridge.model.Target;
+import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
@@ -65,7 +70,7 @@ class LocalAwsSdkIT {
         if (local != null) local.close();
     }
 
-    private <C extends software.amazon.awssdk.core.SdkClient> C member(Class<C> type, AccountRegion target) {
+    private <C extends SdkClient> C member(Class<C> type, AccountRegion target) {
         return local.aws().member(type, target, "sdk-test");
     }
 
@@ -354,20 +359,18 @@ class LocalAwsSdkIT {
                 .hub(SqsClient.class)
                 .createQueue(r -> r.queueName("sender-identity"))
                 .queueUrl();
-        var iam = software.amazon.awssdk.services.iam.IamClient.builder()
+        var iam = IamClient.builder()
                 .endpointOverride(local.localAws().endpoint())
-                .region(software.amazon.awssdk.regions.Region.AWS_GLOBAL)
-                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("test", "test")))
+                .region(Region.AWS_GLOBAL)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
                 .build();
         var user = iam.createUser(r -> r.userName("oncall-alice")).user();
         var key = iam.createAccessKey(r -> r.userName("oncall-alice")).accessKey();
         try (SqsClient alice = SqsClient.builder()
                 .endpointOverride(local.localAws().sqsEndpoint())
-                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
-                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(
-                                key.accessKeyId(), key.secretAccessKey())))
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(key.accessKeyId(), key.secretAccessKey())))
                 .build()) {
             alice.sendMessage(r -> r.queueUrl(queue).messageBody("from alice"));
         }

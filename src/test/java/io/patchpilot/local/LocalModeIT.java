@@ -280,9 +280,8 @@ class LocalModeIT {
                 new ObjectMapper(new YAMLFactory()).readTree(template.toFile()).path("Resources");
         Map<String, String> out = new HashMap<>();
         resources
-                .fields()
-                .forEachRemaining(
-                        e -> out.put(e.getKey(), e.getValue().path("Type").asText()));
+                .properties()
+                .forEach(e -> out.put(e.getKey(), e.getValue().path("Type").asText()));
         return out;
     }
 

@@ -2,6 +2,7 @@ package io.patchpilot.patching;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowValidator;
 import java.util.List;
@@ -12,7 +13,7 @@ class PatchDocumentTest {
     private static final WindowValidator V = new WindowValidator(List.of("Dev", "Test", "Prod"));
 
     private static MaintenanceWindow window(String json) throws Exception {
-        return V.validate(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json), "111111111111");
+        return V.validate(new ObjectMapper().readTree(json), "111111111111");
     }
 
     @Test

@@ -6,35 +6,52 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.icegreen.greenmail.util.GreenMailUtil;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
+import io.patchpilot.testing.SlackStub;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowSchedule;
+import io.patchpilot.windows.WindowValidator;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.InstancePatchState;
 
 /** The default window fired on the default fleet, seen through AWS and the ledger. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PatchRunIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private LocalMode local;
-    private final io.patchpilot.testing.SlackStub slack = new io.patchpilot.testing.SlackStub();
+    private final SlackStub slack = new SlackStub();
 
     @BeforeAll
     void start() throws Exception {
@@ -88,7 +105,7 @@ class PatchRunIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(1)
+    @Order(1)
     void a_denied_account_fails_with_its_reason_and_a_disabled_region_is_not_a_failure_while_the_rest_complete()
             throws Exception {
         Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now())
@@ -146,7 +163,7 @@ class PatchRunIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(2)
+    @Order(2)
     void firing_the_default_window_twice_patches_the_tagged_fleet_once_and_records_every_outcome() throws Exception {
         Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now())
                 .orElseThrow();
@@ -185,8 +202,8 @@ class PatchRunIT {
         for (Map<String, AttributeValue> item : ledger.partition(PatchRuns.pk(runId))) {
             if (item.get("sk").s().startsWith("TARGET#") && item.containsKey("instances")) {
                 JSON.readTree(item.get("instances").s())
-                        .fields()
-                        .forEachRemaining(e -> outcomes.put(e.getKey(), e.getValue()));
+                        .properties()
+                        .forEach(e -> outcomes.put(e.getKey(), e.getValue()));
             }
         }
         assertEquals(
@@ -273,13 +290,13 @@ class PatchRunIT {
                         + counts.path("TimedOut").asLong())
                 + " failed, "
                 + counts.path("Skipped").asLong() + " skipped";
-        jakarta.mail.internet.MimeMessage mail = mailWithSubject(subject);
+        MimeMessage mail = mailWithSubject(subject);
         assertEquals("platform-team@example.com", mail.getAllRecipients()[0].toString());
-        String content = com.icegreen.greenmail.util.GreenMailUtil.getBody(mail);
+        String content = GreenMailUtil.getBody(mail);
         assertTrue(content.contains(id("222222222222", "us-east-1", "prod-win-db")), content);
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> slack.posts().stream().anyMatch(p -> p.contains(runId + ": CompletedWithFailures")));
-        try (var copies = java.nio.file.Files.list(local.outbox().resolve("mail"))) {
+        try (var copies = Files.list(local.outbox().resolve("mail"))) {
             assertTrue(
                     copies.anyMatch(f -> f.getFileName().toString().contains(runId.replace("-", "-"))),
                     "a copy in the outbox");
@@ -287,37 +304,37 @@ class PatchRunIT {
     }
 
     private List<String> subjects() {
-        return java.util.Arrays.stream(local.mail().getReceivedMessages())
+        return Arrays.stream(local.mail().getReceivedMessages())
                 .map(m -> {
                     try {
                         return m.getSubject();
-                    } catch (jakarta.mail.MessagingException e) {
+                    } catch (MessagingException e) {
                         return "?";
                     }
                 })
                 .toList();
     }
 
-    private jakarta.mail.internet.MimeMessage mailWithSubject(String subject) {
+    private MimeMessage mailWithSubject(String subject) {
         return await().conditionEvaluationListener(c -> {})
                 .alias(subject + " among " + subjects())
                 .atMost(Duration.ofSeconds(30))
                 .until(
-                        () -> java.util.Arrays.stream(local.mail().getReceivedMessages())
+                        () -> Arrays.stream(local.mail().getReceivedMessages())
                                 .filter(m -> {
                                     try {
                                         return subject.equals(m.getSubject());
-                                    } catch (jakarta.mail.MessagingException e) {
+                                    } catch (MessagingException e) {
                                         return false;
                                     }
                                 })
                                 .findFirst()
                                 .orElse(null),
-                        java.util.Objects::nonNull);
+                        Objects::nonNull);
     }
 
     @Test
-    @org.junit.jupiter.api.Order(3)
+    @Order(3)
     void plan_lists_what_the_default_window_would_patch_and_skip_without_changing_anything() {
         local.localAws().control().delete("calls");
         InProcessCli.Result plan = InProcessCli.run(
@@ -337,7 +354,7 @@ class PatchRunIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(4)
+    @Order(4)
     void a_fire_at_a_time_that_is_not_an_occurrence_starts_nothing() {
         Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
         long before = ledger.partition(PatchRuns.INDEX).size();
@@ -355,12 +372,11 @@ class PatchRunIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(5)
+    @Order(5)
     void a_prod_window_holds_until_its_test_predecessor_has_run_well() throws Exception {
-        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("windows");
-        java.nio.file.Path test =
-                java.nio.file.Files.writeString(dir.resolve("test.json"), "{\"Environment\":\"Test\"}");
-        java.nio.file.Path prod = java.nio.file.Files.writeString(
+        Path dir = Files.createTempDirectory("windows");
+        Path test = Files.writeString(dir.resolve("test.json"), "{\"Environment\":\"Test\"}");
+        Path prod = Files.writeString(
                 dir.resolve("prod.json"),
                 "{\"Environment\":\"Prod\",\"PredecessorWindow\":\"Test\",\"SoakHours\":0,\"MaxFailurePercent\":10}");
         assertEquals(
@@ -406,12 +422,11 @@ class PatchRunIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(6)
+    @Order(6)
     void a_window_with_hooks_patches_through_the_wrapper_document_with_its_hook_documents() throws Exception {
         String json =
                 "{\"Environment\":\"Dev\",\"PreInstallHookDocName\":\"Drain-From-ALB\",\"OnExitHookDocName\":\"Start-App\"}";
-        java.nio.file.Path file =
-                java.nio.file.Files.writeString(java.nio.file.Files.createTempFile("dev-hooks", ".json"), json);
+        Path file = Files.writeString(Files.createTempFile("dev-hooks", ".json"), json);
         assertEquals(
                 0,
                 InProcessCli.run(local, "window", "create", file.toString(), "--account", "111111111111")
@@ -428,8 +443,8 @@ class PatchRunIT {
                 .until(() -> "Dev_maintenance_window"
                         .equals(name("111111111111", "us-east-1", "dev-win").get("maintenance_window")));
 
-        MaintenanceWindow dev = new io.patchpilot.windows.WindowValidator(List.of("Dev", "Test", "Prod"))
-                .validate(JSON.readTree(json), "111111111111");
+        MaintenanceWindow dev =
+                new WindowValidator(List.of("Dev", "Test", "Prod")).validate(JSON.readTree(json), "111111111111");
         Instant occurrence = WindowSchedule.nextOpening(dev, Instant.now()).orElseThrow();
         AwsCli.json(
                 local.localAws().sqsEndpoint(),
@@ -469,7 +484,7 @@ class PatchRunIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(7)
+    @Order(7)
     void the_same_step_delivered_three_times_at_once_sends_its_commands_once() throws Exception {
         Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now())
                 .orElseThrow()
@@ -483,11 +498,11 @@ class PatchRunIT {
                     .orElseThrow();
             PatchTargetStep steps =
                     local.service().camel().getRegistry().lookupByNameAndType("patchTargetStep", PatchTargetStep.class);
-            var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+            var pool = Executors.newFixedThreadPool(3);
             try {
-                List<java.util.concurrent.Future<?>> running = new java.util.ArrayList<>();
+                List<Future<?>> running = new ArrayList<>();
                 for (int i = 0; i < 3; i++) running.add(pool.submit(() -> steps.send(step)));
-                for (var f : running) f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                for (var f : running) f.get(60, TimeUnit.SECONDS);
             } finally {
                 pool.shutdownNow();
             }
@@ -503,7 +518,7 @@ class PatchRunIT {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(8)
+    @Order(8)
     void a_step_still_failing_on_its_last_receive_ends_its_target_as_failed_and_the_run_completes() throws Exception {
         Instant occurrence = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now())
                 .orElseThrow()
@@ -566,10 +581,9 @@ class PatchRunIT {
     /** Fires the Default window for {@code occurrence} with the work route suspended and takes the run's 8 patch-target steps off the queue. */
     private List<String> heldSteps(String runId, Instant occurrence) throws Exception {
         local.service().camel().getRouteController().suspendRoute("work");
-        software.amazon.awssdk.services.sqs.SqsClient sqs =
-                local.aws().hub(software.amazon.awssdk.services.sqs.SqsClient.class);
+        SqsClient sqs = local.aws().hub(SqsClient.class);
         String workQueue = LocalFixture.queueUrl(local, "patchpilot-work");
-        List<String> bodies = new java.util.ArrayList<>();
+        List<String> bodies = new ArrayList<>();
         try {
             fire("Default_maintenance_window", occurrence);
             await().atMost(Duration.ofSeconds(30)).until(() -> {
@@ -590,8 +604,7 @@ class PatchRunIT {
 
     /** Puts held steps back on the work queue and resumes its route. */
     private void release(List<String> bodies) throws Exception {
-        software.amazon.awssdk.services.sqs.SqsClient sqs =
-                local.aws().hub(software.amazon.awssdk.services.sqs.SqsClient.class);
+        SqsClient sqs = local.aws().hub(SqsClient.class);
         String workQueue = LocalFixture.queueUrl(local, "patchpilot-work");
         for (String b : bodies) sqs.sendMessage(r -> r.queueUrl(workQueue).messageBody(b));
         local.service().camel().getRouteController().resumeRoute("work");

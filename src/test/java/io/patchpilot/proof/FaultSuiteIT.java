@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import io.patchpilot.ami.AmiNames;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.bench.GeneratedFleet;
 import io.patchpilot.errors.DeadLetters;
@@ -46,6 +47,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Instance;
@@ -53,7 +55,9 @@ import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.SendMessageBatchRequestEntry;
+import software.amazon.awssdk.services.sqs.model.SqsException;
 
 /**
  * The fault suite: the service in its own JVM against one local AWS, through the faults a
@@ -594,7 +598,7 @@ class FaultSuiteIT {
                             Map<String, String> tags = tags(i);
                             // AutoScaling members and AMI build instances come and go with the groups' refreshes
                             if (!tags.containsKey("aws:autoscaling:groupName")
-                                    && !tags.containsKey(io.patchpilot.ami.AmiNames.BUILD_TAG)
+                                    && !tags.containsKey(AmiNames.BUILD_TAG)
                                     && !i.state().nameAsString().equals("terminated")) {
                                 out.add(new Fleet(account, region, i.instanceId(), tags.getOrDefault("Name", "")));
                             }
@@ -702,9 +706,7 @@ class FaultSuiteIT {
                             .waitTimeSeconds(0)
                             .visibilityTimeout(1)
                             .messageAttributeNames("All")
-                            .messageSystemAttributeNames(
-                                    software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName
-                                            .APPROXIMATE_RECEIVE_COUNT))
+                            .messageSystemAttributeNames(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT))
                     .messages();
             if (got.isEmpty() || got.stream().allMatch(m -> seen.containsKey(m.messageId()))) break;
             got.forEach(m -> seen.put(m.messageId(), m));
@@ -713,7 +715,7 @@ class FaultSuiteIT {
             try {
                 sqs.changeMessageVisibility(
                         r -> r.queueUrl(url).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
-            } catch (software.amazon.awssdk.services.sqs.model.SqsException stale) {
+            } catch (SqsException stale) {
                 // received again meanwhile: it is visible again within a second anyway
             }
         }
@@ -732,10 +734,7 @@ class FaultSuiteIT {
                         .append("-dlq: ")
                         .append(m.body(), 0, Math.min(300, m.body().length()))
                         .append(" receives ")
-                        .append(m.attributes()
-                                .get(
-                                        software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName
-                                                .APPROXIMATE_RECEIVE_COUNT))
+                        .append(m.attributes().get(MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT))
                         .append(" reason ")
                         .append(
                                 m.messageAttributes().containsKey(DeadLetters.ERROR_ATTRIBUTE)
@@ -760,8 +759,7 @@ class FaultSuiteIT {
         await().atMost(Duration.ofSeconds(seconds))
                 .pollInterval(Duration.ofSeconds(1))
                 .ignoreExceptionsMatching(
-                        e -> e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException a
-                                && (a.isThrottlingException() || a.statusCode() >= 500))
+                        e -> e instanceof AwsServiceException a && (a.isThrottlingException() || a.statusCode() >= 500))
                 .until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
                         .map(r -> r.get("status").s())
                         .filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures"))

@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -186,7 +187,7 @@ class ScaleOutIT {
                 long createTags = local.localAws().control().callCount("ec2", "CreateTags");
 
                 // every instance of the run got exactly one patch command; the run's record says the same
-                List<AccountRegion> everywhere = new java.util.ArrayList<>();
+                List<AccountRegion> everywhere = new ArrayList<>();
                 fleet.accounts()
                         .forEach(acct ->
                                 acct.regions().keySet().forEach(r -> everywhere.add(new AccountRegion(acct.id(), r))));
@@ -311,7 +312,7 @@ class ScaleOutIT {
         return states;
     }
 
-    private static Map<String, Long> count(java.util.Collection<String> values) {
+    private static Map<String, Long> count(Collection<String> values) {
         Map<String, Long> out = new TreeMap<>();
         values.forEach(v -> out.merge(v, 1L, Long::sum));
         return out;
@@ -360,7 +361,7 @@ class ScaleOutIT {
             if (!t.get("sk").s().startsWith("TARGET#")) continue;
             if (!Set.of("Done", "Failed").contains(t.get("state").s())) notEnded.add(t.toString());
             if (!t.containsKey("instances")) continue;
-            Json.read(t.get("instances").s()).fields().forEachRemaining(e -> {
+            Json.read(t.get("instances").s()).properties().forEach(e -> {
                 if (!e.getValue().path("status").asText().equals("Skipped")) ids.add(e.getKey());
             });
         }

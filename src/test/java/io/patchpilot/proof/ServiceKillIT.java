@@ -4,6 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.patchpilot.ami.AmiBuild;
+import io.patchpilot.ami.AmiNames;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.local.LocalAws;
@@ -25,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.ec2.Ec2Client;
 
 /**
  * The service killed with SIGKILL in the middle of a patch run, then started again: the run
@@ -124,24 +127,23 @@ class ServiceKillIT {
             AccountRegion dev = new AccountRegion("111111111111", "us-east-1");
             assertEquals(
                     "Refreshed",
-                    ledger.get(PatchRuns.pk(runId), io.patchpilot.ami.AmiBuild.sk(dev, "dev-web-asg"))
+                    ledger.get(PatchRuns.pk(runId), AmiBuild.sk(dev, "dev-web-asg"))
                             .orElseThrow()
                             .get("state")
                             .s());
-            software.amazon.awssdk.services.ec2.Ec2Client ec2 =
-                    local.aws().member(software.amazon.awssdk.services.ec2.Ec2Client.class, dev, "test");
+            Ec2Client ec2 = local.aws().member(Ec2Client.class, dev, "test");
             assertEquals(
                     1,
                     ec2.describeImages(r -> r.owners("self")
-                                    .filters(f -> f.name("tag:" + io.patchpilot.ami.AmiNames.RUN_TAG)
-                                            .values(runId)))
+                                    .filters(f ->
+                                            f.name("tag:" + AmiNames.RUN_TAG).values(runId)))
                             .images()
                             .size(),
                     "one patched image");
             assertEquals(
                     0,
                     ec2.describeInstances(r -> r.filters(
-                                    f -> f.name("tag-key").values(io.patchpilot.ami.AmiNames.BUILD_TAG),
+                                    f -> f.name("tag-key").values(AmiNames.BUILD_TAG),
                                     f -> f.name("instance-state-name")
                                             .values("pending", "running", "stopping", "stopped")))
                             .reservations()

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.icegreen.greenmail.util.GreenMailUtil;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.testing.AwsCli;
@@ -11,6 +12,7 @@ import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
 import io.patchpilot.testing.SlackStub;
 import jakarta.mail.Address;
+import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
 import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
@@ -18,11 +20,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,14 +83,14 @@ class ReportIT {
                 .filter(m -> {
                     try {
                         return m.getSubject().contains(subjectPart);
-                    } catch (jakarta.mail.MessagingException e) {
+                    } catch (MessagingException e) {
                         return false;
                     }
                 })
                 .toList();
     }
 
-    private static String reportId(MimeMessage team) throws jakarta.mail.MessagingException {
+    private static String reportId(MimeMessage team) throws MessagingException {
         return team.getSubject().replaceAll("^\\[patchpilot] (report-[^:]+):.*$", "$1");
     }
 
@@ -118,7 +124,7 @@ class ReportIT {
             for (String c : keep) values.add(names.getOrDefault(r.get(c), r.get(c)));
             lines.add(String.join(",", values));
         }
-        java.util.Collections.sort(lines);
+        Collections.sort(lines);
         return String.join(",", keep) + "\n" + String.join("\n", lines) + (lines.isEmpty() ? "" : "\n");
     }
 
@@ -131,7 +137,7 @@ class ReportIT {
                         () -> mails("managed instances compliant").stream()
                                 .findFirst()
                                 .orElse(null),
-                        java.util.Objects::nonNull);
+                        Objects::nonNull);
 
         List<String> reports = List.of(
                 "compliance_by_account_region",
@@ -159,8 +165,8 @@ class ReportIT {
                             "s3",
                             "cp",
                             "s3://" + local.config().buckets().reports() + "/reports/"
-                                    + java.time.format.DateTimeFormatter.ofPattern("yyyy/MM/dd")
-                                            .withZone(java.time.ZoneOffset.UTC)
+                                    + DateTimeFormatter.ofPattern("yyyy/MM/dd")
+                                            .withZone(ZoneOffset.UTC)
                                             .format(Instant.now())
                                     + "/" + r + ".csv",
                             "-")
@@ -203,11 +209,11 @@ class ReportIT {
                         "payments-owners@example.com",
                         List.of("[patchpilot] 1 of your instances is not patch-compliant (" + reportId(team) + ")")),
                 perOwner);
-        String carol = com.icegreen.greenmail.util.GreenMailUtil.getBody(mails("not patch-compliant").stream()
+        String carol = GreenMailUtil.getBody(mails("not patch-compliant").stream()
                 .filter(m -> {
                     try {
                         return m.getAllRecipients()[0].toString().equals("carol@example.com");
-                    } catch (jakarta.mail.MessagingException e) {
+                    } catch (MessagingException e) {
                         return false;
                     }
                 })

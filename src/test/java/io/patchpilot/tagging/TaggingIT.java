@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.cli.PatchpilotCli;
 import io.patchpilot.errors.DeadLetters;
@@ -18,10 +19,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -31,9 +36,13 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.model.TagDescription;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.ResourceType;
 import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 
 /**
@@ -52,16 +61,13 @@ class TaggingIT {
     void start() throws Exception {
         local = LocalFixture.start("config/local/fleet.yaml", Map.of("patchpilot.queue.visibility-seconds", "20"));
         // account 111111111111 has its own Dev window (issue 5 writes these; here the ledger item directly)
-        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> w =
-                Ledger.item(WindowDirectory.PARTITION, DEV + "#Dev_maintenance_window");
+        Map<String, AttributeValue> w = Ledger.item(WindowDirectory.PARTITION, DEV + "#Dev_maintenance_window");
         w.put("account", Ledger.s(DEV));
         w.put("environment", Ledger.s("Dev"));
         ((Ledger) local.service().camel().getRegistry().lookupByName("ledger")).putAll(List.of(w));
         // a subscriber of the audit events on the hub bus, as an operator would add one
-        local.aws()
-                .hub(software.amazon.awssdk.services.sqs.SqsClient.class)
-                .createQueue(r -> r.queueName("audit-subscriber"));
-        var events = local.aws().hub(software.amazon.awssdk.services.eventbridge.EventBridgeClient.class);
+        local.aws().hub(SqsClient.class).createQueue(r -> r.queueName("audit-subscriber"));
+        var events = local.aws().hub(EventBridgeClient.class);
         events.putRule(r -> r.name("audit-subscriber")
                 .eventBusName("patchpilot")
                 .eventPattern("{\"source\":[\"patchpilot\"],\"detail-type\":[\"Patch Tags Applied\"]}"));
@@ -195,7 +201,7 @@ class TaggingIT {
         assertTrue(
                 ledger.partition("TAGS#" + DEV + "#us-east-1").stream().allMatch(i -> i.containsKey("changes")),
                 "each batch's write-ahead record is replaced by its audit item");
-        List<Message> published = new java.util.ArrayList<>();
+        List<Message> published = new ArrayList<>();
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             published.addAll(LocalFixture.drain(local, "audit-subscriber"));
             return published.stream().anyMatch(m -> m.body().contains(worker));
@@ -225,7 +231,7 @@ class TaggingIT {
     private static final class AwsCliJson {
         static JsonNode parse(String s) {
             try {
-                return new com.fasterxml.jackson.databind.ObjectMapper().readTree(s);
+                return new ObjectMapper().readTree(s);
             } catch (Exception e) {
                 throw new AssertionError(s, e);
             }
@@ -285,12 +291,12 @@ class TaggingIT {
         AwsCli.json(
                 local.localAws().sqsEndpoint(), "sqs", "send-message", "--queue-url", url, "--message-body", forged);
 
-        List<Message> dead = new java.util.ArrayList<>();
+        List<Message> dead = new ArrayList<>();
         await().atMost(Duration.ofSeconds(60)).until(() -> {
             dead.addAll(LocalFixture.drain(local, "patchpilot-config-events-dlq"));
             return dead.size() >= 4 || LocalFixture.depth(local, "patchpilot-config-events") == 0 && dead.size() >= 3;
         });
-        Set<String> reasons = new java.util.TreeSet<>();
+        Set<String> reasons = new TreeSet<>();
         for (Message m : dead) {
             reasons.add(m.messageAttributes().get(DeadLetters.ERROR_ATTRIBUTE).stringValue());
             assertEquals(
@@ -325,7 +331,7 @@ class TaggingIT {
     @Test
     @Order(5)
     void with_30_percent_throttling_every_event_still_ends_with_the_right_tags() {
-        List<Instance> targets = new java.util.ArrayList<>();
+        List<Instance> targets = new ArrayList<>();
         for (String[] t : List.of(
                 new String[] {PAYMENTS, "us-east-1", "prod-api"},
                 new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
@@ -343,7 +349,7 @@ class TaggingIT {
             }
         }
         // the events are ready before the faults begin: only the service meets the throttling
-        List<String[]> events = new java.util.ArrayList<>();
+        List<String[]> events = new ArrayList<>();
         for (String[] t : List.of(
                 new String[] {PAYMENTS, "us-east-1", "prod-api"},
                 new String[] {PAYMENTS, "eu-west-1", "prod-eu-api"},
@@ -458,8 +464,7 @@ class TaggingIT {
                                 instances(DEV, "us-east-1", "dev-web").get(0).imageId())
                         .minCount(1)
                         .maxCount(1)
-                        .tagSpecifications(t -> t.resourceType(
-                                        software.amazon.awssdk.services.ec2.model.ResourceType.INSTANCE)
+                        .tagSpecifications(t -> t.resourceType(ResourceType.INSTANCE)
                                 .tags(written.entrySet().stream()
                                         .map(e -> Tag.builder()
                                                 .key(e.getKey())
@@ -473,9 +478,8 @@ class TaggingIT {
         String writtenJson =
                 "{\"PatchGroup\":\"Default\",\"environment\":\"Default\",\"maintenance_window\":\"Default_maintenance_window\"}";
         // its batch, an hour old: that change reached AWS, the other did not (its CreateTags never went out)
-        String deadId = java.time.Instant.now().minusSeconds(3600) + "#dead-batch";
-        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> dead =
-                Ledger.item(pk, "PENDING#" + deadId);
+        String deadId = Instant.now().minusSeconds(3600) + "#dead-batch";
+        Map<String, AttributeValue> dead = Ledger.item(pk, "PENDING#" + deadId);
         dead.put(
                 "planned",
                 Ledger.s(
@@ -486,9 +490,8 @@ class TaggingIT {
                                 + "\",\"resourceType\":\"AWS::EC2::Instance\",\"before\":{},"
                                 + "\"written\":{\"maintenance_window\":\"Never_written_window\"},\"cause\":\"event:dead-batch\"}]"));
         // and a batch in flight right now, which the sweep must leave to its owner
-        String liveId = java.time.Instant.now() + "#live-batch";
-        Map<String, software.amazon.awssdk.services.dynamodb.model.AttributeValue> live =
-                Ledger.item(pk, "PENDING#" + liveId);
+        String liveId = Instant.now() + "#live-batch";
+        Map<String, AttributeValue> live = Ledger.item(pk, "PENDING#" + liveId);
         live.put("planned", Ledger.s("[]"));
         ledger.putAll(List.of(dead, live));
         LocalFixture.drain(local, "audit-subscriber");
@@ -514,7 +517,7 @@ class TaggingIT {
             assertTrue(
                     ledger.get(pk, "PENDING#" + liveId).isPresent(),
                     "a record younger than the setting is left to its batch");
-            List<Message> published = new java.util.ArrayList<>();
+            List<Message> published = new ArrayList<>();
             await().atMost(Duration.ofSeconds(20)).until(() -> {
                 published.addAll(LocalFixture.drain(local, "audit-subscriber"));
                 return published.stream().anyMatch(m -> m.body().contains("event:dead-batch"));
@@ -536,7 +539,7 @@ class TaggingIT {
                  "time":"2026-11-27T05:00:00Z","region":"%s","resources":[],
                  "detail":{"resourceId":"%s","awsRegion":"%s","awsAccountId":"%s","configRuleName":"patch_tags",
                   "resourceType":"%s","newEvaluationResult":{"complianceType":"NON_COMPLIANT"},
-                  "messageType":"ComplianceChangeNotification"}}""".formatted(java.util.UUID.randomUUID(), account, region, resourceId, region, account, type);
+                  "messageType":"ComplianceChangeNotification"}}""".formatted(UUID.randomUUID(), account, region, resourceId, region, account, type);
         AwsCli.json(
                 local.localAws().sqsEndpoint(),
                 "sqs",

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.patchpilot.aws.AccountRegion;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,7 +34,7 @@ class UnconfirmedTagChangesTest {
     @Test
     void a_change_landed_when_the_resource_shows_every_tag_it_was_to_get() {
         TagOutcome change = planned(ResourceKind.INSTANCE, "i-1");
-        Map<String, String> now = new java.util.HashMap<>(WINDOW);
+        Map<String, String> now = new HashMap<>(WINDOW);
         now.put("Name", "web-1"); // other tags do not matter
         assertEquals(List.of(change), UnconfirmedTagChanges.landed(List.of(change), Map.of(key("i-1"), now), Set.of()));
     }

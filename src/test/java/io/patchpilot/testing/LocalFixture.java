@@ -1,12 +1,31 @@
 package io.patchpilot.testing;
 
+import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.aws.QueueDepth;
+import io.patchpilot.ledger.Ledger;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
+import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.WindowSchedule;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.Command;
 
 /** Starts local mode on free loopback ports for an end-to-end test class. */
 public final class LocalFixture {
@@ -14,13 +33,13 @@ public final class LocalFixture {
 
     /** The outbox goes to a fresh temporary folder unless the settings name one. */
     public static LocalMode start(String fleet, Map<String, String> settings) throws Exception {
-        Map<String, String> all = new java.util.HashMap<>(settings);
+        Map<String, String> all = new HashMap<>(settings);
         // the hub stack's daily reconcile and report would fire mid-suite at 03:00 and 06:00 UTC
         all.putIfAbsent(LocalMode.STACK_PARAMETER + "ReconcileSchedule", "rate(3650 days)");
         all.putIfAbsent(LocalMode.STACK_PARAMETER + "ReportSchedule", "rate(3650 days)");
         all.putIfAbsent(
                 "patchpilot.notify.outbox",
-                java.nio.file.Files.createTempDirectory("patchpilot-outbox").toString());
+                Files.createTempDirectory("patchpilot-outbox").toString());
         return LocalMode.start(new LocalMode.Options(
                 Path.of("").toAbsolutePath(),
                 Path.of(fleet),
@@ -35,21 +54,19 @@ public final class LocalFixture {
     public static final List<String> MEMBERS = List.of("111111111111", "222222222222", "333333333333");
 
     /** Each account in each of local mode's regions. */
-    public static List<io.patchpilot.aws.AccountRegion> accountRegions(LocalMode local, List<String> accounts) {
-        List<io.patchpilot.aws.AccountRegion> out = new java.util.ArrayList<>();
-        for (String a : accounts)
-            for (String r : local.config().regions()) out.add(new io.patchpilot.aws.AccountRegion(a, r));
+    public static List<AccountRegion> accountRegions(LocalMode local, List<String> accounts) {
+        List<AccountRegion> out = new ArrayList<>();
+        for (String a : accounts) for (String r : local.config().regions()) out.add(new AccountRegion(a, r));
         return out;
     }
 
     /** The patch commands of a run (their comment names it), read back in each member account-region. */
-    public static List<software.amazon.awssdk.services.ssm.model.Command> commandsOfRun(
-            LocalMode local, java.util.Collection<io.patchpilot.aws.AccountRegion> where, String runId) {
-        List<software.amazon.awssdk.services.ssm.model.Command> out = new java.util.ArrayList<>();
-        for (io.patchpilot.aws.AccountRegion t : where) {
+    public static List<Command> commandsOfRun(LocalMode local, Collection<AccountRegion> where, String runId) {
+        List<Command> out = new ArrayList<>();
+        for (AccountRegion t : where) {
             local
                     .aws()
-                    .member(software.amazon.awssdk.services.ssm.SsmClient.class, t, "test")
+                    .member(SsmClient.class, t, "test")
                     .listCommandsPaginator(r -> r.maxResults(50))
                     .commands()
                     .stream()
@@ -61,13 +78,13 @@ public final class LocalFixture {
 
     /** Instance id → how many of the run's patch commands name it. */
     public static Map<String, Integer> commandsPerInstance(
-            LocalMode local, java.util.Collection<io.patchpilot.aws.AccountRegion> where, String runId) {
+            LocalMode local, Collection<AccountRegion> where, String runId) {
         return perInstance(commandsOfRun(local, where, runId));
     }
 
     /** Instance id → how many of the commands name it. */
-    public static Map<String, Integer> perInstance(List<software.amazon.awssdk.services.ssm.model.Command> commands) {
-        Map<String, Integer> counts = new java.util.HashMap<>();
+    public static Map<String, Integer> perInstance(List<Command> commands) {
+        Map<String, Integer> counts = new HashMap<>();
         commands.forEach(c -> c.instanceIds().forEach(id -> counts.merge(id, 1, Integer::sum)));
         return counts;
     }
@@ -75,16 +92,15 @@ public final class LocalFixture {
     /** A client for the local SQS signed as one of local mode's IAM users (its SenderId is that user's). */
     public static SqsClient sqsAs(LocalMode local, String user) {
         String key = local.aws()
-                .hub(software.amazon.awssdk.services.iam.IamClient.class, "aws-global")
+                .hub(IamClient.class, "aws-global")
                 .listAccessKeys(r -> r.userName(user))
                 .accessKeyMetadata()
                 .get(0)
                 .accessKeyId();
         return SqsClient.builder()
                 .endpointOverride(local.localAws().sqsEndpoint())
-                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
-                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
-                        software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create(key, "local")))
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(key, "local")))
                 .build();
     }
 
@@ -97,14 +113,14 @@ public final class LocalFixture {
 
     /** Visible plus in-flight messages. */
     public static int depth(LocalMode local, String queue) {
-        return io.patchpilot.aws.QueueDepth.of(local.aws().hub(SqsClient.class), queueUrl(local, queue));
+        return QueueDepth.of(local.aws().hub(SqsClient.class), queueUrl(local, queue));
     }
 
     /** Receives and deletes everything currently in a queue (DLQ inspection). */
     public static List<Message> drain(LocalMode local, String queue) {
         SqsClient sqs = local.aws().hub(SqsClient.class);
         String url = queueUrl(local, queue);
-        List<Message> all = new java.util.ArrayList<>();
+        List<Message> all = new ArrayList<>();
         while (true) {
             List<Message> got = sqs.receiveMessage(r -> r.queueUrl(url)
                             .maxNumberOfMessages(10)
@@ -132,13 +148,12 @@ public final class LocalFixture {
                 schedules,
                 "--message-body",
                 "{\"type\":\"reconcile\"}");
-        org.awaitility.Awaitility.await()
-                .atMost(java.time.Duration.ofSeconds(60))
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(60))
                 .until(() -> depth(local, "patchpilot-work") == 0
                         && local.localAws().control().callCount("ec2", "CreateTags") > 0);
-        io.patchpilot.windows.MaintenanceWindow window = io.patchpilot.windows.MaintenanceWindow.defaultWindow(null);
-        java.time.Instant occurrence = io.patchpilot.windows.WindowSchedule.nextOpening(window, java.time.Instant.now())
-                .orElseThrow();
+        MaintenanceWindow window = MaintenanceWindow.defaultWindow(null);
+        Instant occurrence = WindowSchedule.nextOpening(window, Instant.now()).orElseThrow();
         AwsCli.json(
                 local.localAws().sqsEndpoint(),
                 "sqs",
@@ -147,13 +162,11 @@ public final class LocalFixture {
                 schedules,
                 "--message-body",
                 "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence + "\"}");
-        io.patchpilot.ledger.Ledger ledger =
-                new io.patchpilot.ledger.Ledger(local.aws(), local.config().ledgerTable());
-        String runId = io.patchpilot.patching.PatchRuns.runId(window, occurrence);
-        org.awaitility.Awaitility.await()
-                .atMost(java.time.Duration.ofSeconds(90))
-                .until(() -> ledger.get(
-                                io.patchpilot.patching.PatchRuns.pk(runId), io.patchpilot.patching.PatchRuns.RUN)
+        Ledger ledger = new Ledger(local.aws(), local.config().ledgerTable());
+        String runId = PatchRuns.runId(window, occurrence);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(90))
+                .until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
                         .map(r -> r.get("status").s())
                         .filter(st -> st.equals("Succeeded") || st.equals("CompletedWithFailures"))
                         .isPresent());

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The service ({@code patchpilot run --profile local}) in a JVM of its own, pointed at a local AWS
@@ -99,7 +100,7 @@ public final class ServiceProcess implements AutoCloseable {
     public void close() throws InterruptedException {
         if (process.isAlive()) {
             process.destroy();
-            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) kill();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) kill();
         }
     }
 }

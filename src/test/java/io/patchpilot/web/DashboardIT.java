@@ -41,6 +41,7 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * Local mode after a patch run of the Default window and a report run: the API answers with the
@@ -80,7 +81,7 @@ class DashboardIT {
                     .getObjectAsBytes(
                             r -> r.bucket(local.config().buckets().reports()).key("reports/latest/" + report + ".csv"))
                     .asUtf8String();
-        } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException e) {
+        } catch (NoSuchKeyException e) {
             return "";
         }
     }
@@ -111,8 +112,8 @@ class DashboardIT {
         Map<String, List<Long>> out = new TreeMap<>();
         compliance
                 .path("byAccount")
-                .fields()
-                .forEachRemaining(e -> out.put(
+                .properties()
+                .forEach(e -> out.put(
                         e.getKey(),
                         List.of(
                                 e.getValue().path("compliant").asLong(),

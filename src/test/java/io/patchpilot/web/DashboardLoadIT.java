@@ -13,6 +13,7 @@ import io.patchpilot.local.LocalMode;
 import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.report.ReportFiles;
 import io.patchpilot.testing.LocalFixture;
+import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -201,7 +202,7 @@ class DashboardLoadIT {
                 "browser measurement skipped: /usr/bin/chromium and /usr/bin/chromedriver are needed");
         ChromeDriver browser = new ChromeDriver(
                 new ChromeDriverService.Builder()
-                        .usingDriverExecutable(new java.io.File("/usr/bin/chromedriver"))
+                        .usingDriverExecutable(new File("/usr/bin/chromedriver"))
                         .usingAnyFreePort()
                         .build(),
                 new ChromeOptions()

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.patchpilot.config.ConfigException;
+import io.patchpilot.config.Settings;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,6 +59,6 @@ class WebAccessGuardTest {
 
     @Test
     void the_token_is_a_secret_setting() {
-        assertEquals(true, io.patchpilot.config.Settings.SECRET_KEYS.contains(AccessGuard.TOKEN_KEY));
+        assertEquals(true, Settings.SECRET_KEYS.contains(AccessGuard.TOKEN_KEY));
     }
 }

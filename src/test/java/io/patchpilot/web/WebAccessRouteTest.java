@@ -2,6 +2,7 @@ package io.patchpilot.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.patchpilot.local.LocalAws;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,7 +21,7 @@ class WebAccessRouteTest {
     private Main main;
 
     private int start(Optional<String> token) throws Exception {
-        int port = io.patchpilot.local.LocalAws.freePort();
+        int port = LocalAws.freePort();
         main = new Main();
         Properties p = new Properties();
         p.setProperty("camel.main.jmx-enabled", "false");

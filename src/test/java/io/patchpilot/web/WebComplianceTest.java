@@ -2,9 +2,11 @@ package io.patchpilot.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -98,9 +100,9 @@ class WebComplianceTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void an_instance_is_non_compliant_when_any_patch_item_is_and_compliant_without_items() {
-        Map<String, String> status = new java.util.HashMap<>();
+        Map<String, String> status = new HashMap<>();
         FLEET.forEach(i -> status.put(i.instanceId(), i.status()));
         assertEquals(
                 Map.of(

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -23,7 +24,7 @@ class WebMetricsTest {
         assertEquals(Optional.ofNullable(queue), QueueMetrics.queueOf(uri));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void the_scrape_shows_counters_with_their_labels() {
         Metrics.messageConsumed("web-test-queue", true);
         Metrics.deadLettered("web-test-queue");

@@ -3,7 +3,12 @@ package io.patchpilot.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -26,11 +31,11 @@ class WebStaticFilesTest {
         assertEquals(Optional.ofNullable(resource), StaticFiles.resource(path));
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void gzip_round_trips() throws Exception {
-        byte[] plain = "x".repeat(5000).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(StaticFiles.gzip(plain)))) {
-            org.junit.jupiter.api.Assertions.assertArrayEquals(plain, in.readAllBytes());
+        byte[] plain = "x".repeat(5000).getBytes(StandardCharsets.UTF_8);
+        try (var in = new GZIPInputStream(new ByteArrayInputStream(StaticFiles.gzip(plain)))) {
+            Assertions.assertArrayEquals(plain, in.readAllBytes());
         }
     }
 

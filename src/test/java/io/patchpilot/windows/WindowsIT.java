@@ -5,13 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.bench.GeneratedFleet;
+import io.patchpilot.ledger.Ledger;
 import io.patchpilot.local.LocalMode;
+import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
+import jakarta.mail.MessagingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,6 +28,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.sqs.model.Message;
 
 /** Windows as the central team manages them with the CLI, against local mode. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -60,14 +70,13 @@ class WindowsIT {
                         .scheduleExpression());
     }
 
-    private software.amazon.awssdk.services.eventbridge.EventBridgeClient rules() {
-        return local.aws().hub(software.amazon.awssdk.services.eventbridge.EventBridgeClient.class);
+    private EventBridgeClient rules() {
+        return local.aws().hub(EventBridgeClient.class);
     }
 
     @Test
     void the_default_windows_rule_firing_starts_a_patch_run() {
-        java.time.Instant next = WindowSchedule.nextOpening(
-                        MaintenanceWindow.defaultWindow(null), java.time.Instant.now())
+        Instant next = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now())
                 .orElseThrow();
         local.localAws()
                 .control()
@@ -82,13 +91,11 @@ class WindowsIT {
                                 "patchpilot-window-org-default",
                                 "time",
                                 next.toString()));
-        io.patchpilot.ledger.Ledger ledger = (io.patchpilot.ledger.Ledger)
-                local.service().camel().getRegistry().lookupByName("ledger");
+        Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
         String runId =
                 "Default-" + next.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> ledger.get(io.patchpilot.patching.PatchRuns.pk(runId), "RUN")
-                        .isPresent());
+                .until(() -> ledger.get(PatchRuns.pk(runId), "RUN").isPresent());
     }
 
     @Test
@@ -141,7 +148,7 @@ class WindowsIT {
                 .get(0)
                 .instances()
                 .get(0);
-        String body = io.patchpilot.bench.GeneratedFleet.configEvent("111111111111", "us-east-1", testApi.instanceId());
+        String body = GeneratedFleet.configEvent("111111111111", "us-east-1", testApi.instanceId());
         AwsCli.json(
                 local.localAws().sqsEndpoint(),
                 "sqs",
@@ -233,16 +240,14 @@ class WindowsIT {
         assertTrue(show.out().contains("\"PatchingWindowWeekday\" : \"SATURDAY\""), show.out());
         // the requester hears back at its configured contact
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> java.util.Arrays.stream(local.mail().getReceivedMessages())
-                        .anyMatch(m -> {
-                            try {
-                                return m.getSubject()
-                                                .equals("[patchpilot] Dev_maintenance_window created in 111111111111")
-                                        && m.getAllRecipients()[0].toString().equals("dev-apps-owners@example.com");
-                            } catch (jakarta.mail.MessagingException e) {
-                                return false;
-                            }
-                        }));
+                .until(() -> Arrays.stream(local.mail().getReceivedMessages()).anyMatch(m -> {
+                    try {
+                        return m.getSubject().equals("[patchpilot] Dev_maintenance_window created in 111111111111")
+                                && m.getAllRecipients()[0].toString().equals("dev-apps-owners@example.com");
+                    } catch (MessagingException e) {
+                        return false;
+                    }
+                }));
     }
 
     @Test
@@ -250,7 +255,7 @@ class WindowsIT {
         requestFrom(
                 "111111111111",
                 "{\"action\":\"create\",\"window\":{\"Environment\":\"Prod\",\"Account\":\"222222222222\"}}");
-        java.util.List<software.amazon.awssdk.services.sqs.model.Message> dead = new java.util.ArrayList<>();
+        List<Message> dead = new ArrayList<>();
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> dead.addAll(LocalFixture.drain(local, "patchpilot-self-service-dlq")));
         assertEquals(
