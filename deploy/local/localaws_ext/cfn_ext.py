@@ -8,6 +8,7 @@ import threading
 from moto.athena.models import athena_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.models import StackInstances
+from moto.cloudformation.responses import CloudFormationResponse
 from moto.config.models import config_backends
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
@@ -104,13 +105,23 @@ class SqsQueue(_Resource, CloudFormationModel):
                                                        region_name, **kwargs)
 
     @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        """Only reached for moto's own queues (ours have delete()): moto finds the class by type."""
+        MotoQueue.delete_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
     def create(cls, name, props, account, region):
         attrs = {k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
                  for k in _QUEUE_ATTRIBUTES if k in props}
         if props.get("RedrivePolicy"):
             # The DLQ's GetAtt made CloudFormation create it first; ElasticMQ matches it by name.
             attrs["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-        url = _sqs_client(region).create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        client = _sqs_client(region)
+        try:
+            url = client.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        except client.exceptions.QueueNameExists:  # made earlier with other attributes: take it over
+            url = client.get_queue_url(QueueName=name)["QueueUrl"]
+            client.set_queue_attributes(QueueUrl=url, Attributes=attrs)
         return cls(url, account, region, {"Arn": f"arn:aws:sqs:{region}:{account}:{name}",
                                           "QueueName": name, "QueueUrl": url})
 
@@ -134,8 +145,13 @@ class SqsQueuePolicy(_Resource, CloudFormationModel):
         return cls(name, account, region, {"queues": queues})
 
     def remove(self):
+        from botocore.exceptions import ClientError
+        from moto.sqs.exceptions import QueueDoesNotExist
         for url in self.attrs["queues"]:
-            _set_queue_policy(self.account, self.region, url, "")
+            try:
+                _set_queue_policy(self.account, self.region, url, "")
+            except (ClientError, QueueDoesNotExist):  # moto's stack delete may drop the queue first
+                pass
 
 
 def _set_queue_policy(account, region, url, policy):
@@ -164,7 +180,9 @@ class S3BucketPolicy(_Resource, CloudFormationModel):
         return cls(bucket, account, region)
 
     def remove(self):
-        s3_backends[self.account]["aws"].delete_bucket_policy(self.physical_id)
+        backend = s3_backends[self.account]["aws"]
+        if self.physical_id in backend.buckets:  # moto's stack delete may drop the bucket first
+            backend.delete_bucket_policy(self.physical_id)
 
 
 class GlueDatabase(_Resource, CloudFormationModel):
@@ -405,35 +423,48 @@ def _list_defaults(original):
     return load_parameters
 
 
+def stack_set_accounts(org, deployment_targets):
+    """The accounts a service-managed StackSet deploys to, as AWS resolves them: the accounts under
+    the OUs (nested OUs too) but never the management account, with DeploymentTargets.Accounts
+    applied by AccountFilterType (INTERSECTION, DIFFERENCE, UNION; NONE ignores them)."""
+    ous = set(deployment_targets.get("OrganizationalUnitIds") or [])
+    while True:
+        children = {ou.id for ou in org.ou if ou.parent_id in ous}
+        if children <= ous:
+            break
+        ous |= children
+    management = org.org.master_account_id if org.org else None
+    in_ous = [a.id for a in org.accounts if a.parent_id in ous and a.id != management]
+    listed = set(deployment_targets.get("Accounts") or [])
+    mode = deployment_targets.get("AccountFilterType") or "NONE"
+    if mode == "INTERSECTION":
+        return [a for a in in_ous if a in listed]
+    if mode == "DIFFERENCE":
+        return [a for a in in_ous if a not in listed]
+    if mode == "UNION":
+        return in_ous + sorted(listed - set(in_ous) - {management})
+    return in_ous
+
+
 def _stack_set_targets(original):
-    """Service-managed StackSets deploy as AWS does: to the accounts under the OUs (nested OUs
-    too), never to the management account, with DeploymentTargets.Accounts applied by
-    AccountFilterType (INTERSECTION, DIFFERENCE, UNION; NONE ignores them)."""
     def create_instances(self, accounts, regions, parameters, deployment_targets, permission_model):
-        if permission_model != "SERVICE_MANAGED":
-            return original(self, accounts, regions, parameters, deployment_targets, permission_model)
-        org = self.org_backend
-        ous = set(deployment_targets.get("OrganizationalUnitIds") or [])
-        grew = True
-        while grew:
-            children = {ou.id for ou in org.ou if ou.parent_id in ous}
-            grew = not children <= ous
-            ous |= children
-        management = org.org.master_account_id if org.org else None
-        in_ous = [a.id for a in org.accounts if a.parent_id in ous and a.id != management]
-        listed = set(deployment_targets.get("Accounts") or [])
-        mode = deployment_targets.get("AccountFilterType") or "NONE"
-        if mode == "INTERSECTION":
-            chosen = [a for a in in_ous if a in listed]
-        elif mode == "DIFFERENCE":
-            chosen = [a for a in in_ous if a not in listed]
-        elif mode == "UNION":
-            chosen = in_ous + sorted(listed - set(in_ous) - {management})
-        else:
-            chosen = in_ous
-        # moto adds an OU's accounts itself: hand it the chosen accounts and no OUs.
-        return original(self, chosen, regions, parameters, {}, permission_model)
+        if permission_model == "SERVICE_MANAGED":
+            # moto adds an OU's accounts itself (management account included): hand it accounts only.
+            accounts, deployment_targets = stack_set_accounts(self.org_backend, deployment_targets), {}
+        return original(self, accounts, regions, parameters, deployment_targets, permission_model)
     return create_instances
+
+
+def delete_stack_instances(self):
+    """A service-managed StackSet's instances are deleted by DeploymentTargets, not Accounts
+    (moto read only Accounts, so such a call deleted nothing)."""
+    name, accounts = self._get_param("StackSetName"), self._get_param("Accounts", [])
+    targets = self._get_params().get("DeploymentTargets")
+    if targets and not accounts:
+        org = self.cloudformation_backend.describe_stack_set(name).instances.org_backend
+        accounts = stack_set_accounts(org, targets)
+    operation = self.cloudformation_backend.delete_stack_instances(name, accounts, self._get_param("Regions", []))
+    return ActionResult({"OperationId": operation.operations[-1]["OperationId"]})
 
 
 def install():
@@ -441,6 +472,7 @@ def install():
     cache = glue_utils._PartitionFilterExpressionCache
     cache.get = _blank_expression_is_none(cache.get)
     StackInstances.create_instances = _stack_set_targets(StackInstances.create_instances)
+    CloudFormationResponse.delete_stack_instances = delete_stack_instances
     parsing.ResourceMap.load_parameters = _list_defaults(parsing.ResourceMap.load_parameters)
     ssm_models.SimpleSystemManagerBackend.register_patch_baseline_for_patch_group = \
         register_patch_baseline_for_patch_group

@@ -215,6 +215,49 @@ def test_member_resources_visible_to_the_member(env, members):
             assert [a["Name"] for a in assoc] == ["AWS-GatherSoftwareInventory"]
 
 
+def test_stack_set_account_filters_and_delete_by_targets(env, members):
+    server = env[0]
+    cfn = server.client("cloudformation")
+    body = {"Resources": {"Marker": {"Type": "AWS::SSM::Parameter",
+                                     "Properties": {"Name": "/patchpilot/marker", "Type": "String", "Value": "x"}}}}
+    cfn.create_stack_set(StackSetName="filtered", TemplateBody=json.dumps(body), PermissionModel="SERVICE_MANAGED",
+                         AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False})
+    root = server.client("organizations").list_roots()["Roots"][0]["Id"]
+    cfn.create_stack_instances(StackSetName="filtered", Regions=["us-east-1"], DeploymentTargets={
+        "OrganizationalUnitIds": [root], "Accounts": [MEMBERS[1]], "AccountFilterType": "INTERSECTION"})
+    cfn.create_stack_instances(StackSetName="filtered", Regions=["eu-west-1"], DeploymentTargets={
+        "OrganizationalUnitIds": [root], "Accounts": [MEMBERS[1]], "AccountFilterType": "DIFFERENCE"})
+    summaries = cfn.list_stack_instances(StackSetName="filtered")["Summaries"]
+    assert sorted((s["Account"], s["Region"]) for s in summaries) == [(MEMBERS[0], "eu-west-1"), (MEMBERS[1], "us-east-1")]
+    ssm = server.client("ssm", server.assume(MEMBERS[1]))
+    assert ssm.get_parameter(Name="/patchpilot/marker")["Parameter"]["Value"] == "x"
+    cfn.delete_stack_instances(StackSetName="filtered", Regions=list(REGIONS), RetainStacks=False,
+                               DeploymentTargets={"OrganizationalUnitIds": [root]})
+    assert not cfn.list_stack_instances(StackSetName="filtered")["Summaries"]
+    assert not ssm.get_parameters(Names=["/patchpilot/marker"])["Parameters"]
+
+
+def test_queues_go_to_motos_sqs_without_an_sqs_endpoint(aws):
+    body = {"Resources": {
+        "Dlq": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "cfn-plain-dlq"}},
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": "cfn-plain", "VisibilityTimeout": 120,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}, "maxReceiveCount": 5}}},
+        "Policy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+            "Queues": [{"Ref": "Queue"}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+                 "Resource": {"Fn::GetAtt": ["Queue", "Arn"]}}]}}}}}
+    aws.client("cloudformation").create_stack(StackName="cfn-plain", TemplateBody=json.dumps(body))
+    sqs = aws.client("sqs")
+    attrs = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="cfn-plain")["QueueUrl"],
+                                     AttributeNames=["All"])["Attributes"]
+    assert json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"].endswith(":cfn-plain-dlq")
+    assert "DenyInsecureTransport" in attrs["Policy"]
+    aws.client("cloudformation").delete_stack(StackName="cfn-plain")
+    assert "cfn-plain" not in " ".join(sqs.list_queues(QueueNamePrefix="cfn-plain").get("QueueUrls", []))
+
+
 def test_template_sync_follows_instances_launched_after_it(env, hub, members):
     server = env[0]
     account, bucket = MEMBERS[0], hub[1]["InventoryBucketName"]
