@@ -213,6 +213,8 @@ def test_member_resources_visible_to_the_member(env, members):
             assert sync["S3Destination"]["Prefix"] == "inventory"
             assoc = ssm.list_associations()["Associations"]
             assert [a["Name"] for a in assoc] == ["AWS-GatherSoftwareInventory"]
+            desc = ssm.describe_association(AssociationId=assoc[0]["AssociationId"])["AssociationDescription"]
+            assert desc["ScheduleExpression"] == "rate(12 hours)"
 
 
 def test_stack_set_account_filters_and_delete_by_targets(env, members):
@@ -271,6 +273,9 @@ def test_template_sync_follows_instances_launched_after_it(env, hub, members):
     def files():
         return {o["Key"].rsplit("/", 1)[-1] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])}
     assert files() == {f"{i}.json" for i in iids}
+    config = server.client("config", creds, region="eu-west-1")  # config_ext evaluates the template's rule
+    results = config.get_compliance_details_by_config_rule(ConfigRuleName="patch_tags")["EvaluationResults"]
+    assert {r["ComplianceType"] for r in results} == {"NON_COMPLIANT"} and len(results) == 3
     ec2.terminate_instances(InstanceIds=[iids[0]])
     assert files() == {f"{i}.json" for i in iids[1:]}
     server.ctl("sim", {"instances": {iids[1]: {"account": account, "region": "eu-west-1", "ssmManaged": False}}})
