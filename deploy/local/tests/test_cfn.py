@@ -92,7 +92,9 @@ def members(env, hub):
     server, _, org_id = env
     out = hub[1]
     cfn = server.client("cloudformation")
-    cfn.create_stack_set(StackSetName="patchpilot-member", TemplateBody=template("member-stackset.yaml"),
+    with open(os.path.join(TEMPLATES, "member-stackset.yaml")) as f:
+        body = f.read()  # as is: moto reads the short-form YAML intrinsics itself
+    cfn.create_stack_set(StackSetName="patchpilot-member", TemplateBody=body,
                          PermissionModel="SERVICE_MANAGED", Capabilities=["CAPABILITY_NAMED_IAM"],
                          AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False},
                          Parameters=params(OrganizationId=org_id, HubTaskRoleArn=out["TaskRoleArn"],
