@@ -1,7 +1,8 @@
 """SSM Resource Data Sync (SyncToDestination, JsonSerDe): Create/List/Delete on moto's SSM
 response class, writing inventory and compliance files into moto's S3 like AWS does:
 <prefix>/<TypeName>/accountid=<id>/region=<r>/resourcetype=ManagedInstanceInventory/<instance>.json
-Each file holds newline-delimited JSON objects. Rewritten whenever patch state changes."""
+Each file holds newline-delimited JSON objects. Rewritten whenever patch state or sim facts
+change and when instances are launched or terminated (a template's sync exists before the fleet)."""
 import json
 
 from moto.core.exceptions import ServiceException
@@ -111,7 +112,8 @@ def _s3_for_bucket(name):
 
 
 def write_sync(account, region, sync, only=None):
-    """(Re)write all files of one sync; a missing bucket marks the sync Failed as AWS does."""
+    """(Re)write the files of one sync (of the instances in `only`, else all); a missing bucket
+    marks the sync Failed as AWS does."""
     from .ssm_ext import managed_instances
     dest = sync["S3Destination"]
     s3 = _s3_for_bucket(dest["BucketName"])
@@ -121,7 +123,7 @@ def write_sync(account, region, sync, only=None):
     capture = sim.iso(sim.now())
     prefix = f"{dest['Prefix'].strip('/')}/" if dest.get("Prefix") else ""
     for inst in managed_instances(account, region):
-        if only and inst.id != only:
+        if only is not None and inst.id not in only:
             continue
         for type_name, rows_of in TYPES.items():
             rows = rows_of(account, region, inst, capture)
@@ -159,36 +161,49 @@ def _delete(s3, bucket, key):
         pass
 
 
-def rewrite(account, region, iid=None):
-    """Patch state changed in account/region (None: anywhere), for one instance or all."""
+def rewrite(account, region, iids=None):
+    """Patch state or instances changed in account/region (None: anywhere), for the instances
+    iids (one id or a collection; None: all). Callers batch: one call per API call, not per instance."""
+    only = {iids} if isinstance(iids, str) else (set(iids) if iids is not None else None)
     with sim.LOCK:
         for (acct, reg), syncs in _syncs.items():
             if account is None or (acct, reg) == (account, region):
                 for sync in syncs.values():
-                    write_sync(acct, reg, sync, iid)
+                    write_sync(acct, reg, sync, only)
 
 
 # ---- API --------------------------------------------------------------------------------
 
-def create_resource_data_sync(self):
-    p = _body(self)
-    name, dest = p.get("SyncName"), p.get("S3Destination")
-    sync_type = p.get("SyncType") or "SyncToDestination"
+def create_sync(account, region, name, sync_type, dest):
+    """CreateResourceDataSync and AWS::SSM::ResourceDataSync: one sync, its files written at once."""
+    sync_type = sync_type or "SyncToDestination"
     if sync_type != "SyncToDestination" or not dest:
         raise SyncError("ResourceDataSyncInvalidConfigurationException",
                         "Only SyncToDestination with an S3Destination is simulated locally.")
     if dest.get("SyncFormat", "JsonSerDe") != "JsonSerDe":
         raise SyncError("ResourceDataSyncInvalidConfigurationException", "SyncFormat must be JsonSerDe.")
-    key = (self.current_account, self.region)
     with sim.LOCK:
-        syncs = _syncs.setdefault(key, {})
+        syncs = _syncs.setdefault((account, region), {})
         if name in syncs:
             raise SyncError("ResourceDataSyncAlreadyExistsException", f"Sync {name} already exists.")
         t = sim.now()
         syncs[name] = {"SyncName": name, "SyncType": sync_type,
                        "S3Destination": {"SyncFormat": "JsonSerDe", **dest},
                        "SyncCreatedTime": t, "SyncLastModifiedTime": t, "LastStatus": "InProgress"}
-        write_sync(*key, syncs[name])
+        write_sync(account, region, syncs[name])
+
+
+def delete_sync(account, region, name):
+    with sim.LOCK:
+        syncs = _syncs.get((account, region), {})
+        if name not in syncs:
+            raise SyncError("ResourceDataSyncNotFoundException", f"Sync {name} not found.")
+        del syncs[name]
+
+
+def create_resource_data_sync(self):
+    p = _body(self)
+    create_sync(self.current_account, self.region, p.get("SyncName"), p.get("SyncType"), p.get("S3Destination"))
     return EmptyResult()
 
 
@@ -203,12 +218,7 @@ def list_resource_data_sync(self):
 
 
 def delete_resource_data_sync(self):
-    name = _body(self).get("SyncName")
-    with sim.LOCK:
-        syncs = _syncs.get((self.current_account, self.region), {})
-        if name not in syncs:
-            raise SyncError("ResourceDataSyncNotFoundException", f"Sync {name} not found.")
-        del syncs[name]
+    delete_sync(self.current_account, self.region, _body(self).get("SyncName"))
     return EmptyResult()
 
 

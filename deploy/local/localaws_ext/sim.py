@@ -40,17 +40,20 @@ def reset():
 
 def register(body):
     """Merge simulation facts; unknown instance keys are kept as given."""
+    touched = {}  # (account, region) -> instance ids whose facts changed
     with LOCK:
         for iid, facts in (body.get("instances") or {}).items():
             merged = _instances.setdefault(iid, {})
             merged.update(facts)
             if "missingPatches" in facts or "failPatching" in facts:
                 _patch_state.pop(iid, None)  # rebuild from the new facts on next read
+            touched.setdefault((merged.get("account"), merged.get("region")), []).append(iid)
         for key, facts in (body.get("groups") or {}).items():
             _groups.setdefault(key, {}).update(facts)
         for acct, regions in (body.get("disabledRegions") or {}).items():
             _disabled[acct] = set(regions)  # an account's list replaces its previous one ([] re-enables)
-    notify_all()
+    for (account, region), iids in touched.items():
+        notify(account, region, iids)  # one rewrite per account-region (None: every sync) per POST
 
 
 def snapshot():
@@ -195,6 +198,7 @@ def on_change(fn):
 
 
 def notify(account, region, iid=None):
+    """iid: one instance id, a list of them, or None for all instances of account/region."""
     for fn in _listeners:
         fn(account, region, iid)
 

@@ -563,7 +563,8 @@ def _ticker():
 
 
 def _hook_ec2():
-    """CreateImage records the source's patch state; RunInstances inherits it."""
+    """CreateImage records the source's patch state; RunInstances inherits it; RunInstances and
+    TerminateInstances update the inventory of Resource Data Syncs."""
     original_create_image = EC2Backend.create_image
     original_run = EC2Backend.run_instances
 
@@ -576,11 +577,19 @@ def _hook_ec2():
         reservation = original_run(self, image_id, *a, **kw)
         for inst in reservation.instances:
             sim.inherit_from_image(inst.id, inst.image_id, aware(inst.launch_time))
-            sim.notify(self.account_id, self.region_name, inst.id)  # new node in the inventory
+        # New nodes in the inventory: one rewrite per call (bench fleets launch thousands).
+        sim.notify(self.account_id, self.region_name, [i.id for i in reservation.instances])
         return reservation
 
+    def terminate_instances(self, instance_ids, *a, **kw):
+        result = original_terminate(self, instance_ids, *a, **kw)
+        sim.notify(self.account_id, self.region_name, list(instance_ids))  # the sync drops their files
+        return result
+
+    original_terminate = EC2Backend.terminate_instances
     EC2Backend.create_image = create_image
     EC2Backend.run_instances = run_instances
+    EC2Backend.terminate_instances = terminate_instances
 
 
 def install():
