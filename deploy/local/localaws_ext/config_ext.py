@@ -138,7 +138,7 @@ def touch(account, region, resources=(), rule=None):
 
 
 def _take(key=None):
-    """Pop the work that is due (or all of one account-region's work, for a read)."""
+    """Pop the work that is due (or all of one account-region's, for a read)."""
     now = time.monotonic()
     with _pending_lock:
         if key is not None:
@@ -149,15 +149,16 @@ def _take(key=None):
 
 # ---- one evaluation pass --------------------------------------------------------------------
 
-def evaluate_pending(work):
-    """Evaluate the changed resources (all of a rule's, for a put rule) and send the change events."""
+def run_pass(key=None):
+    """Evaluate the due changes (or all of one account-region's) and send the change events.
+    Taking the work inside the pass lock lets a reader that holds it see no half-done pass."""
     with _pass_lock:
         events = []
         with sim.LOCK:
-            for (account, region), w in work.items():
+            for (account, region), w in _take(key).items():
                 events += _evaluate(account, region, w["resources"], w["rules"])
-        for account, region, detail in events:
-            _send(account, region, detail)
+        for account, region, body in events:
+            _send(account, region, body)
 
 
 def _evaluate(account, region, changed, put_rules):
@@ -184,8 +185,8 @@ def _evaluate(account, region, changed, put_rules):
     events = []
     for (name, rtype, rid), ordering in candidates.items():
         rule, old = rules[name], state.get((name, rtype, rid))
-        tags = live.get((rtype, rid))
-        if tags is None:  # gone: AWS reports it NOT_APPLICABLE once, then drops its results
+        tags = live.get((rtype, rid)) if rtype in rule_types(rule) else None
+        if tags is None:  # gone (or out of scope): one NOT_APPLICABLE notification, then no results
             if old is not None:
                 del state[(name, rtype, rid)]
                 new = result(rule, rtype, rid, "NOT_APPLICABLE", None, ordering, invoked)
@@ -248,9 +249,7 @@ def _worker():
         _wake.wait(0.25)
         _wake.clear()
         try:
-            work = _take()
-            if work:
-                evaluate_pending(work)
+            run_pass()
             with _pending_lock:
                 if _pending:  # not due yet: look again shortly
                     _wake.set()
@@ -270,7 +269,7 @@ def rows(rule, account, region):
     if not enabled():
         with sim.LOCK:
             return live_results(rule, account, region)
-    evaluate_pending(_take((account, region)))
+    run_pass((account, region))
     with _pass_lock:
         return [r for (name, _, _), r in list(_results.get((account, region), {}).items())
                 if name == rule.config_rule_name]
@@ -344,25 +343,25 @@ def describe_compliance_by_resource(self):
 def snapshot():
     """GET /_localaws/config: every kept evaluation, the events sent, the changes not yet evaluated."""
     with _pass_lock:
+        with _pending_lock:  # briefly: API hooks wait on it
+            pending = sum(len(w["resources"]) + len(w["rules"]) for w in _pending.values())
         evaluations = [{"account": a, "region": r, "rule": name, "resourceType": t, "resourceId": i,
                         "complianceType": res["ComplianceType"], "resultRecordedTime": sim.iso(res["ResultRecordedTime"])}
                        for (a, r), state in _results.items() for (name, t, i), res in state.items()]
         events = list(_sent)
-    with _pending_lock:
-        pending = sum(len(w["resources"]) + len(w["rules"]) for w in _pending.values())
     return {"enabled": enabled(), "evaluations": evaluations, "events": events, "pending": pending}
 
 
 # ---- backend hooks ---------------------------------------------------------------------------
 
 def _after(cls, name, changed):
-    """Wrap cls.name: once it returns, record what changed(self, result, *args, **kwargs) names."""
+    """Wrap cls.name: once it returns, record the (resources, rule) changed(self, result, args, kwargs) names."""
     original = getattr(cls, name)
 
     def hooked(self, *a, **kw):
         out = original(self, *a, **kw)
         try:
-            resources, rule = changed(self, out, *a, **kw)
+            resources, rule = changed(self, out, a, kw)
             touch(self.account_id, self.region_name, resources, rule)
         except Exception as e:  # a hook must never fail the call it observes
             print(f"localaws: config hook {name}: {e}", file=sys.stderr)
@@ -384,9 +383,9 @@ def _hook_delete_group():
     """The ARN is read before the group goes (Config reports the deleted group NOT_APPLICABLE)."""
     original = AutoScalingBackend.delete_auto_scaling_group
 
-    def hooked(self, group_name):
-        arn = _group_arn(self, group_name)
-        out = original(self, group_name)
+    def hooked(self, *a, **kw):
+        arn = _group_arn(self, kw.get("group_name") or a[0])
+        out = original(self, *a, **kw)
         touch(self.account_id, self.region_name, arn)
         return out
 
@@ -397,7 +396,7 @@ def _rule_name(backend, config_rule):
     if config_rule.get("ConfigRuleName"):
         return config_rule["ConfigRuleName"]
     for rule in backend.config_rules.values():
-        if config_rule.get("ConfigRuleArn") in (rule.config_rule_arn,) or config_rule.get("ConfigRuleId") == rule.config_rule_id:
+        if rule.config_rule_arn == config_rule.get("ConfigRuleArn") or rule.config_rule_id == config_rule.get("ConfigRuleId"):
             return rule.config_rule_name
     return None
 
@@ -409,16 +408,19 @@ def install():
     cls.describe_compliance_by_config_rule = describe_compliance_by_config_rule
     cls.describe_compliance_by_resource = describe_compliance_by_resource
 
-    _after(EC2Backend, "run_instances", lambda s, res, *a, **kw: _instances(i.id for i in res.instances))
-    _after(EC2Backend, "terminate_instances", lambda s, res, *a, **kw: _instances(i.id for i, _ in res))
-    _after(EC2Backend, "create_tags", lambda s, res, ids, *a, **kw: _instances(ids))
-    _after(EC2Backend, "delete_tags", lambda s, res, ids, *a, **kw: _instances(ids))
-    asg_tags = lambda s, res, tags, *a, **kw: ([x for t in tags for x in _group_arn(s, t["ResourceId"])], None)
+    # the first argument, by name or position: CloudFormation models pass keywords
+    first = lambda name: lambda a, kw: kw[name] if name in kw else a[0]
+    ids, tags, rule, rule_name = first("resource_ids"), first("tags"), first("config_rule"), first("rule_name")
+    _after(EC2Backend, "run_instances", lambda s, res, a, kw: _instances(i.id for i in res.instances))
+    _after(EC2Backend, "terminate_instances", lambda s, res, a, kw: _instances(i.id for i, _ in res))
+    _after(EC2Backend, "create_tags", lambda s, res, a, kw: _instances(ids(a, kw)))
+    _after(EC2Backend, "delete_tags", lambda s, res, a, kw: _instances(ids(a, kw)))
+    group_tags = lambda s, res, a, kw: ([g for t in tags(a, kw) for g in _group_arn(s, t["ResourceId"])], None)
     _after(AutoScalingBackend, "create_auto_scaling_group",
-           lambda s, res, *a, **kw: (_group_arn(s, kw.get("name") or a[0]), None))
-    _after(AutoScalingBackend, "create_or_update_tags", asg_tags)
-    _after(AutoScalingBackend, "delete_tags", asg_tags)
+           lambda s, res, a, kw: (_group_arn(s, first("name")(a, kw)), None))
+    _after(AutoScalingBackend, "create_or_update_tags", group_tags)
+    _after(AutoScalingBackend, "delete_tags", group_tags)
     _hook_delete_group()
-    _after(ConfigBackend, "put_config_rule", lambda s, res, rule, *a, **kw: ((), _rule_name(s, rule)))
-    _after(ConfigBackend, "delete_config_rule", lambda s, res, name, *a, **kw: ((), name))
+    _after(ConfigBackend, "put_config_rule", lambda s, res, a, kw: ((), _rule_name(s, rule(a, kw))))
+    _after(ConfigBackend, "delete_config_rule", lambda s, res, a, kw: ((), rule_name(a, kw)))
     threading.Thread(target=_worker, name="config-evaluator", daemon=True).start()
