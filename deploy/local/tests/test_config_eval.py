@@ -1,7 +1,9 @@
 """AWS Config evaluates REQUIRED_TAGS rules on resource changes and sends
 `Config Rules Compliance Change` events: member default bus -> hub bus -> SQS endpoint."""
 import json
+import os
 import re
+import sys
 import time
 
 import boto3
@@ -222,3 +224,21 @@ def test_evaluation_off_sends_nothing(sqs_server):
         assert snap["enabled"] is False and snap["events"] == [] and snap["evaluations"] == []
     finally:
         stop(server.proc)
+
+
+def test_rule_put_through_the_backend_is_evaluated():
+    """CloudFormation's AWS::Config::ConfigRule creates through ConfigBackend.put_config_rule with
+    keywords, not through the API: in-process, the backend call alone must start an evaluation."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from localaws_ext import config_ext
+    from moto.config.models import config_backends
+    from moto.ec2.models import ec2_backends
+    config_ext.install()  # wraps this test process's moto classes only; the other tests use launchers
+    account, region = "666666666666", "us-east-1"
+    iid = ec2_backends[account][region].run_instances(IMAGE, 1, None, [], is_instance_type_default=True).instances[0].id
+    config_backends[account][region].put_config_rule(config_rule={
+        "ConfigRuleName": RULE, "Source": {"Owner": "AWS", "SourceIdentifier": "REQUIRED_TAGS"},
+        "InputParameters": json.dumps({"tag1Key": "environment"})}, tags=None)
+    assert poll(lambda: config_ext.snapshot()["events"], deadline=5)
+    event = config_ext.snapshot()["events"][0]
+    assert (event["resourceId"], event["rule"], event["complianceType"]) == (iid, RULE, "NON_COMPLIANT")
