@@ -26,6 +26,8 @@ def parse_args(argv):
     p.add_argument("--faults", default=None, help="JSON file with the initial fault rules")
     p.add_argument("--schedule-speedup", type=float, default=1.0,
                    help="divide rate() periods by this (tests only; cron is unaffected)")
+    p.add_argument("--config-evaluation", choices=["on", "off"], default="on",
+                   help="off: AWS Config keeps no evaluations and sends no compliance events")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.add_argument("--parent-pid", type=int, default=None,
                    help="exit when this process is gone (no orphan outlives a killed parent)")
@@ -98,7 +100,8 @@ def main(argv=None):
     from localaws_ext import faults
     localaws_ext.install({"command_delay": args.command_delay, "refresh_delay": args.refresh_delay,
                           "sqs_endpoint": args.sqs_endpoint,
-                          "schedule_speedup": args.schedule_speedup})
+                          "schedule_speedup": args.schedule_speedup,
+                          "config_evaluation": args.config_evaluation == "on"})
     if args.faults:
         with open(args.faults) as f:
             faults.load(json.load(f))

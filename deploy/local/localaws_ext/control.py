@@ -40,6 +40,11 @@ def _fire(body):
     return events_ext.fire_rule(body)
 
 
+def _config(body):
+    from . import config_ext
+    return config_ext.snapshot()
+
+
 def _routes():
     return {
         ("GET", "health"): lambda b: {"status": "ok"},
@@ -53,6 +58,7 @@ def _routes():
         ("DELETE", "calls"): lambda b: (calllog.reset(), calllog.snapshot())[1],
         ("POST", "events/fire"): _fire,
         ("GET", "reboots"): lambda b: {"reboots": sim.reboots()},
+        ("GET", "config"): _config,
     }
 
 

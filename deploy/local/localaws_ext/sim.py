@@ -10,7 +10,7 @@ HUB_REGION = "us-east-1"
 # RLock: effects of one simulated step (patch install) trigger others (inventory rewrite).
 LOCK = threading.RLock()
 
-SETTINGS = {"command_delay": 2.0, "refresh_delay": 2.0, "sqs_endpoint": None}
+SETTINGS = {"command_delay": 2.0, "refresh_delay": 2.0, "sqs_endpoint": None, "config_evaluation": True}
 
 _instances = {}        # instance id -> sim facts (from POST /_localaws/sim)
 _patch_state = {}      # instance id -> patch state dict (see _new_state)
