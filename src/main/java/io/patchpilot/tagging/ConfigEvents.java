@@ -60,7 +60,23 @@ public final class ConfigEvents {
         }
         String id = text(event, "id");
         return new TagRequest(
-                new AccountRegion(account, region), kind, resourceId, "event:" + (id == null ? "unknown" : id));
+                new AccountRegion(account, region),
+                kind,
+                resourceName(kind, resourceId),
+                "event:" + (id == null ? "unknown" : id));
+    }
+
+    /**
+     * AWS Config names an AutoScaling group by its ARN
+     * ({@code arn:aws:autoscaling:…:autoScalingGroup:UUID:autoScalingGroupName/NAME}); the
+     * AutoScaling API, and so tagging, by its name.
+     */
+    static String resourceName(ResourceKind kind, String resourceId) {
+        String marker = ":autoScalingGroupName/";
+        int at = resourceId.indexOf(marker);
+        if (kind == ResourceKind.AUTO_SCALING_GROUP && resourceId.startsWith("arn:") && at > 0)
+            return resourceId.substring(at + marker.length());
+        return resourceId;
     }
 
     public long ignoredCount() {

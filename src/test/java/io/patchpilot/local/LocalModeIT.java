@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.cloudformation.model.ResourceStatus;
 import software.amazon.awssdk.services.cloudformation.model.Stack;
@@ -231,6 +232,18 @@ class LocalModeIT {
         await().atMost(Duration.ofSeconds(60))
                 .untilAsserted(() -> assertEquals(
                         "Default_maintenance_window", tags(ec2, worker).get("maintenance_window")));
+        // an AutoScaling group too: AWS Config names it by its ARN in the event
+        AutoScalingClient asg = local.aws().member(AutoScalingClient.class, dev, "test");
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertTrue(
+                        asg
+                                .describeAutoScalingGroups(r -> r.autoScalingGroupNames("dev-web-asg"))
+                                .autoScalingGroups()
+                                .get(0)
+                                .tags()
+                                .stream()
+                                .anyMatch(t -> t.key().equals("maintenance_window")),
+                        "dev-web-asg carries a maintenance_window tag"));
         Instant next = WindowSchedule.nextOpening(MaintenanceWindow.defaultWindow(null), Instant.now())
                 .orElseThrow();
         local.localAws()

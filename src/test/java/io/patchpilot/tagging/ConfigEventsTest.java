@@ -36,6 +36,25 @@ class ConfigEventsTest {
     }
 
     @Test
+    void an_autoscaling_group_named_by_its_arn_as_aws_config_does_is_tagged_by_its_name() {
+        String arn = "arn:aws:autoscaling:us-east-1:111111111111:autoScalingGroup:"
+                + "9d8e1f4a-1111-2222-3333-444455556666:autoScalingGroupName/dev-web-asg";
+        TagRequest r = events.toTagRequest(event(
+                        "111111111111",
+                        "111111111111",
+                        "patch_tags",
+                        "AWS::AutoScaling::AutoScalingGroup",
+                        "NON_COMPLIANT")
+                .replace("i-0abc", arn));
+        assertEquals("dev-web-asg", r.resourceId());
+        assertEquals(
+                "dev-web-asg",
+                ConfigEvents.resourceName(ResourceKind.AUTO_SCALING_GROUP, "dev-web-asg"),
+                "a plain name stays as it is");
+        assertEquals("i-0abc", ConfigEvents.resourceName(ResourceKind.INSTANCE, "i-0abc"));
+    }
+
+    @Test
     void other_events_are_acknowledged_and_counted() {
         assertNull(events.toTagRequest(
                 event("111111111111", "111111111111", "other_rule", "AWS::EC2::Instance", "NON_COMPLIANT")));
