@@ -67,16 +67,19 @@ def test_refresh_failure_rolls_back(aws):
 
 def test_refresh_cancel_and_manual_rollback(aws):
     asg, lt, _ = _group(aws, "web-cancel")
+    # a refresh long enough that the CLI, slow to start on a loaded machine, cancels it while it runs
+    aws.ctl("sim", {"groups": {"123456789012/us-east-1/web-cancel": {"refreshDelay": 20}}})
     _, out = aws.cli("autoscaling", "start-instance-refresh", "--auto-scaling-group-name", "web-cancel",
                      "--preferences", '{"MinHealthyPercentage": 75}')
     assert out["InstanceRefreshId"]
     _, out = aws.cli("autoscaling", "cancel-instance-refresh", "--auto-scaling-group-name", "web-cancel")
     assert out["InstanceRefreshId"]
     assert _latest(asg, "web-cancel")["Status"] in ("Cancelling", "Cancelled")
-    assert poll(lambda: _latest(asg, "web-cancel")["Status"] == "Cancelled", deadline=10)
+    assert poll(lambda: _latest(asg, "web-cancel")["Status"] == "Cancelled", deadline=20)  # a quarter of 20 s
     with pytest.raises(ClientError) as e:
         asg.cancel_instance_refresh(AutoScalingGroupName="web-cancel")
     assert e.value.response["Error"]["Code"] == "ActiveInstanceRefreshNotFound"
+    aws.ctl("sim", {"groups": {"123456789012/us-east-1/web-cancel": {"refreshDelay": 1}}})
     asg.start_instance_refresh(AutoScalingGroupName="web-cancel",
                                DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateId": lt, "Version": "2"}})
     asg.rollback_instance_refresh(AutoScalingGroupName="web-cancel")

@@ -17,10 +17,10 @@ class EmergencyValidatorTest {
     private static final EmergencyValidator V = new EmergencyValidator(
             List.of("Dev", "Test", "Prod"),
             List.of("us-east-1", "eu-west-1"),
-            Set.of("patchpilot-patch-lists"),
+            Set.of("patchpilot-override-lists-123456789012-us-east-1"),
             16_384,
             account -> Set.of("111111111111", "222222222222").contains(account),
-            url -> url.equals("s3://patchpilot-patch-lists/" + LocalMode.SAMPLE_OVERRIDE_LIST + ""));
+            url -> url.equals("s3://patchpilot-override-lists-123456789012-us-east-1/" + LocalMode.SAMPLE_OVERRIDE_LIST + ""));
 
     /** The seed's sample payload, with our request id. */
     static final String SEED =
@@ -57,9 +57,9 @@ class EmergencyValidatorTest {
     @Test
     void an_existing_override_list_in_an_allowed_bucket_is_kept() {
         assertEquals(
-                "s3://patchpilot-patch-lists/" + LocalMode.SAMPLE_OVERRIDE_LIST + "",
+                "s3://patchpilot-override-lists-123456789012-us-east-1/" + LocalMode.SAMPLE_OVERRIDE_LIST + "",
                 V.validate("{\"requestId\":\"c\",\"env\":\"All\","
-                                + "\"run_patch_baseline_install_override_list\":\"s3://patchpilot-patch-lists/"
+                                + "\"run_patch_baseline_install_override_list\":\"s3://patchpilot-override-lists-123456789012-us-east-1/"
                                 + LocalMode.SAMPLE_OVERRIDE_LIST + "\"}")
                         .installOverrideList());
     }
@@ -120,14 +120,14 @@ class EmergencyValidatorTest {
                         "run_patch_baseline_install_override_list: 'http://example.com/list.yaml' is not an s3://bucket/key URL"),
                 Arguments.of(
                         with("run_patch_baseline_install_override_list", "\"s3://someone-elses-bucket/list.yaml\""),
-                        "run_patch_baseline_install_override_list: bucket someone-elses-bucket is not an allowed override-list bucket (patchpilot-patch-lists)"),
+                        "run_patch_baseline_install_override_list: bucket someone-elses-bucket is not an allowed override-list bucket (patchpilot-override-lists-123456789012-us-east-1)"),
                 Arguments.of(
                         with(
                                 "run_patch_baseline_install_override_list",
-                                "\"s3://patchpilot-patch-lists/missing.yaml\""),
-                        "run_patch_baseline_install_override_list: s3://patchpilot-patch-lists/missing.yaml does not exist"),
+                                "\"s3://patchpilot-override-lists-123456789012-us-east-1/missing.yaml\""),
+                        "run_patch_baseline_install_override_list: s3://patchpilot-override-lists-123456789012-us-east-1/missing.yaml does not exist"),
                 Arguments.of(
-                        "{\"requestId\":\"chg-1\",\"env\":\"Dev\",\"patching_operation\":\"Scan\",\"run_patch_baseline_install_override_list\":\"s3://patchpilot-patch-lists/"
+                        "{\"requestId\":\"chg-1\",\"env\":\"Dev\",\"patching_operation\":\"Scan\",\"run_patch_baseline_install_override_list\":\"s3://patchpilot-override-lists-123456789012-us-east-1/"
                                 + LocalMode.SAMPLE_OVERRIDE_LIST + "\"}",
                         "run_patch_baseline_install_override_list: only with patching_operation Install"),
                 Arguments.of(with("accounts", "\"111111111111\""), "accounts: must be a list of strings, not a string"),
