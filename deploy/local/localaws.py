@@ -28,6 +28,8 @@ def parse_args(argv):
                    help="divide rate() periods by this (tests only; cron is unaffected)")
     p.add_argument("--config-evaluation", choices=["on", "off"], default="on",
                    help="off: AWS Config keeps no evaluations and sends no compliance events")
+    p.add_argument("--strict-assume-role", action="store_true",
+                   help="AssumeRole only into roles that exist, with the ExternalId their trust policy names, as STS does")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.add_argument("--parent-pid", type=int, default=None,
                    help="exit when this process is gone (no orphan outlives a killed parent)")
@@ -101,7 +103,8 @@ def main(argv=None):
     localaws_ext.install({"command_delay": args.command_delay, "refresh_delay": args.refresh_delay,
                           "sqs_endpoint": args.sqs_endpoint,
                           "schedule_speedup": args.schedule_speedup,
-                          "config_evaluation": args.config_evaluation == "on"})
+                          "config_evaluation": args.config_evaluation == "on",
+                          "strict_assume_role": args.strict_assume_role})
     if args.faults:
         with open(args.faults) as f:
             faults.load(json.load(f))

@@ -5,7 +5,9 @@ failed calls exactly as the client does."""
 import io
 import re
 import threading
+import json
 import time
+import urllib.parse
 from urllib.parse import parse_qs
 
 from . import calllog, control, faults, sim
@@ -82,8 +84,10 @@ def _precheck(call):
     if svc == "sts" and call["operation"] == "AssumeRole":
         role = call["params"].get("RoleArn", "")
         parts = role.split(":")
+        caller = f"arn:aws:iam::{call['account']}:user/test"
         if len(parts) > 4 and faults.denied_account(parts[4]):
-            caller = f"arn:aws:iam::{call['account']}:user/test"
+            return "error", faults.access_denied_response(caller, role)
+        if sim.SETTINGS.get("strict_assume_role") and not _assumable(role, call["params"].get("ExternalId")):
             return "error", faults.access_denied_response(caller, role)
     delay, fault, rule = faults.decide(svc, call["operation"])
     if delay > 0:
@@ -93,6 +97,31 @@ def _precheck(call):
     if fault == "error":
         return "error", faults.rule_error_response(proto, svc, rule)
     return None
+
+
+def _assumable(role_arn, external_id):
+    """As STS decides: the role exists in its account, and an sts:ExternalId its trust policy
+    requires is the one given (moto assumes any role ARN, existing or not)."""
+    from moto.iam.models import iam_backends
+    parts = role_arn.split(":")
+    if len(parts) < 6 or not parts[5].startswith("role/"):
+        return False
+    name = parts[5].split("/")[-1]
+    try:
+        role = iam_backends[parts[4]]["global"].get_role(name)
+    except Exception:
+        return False
+    try:
+        trust = json.loads(urllib.parse.unquote(role.assume_role_policy_document or "{}"))
+    except ValueError:
+        return True
+    statements = trust.get("Statement", [])
+    for st in statements if isinstance(statements, list) else [statements]:
+        wanted = (st.get("Condition") or {}).get("StringEquals", {}).get("sts:ExternalId")
+        if st.get("Effect") == "Allow" and wanted is not None and external_id not in (
+                wanted if isinstance(wanted, list) else [wanted]):
+            return False
+    return True
 
 
 class Gateway:

@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
             EmergencyCommand.class,
             ReportCommand.class,
             DlqCommand.class,
+            DoctorCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         },

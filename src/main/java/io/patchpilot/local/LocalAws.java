@@ -57,7 +57,10 @@ public final class LocalAws implements AutoCloseable {
                     "--sqs-endpoint",
                     aws.sqsEndpoint().toString(),
                     "--parent-pid",
-                    Long.toString(ProcessHandle.current().pid())));
+                    Long.toString(ProcessHandle.current().pid()),
+                    // member roles come from the member StackSet: a missing role or wrong ExternalId is refused, as by
+                    // STS
+                    "--strict-assume-role"));
             moto.addAll(launcherOptions);
             CompletableFuture<Void> motoReady = aws.spawn("localaws", moto, "localaws ready");
             String java = ProcessHandle.current().info().command().orElse("java");

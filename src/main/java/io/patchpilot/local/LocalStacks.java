@@ -167,6 +167,12 @@ public final class LocalStacks {
     private Map<String, String> memberParameters(
             Settings settings, PatchpilotConfig config, String organizationId, Map<String, String> hub) {
         Map<String, String> p = given("members");
+        // the account's IAM resources (the execution role) live in one region of the StackSet's
+        p.put(
+                "PrimaryRegion",
+                config.regions().contains(p.get("PrimaryRegion"))
+                        ? p.get("PrimaryRegion")
+                        : config.regions().get(0));
         p.put("OrganizationId", organizationId);
         p.put("ExternalId", config.member().externalId());
         p.put("ExecutionRoleName", config.member().roleName());

@@ -8,6 +8,7 @@ import io.patchpilot.aws.AwsClients;
 import io.patchpilot.aws.Organization;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
+import io.patchpilot.doctor.DoctorPings;
 import io.patchpilot.emergency.AwsLookups;
 import io.patchpilot.emergency.EmergencyRuns;
 import io.patchpilot.emergency.EmergencyValidator;
@@ -198,6 +199,7 @@ public final class ServiceBeans {
         PatchRuns runs = new PatchRuns(
                 t.ledger(), windowStore, t.organization(), work, config.regions(), config.eventBus(), clock);
         beans.put("patchRuns", runs);
+        beans.put("doctorPings", new DoctorPings(t.ledger(), clock));
         AmiSettings ami = AmiSettings.from(settings, config);
         beans.put("amiRefreshStep", new AmiRefreshStep(t.ledger(), aws, ami, runs, work::sendLater, clock));
         beans.put(
@@ -240,7 +242,7 @@ public final class ServiceBeans {
         beans.put(
                 "messageTypes",
                 new MessageTypes(Map.of(
-                        "schedules", List.of("reconcile", "window-fire", "window-sync", "report"),
+                        "schedules", List.of("reconcile", "window-fire", "window-sync", "report", "doctor-ping"),
                         "work",
                                 List.of(
                                         "reconcile-item",
