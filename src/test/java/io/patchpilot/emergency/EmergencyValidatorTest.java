@@ -20,7 +20,8 @@ class EmergencyValidatorTest {
             Set.of("patchpilot-override-lists-123456789012-us-east-1"),
             16_384,
             account -> Set.of("111111111111", "222222222222").contains(account),
-            url -> url.equals("s3://patchpilot-override-lists-123456789012-us-east-1/" + LocalMode.SAMPLE_OVERRIDE_LIST + ""));
+            url -> url.equals(
+                    "s3://patchpilot-override-lists-123456789012-us-east-1/" + LocalMode.SAMPLE_OVERRIDE_LIST + ""));
 
     /** The seed's sample payload, with our request id. */
     static final String SEED =
