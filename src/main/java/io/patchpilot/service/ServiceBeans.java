@@ -84,7 +84,7 @@ public final class ServiceBeans {
                 writer,
                 audit,
                 work,
-                new ReconcileSweep(work, organization, writer, audit, config, clock));
+                new ReconcileSweep(work, organization, writer, audit, ledger, config, clock));
     }
 
     /** Compliance reports: the SQL in reports/, run by DuckDB (local) or Athena (AWS), published by mail and Slack. */
@@ -240,7 +240,7 @@ public final class ServiceBeans {
         beans.put(
                 "messageTypes",
                 new MessageTypes(Map.of(
-                        "schedules", List.of("reconcile", "window-fire", "window-sync", "report"),
+                        "schedules", List.of("reconcile", "window-fire", "window-run", "window-sync", "report"),
                         "work",
                                 List.of(
                                         "reconcile-item",
