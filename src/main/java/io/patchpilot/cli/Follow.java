@@ -147,7 +147,7 @@ final class Follow {
                     status,
                     number(run, "targetsDone"),
                     number(run, "targetsTotal"),
-                    "account-regions",
+                    "account-regions and groups",
                     patched,
                     failed,
                     -1,

@@ -25,7 +25,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -323,11 +325,11 @@ final class WindowCommand implements Runnable {
                         + (target.local ? " --local" : "") + "'");
                 return ExitCode.OK;
             }
-            return Follow.forConsole()
-                    .follow(
-                            "run " + runId,
-                            Follow.patchRun(new Ledger(aws, config.ledgerTable()), runId),
-                            "see 'patchpilot dlq list schedules'");
+            Supplier<Optional<Follow.Progress>> run = Follow.patchRun(new Ledger(aws, config.ledgerTable()), runId);
+            // a skip often follows a block within the same minute: that run stays Blocked until the skip is read
+            Supplier<Optional<Follow.Progress>> poll =
+                    skipGate ? () -> run.get().filter(p -> !p.status().equals("Blocked")) : run;
+            return Follow.forConsole().follow("run " + runId, poll, "see 'patchpilot dlq list schedules'");
         }
     }
 }

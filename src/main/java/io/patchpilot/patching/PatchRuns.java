@@ -176,8 +176,41 @@ public final class PatchRuns {
                         r.skipGate() ? ", rollout gate skipped: " + r.reason() : "");
             }
             run = ledger.get(pk(runId), RUN).orElseThrow();
+        } else if (r.skipGate() && "Blocked".equals(run.get("status").s())) {
+            run = unblock(runId, w, run, sender, r.reason());
         }
         return dispatchOrAcknowledge(runId, run, "window-run", "window-run message from " + sender);
+    }
+
+    /**
+     * The gate held this minute's manual run and its operator now skips it (the usual next step,
+     * often within the same minute): the Blocked run becomes a dispatched one, once, recording who
+     * skipped the gate and why.
+     */
+    private Map<String, AttributeValue> unblock(
+            String runId, MaintenanceWindow w, Map<String, AttributeValue> run, String sender, String reason) {
+        List<AccountRegion> scope = scopeOf(w);
+        ArrayNode targets = JSON.createArrayNode();
+        scope.forEach(t -> targets.addObject().put("account", t.account()).put("region", t.region()));
+        boolean won = ledger.setIf(
+                pk(runId),
+                RUN,
+                Map.of(
+                        "status", Ledger.s("Dispatching"),
+                        "scope", Ledger.s(targets.toString()),
+                        "targetsTotal", AttributeValue.fromN(Integer.toString(scope.size())),
+                        "gateSkippedBy", Ledger.s(sender),
+                        "gateSkipReason", Ledger.s(reason),
+                        "reason", Ledger.s(""),
+                        "note",
+                                Ledger.s("manual run by " + sender + "; rollout gate skipped: " + reason
+                                        + " (the gate said: "
+                                        + run.get("reason").s() + ")")),
+                "#st = :blocked",
+                Map.of("#st", "status"),
+                Map.of(":blocked", Ledger.s("Blocked")));
+        if (won) LOG.info("Run {}: rollout gate skipped by {}: {}", runId, sender, reason);
+        return ledger.get(pk(runId), RUN).orElseThrow();
     }
 
     /** {@code Default-manual-20261207T1530Z}, {@code Dev-111111111111-manual-20261207T1530Z}: one per window and minute. */

@@ -8,6 +8,7 @@ import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.service.QueueSender;
 import io.patchpilot.tagging.ReconcileSweep;
+import io.patchpilot.web.Metrics;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -102,6 +103,7 @@ public final class SelfService {
                     action,
                     requested.name(),
                     account);
+            Metrics.withoutEffect("self-service", "unchanged");
             return List.of();
         }
         LOG.info("Self-service {} of {} by {}: {}", action, requested.name(), account, result);
