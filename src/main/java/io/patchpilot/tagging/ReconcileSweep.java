@@ -8,6 +8,7 @@ import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.errors.AwsErrors;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
+import io.patchpilot.errors.TransientBackoff;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.service.QueueSender;
 import io.patchpilot.web.Metrics;
@@ -142,14 +143,17 @@ public final class ReconcileSweep {
     }
 
     /** One account × region of a sweep; returns the audit events to publish. */
-    public List<PutEventsRequest> runItem(String body) {
+    public List<PutEventsRequest> runItem(String body, Map<?, ?> sqsAttributes) {
         JsonNode item = JsonBodies.object(body);
         String sweepId = item.path("runId").asText("");
         List<PutEventsRequest> events;
         try {
             events = reconcile(item);
-        } catch (PermanentFailure e) {
-            count(sweepId, "failed");
+        } catch (RuntimeException e) {
+            // it goes to the DLQ now (refused, or still failing on its last receive): the sweep counts it failed
+            if (e instanceof PermanentFailure
+                    || TransientBackoff.receiveCount(sqsAttributes)
+                            >= config.queues().maxReceiveCount()) count(sweepId, "failed");
             throw e;
         }
         count(sweepId, "done");
