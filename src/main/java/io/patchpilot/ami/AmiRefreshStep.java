@@ -87,7 +87,11 @@ public final class AmiRefreshStep {
                 .orElseThrow(() ->
                         new PermanentFailure("group: run " + runId + " has no AMI build of " + target + " " + group));
         Step s = b.step();
-        if (s.ended()) return List.of();
+        if (s.ended()) {
+            LOG.info(
+                    "Run {} {} {}: AMI refresh already ended ({}); step acknowledged", runId, target, group, s.label());
+            return List.of();
+        }
         Outcome o;
         try {
             o = actions.perform(s, b);

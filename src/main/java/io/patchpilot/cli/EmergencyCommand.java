@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.ConfigException;
 import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.ledger.Ledger;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -128,8 +129,14 @@ final class EmergencyCommand implements Runnable {
         @Option(names = "--reason", defaultValue = "", description = "Why (e.g. the CVE).")
         String reason;
 
+        @Option(
+                names = "--follow",
+                description = "Wait for the run to end (through approval, if it needs one), printing its progress;"
+                        + " exit code as 'runs show --follow'.")
+        boolean follow;
+
         @Override
-        public Integer call() throws IOException {
+        public Integer call() throws IOException, InterruptedException {
             String body;
             if (file != null) {
                 if (env != null) throw new ConfigException("FILE and --env: give one of them");
@@ -157,9 +164,20 @@ final class EmergencyCommand implements Runnable {
             }
             send(c -> c.queues().emergency(), body);
             String id = JSON.readTree(body).path("requestId").asText("?");
-            System.out.println("request " + id + ": follow with 'patchpilot runs show " + id + " --follow"
-                    + (target.local ? " --local" : "") + "'");
-            return ExitCode.OK;
+            if (!follow) {
+                System.out.println("request " + id + ": follow with 'patchpilot runs show " + id + " --follow"
+                        + (target.local ? " --local" : "") + "'");
+                return ExitCode.OK;
+            }
+            System.out.println("run " + id);
+            PatchpilotConfig config = target.config(target.settings());
+            try (AwsClients aws = target.clients(config)) {
+                return Follow.forConsole()
+                        .follow(
+                                "run " + id,
+                                Follow.patchRun(new Ledger(aws, config.ledgerTable()), id),
+                                "see 'patchpilot dlq list emergency'");
+            }
         }
     }
 

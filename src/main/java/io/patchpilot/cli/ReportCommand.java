@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.PatchpilotConfig;
+import io.patchpilot.ledger.Ledger;
+import io.patchpilot.report.ReportRuns;
 import io.patchpilot.service.QueueSender;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,17 +52,31 @@ final class ReportCommand implements Runnable {
                 description = "Mail the result to these addresses instead of the team (no owner mails).")
         List<String> to = List.of();
 
+        @Option(
+                names = "--follow",
+                description = "Wait for the report to be published, printing its progress (account-regions collected,"
+                        + " reports written); exit 0 when published.")
+        boolean follow;
+
         @Override
-        public Integer call() {
+        public Integer call() throws InterruptedException {
             PatchpilotConfig config = target.config(target.settings());
+            Instant at = Instant.now().truncatedTo(ChronoUnit.MINUTES);
             ObjectNode m = new ObjectMapper().createObjectNode().put("type", "report");
             if (!reports.isEmpty()) reports.forEach(m.putArray("queries")::add);
             if (!to.isEmpty()) to.forEach(m.putArray("to")::add);
+            m.put("requestedAt", at.toString());
+            String reportId = ReportRuns.reportId(at, !reports.isEmpty() || !to.isEmpty(), reports, to);
             try (AwsClients aws = target.clients(config)) {
                 new QueueSender(aws, config.queues().schedules()).send(m.toString());
+                System.out.println("report " + reportId + " queued: " + m);
+                if (!follow) return ExitCode.OK;
+                return Follow.forConsole()
+                        .follow(
+                                "report " + reportId,
+                                Follow.report(new Ledger(aws, config.ledgerTable()), reportId),
+                                "see 'patchpilot dlq list schedules'");
             }
-            System.out.println("report queued: " + m);
-            return ExitCode.OK;
         }
     }
 }

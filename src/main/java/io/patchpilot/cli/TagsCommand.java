@@ -4,6 +4,7 @@ import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
+import io.patchpilot.ledger.Ledger;
 import io.patchpilot.service.QueueSender;
 import io.patchpilot.service.ServiceBeans;
 import io.patchpilot.tagging.ReconcileSweep;
@@ -44,15 +45,28 @@ final class TagsCommand implements Runnable {
         @Option(names = "--dry-run", description = "Print the changes; write nothing.")
         boolean dryRun;
 
+        @Option(
+                names = "--follow",
+                description = "Wait for the sweep to end, printing the account-regions done; exit 0 when none failed.")
+        boolean follow;
+
         @Override
-        public Integer call() {
+        public Integer call() throws InterruptedException {
             Settings settings = target.settings();
             PatchpilotConfig config = target.config(settings);
             try (AwsClients aws = target.clients(config)) {
                 if (!dryRun) {
-                    new QueueSender(aws, config.queues().schedules()).send("{\"type\":\"reconcile\"}");
-                    System.out.println("reconcile queued on " + config.queues().schedules());
-                    return ExitCode.OK;
+                    String id = ReconcileSweep.newId(Clock.systemUTC());
+                    new QueueSender(aws, config.queues().schedules())
+                            .send("{\"type\":\"reconcile\",\"id\":\"" + id + "\"}");
+                    System.out.println(
+                            "reconcile " + id + " queued on " + config.queues().schedules());
+                    if (!follow) return ExitCode.OK;
+                    return Follow.forConsole()
+                            .follow(
+                                    "reconcile " + id,
+                                    Follow.sweep(new Ledger(aws, config.ledgerTable()), id),
+                                    "see 'patchpilot dlq list schedules'");
                 }
                 ReconcileSweep sweep = ServiceBeans.tagging(settings, config, aws, Clock.systemUTC())
                         .sweep();

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.ConfigException;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.service.QueueSender;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowDirectory;
@@ -21,8 +23,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,7 +43,8 @@ import picocli.CommandLine.Parameters;
             WindowCommand.Delete.class,
             WindowCommand.ListWindows.class,
             WindowCommand.Show.class,
-            WindowCommand.Next.class
+            WindowCommand.Next.class,
+            WindowCommand.RunNow.class
         })
 final class WindowCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -252,6 +258,78 @@ final class WindowCommand implements Runnable {
                 }
             }
             return ExitCode.OK;
+        }
+    }
+
+    @Command(
+            name = "run",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Run a window now, with its own parameters (deadline: now + duration - cutoff), through its rollout gate.",
+                "Sends {\"type\":\"window-run\",…} to patchpilot-schedules with your credentials' identity; prints the run id",
+                "(<Env>[-<account>]-manual-<minute>: a second 'window run' within the same minute is the same run).",
+                "With --follow, progress until the run ends; exit code as 'runs show --follow'."
+            })
+    static final class RunNow extends Base {
+        @Parameters(index = "0", paramLabel = "NAME", description = "Dev or Dev_maintenance_window")
+        String name;
+
+        @Option(names = "--account", description = "The owning member account; omit for an organization-wide window.")
+        String account;
+
+        @Option(names = "--follow", description = "Wait for the run to end, printing its progress.")
+        boolean follow;
+
+        @Option(names = "--dry-run", description = "Print what the run would patch and skip ('plan'); send nothing.")
+        boolean dryRun;
+
+        @Option(
+                names = "--skip-gate",
+                description = "Run even if the rollout gate holds (predecessor not soaked); needs --reason.")
+        boolean skipGate;
+
+        @Option(
+                names = "--reason",
+                defaultValue = "",
+                description = "Why (recorded in the ledger with your identity; required with --skip-gate).")
+        String reason;
+
+        @Override
+        int run(WindowStore store) throws Exception {
+            if (skipGate && reason.isBlank())
+                throw new ConfigException(
+                        "--skip-gate: needs --reason \"why\" (the ledger records it with your identity)");
+            if (account != null && !account.matches("\\d{12}"))
+                throw new ConfigException("--account: '" + account + "' is not a 12-digit account id");
+            MaintenanceWindow w = store.get(key(account, name))
+                    .orElseThrow(() -> new ConfigException(name + ": no such window"
+                            + (account == null ? "" : " in " + account) + " (see 'patchpilot window list')"));
+            if (dryRun) {
+                PlanCommand.print(settings, config, aws, w.key(), null, null);
+                return ExitCode.OK;
+            }
+            Instant at = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+            ObjectNode m = new ObjectMapper()
+                    .createObjectNode()
+                    .put("type", "window-run")
+                    .put("window", w.name());
+            if (w.account() != null) m.put("account", w.account());
+            if (skipGate) m.put("skipGate", true);
+            if (!reason.isBlank()) m.put("reason", reason);
+            m.put("requestedAt", at.toString());
+            new QueueSender(aws, config.queues().schedules()).send(m.toString());
+            String runId = PatchRuns.manualRunId(w, at);
+            System.out.println("run " + runId);
+            if (!follow) {
+                System.out.println("follow with 'patchpilot runs show " + runId + " --follow"
+                        + (target.local ? " --local" : "") + "'");
+                return ExitCode.OK;
+            }
+            Supplier<Optional<Follow.Progress>> run = Follow.patchRun(new Ledger(aws, config.ledgerTable()), runId);
+            // a skip often follows a block within the same minute: that run stays Blocked until the skip is read
+            Supplier<Optional<Follow.Progress>> poll =
+                    skipGate ? () -> run.get().filter(p -> !p.status().equals("Blocked")) : run;
+            return Follow.forConsole().follow("run " + runId, poll, "see 'patchpilot dlq list schedules'");
         }
     }
 }

@@ -204,7 +204,11 @@ public final class EmergencyRuns {
                 "#st = :pending",
                 Map.of("#st", "status"),
                 Map.of(":pending", Ledger.s("PendingApproval")));
-        if (!won) return List.of(); // decided meanwhile by another message
+        if (!won) { // decided meanwhile by another message
+            LOG.info("Emergency run {}: {} by {} came after another decision; acknowledged", runId, decision, sender);
+            Metrics.withoutEffect("approval", "already-decided");
+            return List.of();
+        }
         LOG.info("Emergency run {} {} by {}", runId, next.equals("Rejected") ? "rejected" : "approved", sender);
         if (next.equals("Dispatching"))
             runs.dispatch(runId, ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow());
@@ -224,7 +228,13 @@ public final class EmergencyRuns {
         String runId = JsonBodies.object(body).path("runId").asText();
         Map<String, AttributeValue> run =
                 ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null);
-        if (run == null || !run.get("status").s().equals("PendingApproval")) return List.of();
+        if (run == null || !run.get("status").s().equals("PendingApproval")) {
+            LOG.info(
+                    "Emergency run {}: expiry check finds it {}; nothing to expire",
+                    runId,
+                    run == null ? "gone" : run.get("status").s());
+            return List.of();
+        }
         Instant expiresAt = Instant.parse(run.get("expiresAt").s());
         Duration left = Duration.between(clock.instant(), expiresAt);
         if (!left.isNegative() && !left.isZero()) {
@@ -242,7 +252,10 @@ public final class EmergencyRuns {
                 "#st = :pending",
                 Map.of("#st", "status"),
                 Map.of(":pending", Ledger.s("PendingApproval")));
-        if (!won) return List.of();
+        if (!won) {
+            LOG.info("Emergency run {}: decided just before its expiry; nothing to expire", runId);
+            return List.of();
+        }
         LOG.info("Emergency run {} expired without a decision", runId);
         return event(
                 "Emergency Run Decided",

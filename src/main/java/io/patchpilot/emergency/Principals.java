@@ -1,5 +1,6 @@
 package io.patchpilot.emergency;
 
+import io.patchpilot.aws.SenderIds;
 import io.patchpilot.config.ConfigException;
 import java.util.List;
 import java.util.Map;
@@ -66,10 +67,6 @@ public final class Principals {
 
     /** The {@code SenderId} among the SQS system attributes a consumer received (keys as enums or strings). */
     public static String senderOf(Map<?, ?> sqsAttributes) {
-        if (sqsAttributes == null) return null;
-        for (Map.Entry<?, ?> e : sqsAttributes.entrySet()) {
-            if (String.valueOf(e.getKey()).equals("SenderId")) return String.valueOf(e.getValue());
-        }
-        return null;
+        return SenderIds.of(sqsAttributes);
     }
 }

@@ -8,12 +8,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.ami.AmiBuild;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.aws.SenderIds;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.notify.Notices;
 import io.patchpilot.service.QueueSender;
 import io.patchpilot.web.Metrics;
+import io.patchpilot.windows.FireCheck;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowDirectory;
 import io.patchpilot.windows.WindowSchedule;
@@ -22,7 +24,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +48,8 @@ public final class PatchRuns {
     static final ObjectMapper JSON = new ObjectMapper();
     public static final String RUN = "RUN";
     public static final String INDEX = "RUNS";
+    /** The {@code kind} of a run started by {@code window run}. */
+    public static final String MANUAL = "manual";
 
     private final Ledger ledger;
     private final WindowStore windows;
@@ -83,44 +89,166 @@ public final class PatchRuns {
         String account = m.hasNonNull("account") ? m.get("account").asText() : null;
         if (account != null && !account.matches("\\d{12}"))
             throw new PermanentFailure("account: '" + account + "' is not a 12-digit account id");
-        Instant time;
+        Instant carried;
         try {
-            time = m.hasNonNull("time") ? Instant.parse(m.get("time").asText()) : clock.instant();
+            carried = m.hasNonNull("time") ? Instant.parse(m.get("time").asText()) : null;
         } catch (DateTimeParseException e) {
             throw new PermanentFailure("time: '" + m.get("time").asText() + "' is not an ISO-8601 instant");
         }
         String key = (account == null ? WindowDirectory.ORGANIZATION_WIDE : account) + "#" + name;
         MaintenanceWindow w =
                 windows.get(key).orElseThrow(() -> new PermanentFailure("window: " + key + " does not exist"));
-        Optional<Instant> occurrence = WindowSchedule.occurrenceAt(w, time);
-        if (occurrence.isEmpty()) {
-            LOG.debug("{} fired at {}: not an occurrence of its schedule", key, time);
-            return List.of();
+        FireCheck check = FireCheck.of(w, carried, clock.instant());
+        switch (check.verdict()) {
+            case NOT_AN_OCCURRENCE -> {
+                Metrics.withoutEffect("window-fire", "not-an-occurrence");
+                throw new PermanentFailure(check.reason());
+            }
+            case RULE_CANDIDATE -> {
+                Metrics.withoutEffect("window-fire", "rule-candidate");
+                LOG.info("{} fire starts nothing: {}", key, check.reason());
+                return List.of();
+            }
+            case RUN -> {}
         }
-        String runId = runId(w, occurrence.get());
+        Instant occurrence = check.occurrence().orElseThrow();
+        String runId = runId(w, occurrence);
         Map<String, AttributeValue> run = ledger.get(pk(runId), RUN).orElse(null);
         if (run == null) {
-            if (w.account() != null && !organization.isActiveMember(w.account())) {
-                throw new PermanentFailure("account: " + w.account() + " owns " + name
-                        + " but is not an active account of the organization");
-            }
-            Optional<String> blocked = RolloutGate.blockReason(w, occurrence.get(), latestRun(w.predecessorKey()));
-            if (blocked.isPresent()) return block(runId, w, occurrence.get(), blocked.get());
-            List<AccountRegion> scope = new ArrayList<>();
-            for (String a : w.organizationWide() ? organization.activeAccounts() : List.of(w.account())) {
-                for (String r : regions) scope.add(new AccountRegion(a, r));
-            }
-            if (!ledger.putIfAbsent(runItem(runId, w, occurrence.get(), scope))) return List.of();
-            ledger.put(indexItem(runId, w));
+            requireActiveOwner(w);
+            Optional<String> blocked = RolloutGate.blockReason(w, occurrence, latestRun(w.predecessorKey()));
+            if (blocked.isPresent()) return block(runId, w, occurrence, blocked.get(), Map.of());
+            // a delivery that loses the race to create the run acknowledges the winner's below
+            if (ledger.putIfAbsent(runItem(runId, w, occurrence, scopeOf(w)))) ledger.put(indexItem(runId, w));
             run = ledger.get(pk(runId), RUN).orElseThrow();
         }
+        return dispatchOrAcknowledge(runId, run, "window-fire", "fire message for " + occurrence);
+    }
+
+    /**
+     * {@code {"type":"window-run","window":…,"account":…,"skipGate":…,"reason":…,"requestedAt":…}}: a
+     * run of the window now, outside its schedule, with its own parameters (deadline: the request's
+     * minute + duration − cutoff), through the rollout gate unless skipped with a reason. The
+     * caller is the message's SQS sender; one run per window and minute ({@link #manualRunId}).
+     */
+    public List<PutEventsRequest> runNow(String body, Map<?, ?> sqsAttributes) {
+        WindowRunRequest r = WindowRunRequest.parse(body, clock.instant());
+        String sender = Optional.ofNullable(SenderIds.of(sqsAttributes)).orElse("unknown");
+        String key = (r.account() == null ? WindowDirectory.ORGANIZATION_WIDE : r.account()) + "#" + r.window();
+        MaintenanceWindow w =
+                windows.get(key).orElseThrow(() -> new PermanentFailure("window: " + key + " does not exist"));
+        Instant at = r.requestedAt();
+        String runId = manualRunId(w, at);
+        Map<String, AttributeValue> run = ledger.get(pk(runId), RUN).orElse(null);
+        if (run == null) {
+            Instant lastStart = WindowSchedule.lastStart(w, at);
+            if (!clock.instant().isBefore(lastStart)) {
+                throw new PermanentFailure("requestedAt: " + at + " is too long ago: the run's last start " + lastStart
+                        + " (duration - cutoff) passed before it could start; run the window again");
+            }
+            requireActiveOwner(w);
+            Map<String, AttributeValue> extra = new HashMap<>();
+            extra.put("kind", Ledger.s(MANUAL));
+            extra.put("requester", Ledger.s(sender));
+            Optional<String> blocked = RolloutGate.blockReason(w, at, latestRun(w.predecessorKey()));
+            if (blocked.isPresent() && !r.skipGate()) return block(runId, w, at, blocked.get(), extra);
+            if (r.skipGate()) {
+                extra.put("gateSkippedBy", Ledger.s(sender));
+                extra.put("gateSkipReason", Ledger.s(r.reason()));
+                extra.put(
+                        "note",
+                        Ledger.s("manual run by " + sender + "; rollout gate skipped: " + r.reason()
+                                + blocked.map(b -> " (the gate said: " + b + ")")
+                                        .orElse(" (the gate would have let it run)")));
+            } else {
+                extra.put(
+                        "note", Ledger.s("manual run by " + sender + (r.reason().isEmpty() ? "" : ": " + r.reason())));
+            }
+            Map<String, AttributeValue> item = runItem(runId, w, at, scopeOf(w));
+            item.putAll(extra);
+            if (ledger.putIfAbsent(item)) {
+                ledger.put(indexItem(runId, w));
+                LOG.info(
+                        "Run {}: {} run now by {}{}",
+                        runId,
+                        key,
+                        sender,
+                        r.skipGate() ? ", rollout gate skipped: " + r.reason() : "");
+            }
+            run = ledger.get(pk(runId), RUN).orElseThrow();
+        } else if (r.skipGate() && "Blocked".equals(run.get("status").s())) {
+            run = unblock(runId, w, run, sender, r.reason());
+        }
+        return dispatchOrAcknowledge(runId, run, "window-run", "window-run message from " + sender);
+    }
+
+    /**
+     * The gate held this minute's manual run and its operator now skips it (the usual next step,
+     * often within the same minute): the Blocked run becomes a dispatched one, once, recording who
+     * skipped the gate and why.
+     */
+    private Map<String, AttributeValue> unblock(
+            String runId, MaintenanceWindow w, Map<String, AttributeValue> run, String sender, String reason) {
+        List<AccountRegion> scope = scopeOf(w);
+        ArrayNode targets = JSON.createArrayNode();
+        scope.forEach(t -> targets.addObject().put("account", t.account()).put("region", t.region()));
+        boolean won = ledger.setIf(
+                pk(runId),
+                RUN,
+                Map.of(
+                        "status", Ledger.s("Dispatching"),
+                        "scope", Ledger.s(targets.toString()),
+                        "targetsTotal", AttributeValue.fromN(Integer.toString(scope.size())),
+                        "gateSkippedBy", Ledger.s(sender),
+                        "gateSkipReason", Ledger.s(reason),
+                        "reason", Ledger.s(""),
+                        "note",
+                                Ledger.s("manual run by " + sender + "; rollout gate skipped: " + reason
+                                        + " (the gate said: "
+                                        + run.get("reason").s() + ")")),
+                "#st = :blocked",
+                Map.of("#st", "status"),
+                Map.of(":blocked", Ledger.s("Blocked")));
+        if (won) LOG.info("Run {}: rollout gate skipped by {}: {}", runId, sender, reason);
+        return ledger.get(pk(runId), RUN).orElseThrow();
+    }
+
+    /** {@code Default-manual-20261207T1530Z}, {@code Dev-111111111111-manual-20261207T1530Z}: one per window and minute. */
+    public static String manualRunId(MaintenanceWindow w, Instant requestedAt) {
+        String at = requestedAt
+                .truncatedTo(ChronoUnit.MINUTES)
+                .toString()
+                .replace("-", "")
+                .replace(":", "")
+                .replaceAll("00Z$", "Z");
+        return w.environment() + (w.organizationWide() ? "" : "-" + w.account()) + "-manual-" + at;
+    }
+
+    private void requireActiveOwner(MaintenanceWindow w) {
+        if (w.account() != null && !organization.isActiveMember(w.account())) {
+            throw new PermanentFailure("account: " + w.account() + " owns " + w.name()
+                    + " but is not an active account of the organization");
+        }
+    }
+
+    private List<AccountRegion> scopeOf(MaintenanceWindow w) {
+        List<AccountRegion> scope = new ArrayList<>();
+        for (String a : w.organizationWide() ? organization.activeAccounts() : List.of(w.account())) {
+            for (String r : regions) scope.add(new AccountRegion(a, r));
+        }
+        return scope;
+    }
+
+    /** A new run is dispatched; one that exists already (a repeated message) is acknowledged, saying so. */
+    private List<PutEventsRequest> dispatchOrAcknowledge(
+            String runId, Map<String, AttributeValue> run, String kind, String what) {
         if (!"Dispatching".equals(run.get("status").s())) {
             LOG.info(
-                    "Run {} exists ({}): fire message for {} acknowledged",
+                    "Run {} exists ({}): {} acknowledged",
                     runId,
                     run.get("status").s(),
-                    occurrence.get());
-            Metrics.duplicateSuppressed("window-fire", 1);
+                    what);
+            Metrics.duplicateSuppressed(kind, 1);
             return List.of();
         }
         dispatch(runId, run);
@@ -185,8 +313,10 @@ public final class PatchRuns {
     }
 
     /** The occurrence holds: recorded as a Blocked run with the reason, announced, nothing patched. */
-    private List<PutEventsRequest> block(String runId, MaintenanceWindow w, Instant occurrence, String reason) {
+    private List<PutEventsRequest> block(
+            String runId, MaintenanceWindow w, Instant occurrence, String reason, Map<String, AttributeValue> extra) {
         Map<String, AttributeValue> item = runItem(runId, w, occurrence, List.of());
+        item.putAll(extra);
         item.put("status", Ledger.s("Blocked"));
         item.put("reason", Ledger.s(reason));
         if (!ledger.putIfAbsent(item)) return List.of();

@@ -169,6 +169,11 @@ public final class PatchTargetStep {
                     .orElse("");
             if (state.equals("Sent")) schedulePoll(runId, target, 0); // a crash may have lost the poll
             if (!state.equals("Discovering")) {
+                LOG.info(
+                        "Run {} {}: step repeated, the account-region is {} already; acknowledged",
+                        runId,
+                        target,
+                        state);
                 Metrics.duplicateSuppressed("patch-target", 1);
                 return runs.completeIfDone(runId); // or lost the run's completion
             }
@@ -176,6 +181,11 @@ public final class PatchTargetStep {
             // only the holder of the lease sends; after a crash the lease runs out and this step takes over
             Optional<Long> busyFor = takeLease(runId, target, holder);
             if (busyFor.isPresent()) {
+                LOG.info(
+                        "Run {} {}: another delivery holds the step's lease for {} ms; checking again then",
+                        runId,
+                        target,
+                        busyFor.get());
                 Metrics.duplicateSuppressed("patch-target", 1);
                 work.sendLater(body, (int) Math.min(900, busyFor.get() / 1000 + 1));
                 return List.of();

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,7 +55,9 @@ public final class ReportRuns {
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmm").withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter DAY =
             DateTimeFormatter.ofPattern("yyyy/MM/dd").withZone(ZoneOffset.UTC);
-    private static final String REPORT = "REPORT";
+    public static final String REPORT = "REPORT";
+    /** The ledger items of the reports a run has written: {@code CSV#<report>}. */
+    public static final String CSV_PREFIX = "CSV#";
 
     /** Where things go and who hears of them. */
     public record Options(
@@ -105,11 +108,24 @@ public final class ReportRuns {
         this.clock = clock;
     }
 
-    private static String pk(String reportId) {
+    public static String pk(String reportId) {
         return "REPORT#" + reportId;
     }
 
-    /** {@code {"type":"report","queries":[…],"to":[…]}}: one report run per minute and request. */
+    /**
+     * The id of a report run: {@code report-20261207T1530} for the minute it was requested,
+     * suffixed by a hash of the reports and recipients when the request chose them. The CLI
+     * computes it too, to follow the run it requested.
+     */
+    public static String reportId(Instant requestedAt, boolean custom, List<String> queries, List<String> to) {
+        return "report-" + ID.format(requestedAt)
+                + (custom ? "-" + Integer.toHexString((queries + "|" + to).hashCode()) : "");
+    }
+
+    /**
+     * {@code {"type":"report","queries":[…],"to":[…],"requestedAt":…}}: one report run per minute
+     * ({@code requestedAt}'s, default the service's now) and request.
+     */
     public void start(String body) {
         JsonNode m = JsonBodies.object(body);
         List<String> queries = catalog.select(strings(m, "queries"));
@@ -117,10 +133,18 @@ public final class ReportRuns {
         for (String t : to)
             if (!t.matches("[^@\\s]+@[^@\\s]+")) throw new PermanentFailure("to: '" + t + "' is not a mail address");
         Instant now = clock.instant();
-        String custom = m.has("queries") || m.has("to")
-                ? "-" + Integer.toHexString((strings(m, "queries") + "|" + to).hashCode())
-                : "";
-        String reportId = "report-" + ID.format(now) + custom;
+        Instant requestedAt = now;
+        if (m.hasNonNull("requestedAt")) {
+            try {
+                requestedAt = Instant.parse(m.get("requestedAt").asText());
+            } catch (DateTimeParseException e) {
+                throw new PermanentFailure(
+                        "requestedAt: '" + m.get("requestedAt").asText() + "' is not an ISO-8601 instant");
+            }
+            if (requestedAt.isAfter(now.plus(Duration.ofMinutes(5))))
+                throw new PermanentFailure("requestedAt: " + requestedAt + " is in the future (now " + now + ")");
+        }
+        String reportId = reportId(requestedAt, m.has("queries") || m.has("to"), strings(m, "queries"), to);
         List<AccountRegion> scope = new ArrayList<>();
         for (String a : organization.activeAccounts()) for (String r : regions) scope.add(new AccountRegion(a, r));
 
@@ -138,6 +162,7 @@ public final class ReportRuns {
                     .orElse("");
             if (!status.equals("Collecting")) { // a repeated message; the report is further along
                 Metrics.duplicateSuppressed("report", 1);
+                LOG.info("Report {} exists ({}): report message acknowledged", reportId, status);
                 return;
             }
         }
@@ -204,7 +229,11 @@ public final class ReportRuns {
         AccountRegion target =
                 new AccountRegion(m.path("account").asText(), m.path("region").asText());
         String marker = "COLLECT#" + target.account() + "#" + target.region();
-        if (ledger.get(pk(reportId), marker).isPresent()) return;
+        if (ledger.get(pk(reportId), marker).isPresent()) {
+            LOG.info("Report {} {}: collected already, step acknowledged", reportId, target);
+            Metrics.duplicateSuppressed("report-collect", 1);
+            return;
+        }
         StringBuilder lines = new StringBuilder();
         try {
             aws.member(Ec2Client.class, target, "report")
@@ -246,7 +275,11 @@ public final class ReportRuns {
                         + "/instances.json",
                 lines.toString(),
                 "application/x-ndjson");
-        if (!ledger.putIfAbsent(Ledger.item(pk(reportId), marker))) return;
+        if (!ledger.putIfAbsent(Ledger.item(pk(reportId), marker))) {
+            LOG.info("Report {} {}: collected meanwhile by another delivery, step acknowledged", reportId, target);
+            Metrics.duplicateSuppressed("report-collect", 1);
+            return;
+        }
         long done = ledger.increment(pk(reportId), REPORT, "collectDone", 1);
         long total = Long.parseLong(ledger.get(pk(reportId), REPORT)
                 .orElseThrow()
@@ -267,7 +300,11 @@ public final class ReportRuns {
     public List<ReportQuery> queries(String reportId) {
         Map<String, AttributeValue> run = ledger.get(pk(reportId), REPORT)
                 .orElseThrow(() -> new PermanentFailure("reportId: " + reportId + " does not exist"));
-        if (run.get("status").s().equals("Published")) return List.of();
+        if (run.get("status").s().equals("Published")) {
+            LOG.info("Report {} is published already: publish step acknowledged", reportId);
+            Metrics.duplicateSuppressed("report-publish", 1);
+            return List.of();
+        }
         ledger.setIf(
                 pk(reportId),
                 REPORT,
@@ -304,7 +341,7 @@ public final class ReportRuns {
             files.copy(options.reportsBucket(), key, "reports/latest/" + name + ".csv");
             long copied = System.nanoTime();
             long rows = Math.max(0, records.join() - 1);
-            Map<String, AttributeValue> item = Ledger.item(pk(reportId), "CSV#" + name);
+            Map<String, AttributeValue> item = Ledger.item(pk(reportId), CSV_PREFIX + name);
             item.put("rows", AttributeValue.fromN(Long.toString(rows)));
             item.put("bytes", AttributeValue.fromN(Long.toString(Files.size(csv))));
             item.put("key", Ledger.s(key));
@@ -344,7 +381,10 @@ public final class ReportRuns {
                 "#st = :q",
                 Map.of("#st", "status"),
                 Map.of(":q", Ledger.s("Querying")));
-        if (!first) return List.of();
+        if (!first) {
+            LOG.info("Report {} was announced already: not announced again", reportId);
+            return List.of();
+        }
         Map<String, AttributeValue> run = ledger.get(pk(reportId), REPORT).orElseThrow();
         if (run.containsKey("createdAt"))
             Metrics.reportCompleted(
@@ -353,7 +393,7 @@ public final class ReportRuns {
         List<Notice.Attachment> attachments = new ArrayList<>();
         Map<String, String> csvKeys = new HashMap<>();
         for (Map<String, AttributeValue> i : ledger.partition(pk(reportId))) {
-            if (!i.get("sk").s().startsWith("CSV#")) continue;
+            if (!i.get("sk").s().startsWith(CSV_PREFIX)) continue;
             String name = i.get("sk").s().substring(4);
             long bytes = Long.parseLong(i.get("bytes").n());
             String key = i.get("key").s();

@@ -85,7 +85,7 @@ public final class ServiceBeans {
                 writer,
                 audit,
                 work,
-                new ReconcileSweep(work, organization, writer, audit, config, clock));
+                new ReconcileSweep(work, organization, writer, audit, ledger, config, clock));
     }
 
     /** Compliance reports: the SQL in reports/, run by DuckDB (local) or Athena (AWS), published by mail and Slack. */
@@ -242,7 +242,14 @@ public final class ServiceBeans {
         beans.put(
                 "messageTypes",
                 new MessageTypes(Map.of(
-                        "schedules", List.of("reconcile", "window-fire", "window-sync", "report", "doctor-ping"),
+                        "schedules",
+                                List.of(
+                                        "reconcile",
+                                        "window-fire",
+                                        "window-run",
+                                        "window-sync",
+                                        "report",
+                                        "doctor-ping"),
                         "work",
                                 List.of(
                                         "reconcile-item",

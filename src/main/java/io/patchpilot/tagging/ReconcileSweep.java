@@ -8,14 +8,21 @@ import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.errors.AwsErrors;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
+import io.patchpilot.errors.TransientBackoff;
+import io.patchpilot.ledger.Ledger;
 import io.patchpilot.service.QueueSender;
+import io.patchpilot.web.Metrics;
 import java.time.Clock;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
 
 /**
@@ -26,11 +33,16 @@ import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
 public final class ReconcileSweep {
     private static final Logger LOG = LoggerFactory.getLogger(ReconcileSweep.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The sort key of a sweep's status item (partition {@link #pk}): total, done and failed account-regions. */
+    public static final String SWEEP = "SWEEP";
+
+    private static final Pattern ID = Pattern.compile("reconcile-[A-Za-z0-9-]{1,60}");
 
     private final QueueSender work;
     private final Organization organization;
     private final TagWriter writer;
     private final TagAudit audit;
+    private final Ledger ledger;
     private final PatchpilotConfig config;
     private final Clock clock;
 
@@ -39,12 +51,14 @@ public final class ReconcileSweep {
             Organization organization,
             TagWriter writer,
             TagAudit audit,
+            Ledger ledger,
             PatchpilotConfig config,
             Clock clock) {
         this.work = work;
         this.organization = organization;
         this.writer = writer;
         this.audit = audit;
+        this.ledger = ledger;
         this.config = config;
         this.clock = clock;
     }
@@ -57,21 +71,63 @@ public final class ReconcileSweep {
         return scope;
     }
 
+    public static String pk(String sweepId) {
+        return "RECONCILE#" + sweepId;
+    }
+
+    /** A new sweep's id: {@code reconcile-20261207T153012Z-1a2b3c4d}. */
+    public static String newId(Clock clock) {
+        return "reconcile-"
+                + clock.instant()
+                        .truncatedTo(ChronoUnit.SECONDS)
+                        .toString()
+                        .replace(":", "")
+                        .replace("-", "")
+                + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /**
+     * {@code {"type":"reconcile","id":…}}: a sweep of every account × region. {@code id} (optional,
+     * {@code reconcile-…}) names it, so the sender can follow it; the same id again is one sweep.
+     */
+    public String start(String body) {
+        JsonNode m = JsonBodies.object(body);
+        String id = m.hasNonNull("id") ? m.get("id").asText() : newId(clock);
+        if (!ID.matcher(id).matches())
+            throw new PermanentFailure("id: '" + id + "' is not a sweep id such as reconcile-20261207T1530Z-1a2b");
+        return fanOut(id, scope());
+    }
+
     /** Splits a sweep into one work message per account × region. Returns the run id. */
     public String fanOut() {
-        return fanOut(scope());
+        return fanOut(newId(clock), scope());
     }
 
     /** A sweep of one account's regions (its windows changed). */
     public String fanOutAccount(String account) {
-        return fanOut(config.regions().stream()
-                .map(r -> new AccountRegion(account, r))
-                .toList());
+        return fanOut(
+                newId(clock),
+                config.regions().stream()
+                        .map(r -> new AccountRegion(account, r))
+                        .toList());
     }
 
-    private String fanOut(List<AccountRegion> scope) {
-        String runId = "reconcile-" + clock.instant().toString().replace(":", "") + "-"
-                + UUID.randomUUID().toString().substring(0, 8);
+    /**
+     * Records the sweep's status item once (one conditional write; its items count themselves done
+     * or failed in it, for {@code tags reconcile --follow}), then queues its items. A repeated
+     * message finds the item and queues nothing.
+     */
+    private String fanOut(String runId, List<AccountRegion> scope) {
+        Map<String, AttributeValue> status = Ledger.item(pk(runId), SWEEP);
+        status.put("total", AttributeValue.fromN(Integer.toString(scope.size())));
+        status.put("done", AttributeValue.fromN("0"));
+        status.put("failed", AttributeValue.fromN("0"));
+        status.put("createdAt", Ledger.s(clock.instant().toString()));
+        if (!ledger.putIfAbsent(status)) {
+            LOG.info("Reconcile {} exists: reconcile message acknowledged", runId);
+            Metrics.duplicateSuppressed("reconcile", 1);
+            return runId;
+        }
         List<String> items = new ArrayList<>();
         for (AccountRegion target : scope) {
             items.add(JSON.createObjectNode()
@@ -87,8 +143,30 @@ public final class ReconcileSweep {
     }
 
     /** One account × region of a sweep; returns the audit events to publish. */
-    public List<PutEventsRequest> runItem(String body) {
+    public List<PutEventsRequest> runItem(String body, Map<?, ?> sqsAttributes) {
         JsonNode item = JsonBodies.object(body);
+        String sweepId = item.path("runId").asText("");
+        List<PutEventsRequest> events;
+        try {
+            events = reconcile(item);
+        } catch (RuntimeException e) {
+            // it goes to the DLQ now (refused, or still failing on its last receive): the sweep counts it failed
+            if (e instanceof PermanentFailure
+                    || TransientBackoff.receiveCount(sqsAttributes)
+                            >= config.queues().maxReceiveCount()) count(sweepId, "failed");
+            throw e;
+        }
+        count(sweepId, "done");
+        return events;
+    }
+
+    /** Progress of the sweep for those who follow it (at least once: a redelivered item may count twice). */
+    private void count(String sweepId, String attribute) {
+        if (ID.matcher(sweepId).matches() && ledger.get(pk(sweepId), SWEEP).isPresent())
+            ledger.increment(pk(sweepId), SWEEP, attribute, 1);
+    }
+
+    private List<PutEventsRequest> reconcile(JsonNode item) {
         String account = item.path("account").asText("");
         String region = item.path("region").asText("");
         if (!account.matches("\\d{12}"))

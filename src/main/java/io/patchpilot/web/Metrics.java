@@ -56,6 +56,19 @@ public final class Metrics {
                 .increment();
     }
 
+    /**
+     * A valid message that did nothing, with why (it was logged at INFO or dead-lettered with that
+     * reason): by message type and a short reason ({@code not-an-occurrence}, {@code unchanged}, …).
+     */
+    public static void withoutEffect(String type, String reason) {
+        Counter.builder("patchpilot.messages.without.effect")
+                .description("valid messages that did nothing, by type and reason (logged at INFO or dead-lettered)")
+                .tag("type", type)
+                .tag("reason", reason)
+                .register(REGISTRY)
+                .increment();
+    }
+
     public static void deadLettered(String queue) {
         Counter.builder("patchpilot.messages.dead.lettered")
                 .description("messages sent to a queue's DLQ as permanent failures")

@@ -8,8 +8,11 @@ import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.service.QueueSender;
 import io.patchpilot.tagging.ReconcileSweep;
+import io.patchpilot.web.Metrics;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 
@@ -20,6 +23,7 @@ import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
  * updates the schedule rules, and is announced as a {@code Window Changed} event.
  */
 public final class SelfService {
+    private static final Logger LOG = LoggerFactory.getLogger(SelfService.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final WindowValidator validator;
@@ -93,7 +97,16 @@ public final class SelfService {
         // also for a repeated request: a crash may have come between storing and these
         schedules.send("{\"type\":\"window-sync\"}");
         sweep.fanOutAccount(account);
-        if (result.equals("unchanged")) return List.of();
+        if (result.equals("unchanged")) {
+            LOG.info(
+                    "Self-service {} of {} by {}: unchanged (the windows already were so; rules and tags re-checked)",
+                    action,
+                    requested.name(),
+                    account);
+            Metrics.withoutEffect("self-service", "unchanged");
+            return List.of();
+        }
+        LOG.info("Self-service {} of {} by {}: {}", action, requested.name(), account, result);
         ObjectNode detailOut = JSON.createObjectNode()
                 .put("account", account)
                 .put("window", requested.name())

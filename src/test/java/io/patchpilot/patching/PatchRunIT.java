@@ -42,6 +42,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.InstancePatchState;
 
@@ -355,7 +356,7 @@ class PatchRunIT {
 
     @Test
     @Order(4)
-    void a_fire_at_a_time_that_is_not_an_occurrence_starts_nothing() {
+    void a_fire_at_a_time_that_is_not_an_occurrence_starts_nothing_and_is_a_dead_letter_saying_why() {
         Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
         long before = ledger.partition(PatchRuns.INDEX).size();
         AwsCli.json(
@@ -366,9 +367,16 @@ class PatchRunIT {
                 LocalFixture.queueUrl(local, "patchpilot-schedules"),
                 "--message-body",
                 "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"2026-12-02T05:00:00Z\"}");
-        await().atMost(Duration.ofSeconds(30)).until(() -> LocalFixture.depth(local, "patchpilot-schedules") == 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> LocalFixture.depth(local, "patchpilot-schedules-dlq") == 1);
         assertEquals(before, ledger.partition(PatchRuns.INDEX).size());
-        assertTrue(LocalFixture.drain(local, "patchpilot-schedules-dlq").isEmpty());
+        List<Message> dead = LocalFixture.drain(local, "patchpilot-schedules-dlq");
+        String reason = dead.get(0).messageAttributes().get("patchpilot-error").stringValue();
+        assertTrue(
+                reason.matches(
+                        "time: 2026-12-02T05:00:00Z is not an occurrence of Default_maintenance_window"
+                                + " \\(organization-wide, every FRIDAY 05:00 UTC for 6 h \\(cutoff 1 h\\)\\); next occurrence"
+                                + " \\d{4}-\\d\\d-\\d\\dT05:00:00Z; to run it now: patchpilot window run Default_maintenance_window"),
+                reason);
     }
 
     @Test
