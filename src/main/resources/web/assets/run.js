@@ -33,10 +33,17 @@ function summary(run) {
     if (k === "status") dd.className = "status-" + run[k];
     dl.append(dt, dd);
   });
-  const dt = document.createElement("dt"); dt.textContent = "account-regions";
-  const dd = document.createElement("dd"); dd.textContent = run.targetsDone + " of " + run.targetsTotal + " done";
-  dl.append(dt, dd);
-  const counts = Object.entries(run.counts || {}).filter(([k]) => !k.startsWith("targets"));
+  // every figure from the run's one model (the same the mail, Slack and 'runs show' print)
+  const f = run.figures;
+  const line = m => Object.keys(m).sort().map(k => k + " " + m[k]).join(", ");
+  [["account-regions", f.accountRegionsDone + " of " + f.accountRegionsTotal + " done"],
+   ["instances", line(f.instances) || "none"],
+   ["AutoScaling groups", line(f.groups) || "none"]].forEach(([k, v]) => {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v; dd.dataset.figure = k;
+    dl.append(dt, dd);
+  });
+  const counts = Object.entries(f.instances);
   echarts.init(document.getElementById("chart-outcomes")).setOption({
     animation: false, tooltip: { trigger: "item" }, legend: { right: 0, orient: "vertical" },
     series: [{ name: "instances", type: "pie", radius: ["40%", "70%"], label: { formatter: "{b}: {c}" },

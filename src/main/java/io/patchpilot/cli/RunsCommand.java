@@ -9,6 +9,9 @@ import io.patchpilot.config.ConfigException;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.patching.RunFigures;
+import io.patchpilot.patching.RunText;
+import io.patchpilot.windows.WindowNames;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,6 +30,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
         subcommands = {RunsCommand.ListRuns.class, RunsCommand.Show.class})
 final class RunsCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int PROBLEMS_SHOWN = 20;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -58,11 +62,12 @@ final class RunsCommand implements Runnable {
                     String runId = entry.get("runId").s();
                     ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
                             .ifPresent(run -> System.out.printf(
-                                    "%-40s %-22s %s%n",
+                                    "%-40s %-48s %-22s %s%n",
                                     runId,
+                                    WindowNames.display(run.get("window").s()),
                                     run.get("status").s(),
-                                    run.containsKey("counts")
-                                            ? run.get("counts").s()
+                                    run.containsKey("figures")
+                                            ? listLine(run.get("figures").s())
                                             : progress(run)));
                 }
                 if (index.isEmpty()) System.out.println("no runs yet");
@@ -104,7 +109,7 @@ final class RunsCommand implements Runnable {
                 System.out.printf(
                         "run %s  window %s  occurrence %s  status %s%n",
                         runId,
-                        run.get("window").s(),
+                        WindowNames.display(run.get("window").s()),
                         run.get("occurrence").s(),
                         run.get("status").s());
                 for (String k : List.of("reason", "requester", "approver", "note")) {
@@ -133,8 +138,9 @@ final class RunsCommand implements Runnable {
                                     e.getValue().path("status").asText(),
                                     e.getValue().path("reason").asText()));
                 }
-                if (run.containsKey("counts"))
-                    System.out.println("counts: " + run.get("counts").s());
+                RunText.lines(RunFigures.of(run, ledger.partition(PatchRuns.pk(runId)), PROBLEMS_SHOWN)).stream()
+                        .skip(1) // the window is on the first line already
+                        .forEach(System.out::println);
                 String status = run.get("status").s();
                 return status.equals("Succeeded") || !ended(run) ? ExitCode.OK : ExitCode.FAILED;
             }
@@ -159,6 +165,17 @@ final class RunsCommand implements Runnable {
                 if (AmiProgress.isGroup(t)) groups.merge(AmiProgress.state(t), 1, Integer::sum);
             }
             return progress(run) + "  instances " + instances + (groups.isEmpty() ? "" : "  groups " + groups);
+        }
+    }
+
+    /** An ended run in the list: its instance outcomes and groups, from the figures kept with it. */
+    static String listLine(String figures) {
+        try {
+            RunFigures f = JSON.readValue(figures, RunFigures.class);
+            return f.accountRegionsDone() + "/" + f.accountRegionsTotal() + " account-regions  instances: "
+                    + f.instancesLine() + "  groups: " + f.groupsLine();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -259,7 +259,7 @@ public final class ServiceBeans {
                 "notifications",
                 new Notifications(
                         new Notices(notify.centralTeam(), notify.accountContacts()),
-                        runId -> runs.problems(runId, 50),
+                        runId -> runs.figures(runId, 50),
                         work,
                         notify.mail(),
                         notify.slack()));
