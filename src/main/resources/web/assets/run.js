@@ -14,6 +14,17 @@ function showInstances() {
     const r = document.createElement("tr");
     r.dataset.instanceId = i.instanceId;
     cell(r, i.instanceId); cell(r, t.account); cell(r, t.region); cell(r, i.status, "status-" + i.status); cell(r, i.reason);
+    cell(r, i.commandId ? i.commandId + " (" + i.document + ")" : ""); cell(r, i.startedAt); cell(r, i.endedAt);
+    const out = cell(r, "");
+    if (i.outputTail) {
+      // the last 40 lines of what the command printed, and where SSM wrote all of it
+      const d = document.createElement("details");
+      const sm = document.createElement("summary"); sm.textContent = "last lines of the output";
+      const pre = document.createElement("pre"); pre.className = "output-tail"; pre.textContent = i.outputTail;
+      d.append(sm, pre); out.appendChild(d);
+    }
+    if (i.outputUnavailable) out.append("output unavailable: " + i.outputUnavailable);
+    if (i.outputLocation) { const c = document.createElement("code"); c.textContent = i.outputLocation; out.append(c); }
     rows.appendChild(r);
   });
   ibody.appendChild(rows);

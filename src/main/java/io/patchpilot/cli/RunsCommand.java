@@ -130,13 +130,32 @@ final class RunsCommand implements Runnable {
                             t.get("state").s(),
                             reason);
                     if (!t.containsKey("instances")) continue;
-                    read(t.get("instances").s())
-                            .properties()
-                            .forEach(e -> System.out.printf(
-                                    "    %-22s %-12s %s%n",
-                                    e.getKey(),
-                                    e.getValue().path("status").asText(),
-                                    e.getValue().path("reason").asText()));
+                    read(t.get("instances").s()).properties().forEach(e -> {
+                        JsonNode i = e.getValue();
+                        System.out.printf(
+                                "    %-22s %-12s %s%n",
+                                e.getKey(),
+                                i.path("status").asText(),
+                                i.path("reason").asText());
+                        String status = i.path("status").asText();
+                        if (status.equals("Success") || status.equals("Skipped")) return;
+                        // the why: the command, the output's last lines, where all of it is
+                        if (i.has("commandId"))
+                            System.out.printf(
+                                    "      command %s (%s) %s → %s%n",
+                                    i.path("commandId").asText(),
+                                    i.path("document").asText(),
+                                    i.path("startedAt").asText("?"),
+                                    i.path("endedAt").asText("?"));
+                        if (i.has("outputTail"))
+                            i.path("outputTail").asText().lines().forEach(l -> System.out.println("      | " + l));
+                        if (i.has("outputUnavailable"))
+                            System.out.println("      output unavailable: "
+                                    + i.path("outputUnavailable").asText());
+                        if (i.has("outputLocation"))
+                            System.out.println("      full output: "
+                                    + i.path("outputLocation").asText());
+                    });
                 }
                 RunText.lines(RunFigures.of(run, ledger.partition(PatchRuns.pk(runId)), PROBLEMS_SHOWN)).stream()
                         .skip(1) // the window is on the first line already

@@ -72,7 +72,7 @@ public final class Notices {
         if (!f.problems().isEmpty()) {
             html.append(
                             "<h3>Needs attention</h3><table border=\"1\" cellpadding=\"4\"><tr><th>account</th><th>region</th><th>resource</th>")
-                    .append("<th>status</th><th>reason</th></tr>");
+                    .append("<th>status</th><th>reason</th><th>output</th></tr>");
             for (RunFigures.Problem p : f.problems()) {
                 html.append("<tr><td>")
                         .append(esc(p.account()))
@@ -84,6 +84,8 @@ public final class Notices {
                         .append(esc(p.status()))
                         .append("</td><td>")
                         .append(esc(p.reason()))
+                        .append("</td><td>")
+                        .append(esc(p.output()))
                         .append("</td></tr>");
             }
             html.append("</table>");

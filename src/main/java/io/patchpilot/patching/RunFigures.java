@@ -37,7 +37,11 @@ public record RunFigures(
         int problemsTotal) {
 
     /** A failed instance, account-region or AutoScaling group, for the list of what needs attention. */
-    public record Problem(String account, String region, String resource, String status, String reason) {}
+    public record Problem(String account, String region, String resource, String status, String reason, String output) {
+        public Problem(String account, String region, String resource, String status, String reason) {
+            this(account, region, resource, status, reason, "");
+        }
+    }
 
     /** Instance outcomes that are failures. */
     public static final Set<String> FAILED_INSTANCE = Set.of("Failed", "TimedOut", "Undeliverable", "Cancelled");
@@ -139,7 +143,8 @@ public record RunFigures(
                                 region,
                                 e.getKey(),
                                 status,
-                                e.getValue().path("reason").asText("")));
+                                e.getValue().path("reason").asText(""),
+                                output(e.getValue())));
                 });
             }
         }
@@ -160,6 +165,15 @@ public record RunFigures(
                 groups,
                 problems.size() > limit ? problems.subList(0, limit) : problems,
                 problems.size());
+    }
+
+    /** Where an instance's full output is, and/or why it cannot be shown. */
+    static String output(JsonNode instance) {
+        String location = instance.path("outputLocation").asText("");
+        String unavailable = instance.path("outputUnavailable").asText("");
+        if (unavailable.isEmpty()) return location;
+        return "output unavailable: " + unavailable
+                + (location.isEmpty() || unavailable.contains(location) ? "" : " (" + location + ")");
     }
 
     /**

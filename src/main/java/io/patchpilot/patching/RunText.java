@@ -27,7 +27,8 @@ public final class RunText {
             out.add("Needs attention:");
             for (RunFigures.Problem p : f.problems())
                 out.add("  " + p.account() + "/" + p.region() + " " + p.resource() + " " + p.status()
-                        + (p.reason().isEmpty() || p.reason().equals(p.status()) ? "" : " - " + p.reason()));
+                        + (p.reason().isEmpty() || p.reason().equals(p.status()) ? "" : " - " + p.reason())
+                        + (p.output() == null || p.output().isEmpty() ? "" : "\n    output: " + p.output()));
             if (f.problemsTotal() > f.problems().size())
                 out.add("  +" + (f.problemsTotal() - f.problems().size()) + " more");
         }

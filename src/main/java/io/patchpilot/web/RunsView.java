@@ -35,6 +35,16 @@ public final class RunsView {
             "note");
 
     private static final int PROBLEMS_SHOWN = 100;
+    private static final List<String> INSTANCE_DETAILS = List.of(
+            "commandId",
+            "document",
+            "startedAt",
+            "endedAt",
+            "statusDetails",
+            "responseCode",
+            "outputTail",
+            "outputLocation",
+            "outputUnavailable");
 
     private final AwsClients aws;
     private final Ledger ledger;
@@ -95,13 +105,16 @@ public final class RunsView {
                     .put("reason", text(t, "reason"));
             ArrayNode instances = o.putArray("instances");
             if (t.containsKey("instances")) {
-                read(t.get("instances").s())
-                        .properties()
-                        .forEach(e -> instances
-                                .addObject()
-                                .put("instanceId", e.getKey())
-                                .put("status", e.getValue().path("status").asText())
-                                .put("reason", e.getValue().path("reason").asText("")));
+                read(t.get("instances").s()).properties().forEach(e -> {
+                    ObjectNode i = instances
+                            .addObject()
+                            .put("instanceId", e.getKey())
+                            .put("status", e.getValue().path("status").asText())
+                            .put("reason", e.getValue().path("reason").asText(""));
+                    // the command and, for what did not succeed, its why (PatchTargetStep.poll)
+                    for (String k : INSTANCE_DETAILS)
+                        if (e.getValue().has(k)) i.set(k, e.getValue().get(k));
+                });
             }
         }
         out.put("nextCursor", slice.next());

@@ -48,6 +48,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.InstancePatchState;
@@ -309,6 +310,43 @@ class PatchRunIT {
                     "a copy in the outbox");
         }
         everyOutwardTextNamesTheWindowAndGivesTheSameFigures(runId, list.out(), show.out(), mailText(mail));
+        eachInstanceCarriesItsCommandAndAFailureItsWhy(runId, show.out(), mailText(mail));
+    }
+
+    /** The failed instance: its command, the last lines of its output, and where SSM wrote all of it. */
+    private void eachInstanceCarriesItsCommandAndAFailureItsWhy(String runId, String cliShow, String mail)
+            throws Exception {
+        JsonNode run = JSON.readTree(
+                httpGet("http://127.0.0.1:" + local.config().http().port() + "/api/runs/" + runId));
+        Map<String, JsonNode> byId = new HashMap<>();
+        run.path("targets")
+                .forEach(t -> t.path("instances")
+                        .forEach(i -> byId.put(i.path("instanceId").asText(), i)));
+        JsonNode ok = byId.get(id("111111111111", "us-east-1", "untagged-worker"));
+        assertEquals("AWS-RunPatchBaseline", ok.path("document").asText(), ok.toString());
+        assertTrue(ok.hasNonNull("commandId") && ok.hasNonNull("startedAt") && ok.hasNonNull("endedAt"), ok.toString());
+        assertTrue(!ok.has("outputTail"), "a success costs no extra call: " + ok);
+
+        String failedId = id("222222222222", "us-east-1", "prod-win-db");
+        JsonNode failed = byId.get(failedId);
+        String commandId = failed.path("commandId").asText();
+        assertTrue(!commandId.isEmpty(), failed.toString());
+        assertTrue(failed.path("outputTail").asText().contains("Failed to install"), failed.toString());
+        assertTrue(failed.path("reason").asText().contains("package manager"), failed.toString());
+        String prefix = "patching/accountid=222222222222/region=us-east-1/run=" + runId + "/" + commandId + "/"
+                + failedId + "/";
+        String location = "s3://" + local.config().buckets().logs() + "/" + prefix;
+        assertEquals(location, failed.path("outputLocation").asText());
+        assertTrue(
+                !local.aws()
+                        .hub(S3Client.class)
+                        .listObjectsV2(
+                                r -> r.bucket(local.config().buckets().logs()).prefix(prefix))
+                        .contents()
+                        .isEmpty(),
+                "the output is where the run says: " + location);
+        assertTrue(cliShow.contains("full output: " + location) && cliShow.contains("| Failed to install"), cliShow);
+        assertTrue(mail.contains("output: " + location), mail);
     }
 
     /**
