@@ -3,10 +3,18 @@ package io.patchpilot.patching;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AccountRegion;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.GetCommandInvocationRequest;
+import software.amazon.awssdk.services.ssm.model.GetCommandInvocationResponse;
+import software.amazon.awssdk.services.ssm.model.InvocationDoesNotExistException;
 
 class InvocationDetailTest {
     @Test
@@ -31,6 +39,94 @@ class InvocationDetailTest {
                 IntStream.rangeClosed(1, 40).mapToObj(i -> "x".repeat(500)).collect(Collectors.joining("\n"));
         assertTrue(InvocationDetail.tail(wide).length() <= InvocationDetail.TAIL_CHARS + 1);
         assertEquals("short", InvocationDetail.tail("short\n"));
+    }
+
+    /** An SSM client that answers GetCommandInvocation only. */
+    private static SsmClient answering(Function<GetCommandInvocationRequest, GetCommandInvocationResponse> answer) {
+        return new SsmClient() {
+            @Override
+            public GetCommandInvocationResponse getCommandInvocation(GetCommandInvocationRequest r) {
+                return answer.apply(r);
+            }
+
+            @Override
+            public String serviceName() {
+                return "ssm";
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    private static ObjectNode failed() {
+        return new ObjectMapper()
+                .createObjectNode()
+                .put("status", "Failed")
+                .put("reason", "Failed")
+                .put("commandId", "cmd-1")
+                .put("document", "AWS-RunPatchBaseline");
+    }
+
+    @Test
+    void a_failure_gets_its_status_details_response_code_output_tail_and_a_reason_quoting_it() {
+        ObjectNode o = failed();
+        InvocationDetail.why(
+                o,
+                answering(r -> GetCommandInvocationResponse.builder()
+                        .statusDetails("Failed")
+                        .responseCode(1)
+                        .standardOutputContent("Installing KB1 ...\nFailed to install KB1: exit code 1\n")
+                        .standardErrorContent("KB1: package manager error\n")
+                        .build()),
+                "i-0abc",
+                "s3://logs/p/cmd-1/i-0abc/");
+        assertEquals("s3://logs/p/cmd-1/i-0abc/", o.path("outputLocation").asText());
+        assertEquals(1, o.path("responseCode").asInt());
+        assertTrue(o.path("outputTail").asText().contains("Failed to install KB1"), o.toString());
+        assertEquals(
+                "Failed (response code 1): KB1: package manager error",
+                o.path("reason").asText());
+        assertTrue(!o.has("outputUnavailable"));
+    }
+
+    @Test
+    void output_never_written_or_not_readable_leaves_status_and_reason_and_says_why() {
+        ObjectNode cancelled = failed().put("status", "Cancelled").put("reason", "Terminated");
+        InvocationDetail.why(
+                cancelled,
+                answering(r -> GetCommandInvocationResponse.builder()
+                        .statusDetails("Terminated")
+                        .responseCode(-1)
+                        .standardOutputContent("")
+                        .build()),
+                "i-0abc",
+                "s3://logs/p/cmd-1/i-0abc/");
+        assertEquals("Cancelled", cancelled.path("status").asText());
+        assertEquals("Terminated", cancelled.path("reason").asText());
+        assertTrue(cancelled.path("outputUnavailable").asText().contains("cancelled"), cancelled.toString());
+        assertTrue(!cancelled.has("outputTail") && !cancelled.has("responseCode"), cancelled.toString());
+
+        ObjectNode lost = failed();
+        InvocationDetail.why(
+                lost,
+                answering(r -> {
+                    throw (InvocationDoesNotExistException) InvocationDoesNotExistException.builder()
+                            .awsErrorDetails(AwsErrorDetails.builder()
+                                    .errorCode("InvocationDoesNotExist")
+                                    .build())
+                            .message("no such invocation")
+                            .build();
+                }),
+                "i-0abc",
+                "s3://logs/p/cmd-1/i-0abc/");
+        assertEquals("Failed", lost.path("status").asText());
+        assertTrue(
+                lost.path("outputUnavailable")
+                        .asText()
+                        .startsWith("GetCommandInvocation failed: InvocationDoesNotExist"),
+                lost.toString());
+        assertEquals("s3://logs/p/cmd-1/i-0abc/", lost.path("outputLocation").asText());
     }
 
     @Test
