@@ -15,6 +15,8 @@ function showInstances() {
     r.dataset.instanceId = i.instanceId;
     cell(r, i.instanceId); cell(r, t.account); cell(r, t.region); cell(r, i.status, "status-" + i.status); cell(r, i.reason);
     cell(r, i.commandId ? i.commandId + " (" + i.document + ")" : ""); cell(r, i.startedAt); cell(r, i.endedAt);
+    cell(r, i.patches ? Object.entries(i.patches).map(([k, v]) => k + " " + v).join(", ")
+      : i.patchState === "unknown" ? "unknown (" + i.patchStateReason + ")" : "");
     const out = cell(r, "");
     if (i.outputTail) {
       // the last 40 lines of what the command printed, and where SSM wrote all of it

@@ -137,6 +137,12 @@ final class RunsCommand implements Runnable {
                                 e.getKey(),
                                 i.path("status").asText(),
                                 i.path("reason").asText());
+                        if (i.has("patches"))
+                            System.out.println("      patches after: "
+                                    + i.path("patches").toString().replaceAll("[{}\"]", ""));
+                        else if (i.path("patchState").asText().equals("unknown"))
+                            System.out.println("      patches after: unknown ("
+                                    + i.path("patchStateReason").asText() + ")");
                         String status = i.path("status").asText();
                         if (status.equals("Success") || status.equals("Skipped")) return;
                         // the why: the command, the output's last lines, where all of it is

@@ -18,9 +18,17 @@ public final class Notices {
     private final List<String> centralTeam;
     private final Map<String, String> accountContacts;
 
+    private final Optional<String> publicUrl;
+
     public Notices(List<String> centralTeam, Map<String, String> accountContacts) {
+        this(centralTeam, accountContacts, Optional.empty());
+    }
+
+    /** @param publicUrl the dashboard's address as people reach it ({@code patchpilot.http.public-url}), for links */
+    public Notices(List<String> centralTeam, Map<String, String> accountContacts, Optional<String> publicUrl) {
         this.centralTeam = List.copyOf(centralTeam);
         this.accountContacts = Map.copyOf(accountContacts);
+        this.publicUrl = publicUrl.filter(u -> !u.isBlank());
     }
 
     /** @param figures the run's figures, for a run's completion (read from the ledger when it is announced) */
@@ -94,7 +102,13 @@ public final class Notices {
                         .append(f.problemsTotal() - f.problems().size())
                         .append(" more</p>");
         }
-        return new Notice(subject, text.toString(), html.toString(), recipients(ownerOf(d)), true);
+        publicUrl.ifPresent(base -> {
+            String link = base.replaceAll("/+$", "") + "/runs/" + f.runId();
+            text.append("Run page: ").append(link).append('\n');
+            html.append("<p><a href=\"").append(esc(link)).append("\">Open the run page</a></p>");
+        });
+        return new Notice(subject, text.toString(), html.toString(), recipients(ownerOf(d)), true)
+                .withSlackBlocks(SlackBlocks.run(f, publicUrl));
     }
 
     private static String row(String what, String value) {

@@ -80,10 +80,9 @@ public final class Notifications {
             out.add(m.toString());
         }
         if (slack && n.slack()) {
-            out.add(JSON.createObjectNode()
-                    .put("type", "notify-slack")
-                    .put("text", n.text())
-                    .toString());
+            ObjectNode m = JSON.createObjectNode().put("type", "notify-slack").put("text", n.text());
+            n.slackBlocks().ifPresent(b -> m.set("blocks", b));
+            out.add(m.toString());
         }
         return out;
     }

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.errors.AwsErrors;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.CommandInvocation;
 import software.amazon.awssdk.services.ssm.model.CommandPlugin;
 import software.amazon.awssdk.services.ssm.model.GetCommandInvocationResponse;
+import software.amazon.awssdk.services.ssm.model.InstancePatchState;
 
 /**
  * What one instance's patch command did, for the people who read the run: the command, its document,
@@ -23,6 +26,8 @@ final class InvocationDetail {
     static final int TAIL_CHARS = 4000;
     /** Failed instances per account-region whose output is read (one GetCommandInvocation each). */
     static final int READ_PER_TARGET = 20;
+    /** DescribeInstancePatchStates takes at most 50 instance ids. */
+    static final int IDS_PER_CALL = 50;
 
     private InvocationDetail() {}
 
@@ -101,6 +106,52 @@ final class InvocationDetail {
             case "ExecutionTimedOut" -> "the command timed out before it wrote any output";
             default -> "the invocation reported no output (status details: " + (d.isEmpty() ? "none" : d) + ")";
         };
+    }
+
+    /**
+     * Each commanded instance's patch counts after the command (DescribeInstancePatchStates, 50 ids a
+     * call): installed, installed-other, installed-pending-reboot, missing, failed, not-applicable.
+     * An instance SSM has no state for, or every one when the call fails, reads {@code unknown} with
+     * the reason — never 0.
+     */
+    static void patchStates(SsmClient ssm, Map<String, ObjectNode> instances) {
+        List<String> ids = instances.entrySet().stream()
+                .filter(e -> e.getValue().has("commandId"))
+                .map(Map.Entry::getKey)
+                .toList();
+        Map<String, InstancePatchState> states = new HashMap<>();
+        String failure = null;
+        for (int i = 0; i < ids.size() && failure == null; i += IDS_PER_CALL) {
+            List<String> chunk = ids.subList(i, Math.min(ids.size(), i + IDS_PER_CALL));
+            try {
+                ssm.describeInstancePatchStatesPaginator(
+                                r -> r.instanceIds(chunk).maxResults(IDS_PER_CALL))
+                        .instancePatchStates()
+                        .forEach(st -> states.put(st.instanceId(), st));
+            } catch (RuntimeException e) {
+                failure = "DescribeInstancePatchStates failed: "
+                        + AwsErrors.code(e).orElse(e.getClass().getSimpleName());
+            }
+        }
+        for (String id : ids) {
+            ObjectNode o = instances.get(id);
+            InstancePatchState st = states.get(id);
+            if (st == null) {
+                o.put("patchState", "unknown")
+                        .put(
+                                "patchStateReason",
+                                failure != null ? failure : "SSM reports no patch state for the instance");
+                continue;
+            }
+            o.put("patchState", "known");
+            o.putObject("patches")
+                    .put("installed", st.installedCount())
+                    .put("installedOther", st.installedOtherCount())
+                    .put("installedPendingReboot", st.installedPendingRebootCount())
+                    .put("missing", st.missingCount())
+                    .put("failed", st.failedCount())
+                    .put("notApplicable", st.notApplicableCount());
+        }
     }
 
     /** The last {@value #TAIL_LINES} lines, and at most {@value #TAIL_CHARS} characters of them. */

@@ -363,7 +363,7 @@ public final class PatchTargetStep {
      * {@code {"type":"patch-poll","runId","account","region","attempt"}}: follow the commands.
      * @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing poll ends its target as Failed
      */
-    @AwsActions({"ssm:ListCommandInvocations", "ssm:GetCommandInvocation"})
+    @AwsActions({"ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:DescribeInstancePatchStates"})
     public List<PutEventsRequest> poll(String body, Map<?, ?> sqsAttributes) {
         int receives = TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
@@ -434,6 +434,7 @@ public final class PatchTargetStep {
                                         + location);
             }
         }
+        InvocationDetail.patchStates(ssm, instances);
         return finish(runId, target, "Done", "", instances);
     }
 

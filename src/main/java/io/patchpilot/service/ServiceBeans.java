@@ -258,7 +258,10 @@ public final class ServiceBeans {
         beans.put(
                 "notifications",
                 new Notifications(
-                        new Notices(notify.centralTeam(), notify.accountContacts()),
+                        new Notices(
+                                notify.centralTeam(),
+                                notify.accountContacts(),
+                                settings.optional("patchpilot.http.public-url")),
                         runId -> runs.figures(runId, 50),
                         work,
                         notify.mail(),

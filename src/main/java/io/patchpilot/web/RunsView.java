@@ -44,7 +44,10 @@ public final class RunsView {
             "responseCode",
             "outputTail",
             "outputLocation",
-            "outputUnavailable");
+            "outputUnavailable",
+            "patchState",
+            "patchStateReason",
+            "patches");
 
     private final AwsClients aws;
     private final Ledger ledger;

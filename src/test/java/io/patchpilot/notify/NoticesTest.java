@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.patching.RunFigures;
 import io.patchpilot.windows.WindowNames;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -60,6 +62,54 @@ class NoticesTest {
         for (String text : List.of(n.subject(), n.text(), n.html()))
             assertFalse(
                     WindowNames.containsLedgerKey(text) || text.contains("asgs") || text.contains("targetsDone"), text);
+    }
+
+    @Test
+    void slack_gets_block_kit_with_the_outcome_the_figures_at_most_ten_lines_to_attend_to_and_the_run_page()
+            throws Exception {
+        List<RunFigures.Problem> many = new ArrayList<>();
+        for (int i = 0; i < 14; i++)
+            many.add(new RunFigures.Problem("222222222222", "us-east-1", "i-" + i, "Failed", "patch <KB1> failed"));
+        RunFigures f = new RunFigures(
+                "Default-20261204T0500Z",
+                "Default_maintenance_window (organization)",
+                "CompletedWithFailures",
+                "2026-12-04T05:00:00Z",
+                6,
+                6,
+                Map.of("Done", 6L),
+                Map.of("Success", 20L, "Failed", 14L),
+                Map.of("Refreshed", 1L),
+                many,
+                15);
+        Notice n = new Notices(List.of("platform@example.com"), Map.of(), Optional.of("https://pp.example.com/"))
+                .of(
+                        "Patch Run Completed",
+                        JSON.readTree("{\"runId\":\"Default-20261204T0500Z\",\"windowScope\":\"organization\"}"),
+                        Optional.of(f))
+                .orElseThrow();
+        JsonNode blocks = n.slackBlocks().orElseThrow();
+        assertEquals("header", blocks.get(0).path("type").asText());
+        assertTrue(blocks.get(0).path("text").path("text").asText().contains("CompletedWithFailures"));
+        String all = blocks.toString();
+        assertTrue(all.contains("*Account-regions*\\n6 of 6 done"), all);
+        assertTrue(all.contains("*AutoScaling groups*\\nRefreshed 1"), all);
+        String attention = blocks.get(3).path("text").path("text").asText();
+        assertEquals(10, attention.lines().filter(l -> l.startsWith("• ")).count(), attention);
+        assertTrue(attention.endsWith("+5 more"), attention);
+        assertTrue(attention.contains("patch &lt;KB1&gt; failed"), "mrkdwn escaped: " + attention);
+        assertTrue(all.contains("<https://pp.example.com/runs/Default-20261204T0500Z|Open the run page>"), all);
+        assertTrue(n.text().contains("Run page: https://pp.example.com/runs/Default-20261204T0500Z"), n.text());
+        String message = new Notifications(notices, r -> Optional.empty(), null, false, true)
+                .messagesFor(n)
+                .get(0);
+        assertTrue(JSON.readTree(message).path("blocks").isArray(), message);
+        assertFalse(message.contains("attached"), message);
+
+        Notice noLink = notices.of(
+                        "Patch Run Completed", JSON.readTree("{\"runId\":\"Default-20261204T0500Z\"}"), Optional.of(f))
+                .orElseThrow();
+        assertFalse(noLink.slackBlocks().orElseThrow().toString().contains("Open the run page"));
     }
 
     @Test

@@ -6,14 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AccountRegion;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.DescribeInstancePatchStatesRequest;
+import software.amazon.awssdk.services.ssm.model.DescribeInstancePatchStatesResponse;
 import software.amazon.awssdk.services.ssm.model.GetCommandInvocationRequest;
 import software.amazon.awssdk.services.ssm.model.GetCommandInvocationResponse;
+import software.amazon.awssdk.services.ssm.model.InstancePatchState;
 import software.amazon.awssdk.services.ssm.model.InvocationDoesNotExistException;
 
 class InvocationDetailTest {
@@ -127,6 +132,56 @@ class InvocationDetailTest {
                         .startsWith("GetCommandInvocation failed: InvocationDoesNotExist"),
                 lost.toString());
         assertEquals("s3://logs/p/cmd-1/i-0abc/", lost.path("outputLocation").asText());
+    }
+
+    @Test
+    void patch_counts_are_read_after_the_command_and_a_missing_state_reads_unknown_never_zero() {
+        ObjectNode known = failed().put("status", "Success");
+        ObjectNode missing = failed().put("status", "Success");
+        ObjectNode skipped = new ObjectMapper().createObjectNode().put("status", "Skipped");
+        Map<String, ObjectNode> instances = new LinkedHashMap<>();
+        instances.put("i-known", known);
+        instances.put("i-missing", missing);
+        instances.put("i-skipped", skipped);
+        SsmClient ssm = new SsmClient() {
+            @Override
+            public DescribeInstancePatchStatesResponse describeInstancePatchStates(
+                    DescribeInstancePatchStatesRequest r) {
+                return DescribeInstancePatchStatesResponse.builder()
+                        .instancePatchStates(InstancePatchState.builder()
+                                .instanceId("i-known")
+                                .installedCount(3)
+                                .installedOtherCount(1)
+                                .installedPendingRebootCount(0)
+                                .missingCount(0)
+                                .failedCount(0)
+                                .notApplicableCount(7)
+                                .build())
+                        .build();
+            }
+
+            @Override
+            public String serviceName() {
+                return "ssm";
+            }
+
+            @Override
+            public void close() {}
+        };
+        InvocationDetail.patchStates(ssm, instances);
+        assertEquals(3, known.path("patches").path("installed").asInt());
+        assertEquals(7, known.path("patches").path("notApplicable").asInt());
+        assertEquals("unknown", missing.path("patchState").asText());
+        assertTrue(!missing.has("patches"), "no zeros for a state SSM does not have: " + missing);
+        assertTrue(!skipped.has("patchState"), "not commanded, not asked");
+
+        ObjectNode refused = failed();
+        InvocationDetail.patchStates(
+                answering(r -> GetCommandInvocationResponse.builder().build()), Map.of("i-x", refused));
+        assertEquals("unknown", refused.path("patchState").asText());
+        assertTrue(
+                refused.path("patchStateReason").asText().startsWith("DescribeInstancePatchStates failed"),
+                refused.toString());
     }
 
     @Test

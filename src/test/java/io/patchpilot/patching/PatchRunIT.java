@@ -325,7 +325,14 @@ class PatchRunIT {
         JsonNode ok = byId.get(id("111111111111", "us-east-1", "untagged-worker"));
         assertEquals("AWS-RunPatchBaseline", ok.path("document").asText(), ok.toString());
         assertTrue(ok.hasNonNull("commandId") && ok.hasNonNull("startedAt") && ok.hasNonNull("endedAt"), ok.toString());
-        assertTrue(!ok.has("outputTail"), "a success costs no extra call: " + ok);
+        assertTrue(!ok.has("outputTail"), "a success costs no extra GetCommandInvocation: " + ok);
+        for (JsonNode i : byId.values())
+            if (i.path("status").asText().equals("Success"))
+                assertTrue(
+                        i.path("patches").has("installed")
+                                && i.path("patches").path("missing").asInt() == 0,
+                        i.toString());
+        assertTrue(ok.path("patches").path("installed").asInt() >= 1, ok.toString());
 
         String failedId = id("222222222222", "us-east-1", "prod-win-db");
         JsonNode failed = byId.get(failedId);
@@ -362,8 +369,10 @@ class PatchRunIT {
         try (var posts = Files.list(local.outbox().resolve("slack"))) {
             for (Path p : posts.toList()) {
                 String post = Files.readString(p);
-                if (post.contains(runId))
-                    slackPosts.add(JSON.readTree(post).path("text").asText());
+                if (!post.contains(runId)) continue;
+                slackPosts.add(JSON.readTree(post).path("text").asText());
+                assertTrue(JSON.readTree(post).path("blocks").isArray(), "Block Kit: " + post);
+                assertTrue(!post.contains("attached"), post);
             }
         }
         assertEquals(1, slackPosts.size(), "one Slack post of the run in the outbox");
