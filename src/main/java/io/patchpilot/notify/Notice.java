@@ -16,7 +16,8 @@ public record Notice(
         List<String> mailTo,
         boolean slack,
         List<Attachment> attachments,
-        Optional<ArrayNode> slackBlocks) {
+        Optional<ArrayNode> slackBlocks,
+        Optional<String> slackText) {
     /** A file in S3 the mail carries, under the given name. */
     public record Attachment(String name, String bucket, String key) {}
 
@@ -36,11 +37,16 @@ public record Notice(
             List<String> mailTo,
             boolean slack,
             List<Attachment> attachments) {
-        this(subject, text, html, mailTo, slack, attachments, Optional.empty());
+        this(subject, text, html, mailTo, slack, attachments, Optional.empty(), Optional.empty());
     }
 
     /** The same notice, posted to Slack as these Block Kit blocks (the text stays the notification's fallback). */
     public Notice withSlackBlocks(ArrayNode blocks) {
-        return new Notice(subject, text, html, mailTo, slack, attachments, Optional.of(blocks));
+        return new Notice(subject, text, html, mailTo, slack, attachments, Optional.of(blocks), slackText);
+    }
+
+    /** The same notice, posted to Slack as these blocks with this fallback text instead of the mail's text. */
+    public Notice withSlack(ArrayNode blocks, String fallback) {
+        return new Notice(subject, text, html, mailTo, slack, attachments, Optional.of(blocks), Optional.of(fallback));
     }
 }

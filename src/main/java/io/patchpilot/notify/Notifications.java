@@ -80,7 +80,9 @@ public final class Notifications {
             out.add(m.toString());
         }
         if (slack && n.slack()) {
-            ObjectNode m = JSON.createObjectNode().put("type", "notify-slack").put("text", n.text());
+            ObjectNode m = JSON.createObjectNode()
+                    .put("type", "notify-slack")
+                    .put("text", n.slackText().orElse(n.text()));
             n.slackBlocks().ifPresent(b -> m.set("blocks", b));
             out.add(m.toString());
         }
