@@ -60,8 +60,9 @@ public final class Notices {
     }
 
     private Notice runCompleted(JsonNode d, RunFigures f) {
-        String subject = "[patchpilot] " + f.runId() + ": " + f.status() + " - " + f.patched() + " patched, "
-                + f.failed() + " failed, " + f.skipped() + " skipped";
+        String subject =
+                "[patchpilot] " + f.runId() + ": " + f.status() + " - " + f.patched() + " patched, " + f.failed()
+                        + " failed, " + f.skipped() + " skipped" + (f.window().isEmpty() ? "" : " - " + f.window());
         StringBuilder text = new StringBuilder(subject.substring("[patchpilot] ".length())).append('\n');
         RunText.lines(f).forEach(l -> text.append(l).append('\n'));
         StringBuilder html = new StringBuilder("<h2>Patch run ")

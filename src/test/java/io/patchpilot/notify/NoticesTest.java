@@ -46,7 +46,8 @@ class NoticesTest {
                         Optional.of(figures()))
                 .orElseThrow();
         assertEquals(
-                "[patchpilot] Default-20261204T0500Z: CompletedWithFailures - 20 patched, 1 failed, 4 skipped",
+                "[patchpilot] Default-20261204T0500Z: CompletedWithFailures - 20 patched, 1 failed, 4 skipped"
+                        + " - Default_maintenance_window (organization)",
                 n.subject());
         assertEquals(List.of("platform@example.com"), n.mailTo());
         assertTrue(n.slack());

@@ -297,7 +297,8 @@ class PatchRunIT {
                         + counts.path("Cancelled").asLong()
                         + counts.path("TimedOut").asLong())
                 + " failed, "
-                + counts.path("Skipped").asLong() + " skipped";
+                + counts.path("Skipped").asLong() + " skipped"
+                + " - Default_maintenance_window (organization)";
         MimeMessage mail = mailWithSubject(subject);
         assertEquals("platform-team@example.com", mail.getAllRecipients()[0].toString());
         String content = GreenMailUtil.getBody(mail);
