@@ -255,7 +255,9 @@ class PatchCommand(Command):
             entry = {"iid": iid, "wave": wave, "applied": False,
                      "running": start + dt.timedelta(seconds=0.25 * d),
                      "end": start + dt.timedelta(seconds=d),
-                     "outcome": "Failed" if sim.fails_patching(iid) else "Success"}
+                     "outcome": "Failed" if sim.fails_patching(iid) else "Success",
+                     # what the baseline will act on: the instance's missing (and earlier failed) patches now
+                     "patches": _pending_patches(iid)}
             if cut is not None and wave > cut["wave"]:
                 entry.update(outcome="Terminated", end=cut["end"], running=None)
             self.plan.append(entry)
@@ -301,6 +303,7 @@ class PatchCommand(Command):
                 continue
             e["applied"] = True
             if e["outcome"] in ("Success", "Failed"):
+                self._write_output(e)
                 sim.apply_patch_run(e["iid"], self.account_id, self.backend_region, self.operation,
                                     self.reboot_option, e["outcome"] == "Success", self.command_id,
                                     self.override_list)
@@ -329,20 +332,70 @@ class PatchCommand(Command):
         return obj
 
     def _output(self, e, status):
+        """RunPatchBaseline's stdout/stderr as the agent prints them: the baseline, then per patch what
+        happened (installed, or the one that failed and why), then the summary."""
+        if status not in ("Success", "Failed"):
+            return "", ""
+        plat = sim.platform(e["iid"])
+        patches = e.get("patches", [])
+        lines = [
+            f"Patch baseline {BASELINES.get(plat, BASELINES['Linux'])} ({PLATFORMS.get(plat, PLATFORMS['Linux'])[0]})",
+            f"Operation: {self.operation}  RebootOption: {self.reboot_option}"
+            + (f"  InstallOverrideList: {self.override_list}" if self.override_list else ""),
+            f"Instance {e['iid']}: {len(patches)} applicable patch(es) missing",
+        ]
+        lines += [f"  missing {p['id']} ({p.get('classification', '')}, {p.get('severity', '')})" for p in patches]
+        if self.operation != "Install":
+            lines.append(f"Scan complete: {len(patches)} missing, nothing installed")
+            return "\n".join(lines) + "\n", ""
+        err = ""
         if status == "Success":
-            verb = "Installed" if self.operation == "Install" else "Scanned"
-            return f"{verb} patches with baseline ({self.operation}, {self.reboot_option}).", ""
-        if status == "Failed":
-            return "", f"failed to run patch baseline on {e['iid']}: simulated package manager error (failPatching)"
-        return "", ""
+            for p in patches:
+                lines.append(f"Installing {p['id']} ...")
+                lines.append(f"Installed {p['id']}" + (" (reboot required)" if p.get("rebootRequired") else ""))
+            reboot = any(p.get("rebootRequired") for p in patches)
+            lines.append(f"Install complete: {len(patches)} installed, 0 failed")
+            if reboot:
+                lines.append("Reboot required: " + ("not rebooting (NoReboot)" if self.reboot_option == "NoReboot"
+                                                     else "rebooting the instance"))
+        else:
+            failing = patches[0]["id"] if patches else "package manager"
+            for p in patches:
+                lines.append(f"Installing {p['id']} ...")
+                if p["id"] == failing:
+                    lines.append(f"Failed to install {p['id']}: the package manager returned exit code 1")
+                    break
+                lines.append(f"Installed {p['id']}")
+            lines.append(f"Install failed: {failing} could not be installed; "
+                         f"{max(0, len(patches) - 1)} other patch(es) left missing")
+            err = (f"failed to run patch baseline on {e['iid']}: {failing}: package manager error "
+                   f"(exit code 1)\n")
+        return "\n".join(lines) + "\n", err
+
+    def _key(self, e, stream):
+        prefix = f"{self.output_s3_key_prefix.rstrip('/')}/" if self.output_s3_key_prefix else ""
+        plugin = PLUGINS.get(sim.platform(e["iid"]), "PatchLinux")
+        return f"{prefix}{self.command_id}/{e['iid']}/awsrunPatchBaseline/{plugin}/{stream}"
+
+    def _write_output(self, e):
+        """As the agent does with OutputS3BucketName: stdout (and stderr when there is any) under
+        <prefix>/<command id>/<instance>/awsrunPatchBaseline/<plugin>/. A bucket that does not exist
+        gets nothing (the agent's upload fails; the invocation's status is unchanged)."""
+        if not self.output_s3_bucket_name:
+            return
+        from .inventory import _s3_for_bucket
+        s3 = _s3_for_bucket(self.output_s3_bucket_name)
+        if s3 is None:
+            return
+        out, err = self._output(e, e["outcome"])
+        for stream, text in (("stdout", out), ("stderr", err)):
+            if text:
+                s3.put_object(self.output_s3_bucket_name, self._key(e, stream), text.encode())
 
     def _url(self, e, stream):
         if not self.output_s3_bucket_name:
             return ""
-        prefix = f"{self.output_s3_key_prefix.rstrip('/')}/" if self.output_s3_key_prefix else ""
-        plugin = PLUGINS.get(sim.platform(e["iid"]), "PatchLinux")
-        return (f"https://s3.{self.output_s3_region}.amazonaws.com/{self.output_s3_bucket_name}/"
-                f"{prefix}{self.command_id}/{e['iid']}/awsrunPatchBaseline/{plugin}/{stream}")
+        return f"https://s3.{self.output_s3_region}.amazonaws.com/{self.output_s3_bucket_name}/{self._key(e, stream)}"
 
     def _plugin(self, e, t):
         status, details = self._entry_status(e, t)
@@ -402,6 +455,11 @@ class PatchCommand(Command):
             "StandardErrorContent": err, "StandardErrorUrl": self._url(e, "stderr"),
             "CloudWatchOutputConfig": self.cloudwatch,
         }
+
+
+def _pending_patches(iid):
+    st = sim.patch_state(iid)
+    return [dict(p) for p in st["missing"] + st["failed"]]
 
 
 def _resolve_targets(account, region, targets):

@@ -66,7 +66,7 @@ def test_install_progresses_and_changes_compliance(aws):
     assert inv[ids[0]]["CommandPlugins"][0]["Name"] == "PatchLinux"
     assert inv[ids[0]]["StandardOutputUrl"].startswith("https://s3.us-east-1.amazonaws.com/out-bucket/runs/")
     got = ssm.get_command_invocation(CommandId=cid, InstanceId=ids[2])
-    assert got["Status"] == "Failed" and "failPatching" in got["StandardErrorContent"]
+    assert got["Status"] == "Failed" and "package manager error" in got["StandardErrorContent"]
     listed = ssm.list_commands(CommandId=cid)["Commands"][0]
     assert (listed["Status"], listed["CompletedCount"], listed["ErrorCount"]) == ("Failed", 3, 1)
     after = {s["InstanceId"]: s for s in ssm.describe_instance_patch_states(InstanceIds=ids)["InstancePatchStates"]}
@@ -82,6 +82,49 @@ def test_install_progresses_and_changes_compliance(aws):
     rc, err = aws.cli("ssm", "get-command-invocation", "--command-id", cid, "--instance-id", "i-0000000000000000",
                       check=False)
     assert rc != 0 and "InvocationDoesNotExist" in err
+
+
+def test_patch_output_says_which_patches_installed_and_which_failed_and_lands_under_the_prefix(aws):
+    ids = run(aws, 2, tags={"team": "output"})
+    aws.ctl("sim", {"instances": {ids[0]: {"missingPatches": [KB, KB_SOFT]},
+                                  ids[1]: {"missingPatches": [KB, KB_SOFT], "failPatching": True}}})
+    aws.client("s3").create_bucket(Bucket="logs-bucket")
+    ssm = aws.client("ssm")
+    cid = ssm.send_command(DocumentName="AWS-RunPatchBaseline", InstanceIds=ids,
+                           Parameters={"Operation": ["Install"], "RebootOption": ["NoReboot"]},
+                           MaxErrors="2", OutputS3BucketName="logs-bucket",
+                           OutputS3KeyPrefix="patching/run=r1")["Command"]["CommandId"]
+    poll(lambda: all(i["Status"] in ("Success", "Failed") for i in _invocations(ssm, cid).values()),
+         deadline=10, interval=0.05)
+    ok = ssm.get_command_invocation(CommandId=cid, InstanceId=ids[0])
+    bad = ssm.get_command_invocation(CommandId=cid, InstanceId=ids[1])
+    assert ok["ResponseCode"] == 0 and bad["ResponseCode"] == 1 and bad["StatusDetails"] == "Failed"
+    assert f"Installed {KB['id']}" in ok["StandardOutputContent"]
+    assert f"Installed {KB_SOFT['id']}" in ok["StandardOutputContent"]
+    assert f"Failed to install {KB['id']}" in bad["StandardOutputContent"]
+    assert f"Installed {KB_SOFT['id']}" not in bad["StandardOutputContent"]
+    assert KB["id"] in bad["StandardErrorContent"]
+    s3 = aws.client("s3")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="logs-bucket", Prefix=f"patching/run=r1/{cid}/")["Contents"]}
+    assert f"patching/run=r1/{cid}/{ids[1]}/awsrunPatchBaseline/PatchLinux/stdout" in keys
+    assert f"patching/run=r1/{cid}/{ids[1]}/awsrunPatchBaseline/PatchLinux/stderr" in keys
+    assert f"patching/run=r1/{cid}/{ids[0]}/awsrunPatchBaseline/PatchLinux/stdout" in keys
+    stored = s3.get_object(Bucket="logs-bucket",
+                           Key=f"patching/run=r1/{cid}/{ids[1]}/awsrunPatchBaseline/PatchLinux/stdout")
+    assert stored["Body"].read().decode() == bad["StandardOutputContent"]
+    assert bad["StandardOutputUrl"].endswith(f"/logs-bucket/patching/run=r1/{cid}/{ids[1]}/awsrunPatchBaseline/PatchLinux/stdout")
+
+
+def test_output_to_a_bucket_that_does_not_exist_is_not_written_and_the_status_stands(aws):
+    ids = run(aws, 1, tags={"team": "nobucket"})
+    aws.ctl("sim", {"instances": {ids[0]: {"missingPatches": [KB], "failPatching": True}}})
+    ssm = aws.client("ssm")
+    cid = ssm.send_command(DocumentName="AWS-RunPatchBaseline", InstanceIds=ids,
+                           Parameters={"Operation": ["Install"]}, OutputS3BucketName="no-such-bucket")["Command"]["CommandId"]
+    poll(lambda: all(i["Status"] == "Failed" for i in _invocations(ssm, cid).values()), deadline=10, interval=0.05)
+    got = ssm.get_command_invocation(CommandId=cid, InstanceId=ids[0])
+    assert got["Status"] == "Failed" and f"Failed to install {KB['id']}" in got["StandardOutputContent"]
+    assert "no-such-bucket" not in [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]]
 
 
 def test_max_errors_stops_further_waves(aws):

@@ -65,6 +65,12 @@ async function loadWindows() {
 }
 
 let runsCursor = null;
+// an ended run's figures: instance outcomes, and AutoScaling groups on their own
+function runOutcomes(f) {
+  const groups = outcomes(f.groups);
+  return outcomes(f.instances) + (groups ? "; groups: " + groups : "");
+}
+
 async function loadRuns(more) {
   const r = await fetched("/api/runs?limit=20" + (more && runsCursor ? "&cursor=" + encodeURIComponent(runsCursor) : ""));
   const body = document.querySelector("#runs tbody");
@@ -75,7 +81,7 @@ async function loadRuns(more) {
     a.href = "/runs/" + encodeURIComponent(x.runId);
     a.textContent = x.runId;
     cell(tr, "").appendChild(a);
-    cell(tr, x.window); cell(tr, x.status, "status-" + x.status); cell(tr, x.occurrence); cell(tr, outcomes(x.counts));
+    cell(tr, x.window); cell(tr, x.status, "status-" + x.status); cell(tr, x.occurrence); cell(tr, x.figures ? runOutcomes(x.figures) : "");
   });
   runsCursor = r.nextCursor;
   document.getElementById("more-runs").hidden = !runsCursor;

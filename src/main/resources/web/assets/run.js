@@ -14,6 +14,19 @@ function showInstances() {
     const r = document.createElement("tr");
     r.dataset.instanceId = i.instanceId;
     cell(r, i.instanceId); cell(r, t.account); cell(r, t.region); cell(r, i.status, "status-" + i.status); cell(r, i.reason);
+    cell(r, i.commandId ? i.commandId + " (" + i.document + ")" : ""); cell(r, i.startedAt); cell(r, i.endedAt);
+    cell(r, i.patches ? Object.entries(i.patches).map(([k, v]) => k + " " + v).join(", ")
+      : i.patchState === "unknown" ? "unknown (" + i.patchStateReason + ")" : "");
+    const out = cell(r, "");
+    if (i.outputTail) {
+      // the last 40 lines of what the command printed, and where SSM wrote all of it
+      const d = document.createElement("details");
+      const sm = document.createElement("summary"); sm.textContent = "last lines of the output";
+      const pre = document.createElement("pre"); pre.className = "output-tail"; pre.textContent = i.outputTail;
+      d.append(sm, pre); out.appendChild(d);
+    }
+    if (i.outputUnavailable) out.append("output unavailable: " + i.outputUnavailable);
+    if (i.outputLocation) { const c = document.createElement("code"); c.textContent = i.outputLocation; out.append(c); }
     rows.appendChild(r);
   });
   ibody.appendChild(rows);
@@ -33,10 +46,17 @@ function summary(run) {
     if (k === "status") dd.className = "status-" + run[k];
     dl.append(dt, dd);
   });
-  const dt = document.createElement("dt"); dt.textContent = "account-regions";
-  const dd = document.createElement("dd"); dd.textContent = run.targetsDone + " of " + run.targetsTotal + " done";
-  dl.append(dt, dd);
-  const counts = Object.entries(run.counts || {}).filter(([k]) => !k.startsWith("targets"));
+  // every figure from the run's one model (the same the mail, Slack and 'runs show' print)
+  const f = run.figures;
+  const line = m => Object.keys(m).sort().map(k => k + " " + m[k]).join(", ");
+  [["account-regions", f.accountRegionsDone + " of " + f.accountRegionsTotal + " done"],
+   ["instances", line(f.instances) || "none"],
+   ["AutoScaling groups", line(f.groups) || "none"]].forEach(([k, v]) => {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v; dd.dataset.figure = k;
+    dl.append(dt, dd);
+  });
+  const counts = Object.entries(f.instances);
   echarts.init(document.getElementById("chart-outcomes")).setOption({
     animation: false, tooltip: { trigger: "item" }, legend: { right: 0, orient: "vertical" },
     series: [{ name: "instances", type: "pie", radius: ["40%", "70%"], label: { formatter: "{b}: {c}" },

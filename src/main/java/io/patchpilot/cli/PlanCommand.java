@@ -10,6 +10,7 @@ import io.patchpilot.patching.TargetDiscovery;
 import io.patchpilot.service.ServiceBeans;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowDirectory;
+import io.patchpilot.windows.WindowNames;
 import io.patchpilot.windows.WindowStore;
 import java.time.Clock;
 import java.util.List;
@@ -93,6 +94,6 @@ final class PlanCommand implements Callable<Integer> {
             }
         }
         System.out.printf(
-                "plan for %s: %d instances to patch, %d skipped; nothing was changed%n", w.key(), patch, skip);
+                "plan for %s: %d instances to patch, %d skipped; nothing was changed%n", WindowNames.display(w), patch, skip);
     }
 }

@@ -9,6 +9,9 @@ import io.patchpilot.config.ConfigException;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.patching.RunFigures;
+import io.patchpilot.patching.RunText;
+import io.patchpilot.windows.WindowNames;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,6 +30,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
         subcommands = {RunsCommand.ListRuns.class, RunsCommand.Show.class})
 final class RunsCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int PROBLEMS_SHOWN = 20;
 
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -58,11 +62,12 @@ final class RunsCommand implements Runnable {
                     String runId = entry.get("runId").s();
                     ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
                             .ifPresent(run -> System.out.printf(
-                                    "%-40s %-22s %s%n",
+                                    "%-40s %-48s %-22s %s%n",
                                     runId,
+                                    WindowNames.display(run.get("window").s()),
                                     run.get("status").s(),
-                                    run.containsKey("counts")
-                                            ? run.get("counts").s()
+                                    run.containsKey("figures")
+                                            ? listLine(run.get("figures").s())
                                             : progress(run)));
                 }
                 if (index.isEmpty()) System.out.println("no runs yet");
@@ -104,7 +109,7 @@ final class RunsCommand implements Runnable {
                 System.out.printf(
                         "run %s  window %s  occurrence %s  status %s%n",
                         runId,
-                        run.get("window").s(),
+                        WindowNames.display(run.get("window").s()),
                         run.get("occurrence").s(),
                         run.get("status").s());
                 for (String k : List.of("reason", "requester", "approver", "note")) {
@@ -125,16 +130,42 @@ final class RunsCommand implements Runnable {
                             t.get("state").s(),
                             reason);
                     if (!t.containsKey("instances")) continue;
-                    read(t.get("instances").s())
-                            .properties()
-                            .forEach(e -> System.out.printf(
-                                    "    %-22s %-12s %s%n",
-                                    e.getKey(),
-                                    e.getValue().path("status").asText(),
-                                    e.getValue().path("reason").asText()));
+                    read(t.get("instances").s()).properties().forEach(e -> {
+                        JsonNode i = e.getValue();
+                        System.out.printf(
+                                "    %-22s %-12s %s%n",
+                                e.getKey(),
+                                i.path("status").asText(),
+                                i.path("reason").asText());
+                        if (i.has("patches"))
+                            System.out.println("      patches after: "
+                                    + i.path("patches").toString().replaceAll("[{}\"]", ""));
+                        else if (i.path("patchState").asText().equals("unknown"))
+                            System.out.println("      patches after: unknown ("
+                                    + i.path("patchStateReason").asText() + ")");
+                        String status = i.path("status").asText();
+                        if (status.equals("Success") || status.equals("Skipped")) return;
+                        // the why: the command, the output's last lines, where all of it is
+                        if (i.has("commandId"))
+                            System.out.printf(
+                                    "      command %s (%s) %s → %s%n",
+                                    i.path("commandId").asText(),
+                                    i.path("document").asText(),
+                                    i.path("startedAt").asText("?"),
+                                    i.path("endedAt").asText("?"));
+                        if (i.has("outputTail"))
+                            i.path("outputTail").asText().lines().forEach(l -> System.out.println("      | " + l));
+                        if (i.has("outputUnavailable"))
+                            System.out.println("      output unavailable: "
+                                    + i.path("outputUnavailable").asText());
+                        if (i.has("outputLocation"))
+                            System.out.println("      full output: "
+                                    + i.path("outputLocation").asText());
+                    });
                 }
-                if (run.containsKey("counts"))
-                    System.out.println("counts: " + run.get("counts").s());
+                RunText.lines(RunFigures.of(run, ledger.partition(PatchRuns.pk(runId)), PROBLEMS_SHOWN)).stream()
+                        .skip(1) // the window is on the first line already
+                        .forEach(System.out::println);
                 String status = run.get("status").s();
                 return status.equals("Succeeded") || !ended(run) ? ExitCode.OK : ExitCode.FAILED;
             }
@@ -159,6 +190,17 @@ final class RunsCommand implements Runnable {
                 if (AmiProgress.isGroup(t)) groups.merge(AmiProgress.state(t), 1, Integer::sum);
             }
             return progress(run) + "  instances " + instances + (groups.isEmpty() ? "" : "  groups " + groups);
+        }
+    }
+
+    /** An ended run in the list: its instance outcomes and groups, from the figures kept with it. */
+    static String listLine(String figures) {
+        try {
+            RunFigures f = JSON.readValue(figures, RunFigures.class);
+            return f.accountRegionsDone() + "/" + f.accountRegionsTotal() + " account-regions  instances: "
+                    + f.instancesLine() + "  groups: " + f.groupsLine();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -1,6 +1,8 @@
 package io.patchpilot.notify;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.patchpilot.patching.RunFigures;
+import io.patchpilot.patching.RunText;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -13,20 +15,26 @@ import java.util.Optional;
  * requesting account's contact. Tag audits are not news.
  */
 public final class Notices {
-    /** A failed instance or account-region, for the summary's list. */
-    public record Problem(String account, String region, String resource, String status, String reason) {}
-
     private final List<String> centralTeam;
     private final Map<String, String> accountContacts;
 
+    private final Optional<String> publicUrl;
+
     public Notices(List<String> centralTeam, Map<String, String> accountContacts) {
-        this.centralTeam = List.copyOf(centralTeam);
-        this.accountContacts = Map.copyOf(accountContacts);
+        this(centralTeam, accountContacts, Optional.empty());
     }
 
-    public Optional<Notice> of(String detailType, JsonNode detail, List<Problem> problems) {
+    /** @param publicUrl the dashboard's address as people reach it ({@code patchpilot.http.public-url}), for links */
+    public Notices(List<String> centralTeam, Map<String, String> accountContacts, Optional<String> publicUrl) {
+        this.centralTeam = List.copyOf(centralTeam);
+        this.accountContacts = Map.copyOf(accountContacts);
+        this.publicUrl = publicUrl.filter(u -> !u.isBlank());
+    }
+
+    /** @param figures the run's figures, for a run's completion (read from the ledger when it is announced) */
+    public Optional<Notice> of(String detailType, JsonNode detail, Optional<RunFigures> figures) {
         return switch (detailType) {
-            case "Patch Run Completed" -> Optional.of(runCompleted(detail, problems));
+            case "Patch Run Completed" -> Optional.of(runCompleted(detail, figures.orElseGet(() -> fromEvent(detail))));
             case "Patch Run Blocked" -> Optional.of(runBlocked(detail));
             case "Window Changed" -> windowChanged(detail);
             case "Emergency Approval Needed", "Emergency Run Started", "Emergency Run Decided" ->
@@ -35,62 +43,46 @@ public final class Notices {
         };
     }
 
-    private Notice runCompleted(JsonNode d, List<Problem> problems) {
-        String runId = d.path("runId").asText();
-        JsonNode counts = d.path("counts");
-        long patched = counts.path("Success").asLong();
-        long failed = counts.path("Failed").asLong()
-                + counts.path("TimedOut").asLong()
-                + counts.path("Undeliverable").asLong()
-                + counts.path("Cancelled").asLong();
-        long skipped = counts.path("Skipped").asLong();
-        String subject = "[patchpilot] " + runId + ": " + d.path("status").asText() + " - " + patched + " patched, "
-                + failed + " failed, " + skipped + " skipped";
-        StringBuilder text = new StringBuilder(subject.substring("[patchpilot] ".length()))
-                .append('\n')
-                .append("Window ")
-                .append(d.path("window").asText())
-                .append(", occurrence ")
-                .append(d.path("occurrence").asText())
-                .append('\n');
+    /** A run gone from the ledger: what its event says, nothing to list. */
+    private static RunFigures fromEvent(JsonNode d) {
+        return new RunFigures(
+                d.path("runId").asText(),
+                d.path("window").asText(),
+                d.path("status").asText(),
+                d.path("occurrence").asText(),
+                0,
+                0,
+                Map.of(),
+                Map.of(),
+                Map.of(),
+                List.of(),
+                0);
+    }
+
+    private Notice runCompleted(JsonNode d, RunFigures f) {
+        String subject =
+                "[patchpilot] " + f.runId() + ": " + f.status() + " - " + f.patched() + " patched, " + f.failed()
+                        + " failed, " + f.skipped() + " skipped" + (f.window().isEmpty() ? "" : " - " + f.window());
+        StringBuilder text = new StringBuilder(subject.substring("[patchpilot] ".length())).append('\n');
+        RunText.lines(f).forEach(l -> text.append(l).append('\n'));
         StringBuilder html = new StringBuilder("<h2>Patch run ")
-                .append(esc(runId))
+                .append(esc(f.runId()))
                 .append(": ")
-                .append(esc(d.path("status").asText()))
+                .append(esc(f.status()))
                 .append("</h2><p>Window ")
-                .append(esc(d.path("window").asText()))
+                .append(esc(f.window()))
                 .append(", occurrence ")
-                .append(esc(d.path("occurrence").asText()))
-                .append("</p><table border=\"1\" cellpadding=\"4\"><tr><th>outcome</th><th>count</th></tr>");
-        counts.properties().forEach(e -> {
-            text.append("  ")
-                    .append(e.getKey())
-                    .append(": ")
-                    .append(e.getValue().asLong())
-                    .append('\n');
-            html.append("<tr><td>")
-                    .append(esc(e.getKey()))
-                    .append("</td><td>")
-                    .append(e.getValue().asLong())
-                    .append("</td></tr>");
-        });
-        html.append("</table>");
-        if (!problems.isEmpty()) {
-            text.append("Needs attention:\n");
+                .append(esc(f.occurrence()))
+                .append("</p><table border=\"1\" cellpadding=\"4\">")
+                .append(row("account-regions", f.accountRegionsDone() + " of " + f.accountRegionsTotal() + " done"))
+                .append(row("instances", f.instancesLine()))
+                .append(row("AutoScaling groups", f.groupsLine()))
+                .append("</table>");
+        if (!f.problems().isEmpty()) {
             html.append(
                             "<h3>Needs attention</h3><table border=\"1\" cellpadding=\"4\"><tr><th>account</th><th>region</th><th>resource</th>")
-                    .append("<th>status</th><th>reason</th></tr>");
-            for (Problem p : problems) {
-                text.append("  ")
-                        .append(p.account())
-                        .append('/')
-                        .append(p.region())
-                        .append(' ')
-                        .append(p.resource())
-                        .append(' ')
-                        .append(p.status())
-                        .append(p.reason().isEmpty() || p.reason().equals(p.status()) ? "" : " - " + p.reason())
-                        .append('\n');
+                    .append("<th>status</th><th>reason</th><th>output</th></tr>");
+            for (RunFigures.Problem p : f.problems()) {
                 html.append("<tr><td>")
                         .append(esc(p.account()))
                         .append("</td><td>")
@@ -101,16 +93,27 @@ public final class Notices {
                         .append(esc(p.status()))
                         .append("</td><td>")
                         .append(esc(p.reason()))
+                        .append("</td><td>")
+                        .append(esc(p.output()))
                         .append("</td></tr>");
             }
             html.append("</table>");
+            if (f.problemsTotal() > f.problems().size())
+                html.append("<p>+")
+                        .append(f.problemsTotal() - f.problems().size())
+                        .append(" more</p>");
         }
-        return new Notice(
-                subject,
-                text.toString(),
-                html.toString(),
-                recipients(ownerOf(d.path("window").asText())),
-                true);
+        publicUrl.ifPresent(base -> {
+            String link = base.replaceAll("/+$", "") + "/runs/" + f.runId();
+            text.append("Run page: ").append(link).append('\n');
+            html.append("<p><a href=\"").append(esc(link)).append("\">Open the run page</a></p>");
+        });
+        return new Notice(subject, text.toString(), html.toString(), recipients(ownerOf(d)), true)
+                .withSlackBlocks(SlackBlocks.run(f, publicUrl));
+    }
+
+    private static String row(String what, String value) {
+        return "<tr><th align=\"left\">" + esc(what) + "</th><td>" + esc(value) + "</td></tr>";
     }
 
     private Notice runBlocked(JsonNode d) {
@@ -121,8 +124,7 @@ public final class Notices {
                         + d.path("reason").asText() + "\nThe next occurrence checks again.\n";
         String html = "<h2>Patch run " + esc(d.path("runId").asText()) + ": Blocked</h2><p>"
                 + esc(d.path("reason").asText()) + "</p><p>Nothing was patched; the next occurrence checks again.</p>";
-        return new Notice(
-                subject, text, html, recipients(ownerOf(d.path("window").asText())), true);
+        return new Notice(subject, text, html, recipients(ownerOf(d)), true);
     }
 
     private Optional<Notice> windowChanged(JsonNode d) {
@@ -171,10 +173,9 @@ public final class Notices {
         return new Notice(subject, text, html, recipients("*"), true);
     }
 
-    /** {@code 111111111111#Dev_maintenance_window} is owned by that account; {@code *#…} by the organization. */
-    private static String ownerOf(String windowKey) {
-        int hash = windowKey.indexOf('#');
-        return hash > 0 ? windowKey.substring(0, hash) : "*";
+    /** A run event's {@code windowScope}: the owning account, or {@code organization} (no account contact). */
+    private static String ownerOf(JsonNode detail) {
+        return detail.path("windowScope").asText("organization");
     }
 
     private List<String> recipients(String owner) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.patching.RunFigures;
 import io.patchpilot.service.QueueSender;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,19 +22,19 @@ public final class Notifications {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Notices notices;
-    private final Function<String, List<Notices.Problem>> problemsOfRun;
+    private final Function<String, Optional<RunFigures>> figuresOfRun;
     private final QueueSender work;
     private final boolean mail;
     private final boolean slack;
 
     public Notifications(
             Notices notices,
-            Function<String, List<Notices.Problem>> problemsOfRun,
+            Function<String, Optional<RunFigures>> figuresOfRun,
             QueueSender work,
             boolean mail,
             boolean slack) {
         this.notices = notices;
-        this.problemsOfRun = problemsOfRun;
+        this.figuresOfRun = figuresOfRun;
         this.work = work;
         this.mail = mail;
         this.slack = slack;
@@ -44,10 +45,10 @@ public final class Notifications {
         List<String> messages = new ArrayList<>();
         for (PutEventsRequestEntry e : events.entries()) {
             JsonNode detail = read(e.detail());
-            List<Notices.Problem> problems = e.detailType().equals("Patch Run Completed")
-                    ? problemsOfRun.apply(detail.path("runId").asText())
-                    : List.of();
-            Optional<Notice> notice = notices.of(e.detailType(), detail, problems);
+            Optional<RunFigures> figures = e.detailType().equals("Patch Run Completed")
+                    ? figuresOfRun.apply(detail.path("runId").asText())
+                    : Optional.empty();
+            Optional<Notice> notice = notices.of(e.detailType(), detail, figures);
             if (notice.isEmpty()) continue;
             messages.addAll(messagesFor(notice.get()));
         }
@@ -79,10 +80,11 @@ public final class Notifications {
             out.add(m.toString());
         }
         if (slack && n.slack()) {
-            out.add(JSON.createObjectNode()
+            ObjectNode m = JSON.createObjectNode()
                     .put("type", "notify-slack")
-                    .put("text", n.text())
-                    .toString());
+                    .put("text", n.slackText().orElse(n.text()));
+            n.slackBlocks().ifPresent(b -> m.set("blocks", b));
+            out.add(m.toString());
         }
         return out;
     }

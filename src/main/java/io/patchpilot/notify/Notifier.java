@@ -2,6 +2,7 @@ package io.patchpilot.notify;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import jakarta.activation.DataHandler;
@@ -118,10 +119,11 @@ public final class Notifier {
     /** {@code {"type":"notify-slack","text"}}: posted to the webhook (and the outbox). */
     public void slack(String body) throws IOException, InterruptedException {
         JsonNode m = JsonBodies.object(body);
-        String payload = new ObjectMapper()
-                .createObjectNode()
-                .put("text", m.path("text").asText())
-                .toString();
+        ObjectNode post =
+                new ObjectMapper().createObjectNode().put("text", m.path("text").asText());
+        // Block Kit when the notice has blocks; the text stays the notification's fallback
+        if (m.path("blocks").isArray()) post.set("blocks", m.path("blocks"));
+        String payload = post.toString();
         if (outbox.isPresent())
             Files.writeString(
                     outboxFile(

@@ -12,12 +12,12 @@ import io.patchpilot.aws.SenderIds;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.notify.Notices;
 import io.patchpilot.service.QueueSender;
 import io.patchpilot.web.Metrics;
 import io.patchpilot.windows.FireCheck;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowDirectory;
+import io.patchpilot.windows.WindowNames;
 import io.patchpilot.windows.WindowSchedule;
 import io.patchpilot.windows.WindowStore;
 import java.time.Clock;
@@ -322,9 +322,7 @@ public final class PatchRuns {
         if (!ledger.putIfAbsent(item)) return List.of();
         ledger.put(indexItem(runId, w));
         LOG.warn("Run {} blocked: {}", runId, reason);
-        ObjectNode detail = JSON.createObjectNode()
-                .put("runId", runId)
-                .put("window", w.key())
+        ObjectNode detail = windowFields(JSON.createObjectNode().put("runId", runId), w.key())
                 .put("status", "Blocked")
                 .put("reason", reason)
                 .put("occurrence", occurrence.toString());
@@ -380,7 +378,8 @@ public final class PatchRuns {
         String now = run.get("status").s();
         if (done < total || now.equals("Succeeded") || now.equals("CompletedWithFailures")) return List.of();
         Map<String, Long> counts = new TreeMap<>();
-        for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
+        List<Map<String, AttributeValue>> items = ledger.partition(pk(runId));
+        for (Map<String, AttributeValue> item : items) {
             if (item.get("sk").s().startsWith(AmiBuild.PREFIX)) {
                 counts.merge(
                         "asgs" + item.get("state").s(), 1L, Long::sum); // asgsRefreshed, asgsFailed, asgsSkipped, …
@@ -403,6 +402,11 @@ public final class PatchRuns {
                         || (k.startsWith("asgs") && ASG_PROBLEMS.contains(k.substring(4))));
         String status = failures ? "CompletedWithFailures" : "Succeeded";
         ObjectNode summary = JSON.valueToTree(counts);
+        Map<String, AttributeValue> ended = new HashMap<>(run);
+        ended.put("status", Ledger.s(status));
+        // the figures people read, kept with the run so a list of runs need not read each run's items
+        ObjectNode figures = JSON.valueToTree(RunFigures.of(ended, items, 0));
+        figures.remove("problems");
         boolean first = ledger.setIf(
                 pk(runId),
                 RUN,
@@ -412,7 +416,9 @@ public final class PatchRuns {
                         "finishedAt",
                         Ledger.s(clock.instant().toString()),
                         "counts",
-                        Ledger.s(summary.toString())),
+                        Ledger.s(summary.toString()),
+                        "figures",
+                        Ledger.s(figures.toString())),
                 "#st <> :done AND #st <> :failed",
                 Map.of("#st", "status"),
                 Map.of(":done", Ledger.s("Succeeded"), ":failed", Ledger.s("CompletedWithFailures")));
@@ -422,12 +428,13 @@ public final class PatchRuns {
                     status, Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()), counts);
         }
         LOG.info("Run {} {}: {}", runId, status, counts);
-        ObjectNode detail = JSON.createObjectNode()
-                .put("runId", runId)
-                .put("window", run.get("window").s())
+        ObjectNode detail = windowFields(
+                        JSON.createObjectNode().put("runId", runId),
+                        run.get("window").s())
                 .put("status", status)
                 .put("occurrence", run.get("occurrence").s());
         detail.set("counts", summary);
+        detail.set("figures", figures);
         return List.of(PutEventsRequest.builder()
                 .entries(PutEventsRequestEntry.builder()
                         .eventBusName(eventBus)
@@ -438,50 +445,27 @@ public final class PatchRuns {
                 .build());
     }
 
-    private static final Set<String> PROBLEMS = Set.of("Failed", "TimedOut", "Undeliverable", "Cancelled");
+    /**
+     * An event names its window as people know it ({@code window}: {@code Dev_maintenance_window (111122223333)}),
+     * with its name and its scope (the owning account, or {@code organization}) for rules and consumers.
+     */
+    static ObjectNode windowFields(ObjectNode detail, String recorded) {
+        return detail.put("window", WindowNames.display(recorded))
+                .put("windowName", WindowNames.name(recorded))
+                .put("windowScope", WindowNames.scope(recorded));
+    }
+
     /** AutoScaling groups the run did not patch: their build failed, or they cannot be built. */
     private static final Set<String> ASG_PROBLEMS = Set.of("Failed", "NeedsMigration", "Unsupported");
 
-    /** What went wrong in a run, for its summary: failed account-regions and instances, at most {@code limit}. */
-    public List<Notices.Problem> problems(String runId, int limit) {
-        List<Notices.Problem> out = new ArrayList<>();
-        for (Map<String, AttributeValue> item : ledger.partition(pk(runId))) {
-            if (item.get("sk").s().startsWith(AmiBuild.PREFIX)
-                    && ASG_PROBLEMS.contains(item.get("state").s())) {
-                out.add(new Notices.Problem(
-                        item.get("account").s(),
-                        item.get("region").s(),
-                        "asg " + item.get("group").s(),
-                        item.get("state").s(),
-                        item.get("reason").s()));
-                continue;
-            }
-            if (!item.get("sk").s().startsWith("TARGET#")) continue;
-            String account = item.get("account").s();
-            String region = item.get("region").s();
-            if (PROBLEMS.contains(item.get("state").s())) {
-                out.add(new Notices.Problem(
-                        account,
-                        region,
-                        "account-region",
-                        item.get("state").s(),
-                        item.get("reason").s()));
-            }
-            if (item.containsKey("instances")) {
-                read(item.get("instances").s()).properties().forEach(e -> {
-                    String status = e.getValue().path("status").asText();
-                    if (PROBLEMS.contains(status)) {
-                        out.add(new Notices.Problem(
-                                account,
-                                region,
-                                e.getKey(),
-                                status,
-                                e.getValue().path("reason").asText()));
-                    }
-                });
-            }
-        }
-        return out.size() > limit ? out.subList(0, limit) : out;
+    /** What a run came to (live while it runs), with at most {@code limit} problems listed. */
+    public Optional<RunFigures> figures(String runId, int limit) {
+        return ledger.get(pk(runId), RUN).map(run -> RunFigures.of(run, ledger.partition(pk(runId)), limit));
+    }
+
+    /** What went wrong in a run, for its summary: failed account-regions, instances and groups, at most {@code limit}. */
+    public List<RunFigures.Problem> problems(String runId, int limit) {
+        return figures(runId, limit).map(RunFigures::problems).orElse(List.of());
     }
 
     /** {@code Default-20261204T0500Z}, {@code Dev-111111111111-20261204T0500Z}: readable and unique per occurrence. */

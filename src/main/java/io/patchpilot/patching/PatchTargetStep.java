@@ -315,8 +315,7 @@ public final class PatchTargetStep {
                                     .maxErrors(w.maxErrors())
                                     .timeoutSeconds((int) Math.min(timeout, 172_800))
                                     .outputS3BucketName(logsBucket)
-                                    .outputS3KeyPrefix("patching/accountid=" + target.account() + "/region="
-                                            + target.region() + "/run=" + runId))
+                                    .outputS3KeyPrefix(InvocationDetail.keyPrefix(target, runId)))
                     .command()
                     .commandId());
         }
@@ -374,7 +373,7 @@ public final class PatchTargetStep {
      * {@code {"type":"patch-poll","runId","account","region","attempt"}}: follow the commands.
      * @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing poll ends its target as Failed
      */
-    @AwsActions("ssm:ListCommandInvocations")
+    @AwsActions({"ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:DescribeInstancePatchStates"})
     public List<PutEventsRequest> poll(String body, Map<?, ?> sqsAttributes) {
         int receives = TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
@@ -394,7 +393,7 @@ public final class PatchTargetStep {
         try {
             for (String commandId : item.get("commandIds").s().split(",")) {
                 for (CommandInvocation inv : ssm.listCommandInvocationsPaginator(
-                                r -> r.commandId(commandId).maxResults(50))
+                                r -> r.commandId(commandId).details(true).maxResults(50))
                         .commandInvocations()) {
                     seen.add(inv.instanceId());
                     String status = inv.statusAsString();
@@ -403,11 +402,11 @@ public final class PatchTargetStep {
                         continue;
                     }
                     String details = inv.statusDetails() == null ? "" : inv.statusDetails();
-                    instances.put(
-                            inv.instanceId(),
-                            outcome(
-                                    status.equals("Cancelled") && details.equals("Terminated") ? "Cancelled" : status,
-                                    status.equals("Success") ? "" : details));
+                    ObjectNode o = outcome(
+                            status.equals("Cancelled") && details.equals("Terminated") ? "Cancelled" : status,
+                            status.equals("Success") ? "" : details);
+                    InvocationDetail.fromListing(o, inv);
+                    instances.put(inv.instanceId(), o);
                 }
             }
         } catch (RuntimeException e) {
@@ -417,10 +416,35 @@ public final class PatchTargetStep {
             schedulePoll(runId, target, attempt + 1);
             return List.of();
         }
-        instances.forEach((id, o) -> {
-            if (o.path("status").asText().equals("Pending"))
-                o.put("status", "Undeliverable").put("reason", "no invocation reported");
-        });
+        // the why of what did not succeed: one GetCommandInvocation each, for the first few of an account-region
+        int read = 0;
+        for (Map.Entry<String, ObjectNode> e : instances.entrySet()) {
+            ObjectNode o = e.getValue();
+            String status = o.path("status").asText();
+            if (status.equals("Pending")) {
+                o.put("status", "Undeliverable")
+                        .put("reason", "no invocation reported")
+                        .put("outputUnavailable", "no invocation of the command was reported for this instance");
+                continue;
+            }
+            if (status.equals("Success") || status.equals("Skipped") || !o.has("commandId")) continue;
+            String location = InvocationDetail.outputLocation(
+                    logsBucket,
+                    InvocationDetail.keyPrefix(target, runId),
+                    o.path("commandId").asText(),
+                    e.getKey());
+            if (read++ < InvocationDetail.READ_PER_TARGET) {
+                InvocationDetail.why(o, ssm, e.getKey(), location);
+            } else {
+                o.put("outputLocation", location)
+                        .put(
+                                "outputUnavailable",
+                                "not read: more than " + InvocationDetail.READ_PER_TARGET
+                                        + " failed instances in this account-region; the full output is at "
+                                        + location);
+            }
+        }
+        InvocationDetail.patchStates(ssm, instances);
         return finish(runId, target, "Done", "", instances);
     }
 

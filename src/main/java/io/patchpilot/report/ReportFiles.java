@@ -59,11 +59,14 @@ public final class ReportFiles {
                 .asByteArray();
     }
 
-    /** A link anyone with it may download for a week (S3's limit for signature version 4). */
+    /** How long a pre-signed link works: a week, S3's limit for signature version 4. */
+    public static final Duration LINK_VALIDITY = Duration.ofDays(7);
+
+    /** A link anyone with it may download for {@link #LINK_VALIDITY}. */
     public String link(String bucket, String key) {
         try (var presigner = aws.s3Presigner()) {
             return presigner
-                    .presignGetObject(r -> r.signatureDuration(Duration.ofDays(7))
+                    .presignGetObject(r -> r.signatureDuration(LINK_VALIDITY)
                             .getObjectRequest(g -> g.bucket(bucket).key(key)))
                     .url()
                     .toString();

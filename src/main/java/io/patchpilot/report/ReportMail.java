@@ -1,7 +1,10 @@
 package io.patchpilot.report;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.patchpilot.notify.Notice;
 import io.patchpilot.notify.Notices;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,6 +16,8 @@ import java.util.Map;
  * that owner's non-compliant instances.
  */
 public final class ReportMail {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private ReportMail() {}
 
     /** One stored report: its name, rows, S3 key and, when too big to attach, a link. */
@@ -74,6 +79,58 @@ public final class ReportMail {
         }
         html.append("</table>");
         return new Notice(subject, text.toString(), html.toString(), to, true);
+    }
+
+    /** A CSV as Slack links it: a pre-signed download link. */
+    public record Linked(String name, long rows, String url) {}
+
+    /**
+     * The team's Slack post: the headline, and each CSV as a pre-signed link with the time it
+     * expires (an incoming webhook attaches nothing, so nothing claims an attachment).
+     */
+    public static Notice withSlackPost(Notice team, String reportId, Headline h, List<Linked> csvs, Instant expires) {
+        ArrayNode blocks = JSON.createArrayNode();
+        blocks.addObject()
+                .put("type", "header")
+                .putObject("text")
+                .put("type", "plain_text")
+                .put("text", "Patch compliance " + reportId);
+        String headline = h.percentCompliant() + "% of " + h.instances() + " managed instances compliant, "
+                + (h.instances() - h.compliant()) + " non-compliant, " + h.unmanaged() + " unmanaged";
+        section(blocks, slackEsc(headline));
+        StringBuilder files = new StringBuilder("*Reports* (download links expire " + expires + ")");
+        StringBuilder text =
+                new StringBuilder(reportId + ": " + headline + "\nReports (download links expire " + expires + "):\n");
+        for (Linked c : csvs) {
+            files.append("\n• <")
+                    .append(c.url())
+                    .append('|')
+                    .append(slackEsc(c.name()))
+                    .append(".csv> ")
+                    .append(c.rows())
+                    .append(" rows");
+            text.append("  ")
+                    .append(c.name())
+                    .append(".csv: ")
+                    .append(c.rows())
+                    .append(" rows ")
+                    .append(c.url())
+                    .append('\n');
+        }
+        section(blocks, files.length() <= 3000 ? files.toString() : files.substring(0, 2999) + "…");
+        return team.withSlack(blocks, text.toString());
+    }
+
+    private static void section(ArrayNode blocks, String mrkdwn) {
+        blocks.addObject()
+                .put("type", "section")
+                .putObject("text")
+                .put("type", "mrkdwn")
+                .put("text", mrkdwn);
+    }
+
+    private static String slackEsc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     /**

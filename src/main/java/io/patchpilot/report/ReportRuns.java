@@ -390,6 +390,7 @@ public final class ReportRuns {
             Metrics.reportCompleted(
                     Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()));
         List<ReportMail.Stored> stored = new ArrayList<>();
+        List<ReportMail.Linked> linked = new ArrayList<>();
         List<Notice.Attachment> attachments = new ArrayList<>();
         Map<String, String> csvKeys = new HashMap<>();
         for (Map<String, AttributeValue> i : ledger.partition(pk(reportId))) {
@@ -406,6 +407,9 @@ public final class ReportRuns {
                     key,
                     attach ? null : files.link(options.reportsBucket(), key)));
             if (attach) attachments.add(new Notice.Attachment(name + ".csv", options.reportsBucket(), key));
+            // Slack links every CSV (signing is local: no AWS call)
+            linked.add(new ReportMail.Linked(
+                    name, Long.parseLong(i.get("rows").n()), files.link(options.reportsBucket(), key)));
         }
         ReportMail.Headline headline = ReportMail.headline(
                 rows(csvKeys.get("compliance_by_account_region")), rows(csvKeys.get("unmanaged_instances")));
@@ -413,7 +417,12 @@ public final class ReportRuns {
         read(run.get("to").s()).forEach(t -> to.add(t.asText()));
         Notice team = ReportMail.team(reportId, headline, stored, to.isEmpty() ? options.centralTeam() : to);
         List<Notice> notices = new ArrayList<>();
-        notices.add(new Notice(team.subject(), team.text(), team.html(), team.mailTo(), true, attachments));
+        notices.add(ReportMail.withSlackPost(
+                new Notice(team.subject(), team.text(), team.html(), team.mailTo(), true, attachments),
+                reportId,
+                headline,
+                linked,
+                clock.instant().plus(ReportFiles.LINK_VALIDITY)));
         if (to.isEmpty() && csvKeys.containsKey("owner_non_compliant")) {
             ReportMail.byOwner(rows(csvKeys.get("owner_non_compliant")), options.accountContacts())
                     .forEach((owner, rows) -> notices.add(ReportMail.owner(reportId, owner, rows)));

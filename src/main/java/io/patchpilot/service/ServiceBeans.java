@@ -267,8 +267,11 @@ public final class ServiceBeans {
         beans.put(
                 "notifications",
                 new Notifications(
-                        new Notices(notify.centralTeam(), notify.accountContacts()),
-                        runId -> runs.problems(runId, 50),
+                        new Notices(
+                                notify.centralTeam(),
+                                notify.accountContacts(),
+                                settings.optional("patchpilot.http.public-url")),
+                        runId -> runs.figures(runId, 50),
                         work,
                         notify.mail(),
                         notify.slack()));

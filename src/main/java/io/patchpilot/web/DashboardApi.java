@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.WindowNames;
 import io.patchpilot.windows.WindowSchedule;
 import io.patchpilot.windows.WindowStore;
 import java.time.Clock;
@@ -87,10 +88,10 @@ public final class DashboardApi {
         all.stream()
                 .sorted(Comparator.comparing((MaintenanceWindow w) ->
                                 WindowSchedule.nextOpening(w, now).orElse(Instant.MAX))
-                        .thenComparing(MaintenanceWindow::key))
+                        .thenComparing(WindowNames::display))
                 .forEach(w -> {
                     ObjectNode o = items.addObject()
-                            .put("key", w.key())
+                            .put("displayName", WindowNames.display(w))
                             .put("name", w.name())
                             .put("account", w.account())
                             .put("environment", w.environment())

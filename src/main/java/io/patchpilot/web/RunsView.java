@@ -9,6 +9,8 @@ import io.patchpilot.aws.AwsActions;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.patching.RunFigures;
+import io.patchpilot.windows.WindowNames;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,7 +24,6 @@ public final class RunsView {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> RUN_FIELDS = Set.of(
             "runId",
-            "window",
             "status",
             "occurrence",
             "createdAt",
@@ -32,6 +33,21 @@ public final class RunsView {
             "requester",
             "approver",
             "note");
+
+    private static final int PROBLEMS_SHOWN = 100;
+    private static final List<String> INSTANCE_DETAILS = List.of(
+            "commandId",
+            "document",
+            "startedAt",
+            "endedAt",
+            "statusDetails",
+            "responseCode",
+            "outputTail",
+            "outputLocation",
+            "outputUnavailable",
+            "patchState",
+            "patchStateReason",
+            "patches");
 
     private final AwsClients aws;
     private final Ledger ledger;
@@ -78,6 +94,7 @@ public final class RunsView {
         if (run.isEmpty()) return Optional.empty();
         ObjectNode out = summary(run.get());
         List<Map<String, AttributeValue>> items = ledger.partition(PatchRuns.pk(runId));
+        out.set("figures", JSON.valueToTree(RunFigures.of(run.get(), items, PROBLEMS_SHOWN)));
         List<Map<String, AttributeValue>> targets = items.stream()
                 .filter(i -> i.get("sk").s().startsWith("TARGET#"))
                 .toList();
@@ -91,16 +108,18 @@ public final class RunsView {
                     .put("reason", text(t, "reason"));
             ArrayNode instances = o.putArray("instances");
             if (t.containsKey("instances")) {
-                read(t.get("instances").s())
-                        .properties()
-                        .forEach(e -> instances
-                                .addObject()
-                                .put("instanceId", e.getKey())
-                                .put("status", e.getValue().path("status").asText())
-                                .put("reason", e.getValue().path("reason").asText("")));
+                read(t.get("instances").s()).properties().forEach(e -> {
+                    ObjectNode i = instances
+                            .addObject()
+                            .put("instanceId", e.getKey())
+                            .put("status", e.getValue().path("status").asText())
+                            .put("reason", e.getValue().path("reason").asText(""));
+                    // the command and, for what did not succeed, its why (PatchTargetStep.poll)
+                    for (String k : INSTANCE_DETAILS)
+                        if (e.getValue().has(k)) i.set(k, e.getValue().get(k));
+                });
             }
         }
-        out.put("targetsTotal", targets.size());
         out.put("nextCursor", slice.next());
         ArrayNode steps = out.putArray("steps");
         for (Map<String, AttributeValue> i : items) {
@@ -117,6 +136,10 @@ public final class RunsView {
 
     static ObjectNode summary(Map<String, AttributeValue> run) {
         ObjectNode o = JSON.createObjectNode();
+        String window = run.containsKey("window") ? run.get("window").s() : "";
+        o.put("window", WindowNames.display(window))
+                .put("windowName", WindowNames.name(window))
+                .put("windowScope", WindowNames.scope(window));
         for (String f : RUN_FIELDS) {
             if (run.containsKey(f) && run.get(f).s() != null)
                 o.put(f, run.get(f).s());
@@ -132,6 +155,8 @@ public final class RunsView {
                         ? Long.parseLong(run.get("targetsDone").n())
                         : 0);
         o.set("counts", run.containsKey("counts") ? read(run.get("counts").s()) : JSON.createObjectNode());
+        // an ended run keeps its figures; a running one has none yet (the run page reads them live)
+        if (run.containsKey("figures")) o.set("figures", read(run.get("figures").s()));
         return o;
     }
 

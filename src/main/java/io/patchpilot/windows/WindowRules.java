@@ -96,7 +96,7 @@ public final class WindowRules {
                             .name(name)
                             .scheduleExpression(expression)
                             .state(RuleState.ENABLED)
-                            .description("patchpilot " + w.key() + ": " + WindowSchedule.describe(w))
+                            .description("patchpilot " + WindowNames.display(w) + ": " + WindowSchedule.describe(w))
                             .build());
             producer.requestBody(
                     ENDPOINT + "putTargets",

@@ -1,11 +1,17 @@
 package io.patchpilot.notify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.patchpilot.patching.RunFigures;
+import io.patchpilot.windows.WindowNames;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class NoticesTest {
@@ -13,34 +19,108 @@ class NoticesTest {
     private final Notices notices =
             new Notices(List.of("platform@example.com"), Map.of("111111111111", "dev-owners@example.com"));
 
+    private static RunFigures figures() {
+        return new RunFigures(
+                "Default-20261204T0500Z",
+                "Default_maintenance_window (organization)",
+                "CompletedWithFailures",
+                "2026-12-04T05:00:00Z",
+                6,
+                6,
+                Map.of("Done", 6L),
+                Map.of("Success", 20L, "Failed", 1L, "Skipped", 4L),
+                Map.of("Refreshed", 1L),
+                List.of(new RunFigures.Problem(
+                        "222222222222", "us-east-1", "i-0abc", "Failed", "patch <KB5031356> failed")),
+                1);
+    }
+
     @Test
-    void a_finished_run_is_summarised_with_its_counts_and_what_needs_attention_for_the_central_team() throws Exception {
+    void a_finished_run_is_summarised_with_its_figures_and_what_needs_attention_for_the_central_team()
+            throws Exception {
         Notice n = notices.of(
                         "Patch Run Completed",
                         JSON.readTree(
-                                "{\"runId\":\"Default-20261204T0500Z\",\"window\":\"*#Default_maintenance_window\","
-                                        + "\"status\":\"CompletedWithFailures\",\"occurrence\":\"2026-12-04T05:00:00Z\",\"counts\":{\"Success\":20,\"Failed\":1,\"Skipped\":4,\"targetsDone\":6}}"),
-                        List.of(new Notices.Problem(
-                                "222222222222", "us-east-1", "i-0abc", "Failed", "patch <KB5031356> failed")))
+                                "{\"runId\":\"Default-20261204T0500Z\",\"window\":\"Default_maintenance_window (organization)\","
+                                        + "\"windowScope\":\"organization\",\"status\":\"CompletedWithFailures\"}"),
+                        Optional.of(figures()))
                 .orElseThrow();
         assertEquals(
-                "[patchpilot] Default-20261204T0500Z: CompletedWithFailures - 20 patched, 1 failed, 4 skipped",
+                "[patchpilot] Default-20261204T0500Z: CompletedWithFailures - 20 patched, 1 failed, 4 skipped"
+                        + " - Default_maintenance_window (organization)",
                 n.subject());
         assertEquals(List.of("platform@example.com"), n.mailTo());
         assertTrue(n.slack());
         assertTrue(n.text().contains("222222222222/us-east-1 i-0abc Failed - patch <KB5031356> failed"), n.text());
+        assertTrue(n.text().contains("Account-regions: 6 of 6 account-regions done (Done 6)"), n.text());
+        assertTrue(n.text().contains("AutoScaling groups: Refreshed 1"), n.text());
+        assertTrue(n.text().contains("Window Default_maintenance_window (organization)"), n.text());
         assertTrue(n.html().contains("<td>patch &lt;KB5031356&gt; failed</td>"), "HTML is escaped: " + n.html());
-        assertTrue(n.html().contains("<td>Success</td><td>20</td>"), n.html());
+        assertTrue(
+                n.html().contains("<td>20 patched, 1 failed, 4 skipped (Failed 1, Skipped 4, Success 20)</td>"),
+                n.html());
+        assertTrue(n.html().contains("<td>6 of 6 done</td>"), n.html());
+        for (String text : List.of(n.subject(), n.text(), n.html()))
+            assertFalse(
+                    WindowNames.containsLedgerKey(text) || text.contains("asgs") || text.contains("targetsDone"), text);
+    }
+
+    @Test
+    void slack_gets_block_kit_with_the_outcome_the_figures_at_most_ten_lines_to_attend_to_and_the_run_page()
+            throws Exception {
+        List<RunFigures.Problem> many = new ArrayList<>();
+        for (int i = 0; i < 14; i++)
+            many.add(new RunFigures.Problem("222222222222", "us-east-1", "i-" + i, "Failed", "patch <KB1> failed"));
+        RunFigures f = new RunFigures(
+                "Default-20261204T0500Z",
+                "Default_maintenance_window (organization)",
+                "CompletedWithFailures",
+                "2026-12-04T05:00:00Z",
+                6,
+                6,
+                Map.of("Done", 6L),
+                Map.of("Success", 20L, "Failed", 14L),
+                Map.of("Refreshed", 1L),
+                many,
+                15);
+        Notice n = new Notices(List.of("platform@example.com"), Map.of(), Optional.of("https://pp.example.com/"))
+                .of(
+                        "Patch Run Completed",
+                        JSON.readTree("{\"runId\":\"Default-20261204T0500Z\",\"windowScope\":\"organization\"}"),
+                        Optional.of(f))
+                .orElseThrow();
+        JsonNode blocks = n.slackBlocks().orElseThrow();
+        assertEquals("header", blocks.get(0).path("type").asText());
+        assertTrue(blocks.get(0).path("text").path("text").asText().contains("CompletedWithFailures"));
+        String all = blocks.toString();
+        assertTrue(all.contains("*Account-regions*\\n6 of 6 done"), all);
+        assertTrue(all.contains("*AutoScaling groups*\\nRefreshed 1"), all);
+        String attention = blocks.get(3).path("text").path("text").asText();
+        assertEquals(10, attention.lines().filter(l -> l.startsWith("• ")).count(), attention);
+        assertTrue(attention.endsWith("+5 more"), attention);
+        assertTrue(attention.contains("patch &lt;KB1&gt; failed"), "mrkdwn escaped: " + attention);
+        assertTrue(all.contains("<https://pp.example.com/runs/Default-20261204T0500Z|Open the run page>"), all);
+        assertTrue(n.text().contains("Run page: https://pp.example.com/runs/Default-20261204T0500Z"), n.text());
+        String message = new Notifications(notices, r -> Optional.empty(), null, false, true)
+                .messagesFor(n)
+                .get(0);
+        assertTrue(JSON.readTree(message).path("blocks").isArray(), message);
+        assertFalse(message.contains("attached"), message);
+
+        Notice noLink = notices.of(
+                        "Patch Run Completed", JSON.readTree("{\"runId\":\"Default-20261204T0500Z\"}"), Optional.of(f))
+                .orElseThrow();
+        assertFalse(noLink.slackBlocks().orElseThrow().toString().contains("Open the run page"));
     }
 
     @Test
     void the_run_of_an_account_window_also_tells_that_account() throws Exception {
         Notice n = notices.of(
                         "Patch Run Completed",
-                        JSON.readTree(
-                                "{\"runId\":\"Dev-111111111111-20261204T0500Z\","
-                                        + "\"window\":\"111111111111#Dev_maintenance_window\",\"status\":\"Succeeded\",\"counts\":{\"Success\":3}}"),
-                        List.of())
+                        JSON.readTree("{\"runId\":\"Dev-111111111111-20261204T0500Z\","
+                                + "\"window\":\"Dev_maintenance_window (111111111111)\",\"windowScope\":\"111111111111\","
+                                + "\"status\":\"Succeeded\"}"),
+                        Optional.empty())
                 .orElseThrow();
         assertEquals(List.of("platform@example.com", "dev-owners@example.com"), n.mailTo());
     }
@@ -49,9 +129,10 @@ class NoticesTest {
     void a_blocked_run_says_why() throws Exception {
         Notice n = notices.of(
                         "Patch Run Blocked",
-                        JSON.readTree("{\"runId\":\"Prod-20261204T0500Z\",\"window\":\"*#Prod_maintenance_window\","
-                                + "\"reason\":\"predecessor Test_maintenance_window has no run yet\"}"),
-                        List.of())
+                        JSON.readTree(
+                                "{\"runId\":\"Prod-20261204T0500Z\",\"window\":\"Prod_maintenance_window (organization)\","
+                                        + "\"reason\":\"predecessor Test_maintenance_window has no run yet\"}"),
+                        Optional.empty())
                 .orElseThrow();
         assertEquals(
                 "[patchpilot] Prod-20261204T0500Z: Blocked - predecessor Test_maintenance_window has no run yet",
@@ -64,7 +145,7 @@ class NoticesTest {
                         "Window Changed",
                         JSON.readTree("{\"account\":\"111111111111\",\"window\":\"Dev_maintenance_window\","
                                 + "\"action\":\"create\",\"result\":\"created\"}"),
-                        List.of())
+                        Optional.empty())
                 .orElseThrow();
         assertEquals(List.of("dev-owners@example.com"), n.mailTo());
         assertEquals("[patchpilot] Dev_maintenance_window created in 111111111111", n.subject());
@@ -72,14 +153,14 @@ class NoticesTest {
         assertTrue(notices.of(
                         "Window Changed",
                         JSON.readTree("{\"account\":\"999999999999\",\"window\":\"Dev_maintenance_window\"}"),
-                        List.of())
+                        Optional.empty())
                 .isEmpty());
     }
 
     @Test
     void tag_audits_are_not_news() throws Exception {
-        assertTrue(
-                notices.of("Patch Tags Applied", JSON.readTree("{}"), List.of()).isEmpty());
+        assertTrue(notices.of("Patch Tags Applied", JSON.readTree("{}"), Optional.empty())
+                .isEmpty());
     }
 
     @Test
@@ -87,15 +168,15 @@ class NoticesTest {
         Notice n = new Notice("s", "t", "<p>h</p>", List.of("a@example.com"), true);
         assertEquals(
                 2,
-                new Notifications(notices, r -> List.of(), null, true, true)
+                new Notifications(notices, r -> Optional.empty(), null, true, true)
                         .messagesFor(n)
                         .size());
         assertEquals(
                 List.of("{\"type\":\"notify-slack\",\"text\":\"t\"}"),
-                new Notifications(notices, r -> List.of(), null, false, true).messagesFor(n));
+                new Notifications(notices, r -> Optional.empty(), null, false, true).messagesFor(n));
         assertEquals(
                 0,
-                new Notifications(notices, r -> List.of(), null, true, false)
+                new Notifications(notices, r -> Optional.empty(), null, true, false)
                         .messagesFor(new Notice("s", "t", "h", List.of(), true))
                         .size(),
                 "no recipient, no mail");

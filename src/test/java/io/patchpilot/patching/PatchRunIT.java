@@ -15,10 +15,17 @@ import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
 import io.patchpilot.testing.SlackStub;
 import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.WindowNames;
 import io.patchpilot.windows.WindowSchedule;
 import io.patchpilot.windows.WindowValidator;
 import jakarta.mail.MessagingException;
+import jakarta.mail.Multipart;
+import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,6 +48,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.ssm.SsmClient;
@@ -290,7 +298,8 @@ class PatchRunIT {
                         + counts.path("Cancelled").asLong()
                         + counts.path("TimedOut").asLong())
                 + " failed, "
-                + counts.path("Skipped").asLong() + " skipped";
+                + counts.path("Skipped").asLong() + " skipped"
+                + " - Default_maintenance_window (organization)";
         MimeMessage mail = mailWithSubject(subject);
         assertEquals("platform-team@example.com", mail.getAllRecipients()[0].toString());
         String content = GreenMailUtil.getBody(mail);
@@ -302,6 +311,123 @@ class PatchRunIT {
                     copies.anyMatch(f -> f.getFileName().toString().contains(runId.replace("-", "-"))),
                     "a copy in the outbox");
         }
+        everyOutwardTextNamesTheWindowAndGivesTheSameFigures(runId, list.out(), show.out(), mailText(mail));
+        eachInstanceCarriesItsCommandAndAFailureItsWhy(runId, show.out(), mailText(mail));
+    }
+
+    /** The failed instance: its command, the last lines of its output, and where SSM wrote all of it. */
+    private void eachInstanceCarriesItsCommandAndAFailureItsWhy(String runId, String cliShow, String mail)
+            throws Exception {
+        JsonNode run = JSON.readTree(
+                httpGet("http://127.0.0.1:" + local.config().http().port() + "/api/runs/" + runId));
+        Map<String, JsonNode> byId = new HashMap<>();
+        run.path("targets")
+                .forEach(t -> t.path("instances")
+                        .forEach(i -> byId.put(i.path("instanceId").asText(), i)));
+        JsonNode ok = byId.get(id("111111111111", "us-east-1", "untagged-worker"));
+        assertEquals("AWS-RunPatchBaseline", ok.path("document").asText(), ok.toString());
+        assertTrue(ok.hasNonNull("commandId") && ok.hasNonNull("startedAt") && ok.hasNonNull("endedAt"), ok.toString());
+        assertTrue(!ok.has("outputTail"), "a success costs no extra GetCommandInvocation: " + ok);
+        for (JsonNode i : byId.values())
+            if (i.path("status").asText().equals("Success"))
+                assertTrue(
+                        i.path("patches").has("installed")
+                                && i.path("patches").path("missing").asInt() == 0,
+                        i.toString());
+        assertTrue(ok.path("patches").path("installed").asInt() >= 1, ok.toString());
+
+        String failedId = id("222222222222", "us-east-1", "prod-win-db");
+        JsonNode failed = byId.get(failedId);
+        String commandId = failed.path("commandId").asText();
+        assertTrue(!commandId.isEmpty(), failed.toString());
+        assertTrue(failed.path("outputTail").asText().contains("Failed to install"), failed.toString());
+        assertTrue(failed.path("reason").asText().contains("package manager"), failed.toString());
+        String prefix = "patching/accountid=222222222222/region=us-east-1/run=" + runId + "/" + commandId + "/"
+                + failedId + "/";
+        String location = "s3://" + local.config().buckets().logs() + "/" + prefix;
+        assertEquals(location, failed.path("outputLocation").asText());
+        assertTrue(
+                !local.aws()
+                        .hub(S3Client.class)
+                        .listObjectsV2(
+                                r -> r.bucket(local.config().buckets().logs()).prefix(prefix))
+                        .contents()
+                        .isEmpty(),
+                "the output is where the run says: " + location);
+        assertTrue(cliShow.contains("full output: " + location) && cliShow.contains("| Failed to install"), cliShow);
+        assertTrue(mail.contains("output: " + location), mail);
+    }
+
+    /**
+     * What a person or client reads of the run (API JSON, CLI, mail, the Slack post in the outbox):
+     * the window by the name people know, never its ledger key, and one set of figures.
+     */
+    private void everyOutwardTextNamesTheWindowAndGivesTheSameFigures(
+            String runId, String cliList, String cliShow, String mail) throws Exception {
+        String base = "http://127.0.0.1:" + local.config().http().port();
+        String apiRun = httpGet(base + "/api/runs/" + runId);
+        String apiList = httpGet(base + "/api/runs?limit=100");
+        List<String> slackPosts = new ArrayList<>();
+        try (var posts = Files.list(local.outbox().resolve("slack"))) {
+            for (Path p : posts.toList()) {
+                String post = Files.readString(p);
+                if (!post.contains(runId)) continue;
+                slackPosts.add(JSON.readTree(post).path("text").asText());
+                assertTrue(JSON.readTree(post).path("blocks").isArray(), "Block Kit: " + post);
+                assertTrue(!post.contains("attached"), post);
+            }
+        }
+        assertEquals(1, slackPosts.size(), "one Slack post of the run in the outbox");
+        Map<String, String> texts = Map.of(
+                "/api/runs/{id}", apiRun,
+                "/api/runs", apiList,
+                "runs list", cliList,
+                "runs show", cliShow,
+                "mail", mail,
+                "slack", slackPosts.get(0));
+        texts.forEach((where, text) -> {
+            assertTrue(!WindowNames.containsLedgerKey(text), where + " shows a ledger key: " + text);
+            assertTrue(text.contains("Default_maintenance_window (organization)"), where + ": " + text);
+        });
+
+        RunFigures f = JSON.treeToValue(JSON.readTree(apiRun).path("figures"), RunFigures.class);
+        assertTrue(f.accountRegionsDone() <= f.accountRegionsTotal(), f.toString());
+        assertEquals(f.accountRegionsTotal(), f.accountRegionsDone(), "the run has ended");
+        assertEquals(
+                ledger().partition(PatchRuns.pk(runId)).stream()
+                        .filter(i -> i.get("sk").s().startsWith("TARGET#"))
+                        .count(),
+                f.accountRegionsTotal(),
+                "account-regions, not groups");
+        assertTrue(
+                f.instances().keySet().stream().noneMatch(k -> k.startsWith("asgs") || k.startsWith("targets")),
+                f.toString());
+        assertTrue(f.groups().containsKey("Refreshed"), "the default fleet's group: " + f);
+        for (String where : List.of("runs show", "mail", "slack")) {
+            String text = texts.get(where);
+            assertTrue(text.contains(f.accountRegionsLine()), where + " says " + f.accountRegionsLine() + ": " + text);
+            assertTrue(text.contains(f.instancesLine()), where + " says " + f.instancesLine() + ": " + text);
+            assertTrue(text.contains("AutoScaling groups: " + f.groupsLine()), where + ": " + text);
+        }
+        assertTrue(cliList.contains(f.instancesLine()) && cliList.contains("groups: " + f.groupsLine()), cliList);
+    }
+
+    private String httpGet(String url) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), url + ": " + r.body());
+        return r.body();
+    }
+
+    /** The mail's text and HTML parts, decoded. */
+    private static String mailText(Part part) throws Exception {
+        Object content = part.getContent();
+        if (content instanceof String text) return text;
+        StringBuilder out = new StringBuilder();
+        if (content instanceof Multipart multi)
+            for (int i = 0; i < multi.getCount(); i++)
+                out.append(mailText(multi.getBodyPart(i))).append('\n');
+        return out.toString();
     }
 
     private List<String> subjects() {

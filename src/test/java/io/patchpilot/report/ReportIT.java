@@ -195,6 +195,13 @@ class ReportIT {
         String headline = team.getSubject().replace("[patchpilot] ", "");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> slack.posts().stream().anyMatch(p -> p.contains(headline)));
+        // … with each CSV as a pre-signed link and its expiry; a webhook attaches nothing, so nothing says attached
+        String post = slack.posts().stream()
+                .filter(p -> p.contains(headline))
+                .findFirst()
+                .orElseThrow();
+        assertTrue(post.contains("\"blocks\"") && post.contains("X-Amz-Signature") && post.contains("expire"), post);
+        assertTrue(!post.contains("attached"), post);
         // each owner: one mail, only their own non-compliant instances
         Map<String, List<String>> perOwner = new HashMap<>();
         for (MimeMessage m : mails("not patch-compliant")) {

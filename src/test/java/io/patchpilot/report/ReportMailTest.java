@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchpilot.notify.Notice;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -60,5 +61,27 @@ class ReportMailTest {
                 n.html().contains("small.csv (attached)")
                         && n.html().contains("<a href=\"https://example/presigned\">download</a>"),
                 n.html());
+    }
+
+    @Test
+    void the_slack_post_links_every_csv_with_its_expiry_and_claims_no_attachment() {
+        Notice team = ReportMail.team(
+                "report-1",
+                new ReportMail.Headline(4, 3, 0),
+                List.of(new ReportMail.Stored("small", 2, 100, "reports/2026/11/27/small.csv", null)),
+                List.of("t@example.com"));
+        Notice n = ReportMail.withSlackPost(
+                team,
+                "report-1",
+                new ReportMail.Headline(4, 3, 0),
+                List.of(new ReportMail.Linked("small", 2, "https://example/presigned?X-Amz-Expires=604800")),
+                Instant.parse("2026-12-04T06:00:00Z"));
+        String blocks = n.slackBlocks().orElseThrow().toString();
+        assertTrue(blocks.contains("<https://example/presigned?X-Amz-Expires=604800|small.csv> 2 rows"), blocks);
+        assertTrue(blocks.contains("download links expire 2026-12-04T06:00:00Z"), blocks);
+        String text = n.slackText().orElseThrow();
+        assertTrue(text.contains("small.csv: 2 rows https://example/presigned"), text);
+        assertTrue(!blocks.contains("attached") && !text.contains("attached"), text);
+        assertTrue(n.text().contains("attached: small.csv"), "the mail still attaches it: " + n.text());
     }
 }

@@ -305,6 +305,18 @@ class DashboardIT {
                 listed.add(row.getAttribute("data-instance-id"));
             assertTrue(!expectedIds.isEmpty());
             assertEquals(expectedIds, listed);
+            // the page's figures are the API's (one model), the window by the name people know
+            JsonNode f = run.path("figures");
+            assertEquals(
+                    f.path("accountRegionsDone").asLong() + " of "
+                            + f.path("accountRegionsTotal").asLong() + " done",
+                    browser.findElement(By.cssSelector("[data-figure='account-regions']"))
+                            .getText());
+            assertTrue(f.path("accountRegionsDone").asLong()
+                    <= f.path("accountRegionsTotal").asLong());
+            String summary = browser.findElement(By.id("run-summary")).getText();
+            assertTrue(summary.contains("Default_maintenance_window (organization)"), summary);
+            assertTrue(!summary.contains("*#"), summary);
             Files.write(shots.resolve("run.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
         } finally {
             browser.quit();
