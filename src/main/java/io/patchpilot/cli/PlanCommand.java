@@ -94,6 +94,7 @@ final class PlanCommand implements Callable<Integer> {
             }
         }
         System.out.printf(
-                "plan for %s: %d instances to patch, %d skipped; nothing was changed%n", WindowNames.display(w), patch, skip);
+                "plan for %s: %d instances to patch, %d skipped; nothing was changed%n",
+                WindowNames.display(w), patch, skip);
     }
 }
