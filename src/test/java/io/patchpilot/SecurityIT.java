@@ -64,7 +64,14 @@ class SecurityIT {
                 LocalAws.freePortPair(),
                 LocalAws.freePort(),
                 List.of("--command-delay", "0.3", "--config-evaluation", "off"),
-                Map.of("patchpilot.queue.visibility-seconds", "5", "patchpilot.notify.outbox", outbox.toString())));
+                // the member StackSet's roles trust the ExternalId the service below assumes them with
+                Map.of(
+                        "patchpilot.queue.visibility-seconds",
+                        "5",
+                        "patchpilot.notify.outbox",
+                        outbox.toString(),
+                        "patchpilot.member.external-id",
+                        EXTERNAL_ID)));
         slack = new SlackStub();
         service = ServiceProcess.start(
                 local,
