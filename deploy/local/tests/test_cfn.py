@@ -168,7 +168,7 @@ def test_hub_buckets_catalog_athena_bus_and_table(env, hub):
     events = server.client("events")
     assert outputs["EventBusArn"] == events.describe_event_bus(Name="patchpilot")["Arn"]
     rules = {r["Name"] for r in events.list_rules(EventBusName="patchpilot")["Rules"]}
-    assert rules == {"patchpilot-config-events", "patchpilot-self-service"}
+    assert rules == {"patchpilot-config-events", "patchpilot-self-service", "patchpilot-doctor"}
     target = events.list_targets_by_rule(Rule="patchpilot-config-events", EventBusName="patchpilot")["Targets"][0]
     assert target["Arn"] == f"arn:aws:sqs:us-east-1:{HUB}:patchpilot-config-events"
     assert {"patchpilot-reconcile", "patchpilot-report"} <= {r["Name"] for r in events.list_rules()["Rules"]}

@@ -189,7 +189,7 @@ class SecurityIT {
     // --- helpers --------------------------------------------------------------------------
 
     private static void putEventFrom(String account, String source, String detailType, String detail) {
-        Map<String, String> creds = AwsCli.assumeRole(local.localAws().endpoint(), account);
+        Map<String, String> creds = AwsCli.assumeRole(local.localAws().endpoint(), account, EXTERNAL_ID);
         String entries = "[{\"Source\":\"" + source + "\",\"DetailType\":\"" + detailType + "\",\"Detail\":\""
                 + detail.replace("\n", "").replace("\"", "\\\"") + "\"}]";
         assertEquals(

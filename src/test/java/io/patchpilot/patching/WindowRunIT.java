@@ -315,7 +315,7 @@ class WindowRunIT {
         InProcessCli.Result r = InProcessCli.run(local, "window", "run", "Default", "--dry-run");
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().contains("111111111111/us-east-1  patch "), r.out());
-        assertTrue(r.out().contains("#Default_maintenance_window: "), r.out());
+        assertTrue(r.out().contains("plan for Default_maintenance_window (organization): "), r.out());
         assertTrue(r.out().contains("nothing was changed"), r.out());
         assertEquals(runs, ledger.partition(PatchRuns.INDEX).size());
     }

@@ -68,6 +68,11 @@ public final class AwsCli {
 
     /** Environment with credentials of the member role in {@code account}, assumed through the CLI. */
     public static Map<String, String> assumeRole(URI endpoint, String account) {
+        return assumeRole(endpoint, account, "local-external-id");
+    }
+
+    /** As above, with the ExternalId the member StackSet was deployed with. */
+    public static Map<String, String> assumeRole(URI endpoint, String account, String externalId) {
         JsonNode c = json(
                         endpoint,
                         "sts",
@@ -77,7 +82,7 @@ public final class AwsCli {
                         "--role-session-name",
                         "test",
                         "--external-id",
-                        "local-external-id")
+                        externalId)
                 .path("Credentials");
         return Map.of(
                 "AWS_ACCESS_KEY_ID",
