@@ -374,7 +374,14 @@ class LocalAwsSdkIT {
                 .build()) {
             alice.sendMessage(r -> r.queueUrl(queue).messageBody("from alice"));
         }
-        // the AWS CLI under an assumed role in a member account
+        // the AWS CLI under an assumed role in a member account (STS, as in AWS, wants the role to exist)
+        local.aws()
+                .member(IamClient.class, new AccountRegion("111111111111", "aws-global"), "test")
+                .createRole(
+                        r -> r.roleName("Oncall")
+                                .assumeRolePolicyDocument(
+                                        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                                                + "\"Principal\":{\"AWS\":\"arn:aws:iam::123456789012:root\"},\"Action\":\"sts:AssumeRole\"}]}"));
         JsonNode c = AwsCli.json(
                         local.localAws().endpoint(),
                         "sts",
