@@ -1,5 +1,6 @@
 package io.patchpilot.cli;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -124,7 +125,10 @@ class PatchpilotScriptIT {
             }
             assertEquals(200, status, "healthy within 60 s; output:\n" + Files.readString(log));
             System.out.printf("patchpilot local healthy after %.1f s%n", (System.nanoTime() - started) / 1e9);
-            assertTrue(Files.readString(log).contains("sqs list-queues"), "the banner says what to try");
+            // the banner follows /health by a moment: the service answers before start-up returns to print it
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertTrue(
+                            Files.readString(log).contains("sqs list-queues"), "the banner says what to try"));
 
             Run second = run(
                     Map.of(),
