@@ -13,6 +13,7 @@ import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.InProcessCli;
+import io.patchpilot.testing.LocalFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -97,10 +98,7 @@ final class LocalTarget implements AcceptanceTarget {
 
     @Override
     public List<AccountRegion> accountRegions() {
-        List<AccountRegion> out = new ArrayList<>();
-        for (String account : List.of("111111111111", "222222222222", "333333333333"))
-            for (String region : local.config().regions()) out.add(new AccountRegion(account, region));
-        return out;
+        return LocalFixture.accountRegions(local, LocalFixture.MEMBERS);
     }
 
     @Override
