@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.ami.AmiPipeline.Step;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.ledger.RunKeys;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
@@ -142,7 +142,7 @@ public final class AmiBuild {
             int minHealthy,
             String overrideList,
             Instant now) {
-        Map<String, AttributeValue> item = Ledger.item(PatchRuns.pk(runId), sk(target, g.name()));
+        Map<String, AttributeValue> item = Ledger.item(RunKeys.pk(runId), sk(target, g.name()));
         put(item, ACCOUNT, target.account());
         put(item, REGION, target.region());
         put(item, GROUP, g.name());
@@ -166,7 +166,7 @@ public final class AmiBuild {
     /** A group the run selected but does not build (exempt, needs migration, unsupported): recorded, not waited for. */
     static Map<String, AttributeValue> report(
             String runId, AccountRegion target, String group, String state, String reason, Instant now) {
-        Map<String, AttributeValue> item = Ledger.item(PatchRuns.pk(runId), sk(target, group));
+        Map<String, AttributeValue> item = Ledger.item(RunKeys.pk(runId), sk(target, group));
         put(item, ACCOUNT, target.account());
         put(item, REGION, target.region());
         put(item, GROUP, group);

@@ -10,7 +10,7 @@ import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.errors.TransientBackoff;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.ledger.RunKeys;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +32,7 @@ import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
  * <p>Failures: a permanent one (or a transient one still failing on the message's last delivery
  * before the DLQ) sends the build into cleanup with the reason; a transient one fails the step so
  * SQS delivers it again. A wait beyond its limit is a failure too. The last step of a build calls
- * {@link PatchRuns#targetDone}.
+ * the run's {@link TargetDone} (patching counts the account-region's work done).
  */
 public final class AmiRefreshStep {
     private static final Logger LOG = LoggerFactory.getLogger(AmiRefreshStep.class);
@@ -45,15 +45,21 @@ public final class AmiRefreshStep {
         void send(String body, int delaySeconds);
     }
 
+    /** Tells the run that one of its pieces of work ended; returns the events that announces (the run's end). */
+    @FunctionalInterface
+    public interface TargetDone {
+        List<PutEventsRequest> targetDone(String runId);
+    }
+
     private final Ledger ledger;
     private final AmiActions actions;
     private final AmiSettings settings;
-    private final PatchRuns runs;
+    private final TargetDone runs;
     private final Continuation next;
     private final Clock clock;
 
     public AmiRefreshStep(
-            Ledger ledger, AwsClients aws, AmiSettings settings, PatchRuns runs, Continuation next, Clock clock) {
+            Ledger ledger, AwsClients aws, AmiSettings settings, TargetDone runs, Continuation next, Clock clock) {
         this.ledger = ledger;
         this.actions = new AmiActions(aws, settings);
         this.settings = settings;
@@ -74,7 +80,7 @@ public final class AmiRefreshStep {
 
     /** The build of a group in a run, if the run selected it. */
     public Optional<AmiBuild> build(String runId, AccountRegion target, String group) {
-        return ledger.get(PatchRuns.pk(runId), AmiBuild.sk(target, group)).map(i -> new AmiBuild(runId, i));
+        return ledger.get(RunKeys.pk(runId), AmiBuild.sk(target, group)).map(i -> new AmiBuild(runId, i));
     }
 
     public List<PutEventsRequest> step(String body, Map<?, ?> sqsAttributes) {

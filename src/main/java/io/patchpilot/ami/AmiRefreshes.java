@@ -4,9 +4,9 @@ import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.patching.PatchRuns;
-import io.patchpilot.patching.TargetDiscovery;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.Selection;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,11 +65,7 @@ public final class AmiRefreshes {
      */
     @AwsActions("autoscaling:DescribeAutoScalingGroups")
     public void register(
-            String runId,
-            AccountRegion target,
-            MaintenanceWindow w,
-            TargetDiscovery.Selection selection,
-            String overrideList) {
+            String runId, AccountRegion target, MaintenanceWindow w, Selection selection, String overrideList) {
         if (!includes(w)) return;
         List<AutoScalingGroup> groups = new ArrayList<>();
         aws.member(AutoScalingClient.class, target, "ami")
@@ -96,7 +92,7 @@ public final class AmiRefreshes {
             boolean added = addToRun(
                     runId, AmiBuild.item(runId, target, spec, refresh, w.retainHealthyPercentage(), overrideList, now));
             boolean notStarted = added
-                    || ledger.get(PatchRuns.pk(runId), AmiBuild.sk(target, spec.name()))
+                    || ledger.get(RunKeys.pk(runId), AmiBuild.sk(target, spec.name()))
                             .map(i -> i.get("state").s().equals(AmiPipeline.Step.RESOLVE.label()))
                             .orElse(false);
             if (notStarted) {
@@ -128,7 +124,7 @@ public final class AmiRefreshes {
                                     .build(),
                             TransactWriteItem.builder()
                                     .update(u -> u.tableName(table)
-                                            .key(Ledger.item(PatchRuns.pk(runId), PatchRuns.RUN))
+                                            .key(Ledger.item(RunKeys.pk(runId), RunKeys.RUN))
                                             .updateExpression("ADD targetsTotal :one")
                                             .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1"))))
                                     .build()));

@@ -1,7 +1,7 @@
 package io.patchpilot.aws;
 
 import io.patchpilot.config.PatchpilotConfig;
-import io.patchpilot.web.AwsCallMetrics;
+import io.patchpilot.metrics.AwsCallMetrics;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.QueueDepth;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.FleetFile;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
-import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.tagging.TagPolicy;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowSchedule;
@@ -281,7 +281,7 @@ final class PatchingBench {
         while (runId == null) {
             pause(deadline, "the run of " + occurrence + " did not appear in the ledger");
             polls++;
-            runId = ledger.partition(PatchRuns.INDEX).stream()
+            runId = ledger.partition(RunKeys.INDEX).stream()
                     .filter(i -> i.get("window").s().equals(window.key()))
                     .map(i -> i.get("runId").s())
                     .findFirst()
@@ -299,7 +299,7 @@ final class PatchingBench {
             }
             if (commandsSent || tick % 75 == 0) {
                 polls++;
-                sent = countSent(ddb, local.config().ledgerTable(), PatchRuns.pk(runId));
+                sent = countSent(ddb, local.config().ledgerTable(), RunKeys.pk(runId));
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -318,7 +318,7 @@ final class PatchingBench {
             pause(deadline, "run " + runId + " did not complete (" + status + ")");
             runPolls++;
             Map<String, AttributeValue> run =
-                    ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+                    ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElseThrow();
             status = run.get("status").s();
             if (tick % 50 == 0) {
                 statePolls++;
@@ -347,7 +347,7 @@ final class PatchingBench {
 
     private static Map<String, Long> targetStates(Ledger ledger, String runId) {
         Map<String, Long> states = new TreeMap<>();
-        for (Map<String, AttributeValue> item : ledger.partition(PatchRuns.pk(runId))) {
+        for (Map<String, AttributeValue> item : ledger.partition(RunKeys.pk(runId))) {
             if (item.get("sk").s().startsWith("TARGET#"))
                 states.merge(item.get("state").s(), 1L, Long::sum);
         }

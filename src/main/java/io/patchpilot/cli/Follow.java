@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.report.ReportRuns;
 import io.patchpilot.tagging.ReconcileSweep;
 import java.io.PrintStream;
@@ -126,10 +126,10 @@ final class Follow {
 
     /** A patch run (window, manual or emergency): its account-regions and instance outcomes. */
     static Supplier<Optional<Progress>> patchRun(Ledger ledger, String runId) {
-        return () -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).map(run -> {
+        return () -> ledger.get(RunKeys.pk(runId), RunKeys.RUN).map(run -> {
             long patched = 0;
             long failed = 0;
-            for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+            for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk(runId))) {
                 if (!t.containsKey("instances")) continue;
                 for (Iterator<JsonNode> it = read(t.get("instances").s()).elements(); it.hasNext(); ) {
                     String status = it.next().path("status").asText();

@@ -8,7 +8,7 @@ import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.ConfigException;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.patching.RunFigures;
 import io.patchpilot.patching.RunText;
 import io.patchpilot.windows.WindowNames;
@@ -56,11 +56,11 @@ final class RunsCommand implements Runnable {
             PatchpilotConfig config = target.config(target.settings());
             try (AwsClients aws = target.clients(config)) {
                 Ledger ledger = new Ledger(aws, config.ledgerTable());
-                List<Map<String, AttributeValue>> index = ledger.partition(PatchRuns.INDEX);
+                List<Map<String, AttributeValue>> index = ledger.partition(RunKeys.INDEX);
                 for (Map<String, AttributeValue> entry :
                         index.subList(Math.max(0, index.size() - limit), index.size())) {
                     String runId = entry.get("runId").s();
-                    ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                    ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                             .ifPresent(run -> System.out.printf(
                                     "%-40s %-48s %-22s %s%n",
                                     runId,
@@ -99,12 +99,12 @@ final class RunsCommand implements Runnable {
             PatchpilotConfig config = target.config(target.settings());
             try (AwsClients aws = target.clients(config)) {
                 Ledger ledger = new Ledger(aws, config.ledgerTable());
-                Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                Map<String, AttributeValue> run = ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                         .orElseThrow(() -> new ConfigException(runId + ": no such run (see 'patchpilot runs list')"));
                 while (follow && !ended(run)) {
                     System.out.println(progressLine(ledger, run));
                     TimeUnit.SECONDS.sleep(2);
-                    run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+                    run = ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElseThrow();
                 }
                 System.out.printf(
                         "run %s  window %s  occurrence %s  status %s%n",
@@ -116,7 +116,7 @@ final class RunsCommand implements Runnable {
                     if (run.containsKey(k) && !run.get(k).s().isEmpty())
                         System.out.printf("  %s: %s%n", k, run.get(k).s());
                 }
-                for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+                for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk(runId))) {
                     if (AmiProgress.isGroup(t)) AmiProgress.lines(t).forEach(System.out::println);
                     if (!t.get("sk").s().startsWith("TARGET#")) continue;
                     String reason =
@@ -163,7 +163,7 @@ final class RunsCommand implements Runnable {
                                     + i.path("outputLocation").asText());
                     });
                 }
-                RunText.lines(RunFigures.of(run, ledger.partition(PatchRuns.pk(runId)), PROBLEMS_SHOWN)).stream()
+                RunText.lines(RunFigures.of(run, ledger.partition(RunKeys.pk(runId)), PROBLEMS_SHOWN)).stream()
                         .skip(1) // the window is on the first line already
                         .forEach(System.out::println);
                 String status = run.get("status").s();
@@ -181,7 +181,7 @@ final class RunsCommand implements Runnable {
             Map<String, Integer> instances = new TreeMap<>();
             Map<String, Integer> groups = new TreeMap<>();
             for (Map<String, AttributeValue> t :
-                    ledger.partition(PatchRuns.pk(run.get("runId").s()))) {
+                    ledger.partition(RunKeys.pk(run.get("runId").s()))) {
                 if (t.containsKey("instances"))
                     read(t.get("instances").s())
                             .elements()

@@ -2,10 +2,10 @@ package io.patchpilot.cli;
 
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsClients;
+import io.patchpilot.aws.QueueSender;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.service.QueueSender;
 import io.patchpilot.service.ServiceBeans;
 import io.patchpilot.tagging.ReconcileSweep;
 import io.patchpilot.tagging.TagOutcome;

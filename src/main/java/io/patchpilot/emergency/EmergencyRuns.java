@@ -5,12 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.aws.QueueSender;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
+import io.patchpilot.metrics.Metrics;
 import io.patchpilot.patching.PatchRuns;
-import io.patchpilot.service.QueueSender;
-import io.patchpilot.web.Metrics;
 import io.patchpilot.windows.MaintenanceWindow;
 import java.time.Clock;
 import java.time.DayOfWeek;
@@ -92,7 +93,7 @@ public final class EmergencyRuns {
         EmergencyRequest r = validator.validate(body);
         String runId = r.requestId();
         Map<String, AttributeValue> existing =
-                ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null);
+                ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElse(null);
         if (existing != null) return repeated(runId, existing);
 
         List<AccountRegion> scope = new ArrayList<>();
@@ -117,8 +118,7 @@ public final class EmergencyRuns {
                 scope,
                 now.plus(approvalExpiry).plus(deadline),
                 extra)) {
-            return repeated(
-                    runId, ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow());
+            return repeated(runId, ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElseThrow());
         }
         LOG.info(
                 "Emergency run {} requested by {} for {} ({} account-regions){}",
@@ -135,7 +135,7 @@ public final class EmergencyRuns {
                             .put("expiresAt", now.plus(approvalExpiry).toString())
                             .put("accountRegions", scope.size()));
         }
-        runs.dispatch(runId, ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow());
+        runs.dispatch(runId, ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElseThrow());
         return event(
                 "Emergency Run Started",
                 detail(runId, r.env(), sender, r.reason()).put("accountRegions", scope.size()));
@@ -175,7 +175,7 @@ public final class EmergencyRuns {
             problems.add("decision: '" + decision + "' is not one of approve, reject");
         if (!problems.isEmpty()) throw new PermanentFailure(String.join("; ", problems));
 
-        Map<String, AttributeValue> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+        Map<String, AttributeValue> run = ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                 .filter(r -> r.containsKey("kind") && r.get("kind").s().equals(KIND))
                 .orElseThrow(() -> new PermanentFailure("requestId: " + runId + " has no emergency run"));
         String status = run.get("status").s();
@@ -198,8 +198,8 @@ public final class EmergencyRuns {
         if (next.equals("Rejected"))
             set.put("finishedAt", Ledger.s(clock.instant().toString()));
         boolean won = ledger.setIf(
-                PatchRuns.pk(runId),
-                PatchRuns.RUN,
+                RunKeys.pk(runId),
+                RunKeys.RUN,
                 set,
                 "#st = :pending",
                 Map.of("#st", "status"),
@@ -211,7 +211,7 @@ public final class EmergencyRuns {
         }
         LOG.info("Emergency run {} {} by {}", runId, next.equals("Rejected") ? "rejected" : "approved", sender);
         if (next.equals("Dispatching"))
-            runs.dispatch(runId, ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow());
+            runs.dispatch(runId, ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElseThrow());
         return event(
                 "Emergency Run Decided",
                 detail(
@@ -227,7 +227,7 @@ public final class EmergencyRuns {
     public List<PutEventsRequest> expire(String body) {
         String runId = JsonBodies.object(body).path("runId").asText();
         Map<String, AttributeValue> run =
-                ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null);
+                ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElse(null);
         if (run == null || !run.get("status").s().equals("PendingApproval")) {
             LOG.info(
                     "Emergency run {}: expiry check finds it {}; nothing to expire",
@@ -242,8 +242,8 @@ public final class EmergencyRuns {
             return List.of();
         }
         boolean won = ledger.setIf(
-                PatchRuns.pk(runId),
-                PatchRuns.RUN,
+                RunKeys.pk(runId),
+                RunKeys.RUN,
                 Map.of(
                         "status",
                         Ledger.s("Expired"),

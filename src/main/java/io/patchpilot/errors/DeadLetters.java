@@ -2,7 +2,7 @@ package io.patchpilot.errors;
 
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.config.PatchpilotConfig;
-import io.patchpilot.web.Metrics;
+import io.patchpilot.metrics.Metrics;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.camel.Exchange;

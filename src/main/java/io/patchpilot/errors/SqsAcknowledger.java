@@ -1,7 +1,7 @@
 package io.patchpilot.errors;
 
 import io.patchpilot.aws.AwsActions;
-import io.patchpilot.service.DaemonThreads;
+import io.patchpilot.aws.DaemonThreads;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;

@@ -1,5 +1,9 @@
 package io.patchpilot.patching;
 
+import static io.patchpilot.ledger.RunKeys.INDEX;
+import static io.patchpilot.ledger.RunKeys.RUN;
+import static io.patchpilot.ledger.RunKeys.pk;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,12 +12,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.ami.AmiBuild;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.aws.QueueSender;
 import io.patchpilot.aws.SenderIds;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.service.QueueSender;
-import io.patchpilot.web.Metrics;
+import io.patchpilot.metrics.Metrics;
 import io.patchpilot.windows.FireCheck;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowDirectory;
@@ -46,8 +50,6 @@ import software.amazon.awssdk.services.eventbridge.model.PutEventsRequestEntry;
 public final class PatchRuns {
     private static final Logger LOG = LoggerFactory.getLogger(PatchRuns.class);
     static final ObjectMapper JSON = new ObjectMapper();
-    public static final String RUN = "RUN";
-    public static final String INDEX = "RUNS";
     /** The {@code kind} of a run started by {@code window run}. */
     public static final String MANUAL = "manual";
 
@@ -74,10 +76,6 @@ public final class PatchRuns {
         this.regions = List.copyOf(regions);
         this.eventBus = eventBus;
         this.clock = clock;
-    }
-
-    public static String pk(String runId) {
-        return "RUN#" + runId;
     }
 
     /** {@code {"type":"window-fire","window":"Dev_maintenance_window","account":"…","time":"…"}} */

@@ -7,13 +7,15 @@ import io.patchpilot.ami.AmiRefreshes;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.aws.AwsClients;
+import io.patchpilot.aws.QueueSender;
 import io.patchpilot.errors.AwsErrors;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.errors.TransientBackoff;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.service.QueueSender;
-import io.patchpilot.web.Metrics;
+import io.patchpilot.ledger.RunKeys;
+import io.patchpilot.metrics.Metrics;
 import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.Selection;
 import io.patchpilot.windows.WindowStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -94,7 +96,7 @@ public final class PatchTargetStep {
     private Optional<Long> takeLease(String runId, AccountRegion target, String holder) {
         long now = clock.millis();
         boolean taken = ledger.setIf(
-                PatchRuns.pk(runId),
+                RunKeys.pk(runId),
                 sk(target),
                 Map.of(
                         "leaseUntil",
@@ -105,7 +107,7 @@ public final class PatchTargetStep {
                 Map.of("#st", "state", "#lease", "leaseUntil"),
                 Map.of(":discovering", Ledger.s("Discovering"), ":now", AttributeValue.fromN(Long.toString(now))));
         if (taken) return Optional.empty();
-        long until = ledger.get(PatchRuns.pk(runId), sk(target))
+        long until = ledger.get(RunKeys.pk(runId), sk(target))
                 .filter(i -> i.containsKey("leaseUntil"))
                 .map(i -> Long.parseLong(i.get("leaseUntil").n()))
                 .orElse(now);
@@ -119,7 +121,7 @@ public final class PatchTargetStep {
      */
     private void renewLease(String runId, AccountRegion target, String holder) {
         boolean held = ledger.setIf(
-                PatchRuns.pk(runId),
+                RunKeys.pk(runId),
                 sk(target),
                 Map.of("leaseUntil", AttributeValue.fromN(Long.toString(clock.millis() + leaseMillis))),
                 "#st = :discovering AND #holder = :me",
@@ -153,9 +155,9 @@ public final class PatchTargetStep {
                 new AccountRegion(m.path("account").asText(), m.path("region").asText());
         Map<String, AttributeValue> run = m.has("windowJson")
                 ? runFacts(m)
-                : ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                : ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                         .orElseThrow(() -> new PermanentFailure("runId: " + runId + " does not exist"));
-        Map<String, AttributeValue> start = Ledger.item(PatchRuns.pk(runId), sk(target));
+        Map<String, AttributeValue> start = Ledger.item(RunKeys.pk(runId), sk(target));
         start.put("state", Ledger.s("Discovering"));
         start.put("account", Ledger.s(target.account()));
         start.put("region", Ledger.s(target.region()));
@@ -164,7 +166,7 @@ public final class PatchTargetStep {
         start.put("leaseHolder", Ledger.s(holder));
         boolean first = ledger.putIfAbsent(start);
         if (!first) {
-            String state = ledger.get(PatchRuns.pk(runId), sk(target))
+            String state = ledger.get(RunKeys.pk(runId), sk(target))
                     .map(i -> i.get("state").s())
                     .orElse("");
             if (state.equals("Sent")) schedulePoll(runId, target, 0); // a crash may have lost the poll
@@ -237,7 +239,7 @@ public final class PatchTargetStep {
         }
         found.patch().forEach(id -> instances.put(id, outcome("Pending", "")));
         ledger.setIf(
-                PatchRuns.pk(runId),
+                RunKeys.pk(runId),
                 sk(target),
                 Map.of(
                         "state",
@@ -340,12 +342,12 @@ public final class PatchTargetStep {
     }
 
     /** A window's run selects by its window tag; an emergency by environment, or every instance for All. */
-    static TargetDiscovery.Selection selection(Map<String, AttributeValue> run, MaintenanceWindow w) {
+    static Selection selection(Map<String, AttributeValue> run, MaintenanceWindow w) {
         String by = run.containsKey("selectBy") ? run.get("selectBy").s() : "window";
         return switch (by) {
-            case "environment" -> TargetDiscovery.Selection.environment(w.environment());
-            case "all" -> TargetDiscovery.Selection.all();
-            default -> TargetDiscovery.Selection.window(w.name());
+            case "environment" -> Selection.environment(w.environment());
+            case "all" -> Selection.all();
+            default -> Selection.window(w.name());
         };
     }
 
@@ -381,7 +383,7 @@ public final class PatchTargetStep {
         AccountRegion target =
                 new AccountRegion(m.path("account").asText(), m.path("region").asText());
         int attempt = m.path("attempt").asInt(0);
-        Map<String, AttributeValue> item = ledger.get(PatchRuns.pk(runId), sk(target))
+        Map<String, AttributeValue> item = ledger.get(RunKeys.pk(runId), sk(target))
                 .orElseThrow(() -> new PermanentFailure("runId: no target " + target + " in run " + runId));
         if (!item.get("state").s().equals("Sent")) return runs.completeIfDone(runId);
         JsonNode recorded = PatchRuns.read(item.get("instances").s());
@@ -505,7 +507,7 @@ public final class PatchTargetStep {
             String runId, AccountRegion target, String state, String reason, Map<String, ObjectNode> instances) {
         // the outcome and the run's count of finished targets are written together
         boolean first = ledger.setIfAndCount(
-                PatchRuns.pk(runId),
+                RunKeys.pk(runId),
                 sk(target),
                 Map.of(
                         "state",
@@ -519,7 +521,7 @@ public final class PatchTargetStep {
                 "#st IN (:discovering, :sent)",
                 Map.of("#st", "state"),
                 Map.of(":discovering", Ledger.s("Discovering"), ":sent", Ledger.s("Sent")),
-                PatchRuns.RUN,
+                RunKeys.RUN,
                 "targetsDone");
         if (first) LOG.info("Run {} {}: {} {}", runId, target, state, reason);
         return runs.completeIfDone(runId);

@@ -6,6 +6,7 @@ import io.patchpilot.aws.AwsClients;
 import io.patchpilot.tagging.ResourceKind;
 import io.patchpilot.tagging.TagDecision;
 import io.patchpilot.tagging.TagPolicy;
+import io.patchpilot.windows.Selection;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -37,21 +38,6 @@ public final class TargetDiscovery {
 
     /** Targets to patch, and skipped instance → reason. */
     public record Targets(List<String> patch, Map<String, String> skipped) {}
-
-    /** Which instances a run is about: those with a tag value, or all of them (an emergency for All). */
-    public record Selection(String tagKey, String tagValue) {
-        public static Selection window(String windowName) {
-            return new Selection("maintenance_window", windowName);
-        }
-
-        public static Selection environment(String environment) {
-            return new Selection("environment", environment);
-        }
-
-        public static Selection all() {
-            return new Selection(null, null);
-        }
-    }
 
     public Targets find(AccountRegion target, String windowName, String job) {
         return find(target, Selection.window(windowName), job);

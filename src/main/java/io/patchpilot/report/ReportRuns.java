@@ -8,15 +8,15 @@ import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.aws.QueueSender;
 import io.patchpilot.errors.AwsErrors;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
+import io.patchpilot.metrics.Metrics;
 import io.patchpilot.notify.Notice;
 import io.patchpilot.notify.Notifications;
-import io.patchpilot.patching.PatchRuns;
-import io.patchpilot.service.QueueSender;
-import io.patchpilot.web.Metrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -183,12 +183,12 @@ public final class ReportRuns {
     /** The recent patch runs from the ledger, as the patch_runs table reads them. */
     private void exportRuns(Instant now) {
         StringBuilder lines = new StringBuilder();
-        for (Map<String, AttributeValue> index : ledger.partition(PatchRuns.INDEX)) {
+        for (Map<String, AttributeValue> index : ledger.partition(RunKeys.INDEX)) {
             if (Instant.parse(
                             index.get("sk").s().substring(0, index.get("sk").s().indexOf('#')))
                     .isBefore(now.minus(Duration.ofDays(400)))) continue;
             Optional<Map<String, AttributeValue>> run =
-                    ledger.get(PatchRuns.pk(index.get("runId").s()), PatchRuns.RUN);
+                    ledger.get(RunKeys.pk(index.get("runId").s()), RunKeys.RUN);
             if (run.isEmpty()) continue;
             Map<String, AttributeValue> r = run.get();
             JsonNode counts = r.containsKey("counts") ? read(r.get("counts").s()) : JSON.createObjectNode();

@@ -6,6 +6,7 @@ import io.patchpilot.ami.AmiSettings;
 import io.patchpilot.ami.GroupClassifier;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.aws.QueueSender;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.doctor.DoctorPings;
@@ -201,7 +202,7 @@ public final class ServiceBeans {
         beans.put("patchRuns", runs);
         beans.put("doctorPings", new DoctorPings(t.ledger(), clock));
         AmiSettings ami = AmiSettings.from(settings, config);
-        beans.put("amiRefreshStep", new AmiRefreshStep(t.ledger(), aws, ami, runs, work::sendLater, clock));
+        beans.put("amiRefreshStep", new AmiRefreshStep(t.ledger(), aws, ami, runs::targetDone, work::sendLater, clock));
         beans.put(
                 "patchTargetStep",
                 new PatchTargetStep(
@@ -228,7 +229,7 @@ public final class ServiceBeans {
                         new WindowValidator(config.environments()),
                         windowStore,
                         t.organization(),
-                        t.sweep(),
+                        t.sweep()::fanOutAccount,
                         new QueueSender(aws, config.queues().schedules()),
                         config.eventBus()));
         beans.put(

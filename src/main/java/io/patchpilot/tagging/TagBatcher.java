@@ -2,10 +2,10 @@ package io.patchpilot.tagging;
 
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsActions;
+import io.patchpilot.aws.DaemonThreads;
 import io.patchpilot.errors.AwsErrors;
 import io.patchpilot.errors.SqsAcknowledger;
-import io.patchpilot.service.DaemonThreads;
-import io.patchpilot.web.Metrics;
+import io.patchpilot.metrics.Metrics;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.ledger.Ledger;
-import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.patching.RunFigures;
 import io.patchpilot.windows.WindowNames;
 import java.util.List;
@@ -67,15 +67,15 @@ public final class RunsView {
         QueryResponse page = aws.hub(DynamoDbClient.class).query(q -> {
             q.tableName(table)
                     .keyConditionExpression("pk = :pk")
-                    .expressionAttributeValues(Map.of(":pk", Ledger.s(PatchRuns.INDEX)))
+                    .expressionAttributeValues(Map.of(":pk", Ledger.s(RunKeys.INDEX)))
                     .scanIndexForward(false)
                     .limit(limit);
-            after.ifPresent(sk -> q.exclusiveStartKey(Ledger.item(PatchRuns.INDEX, sk)));
+            after.ifPresent(sk -> q.exclusiveStartKey(Ledger.item(RunKeys.INDEX, sk)));
         });
         ObjectNode out = JSON.createObjectNode();
         ArrayNode items = out.putArray("items");
         for (Map<String, AttributeValue> entry : page.items()) {
-            ledger.get(PatchRuns.pk(entry.get("runId").s()), PatchRuns.RUN).ifPresent(run -> items.add(summary(run)));
+            ledger.get(RunKeys.pk(entry.get("runId").s()), RunKeys.RUN).ifPresent(run -> items.add(summary(run)));
         }
         boolean more =
                 page.lastEvaluatedKey() != null && !page.lastEvaluatedKey().isEmpty();
@@ -90,10 +90,10 @@ public final class RunsView {
             value = {"dynamodb:Query", "dynamodb:GetItem"},
             principal = AwsActions.Principal.HUB)
     public Optional<ObjectNode> run(String runId, int limit, String cursor) {
-        Optional<Map<String, AttributeValue>> run = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN);
+        Optional<Map<String, AttributeValue>> run = ledger.get(RunKeys.pk(runId), RunKeys.RUN);
         if (run.isEmpty()) return Optional.empty();
         ObjectNode out = summary(run.get());
-        List<Map<String, AttributeValue>> items = ledger.partition(PatchRuns.pk(runId));
+        List<Map<String, AttributeValue>> items = ledger.partition(RunKeys.pk(runId));
         out.set("figures", JSON.valueToTree(RunFigures.of(run.get(), items, PROBLEMS_SHOWN)));
         List<Map<String, AttributeValue>> targets = items.stream()
                 .filter(i -> i.get("sk").s().startsWith("TARGET#"))
@@ -124,7 +124,7 @@ public final class RunsView {
         ArrayNode steps = out.putArray("steps");
         for (Map<String, AttributeValue> i : items) {
             String sk = i.get("sk").s();
-            if (sk.equals(PatchRuns.RUN) || sk.startsWith("TARGET#")) continue;
+            if (sk.equals(RunKeys.RUN) || sk.startsWith("TARGET#")) continue;
             ObjectNode step = steps.addObject().put("step", sk);
             i.forEach((k, v) -> {
                 if (!k.equals("pk") && !k.equals("sk") && v.s() != null) step.put(k, v.s());

@@ -4,6 +4,8 @@ import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.metrics.Metrics;
+import io.patchpilot.metrics.QueueMetrics;
 import io.patchpilot.windows.WindowStore;
 import java.time.Clock;
 import java.time.Duration;

@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.aws.QueueSender;
 import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
-import io.patchpilot.service.QueueSender;
-import io.patchpilot.tagging.ReconcileSweep;
-import io.patchpilot.web.Metrics;
+import io.patchpilot.metrics.Metrics;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.eventbridge.model.PutEventsRequest;
@@ -29,7 +29,9 @@ public final class SelfService {
     private final WindowValidator validator;
     private final WindowStore store;
     private final Organization organization;
-    private final ReconcileSweep sweep;
+    /** Re-tags one account's resources (tagging's reconcile sweep for that account). */
+    private final Consumer<String> retagAccount;
+
     private final QueueSender schedules;
     private final String eventBus;
 
@@ -37,13 +39,13 @@ public final class SelfService {
             WindowValidator validator,
             WindowStore store,
             Organization organization,
-            ReconcileSweep sweep,
+            Consumer<String> retagAccount,
             QueueSender schedules,
             String eventBus) {
         this.validator = validator;
         this.store = store;
         this.organization = organization;
-        this.sweep = sweep;
+        this.retagAccount = retagAccount;
         this.schedules = schedules;
         this.eventBus = eventBus;
     }
@@ -96,7 +98,7 @@ public final class SelfService {
         }
         // also for a repeated request: a crash may have come between storing and these
         schedules.send("{\"type\":\"window-sync\"}");
-        sweep.fanOutAccount(account);
+        retagAccount.accept(account);
         if (result.equals("unchanged")) {
             LOG.info(
                     "Self-service {} of {} by {}: unchanged (the windows already were so; rules and tags re-checked)",

@@ -11,9 +11,9 @@ import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.deploy.StackDeployer;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalStacks;
-import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.service.PatchpilotService;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -330,7 +330,7 @@ final class AwsSandboxTarget implements AcceptanceTarget {
                 .build()) {
             await().atMost(Duration.ofMinutes(2))
                     .until(() ->
-                            ledger().get(PatchRuns.pk(requestId), PatchRuns.RUN).isPresent());
+                            ledger().get(RunKeys.pk(requestId), RunKeys.RUN).isPresent());
             String url = approver.getQueueUrl(r -> r.queueName(config.queues().approvals()))
                     .queueUrl();
             approver.sendMessage(

@@ -8,10 +8,10 @@ import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.FleetLoader;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
-import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
 import java.io.IOException;
@@ -155,8 +155,7 @@ final class LocalTarget implements AcceptanceTarget {
             throw new UncheckedIOException(e);
         }
         await().atMost(Duration.ofSeconds(30))
-                .until(() ->
-                        ledger().get(PatchRuns.pk(requestId), PatchRuns.RUN).isPresent());
+                .until(() -> ledger().get(RunKeys.pk(requestId), RunKeys.RUN).isPresent());
         assertEquals(
                 0,
                 InProcessCli.run(local, "emergency", "approve", requestId, "--as", "oncall-approver")

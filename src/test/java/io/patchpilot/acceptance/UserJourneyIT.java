@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.patchpilot.aws.AccountRegion;
-import io.patchpilot.patching.PatchRuns;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowSchedule;
 import jakarta.mail.Multipart;
@@ -174,7 +174,7 @@ class UserJourneyIT {
         await().atMost(target.patience().multipliedBy(2))
                 .pollInterval(Duration.ofSeconds(1))
                 .until(() -> target.ledger()
-                        .get(PatchRuns.pk(runId), PatchRuns.RUN)
+                        .get(RunKeys.pk(runId), RunKeys.RUN)
                         .map(r -> r.get("status").s())
                         .filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures"))
                         .isPresent());

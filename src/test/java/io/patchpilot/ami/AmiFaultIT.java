@@ -10,14 +10,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.ami.AmiPipeline.Step;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.Organization;
+import io.patchpilot.aws.QueueSender;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.patching.PatchRuns;
-import io.patchpilot.patching.TargetDiscovery;
-import io.patchpilot.service.QueueSender;
 import io.patchpilot.tagging.TagPolicy;
 import io.patchpilot.windows.MaintenanceWindow;
+import io.patchpilot.windows.Selection;
 import io.patchpilot.windows.WindowDirectory;
 import io.patchpilot.windows.WindowStore;
 import java.nio.file.Files;
@@ -102,9 +103,9 @@ class AmiFaultIT {
                 clock);
         AmiSettings settings = settings(Duration.ofMinutes(15));
         AmiRefreshStep.Continuation ignore = (body, delay) -> {}; // the test calls each step itself
-        steps = new AmiRefreshStep(ledger, local.aws(), settings, runs, ignore, clock);
-        stepsWithShortManagedWait =
-                new AmiRefreshStep(ledger, local.aws(), settings(Duration.ofMillis(1)), runs, ignore, clock);
+        steps = new AmiRefreshStep(ledger, local.aws(), settings, runs::targetDone, ignore, clock);
+        stepsWithShortManagedWait = new AmiRefreshStep(
+                ledger, local.aws(), settings(Duration.ofMillis(1)), runs::targetDone, ignore, clock);
         AmiSettings shortRefresh = settings(Duration.ofMinutes(15));
         stepsWithShortRefreshWait = new AmiRefreshStep(
                 ledger,
@@ -122,7 +123,7 @@ class AmiFaultIT {
                         5,
                         shortRefresh.logsBucket(),
                         "PatchGroup"),
-                runs,
+                runs::targetDone,
                 ignore,
                 clock);
         refreshes = new AmiRefreshes(
@@ -259,7 +260,7 @@ class AmiFaultIT {
         assertEquals("", end.get(AmiBuild.CLEANUP), "cleanup went through");
         assertLeftNothing(runId, GROUP, end);
         Map<String, AttributeValue> run =
-                ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+                ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElseThrow();
         assertEquals("CompletedWithFailures", run.get("status").s(), "the group's end completes the run");
         assertTrue(
                 run.get("counts").s().contains("\"asgsFailed\":1"),
@@ -365,12 +366,7 @@ class AmiFaultIT {
     private void start(String runId, String group, boolean refresh) {
         MaintenanceWindow w = window(refresh);
         runs.createUnscheduled(runId, "test", w, List.of(), Instant.now().plus(Duration.ofHours(1)), Map.of());
-        refreshes.register(
-                runId,
-                HERE,
-                w,
-                new TargetDiscovery.Selection("suite", group.equals(GROUP) ? "faults" : "redelivery"),
-                "");
+        refreshes.register(runId, HERE, w, new Selection("suite", group.equals(GROUP) ? "faults" : "redelivery"), "");
         assertEquals(Step.RESOLVE, build(runId, group).step());
     }
 

@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalMode;
-import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
@@ -148,7 +148,7 @@ class AmiRefreshIT {
         String runId = fire(occurrence);
         Map<String, AttributeValue> run = await().atMost(Duration.ofSeconds(180))
                 .until(
-                        () -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null),
+                        () -> ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElse(null),
                         r -> r != null
                                 && Set.of("Succeeded", "CompletedWithFailures")
                                         .contains(r.get("status").s()));
@@ -203,8 +203,8 @@ class AmiRefreshIT {
         assertEquals("1", groupVersion("failing-asg"));
         assertEquals(1, versions("failing-asg").size(), "the new version is deleted");
         assertTrue(images("failing-asg").isEmpty(), "the new image is deregistered");
-        Map<String, AttributeValue> failing = ledger.get(PatchRuns.pk(runId), AmiBuild.sk(HERE, "failing-asg"))
-                .orElseThrow();
+        Map<String, AttributeValue> failing =
+                ledger.get(RunKeys.pk(runId), AmiBuild.sk(HERE, "failing-asg")).orElseThrow();
         assertEquals("Failed", failing.get("state").s());
         assertEquals("WaitRefresh", failing.get("failedStep").s());
         assertTrue(
@@ -248,7 +248,7 @@ class AmiRefreshIT {
                 .instanceId();
         assertEquals(
                 "Success",
-                JSON.readTree(ledger.get(PatchRuns.pk(runId), "TARGET#" + ACCOUNT + "#us-east-1")
+                JSON.readTree(ledger.get(RunKeys.pk(runId), "TARGET#" + ACCOUNT + "#us-east-1")
                                 .orElseThrow()
                                 .get("instances")
                                 .s())
@@ -256,7 +256,7 @@ class AmiRefreshIT {
                         .path("status")
                         .asText(),
                 "the standalone instance is patched as before");
-        assertTrue(ledger.get(PatchRuns.pk(runId), AmiBuild.sk(HERE, "web-asg"))
+        assertTrue(ledger.get(RunKeys.pk(runId), AmiBuild.sk(HERE, "web-asg"))
                 .orElseThrow()
                 .get("scan")
                 .s()
@@ -310,8 +310,7 @@ class AmiRefreshIT {
                         .exit());
         Map<String, AttributeValue> run = await().atMost(Duration.ofSeconds(180))
                 .until(
-                        () -> ledger.get(PatchRuns.pk("chg-ami-1"), PatchRuns.RUN)
-                                .orElse(null),
+                        () -> ledger.get(RunKeys.pk("chg-ami-1"), RunKeys.RUN).orElse(null),
                         r -> r != null
                                 && Set.of("Succeeded", "CompletedWithFailures")
                                         .contains(r.get("status").s()));
@@ -359,7 +358,7 @@ class AmiRefreshIT {
                     InProcessCli.run(local, "emergency", "start", file.toString(), "--as", "oncall-requester")
                             .exit());
             await().atMost(Duration.ofSeconds(240))
-                    .until(() -> ledger.get(PatchRuns.pk("chg-ami-2"), PatchRuns.RUN)
+                    .until(() -> ledger.get(RunKeys.pk("chg-ami-2"), RunKeys.RUN)
                             .map(r -> r.get("status").s())
                             .filter(st -> st.startsWith("Completed") || st.equals("Succeeded"))
                             .isPresent());
@@ -369,7 +368,7 @@ class AmiRefreshIT {
         int maxReceives = local.config().queues().maxReceiveCount();
         for (String g : List.of("web-asg", "mixed-asg")) {
             Map<String, AttributeValue> build =
-                    ledger.get(PatchRuns.pk("chg-ami-2"), AmiBuild.sk(HERE, g)).orElseThrow();
+                    ledger.get(RunKeys.pk("chg-ami-2"), AmiBuild.sk(HERE, g)).orElseThrow();
             assertEquals("Failed", build.get("state").s(), g);
             assertEquals("Stop", build.get("failedStep").s(), g);
             assertTrue(
@@ -477,7 +476,7 @@ class AmiRefreshIT {
     }
 
     private String state(String runId, String group) {
-        return ledger.get(PatchRuns.pk(runId), AmiBuild.sk(HERE, group))
+        return ledger.get(RunKeys.pk(runId), AmiBuild.sk(HERE, group))
                 .map(i -> i.get("state").s())
                 .orElse("(none)");
     }

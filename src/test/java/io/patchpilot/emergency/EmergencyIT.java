@@ -8,8 +8,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalMode;
-import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
@@ -90,7 +90,7 @@ class EmergencyIT {
     private Map<String, AttributeValue> runWhen(String runId, Set<String> statuses, int seconds) {
         return await().atMost(Duration.ofSeconds(seconds))
                 .until(
-                        () -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElse(null),
+                        () -> ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElse(null),
                         r -> r != null && statuses.contains(r.get("status").s()));
     }
 
@@ -149,7 +149,7 @@ class EmergencyIT {
         Map<String, AttributeValue> run = runWhen("chg-4711", Set.of("Succeeded", "CompletedWithFailures"), 90);
         assertEquals(
                 1,
-                ledger.partition(PatchRuns.INDEX).stream()
+                ledger.partition(RunKeys.INDEX).stream()
                         .filter(i -> i.get("runId").s().equals("chg-4711"))
                         .count(),
                 "one run");
@@ -163,7 +163,7 @@ class EmergencyIT {
         Set<String> managedDefault = new HashSet<>(instancesTagged("environment", "Default"));
         managedDefault.removeAll(instancesTagged("install_patch", "no"));
         Set<String> unmanaged = new HashSet<>();
-        for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk("chg-4711"))) {
+        for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk("chg-4711"))) {
             if (t.containsKey("instances")) {
                 PatchRunsView.skipped(t.get("instances").s()).forEach(unmanaged::add);
             }
@@ -234,7 +234,7 @@ class EmergencyIT {
                 refused.get(0)
                         .matches("sender: \\S+ may not request emergency runs \\(patchpilot.emergency.requesters\\)"),
                 refused.toString());
-        assertTrue(ledger.get(PatchRuns.pk("chg-stranger"), PatchRuns.RUN).isEmpty());
+        assertTrue(ledger.get(RunKeys.pk("chg-stranger"), RunKeys.RUN).isEmpty());
 
         Path file = Files.writeString(Files.createTempFile("prod", ".json"), prod);
         assertEquals(
@@ -263,7 +263,7 @@ class EmergencyIT {
                 approvals.toString());
         assertEquals(
                 "PendingApproval",
-                ledger.get(PatchRuns.pk("chg-prod-1"), PatchRuns.RUN)
+                ledger.get(RunKeys.pk("chg-prod-1"), RunKeys.RUN)
                         .orElseThrow()
                         .get("status")
                         .s());

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.icegreen.greenmail.util.GreenMailUtil;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
@@ -137,7 +138,7 @@ class PatchRunIT {
                     "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"" + occurrence
                             + "\"}");
             await().atMost(Duration.ofSeconds(90))
-                    .until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                    .until(() -> ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                             .map(r -> r.get("status").s())
                             .filter(s -> s.startsWith("Completed") || s.equals("Succeeded"))
                             .isPresent());
@@ -147,7 +148,7 @@ class PatchRunIT {
         }
         Map<String, String> states = new HashMap<>();
         Map<String, String> reasons = new HashMap<>();
-        for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+        for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk(runId))) {
             if (!t.get("sk").s().startsWith("TARGET#")) continue;
             states.put(
                     t.get("account").s() + "/" + t.get("region").s(),
@@ -163,7 +164,7 @@ class PatchRunIT {
         assertEquals("Done", states.get("222222222222/us-east-1"));
         assertEquals("Done", states.get("111111111111/us-east-1"));
         assertEquals("Done", states.get("111111111111/eu-west-1"));
-        JsonNode counts = JSON.readTree(ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+        JsonNode counts = JSON.readTree(ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                 .orElseThrow()
                 .get("counts")
                 .s());
@@ -193,22 +194,22 @@ class PatchRunIT {
         String runId = PatchRuns.runId(MaintenanceWindow.defaultWindow(null), occurrence);
         Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
         await().atMost(Duration.ofSeconds(90))
-                .until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .until(() -> ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                         .map(r -> r.get("status").s())
                         .filter(s -> s.startsWith("Completed") || s.equals("Succeeded"))
                         .isPresent());
         Map<String, AttributeValue> run =
-                ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+                ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElseThrow();
         assertEquals("CompletedWithFailures", run.get("status").s(), "prod-win-db fails its patching");
         assertEquals(
                 1,
-                ledger.partition(PatchRuns.INDEX).stream()
+                ledger.partition(RunKeys.INDEX).stream()
                         .filter(i -> i.get("runId").s().equals(runId))
                         .count(),
                 "one run");
 
         Map<String, JsonNode> outcomes = new HashMap<>();
-        for (Map<String, AttributeValue> item : ledger.partition(PatchRuns.pk(runId))) {
+        for (Map<String, AttributeValue> item : ledger.partition(RunKeys.pk(runId))) {
             if (item.get("sk").s().startsWith("TARGET#") && item.containsKey("instances")) {
                 JSON.readTree(item.get("instances").s())
                         .properties()
@@ -254,7 +255,7 @@ class PatchRunIT {
         assertEquals("Install", state.operationAsString());
         // one patch command per account-region with instances to patch, despite the duplicate fire (the
         // AutoScaling group's AMI build sends its own, commented "patchpilot-ami …")
-        long targetsWithCommands = ledger.partition(PatchRuns.pk(runId)).stream()
+        long targetsWithCommands = ledger.partition(RunKeys.pk(runId)).stream()
                 .filter(i -> i.containsKey("commandIds"))
                 .count();
         long runCommands = 0;
@@ -394,7 +395,7 @@ class PatchRunIT {
         assertTrue(f.accountRegionsDone() <= f.accountRegionsTotal(), f.toString());
         assertEquals(f.accountRegionsTotal(), f.accountRegionsDone(), "the run has ended");
         assertEquals(
-                ledger().partition(PatchRuns.pk(runId)).stream()
+                ledger().partition(RunKeys.pk(runId)).stream()
                         .filter(i -> i.get("sk").s().startsWith("TARGET#"))
                         .count(),
                 f.accountRegionsTotal(),
@@ -484,7 +485,7 @@ class PatchRunIT {
     @Order(4)
     void a_fire_at_a_time_that_is_not_an_occurrence_starts_nothing_and_is_a_dead_letter_saying_why() {
         Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
-        long before = ledger.partition(PatchRuns.INDEX).size();
+        long before = ledger.partition(RunKeys.INDEX).size();
         AwsCli.json(
                 local.localAws().sqsEndpoint(),
                 "sqs",
@@ -494,7 +495,7 @@ class PatchRunIT {
                 "--message-body",
                 "{\"type\":\"window-fire\",\"window\":\"Default_maintenance_window\",\"time\":\"2026-12-02T05:00:00Z\"}");
         await().atMost(Duration.ofSeconds(30)).until(() -> LocalFixture.depth(local, "patchpilot-schedules-dlq") == 1);
-        assertEquals(before, ledger.partition(PatchRuns.INDEX).size());
+        assertEquals(before, ledger.partition(RunKeys.INDEX).size());
         List<Message> dead = LocalFixture.drain(local, "patchpilot-schedules-dlq");
         String reason = dead.get(0).messageAttributes().get("patchpilot-error").stringValue();
         assertTrue(
@@ -526,9 +527,9 @@ class PatchRunIT {
         String blocked =
                 "Prod-" + first.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> ledger.get(PatchRuns.pk(blocked), PatchRuns.RUN).isPresent());
+                .until(() -> ledger.get(RunKeys.pk(blocked), RunKeys.RUN).isPresent());
         Map<String, AttributeValue> run =
-                ledger.get(PatchRuns.pk(blocked), PatchRuns.RUN).orElseThrow();
+                ledger.get(RunKeys.pk(blocked), RunKeys.RUN).orElseThrow();
         assertEquals("Blocked", run.get("status").s());
         assertEquals(
                 "predecessor Test_maintenance_window has no run yet",
@@ -540,7 +541,7 @@ class PatchRunIT {
         String testRun =
                 "Test-" + first.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
         await().atMost(Duration.ofSeconds(60))
-                .until(() -> ledger.get(PatchRuns.pk(testRun), PatchRuns.RUN)
+                .until(() -> ledger.get(RunKeys.pk(testRun), RunKeys.RUN)
                         .map(r -> r.get("status").s())
                         .filter(s -> s.equals("Succeeded"))
                         .isPresent());
@@ -549,7 +550,7 @@ class PatchRunIT {
         String proceeding =
                 "Prod-" + second.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
         await().atMost(Duration.ofSeconds(60))
-                .until(() -> ledger.get(PatchRuns.pk(proceeding), PatchRuns.RUN)
+                .until(() -> ledger.get(RunKeys.pk(proceeding), RunKeys.RUN)
                         .map(r -> r.get("status").s())
                         .filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures"))
                         .isPresent());
@@ -592,7 +593,7 @@ class PatchRunIT {
         String runId = PatchRuns.runId(dev, occurrence);
         Ledger ledger = (Ledger) local.service().camel().getRegistry().lookupByName("ledger");
         await().atMost(Duration.ofSeconds(60))
-                .until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .until(() -> ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                         .map(r -> r.get("status").s())
                         .filter(s -> s.equals("Succeeded"))
                         .isPresent());
@@ -686,19 +687,19 @@ class PatchRunIT {
         awaitRunEnded(runId);
         assertEquals(
                 "CompletedWithFailures",
-                ledger().get(PatchRuns.pk(runId), PatchRuns.RUN)
+                ledger().get(RunKeys.pk(runId), RunKeys.RUN)
                         .orElseThrow()
                         .get("status")
                         .s());
-        Map<String, AttributeValue> target = ledger().get(PatchRuns.pk(runId), "TARGET#111111111111#us-east-1")
-                .orElseThrow();
+        Map<String, AttributeValue> target =
+                ledger().get(RunKeys.pk(runId), "TARGET#111111111111#us-east-1").orElseThrow();
         assertEquals("Failed", target.get("state").s());
         assertTrue(
                 target.get("reason").s().startsWith("still failing after 5 receives: Internal"),
                 target.get("reason").s());
         assertEquals(
                 "Done",
-                ledger().get(PatchRuns.pk(runId), "TARGET#111111111111#eu-west-1")
+                ledger().get(RunKeys.pk(runId), "TARGET#111111111111#eu-west-1")
                         .orElseThrow()
                         .get("state")
                         .s());
@@ -706,7 +707,7 @@ class PatchRunIT {
 
     private void awaitRunEnded(String runId) {
         await().atMost(Duration.ofSeconds(90))
-                .until(() -> ledger().get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .until(() -> ledger().get(RunKeys.pk(runId), RunKeys.RUN)
                         .map(r -> r.get("status").s())
                         .filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures"))
                         .isPresent());

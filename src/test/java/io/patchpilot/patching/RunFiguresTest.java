@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +17,7 @@ class RunFiguresTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static Map<String, AttributeValue> run(int accountRegions) {
-        Map<String, AttributeValue> run = Ledger.item("RUN#r", PatchRuns.RUN);
+        Map<String, AttributeValue> run = Ledger.item("RUN#r", RunKeys.RUN);
         StringBuilder scope = new StringBuilder("[");
         for (int i = 0; i < accountRegions; i++)
             scope.append(i == 0 ? "" : ",").append("{\"account\":\"11111111111" + i + "\",\"region\":\"us-east-1\"}");

@@ -10,10 +10,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalMode;
+import io.patchpilot.metrics.Metrics;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
-import io.patchpilot.web.Metrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -115,7 +116,7 @@ class WindowRunIT {
                 r.out());
 
         Map<String, AttributeValue> run =
-                ledger.get(PatchRuns.pk(manualRun), PatchRuns.RUN).orElseThrow();
+                ledger.get(RunKeys.pk(manualRun), RunKeys.RUN).orElseThrow();
         assertEquals("Succeeded", run.get("status").s());
         assertEquals("manual", run.get("kind").s());
         assertFalse(run.get("requester").s().isBlank());
@@ -154,7 +155,7 @@ class WindowRunIT {
                 + at.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
         assertEquals(
                 1,
-                ledger.partition(PatchRuns.INDEX).stream()
+                ledger.partition(RunKeys.INDEX).stream()
                         .filter(i -> i.get("runId").s().equals(runId))
                         .count());
     }
@@ -201,7 +202,7 @@ class WindowRunIT {
         assertTrue(runId.startsWith("Prod-333333333333-manual-"), skipped.out());
         assertTrue(skipped.out().contains("rollout gate skipped: CVE-2026-4242 cannot wait for Test"), skipped.out());
         Map<String, AttributeValue> run =
-                ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+                ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElseThrow();
         assertTrue(List.of("Succeeded", "CompletedWithFailures")
                 .contains(run.get("status").s()));
         assertEquals(
@@ -271,8 +272,7 @@ class WindowRunIT {
                 + "\"regions\":[\"us-east-1\"],\"reason\":\"test\"}";
         send(requester, "patchpilot-emergency", body);
         await().atMost(Duration.ofSeconds(30))
-                .until(() ->
-                        ledger.get(PatchRuns.pk("chg-repeat"), PatchRuns.RUN).isPresent());
+                .until(() -> ledger.get(RunKeys.pk("chg-repeat"), RunKeys.RUN).isPresent());
         double before = count("patchpilot.duplicates.suppressed", "kind", "emergency-request");
         send(requester, "patchpilot-emergency", body);
         await().atMost(Duration.ofSeconds(30))
@@ -302,7 +302,7 @@ class WindowRunIT {
                 .until(() -> count("patchpilot.duplicates.suppressed", "kind", "patch-target") >= before + 1);
         assertEquals(
                 "Succeeded",
-                ledger.get(PatchRuns.pk(manualRun), PatchRuns.RUN)
+                ledger.get(RunKeys.pk(manualRun), RunKeys.RUN)
                         .orElseThrow()
                         .get("status")
                         .s());
@@ -311,13 +311,13 @@ class WindowRunIT {
     @Test
     @Order(11)
     void window_run_dry_run_prints_the_plan_and_sends_nothing() {
-        int runs = ledger.partition(PatchRuns.INDEX).size();
+        int runs = ledger.partition(RunKeys.INDEX).size();
         InProcessCli.Result r = InProcessCli.run(local, "window", "run", "Default", "--dry-run");
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().contains("111111111111/us-east-1  patch "), r.out());
         assertTrue(r.out().contains("plan for Default_maintenance_window (organization): "), r.out());
         assertTrue(r.out().contains("nothing was changed"), r.out());
-        assertEquals(runs, ledger.partition(PatchRuns.INDEX).size());
+        assertEquals(runs, ledger.partition(RunKeys.INDEX).size());
     }
 
     @Test

@@ -12,6 +12,7 @@ import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.bench.GeneratedFleet;
 import io.patchpilot.errors.DeadLetters;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.patching.PatchRuns;
@@ -221,7 +222,7 @@ class FaultSuiteIT {
                 urgent.keySet().containsAll(named("dev-web")), "and the managed ones among them: " + urgent.keySet());
         assertEquals(
                 1,
-                ledger.partition(PatchRuns.INDEX).stream()
+                ledger.partition(RunKeys.INDEX).stream()
                         .filter(i -> i.get("runId").s().equals(PatchRuns.runId(DEFAULT, lastOccurrence)))
                         .count());
         assertNoDeadLetters();
@@ -355,10 +356,10 @@ class FaultSuiteIT {
             else assertTrue(window == null || !window.equals("wrong"), i + " re-tagged");
         }
         Map<String, AttributeValue> run =
-                ledger.get(PatchRuns.pk(runId), PatchRuns.RUN).orElseThrow();
+                ledger.get(RunKeys.pk(runId), RunKeys.RUN).orElseThrow();
         assertEquals("CompletedWithFailures", run.get("status").s());
         int failedTargets = 0;
-        for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+        for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk(runId))) {
             if (!t.get("sk").s().startsWith("TARGET#")) continue;
             if (t.get("account").s().equals(denied)) {
                 failedTargets++;
@@ -760,7 +761,7 @@ class FaultSuiteIT {
                 .pollInterval(Duration.ofSeconds(1))
                 .ignoreExceptionsMatching(
                         e -> e instanceof AwsServiceException a && (a.isThrottlingException() || a.statusCode() >= 500))
-                .until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .until(() -> ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                         .map(r -> r.get("status").s())
                         .filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures"))
                         .isPresent());
@@ -768,7 +769,7 @@ class FaultSuiteIT {
 
     private static Map<String, String> targetStates(String runId) {
         Map<String, String> out = new HashMap<>();
-        for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+        for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk(runId))) {
             if (t.get("sk").s().startsWith("TARGET#"))
                 out.put(t.get("sk").s(), t.get("state").s());
         }

@@ -10,6 +10,7 @@ import io.patchpilot.bench.GeneratedFleet;
 import io.patchpilot.bench.SqsDrain;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.FleetFile;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
@@ -138,7 +139,7 @@ class ScaleOutIT {
                 String beforeKill = scrape(a);
                 a.kill();
                 Map<String, String> atKill = targetStates(ledger, runId);
-                String status = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                String status = ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                         .orElseThrow()
                         .get("status")
                         .s();
@@ -223,7 +224,7 @@ class ScaleOutIT {
                         unauditedBeforeSweep,
                         changedTwice,
                         createTags,
-                        ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                        ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                                 .orElseThrow()
                                 .get("status")
                                 .s(),
@@ -295,7 +296,7 @@ class ScaleOutIT {
     }
 
     private static boolean runEnded(Ledger ledger, String runId) {
-        return ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+        return ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                 .map(r -> r.get("status").s())
                 .filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures"))
                 .isPresent();
@@ -303,7 +304,7 @@ class ScaleOutIT {
 
     private static Map<String, String> targetStates(Ledger ledger, String runId) {
         Map<String, String> states = new HashMap<>();
-        for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+        for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk(runId))) {
             if (t.get("sk").s().startsWith("TARGET#"))
                 states.put(
                         t.get("account").s() + "/" + t.get("region").s(),
@@ -357,7 +358,7 @@ class ScaleOutIT {
     private static Set<String> recordedTargets(Ledger ledger, String runId) {
         Set<String> ids = new HashSet<>();
         List<String> notEnded = new ArrayList<>();
-        for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+        for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk(runId))) {
             if (!t.get("sk").s().startsWith("TARGET#")) continue;
             if (!Set.of("Done", "Failed").contains(t.get("state").s())) notEnded.add(t.toString());
             if (!t.containsKey("instances")) continue;

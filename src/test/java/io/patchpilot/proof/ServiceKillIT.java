@@ -8,6 +8,7 @@ import io.patchpilot.ami.AmiBuild;
 import io.patchpilot.ami.AmiNames;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.patching.PatchRuns;
@@ -86,7 +87,7 @@ class ServiceKillIT {
                 first.close();
             }
             Map<String, String> atKill = targetStates(ledger, runId);
-            String status = ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+            String status = ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                     .orElseThrow()
                     .get("status")
                     .s();
@@ -95,7 +96,7 @@ class ServiceKillIT {
 
             try (ServiceProcess second = ServiceProcess.start(local, "kill-second", env)) {
                 await().atMost(Duration.ofSeconds(120))
-                        .until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                        .until(() -> ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                                 .map(r -> r.get("status").s())
                                 .filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures"))
                                 .isPresent());
@@ -113,7 +114,7 @@ class ServiceKillIT {
                     Set.copyOf(commandsPerInstance.values()),
                     "no instance patched twice: " + commandsPerInstance);
             long outcomes = 0;
-            for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+            for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk(runId))) {
                 if (!t.get("sk").s().startsWith("TARGET#")) continue;
                 assertTrue(Set.of("Done", "Failed").contains(t.get("state").s()), t.toString());
                 if (t.containsKey("instances")) {
@@ -127,7 +128,7 @@ class ServiceKillIT {
             AccountRegion dev = new AccountRegion("111111111111", "us-east-1");
             assertEquals(
                     "Refreshed",
-                    ledger.get(PatchRuns.pk(runId), AmiBuild.sk(dev, "dev-web-asg"))
+                    ledger.get(RunKeys.pk(runId), AmiBuild.sk(dev, "dev-web-asg"))
                             .orElseThrow()
                             .get("state")
                             .s());
@@ -160,7 +161,7 @@ class ServiceKillIT {
 
     private static Map<String, String> targetStates(Ledger ledger, String runId) {
         Map<String, String> states = new HashMap<>();
-        for (Map<String, AttributeValue> t : ledger.partition(PatchRuns.pk(runId))) {
+        for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk(runId))) {
             if (t.get("sk").s().startsWith("TARGET#"))
                 states.put(
                         t.get("account").s() + "/" + t.get("region").s(),

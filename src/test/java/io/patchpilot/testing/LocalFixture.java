@@ -3,6 +3,7 @@ package io.patchpilot.testing;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.QueueDepth;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.patching.PatchRuns;
@@ -166,7 +167,7 @@ public final class LocalFixture {
         String runId = PatchRuns.runId(window, occurrence);
         Awaitility.await()
                 .atMost(Duration.ofSeconds(90))
-                .until(() -> ledger.get(PatchRuns.pk(runId), PatchRuns.RUN)
+                .until(() -> ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                         .map(r -> r.get("status").s())
                         .filter(st -> st.equals("Succeeded") || st.equals("CompletedWithFailures"))
                         .isPresent());

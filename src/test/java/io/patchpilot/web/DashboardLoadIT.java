@@ -9,8 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalMode;
-import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.report.ReportFiles;
 import io.patchpilot.testing.LocalFixture;
 import java.io.File;
@@ -126,7 +126,7 @@ class DashboardLoadIT {
                         "ec2/accountid=" + account + "/region=" + region + "/instances.json",
                         ec2.toString(),
                         "application/x-ndjson");
-                Map<String, AttributeValue> t = Ledger.item(PatchRuns.pk(RUN_ID), "TARGET#" + account + "#" + region);
+                Map<String, AttributeValue> t = Ledger.item(RunKeys.pk(RUN_ID), "TARGET#" + account + "#" + region);
                 t.put("account", Ledger.s(account));
                 t.put("region", Ledger.s(region));
                 t.put("state", Ledger.s("Succeeded"));
@@ -145,7 +145,7 @@ class DashboardLoadIT {
                 "reports/latest/patch_compliance_report.csv",
                 items.toString(),
                 "text/csv");
-        Map<String, AttributeValue> run = Ledger.item(PatchRuns.pk(RUN_ID), PatchRuns.RUN);
+        Map<String, AttributeValue> run = Ledger.item(RunKeys.pk(RUN_ID), RunKeys.RUN);
         Instant now = Instant.now();
         run.put("runId", Ledger.s(RUN_ID));
         run.put("window", Ledger.s("*#Load_maintenance_window"));
@@ -156,7 +156,7 @@ class DashboardLoadIT {
         run.put("targetsDone", AttributeValue.fromN(Integer.toString(targets.size())));
         run.put("counts", Ledger.s("{\"Success\":" + (n - (n + 6) / 7) + ",\"Failed\":" + ((n + 6) / 7) + "}"));
         ledger.put(run);
-        Map<String, AttributeValue> index = Ledger.item(PatchRuns.INDEX, now + "#" + RUN_ID);
+        Map<String, AttributeValue> index = Ledger.item(RunKeys.INDEX, now + "#" + RUN_ID);
         index.put("runId", Ledger.s(RUN_ID));
         index.put("window", Ledger.s("*#Load_maintenance_window"));
         ledger.put(index);

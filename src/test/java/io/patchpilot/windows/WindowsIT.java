@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.bench.GeneratedFleet;
 import io.patchpilot.ledger.Ledger;
+import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.LocalMode;
-import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
@@ -95,7 +95,7 @@ class WindowsIT {
         String runId =
                 "Default-" + next.toString().replace("-", "").replace(":", "").replaceAll("00Z$", "Z");
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> ledger.get(PatchRuns.pk(runId), "RUN").isPresent());
+                .until(() -> ledger.get(RunKeys.pk(runId), "RUN").isPresent());
     }
 
     @Test

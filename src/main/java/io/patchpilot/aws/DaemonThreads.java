@@ -1,4 +1,4 @@
-package io.patchpilot.service;
+package io.patchpilot.aws;
 
 import java.util.concurrent.ThreadFactory;
 

@@ -1,4 +1,4 @@
-package io.patchpilot.web;
+package io.patchpilot.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class WebMetricsTest {
+class MetricsTest {
     @ParameterizedTest
     @CsvSource(
             nullValues = "null",

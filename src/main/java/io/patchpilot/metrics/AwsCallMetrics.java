@@ -1,4 +1,4 @@
-package io.patchpilot.web;
+package io.patchpilot.metrics;
 
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;

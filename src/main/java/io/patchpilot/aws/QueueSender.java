@@ -1,7 +1,5 @@
-package io.patchpilot.service;
+package io.patchpilot.aws;
 
-import io.patchpilot.aws.AwsActions;
-import io.patchpilot.aws.AwsClients;
 import java.util.ArrayList;
 import java.util.List;
 import software.amazon.awssdk.services.sqs.SqsClient;

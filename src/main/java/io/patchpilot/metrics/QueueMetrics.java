@@ -1,4 +1,4 @@
-package io.patchpilot.web;
+package io.patchpilot.metrics;
 
 import java.util.Optional;
 import org.apache.camel.Endpoint;

@@ -1,4 +1,4 @@
-package io.patchpilot.web;
+package io.patchpilot.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
