@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.QueueDepth;
+import io.patchpilot.console.Progress;
+import io.patchpilot.console.ProgressPrinter;
 import io.patchpilot.local.FleetFile;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
@@ -17,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -145,30 +148,47 @@ public final class BenchCommand implements Callable<Integer> {
                         System.getProperty("patchpilot.home", System.getenv().getOrDefault("PATCHPILOT_HOME", "")))
                 .toAbsolutePath();
         List<String> selected = selected(only);
+        if (selected.contains("report") && (reportAccounts < 1 || reportInstances < 1 || reportPatches < 1))
+            throw new IllegalArgumentException("report needs accounts, instances and patches");
+        if (selected.contains("patching") && (patchAccounts < 1 || patchInstances < 1 || patchRegions.isEmpty()))
+            throw new IllegalArgumentException("patching needs accounts, regions and instances");
+        // on stderr beside each benchmark's own figures; stdout keeps the table
+        ProgressPrinter progress = ProgressPrinter.console(System.err);
         List<BenchResult> results = new ArrayList<>();
-        // startup first: the JVMs it compares are then as cold as a user's
-        if (selected.contains("startup")) results.addAll(new StartupBench(home).run());
-        if (selected.contains("sqs")) results.addAll(sqs(home));
-        if (selected.contains("tagging")) results.addAll(tagging(home));
-        if (selected.contains("report")) {
-            if (reportAccounts < 1 || reportInstances < 1 || reportPatches < 1)
-                throw new IllegalArgumentException("report needs accounts, instances and patches");
-            results.addAll(
-                    new ReportBench(home, new ReportBench.Options(reportAccounts, reportInstances, reportPatches))
-                            .run());
-        }
-        if (selected.contains("patching")) {
-            if (patchAccounts < 1 || patchInstances < 1 || patchRegions.isEmpty())
-                throw new IllegalArgumentException("patching needs accounts, regions and instances");
-            results.addAll(new PatchingBench(
-                            home,
-                            new PatchingBench.Options(
-                                    patchAccounts, patchRegions, patchInstances, latencyMs, sequentialAccounts, 0.05))
-                    .run());
+        // startup first (the order of selected): the JVMs it compares are then as cold as a user's
+        for (int i = 0; i < selected.size(); i++) {
+            String name = selected.get(i);
+            progress.show(Progress.steps(name + " running", i, selected.size(), "benchmarks"));
+            long started = System.nanoTime();
+            results.addAll(run(name, home));
+            String took = String.format(Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9);
+            progress.show(Progress.steps(name + " done in " + took + " s", i + 1, selected.size(), "benchmarks"));
         }
         print(results);
         write(selected, results);
         return 0;
+    }
+
+    private List<BenchResult> run(String name, Path home) throws Exception {
+        return switch (name) {
+            case "startup" -> new StartupBench(home).run();
+            case "sqs" -> sqs(home);
+            case "tagging" -> tagging(home);
+            case "report" ->
+                new ReportBench(home, new ReportBench.Options(reportAccounts, reportInstances, reportPatches)).run();
+            case "patching" ->
+                new PatchingBench(
+                                home,
+                                new PatchingBench.Options(
+                                        patchAccounts,
+                                        patchRegions,
+                                        patchInstances,
+                                        latencyMs,
+                                        sequentialAccounts,
+                                        0.05))
+                        .run();
+            default -> throw new IllegalArgumentException("no benchmark " + name);
+        };
     }
 
     /** The benchmarks named, {@code all} expanded, in a fixed order; an unknown name is an error naming the known ones. */

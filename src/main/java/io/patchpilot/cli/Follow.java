@@ -3,6 +3,8 @@ package io.patchpilot.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.patchpilot.console.Progress;
+import io.patchpilot.console.ProgressPrinter;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.report.ReportRuns;
@@ -20,9 +22,9 @@ import java.util.function.Supplier;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
- * Follows long work (a patch run, a report run, a reconcile sweep) from the ledger to its end.
- * On a terminal one line redrawn in place (a bar of the account-regions done, instances patched
- * and failed, reports written); in a pipe or CI a plain line whenever something changed. The exit
+ * Follows long work (a patch run, a report run, a reconcile sweep) from the ledger to its end,
+ * shown by {@link ProgressPrinter}: on a terminal a bar of the account-regions done, instances
+ * patched and failed, reports written; in a pipe or CI a plain line whenever something changed. The exit
  * code is that of {@code runs show --follow}: 0 when the work succeeded, 1 when it ended otherwise
  * (failures, Blocked, Rejected, Expired) or never appeared.
  */
@@ -31,43 +33,6 @@ final class Follow {
     private static final Set<String> RUN_ENDED =
             Set.of("Succeeded", "CompletedWithFailures", "Blocked", "Rejected", "Expired");
     private static final Set<String> FAILED = Set.of("Failed", "TimedOut", "Cancelled", "Undeliverable");
-    static final int WIDTH = 20;
-
-    /**
-     * What the ledger says of the work now; a count of -1 does not apply to this kind of work.
-     * {@code note}: why it ended so, or who started it.
-     */
-    record Progress(
-            String status,
-            long done,
-            long total,
-            String unit,
-            long patched,
-            long failed,
-            long reports,
-            boolean ended,
-            boolean succeeded,
-            String note) {}
-
-    /** The live line: {@code [#####...............] 1/4 account-regions · 3 patched · 0 failed · Running}. */
-    static String bar(Progress p) {
-        long done = Math.min(p.done(), p.total());
-        int filled = p.total() == 0 ? (p.ended() ? WIDTH : 0) : (int) (WIDTH * done / p.total());
-        return "[" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + counts(p) + " · " + p.status();
-    }
-
-    /** The plain line: {@code Running: 1/4 account-regions · 3 patched · 0 failed}. */
-    static String line(Progress p) {
-        return p.status() + ": " + counts(p);
-    }
-
-    private static String counts(Progress p) {
-        String s = Math.min(p.done(), p.total()) + "/" + p.total() + " " + p.unit();
-        if (p.patched() >= 0) s += " · " + p.patched() + " patched";
-        if (p.failed() >= 0) s += " · " + p.failed() + " failed";
-        if (p.reports() >= 0) s += " · " + p.reports() + " reports written";
-        return s;
-    }
 
     private final PrintStream out;
     private final boolean terminal;
@@ -100,21 +65,11 @@ final class Follow {
             TimeUnit.MILLISECONDS.sleep(every.toMillis());
             p = poll.get();
         }
-        int drawn = 0;
+        ProgressPrinter printer = new ProgressPrinter(out, terminal);
         while (true) {
             Progress now = p.orElseThrow();
-            if (terminal) {
-                String b = bar(now);
-                out.print("\r" + b + " ".repeat(Math.max(0, drawn - b.length())));
-                out.flush();
-                drawn = b.length();
-            } else {
-                String l = line(now);
-                if (!l.equals(last)) out.println(l);
-                last = l;
-            }
+            printer.show(now);
             if (now.ended()) {
-                if (terminal) out.println();
                 out.println(what + " " + now.status() + (now.note().isEmpty() ? "" : ": " + now.note()));
                 return now.succeeded() ? ExitCode.OK : ExitCode.FAILED;
             }

@@ -1,11 +1,16 @@
 package io.patchpilot.cli;
 
+import io.patchpilot.console.Progress;
+import io.patchpilot.console.ProgressPrinter;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -50,13 +55,15 @@ final class LocalCommand implements Callable<Integer> {
         Path home = Home.resolve();
         Path fleetFile = fleet.isAbsolute() ? fleet : home.resolve(fleet);
         ServiceRunner runner = new ServiceRunner();
-        LocalMode local = runner.open(LocalMode.start(new LocalMode.Options(
-                home,
-                fleetFile,
-                awsPort,
-                httpPort,
-                List.of("--command-delay", Double.toString(commandDelay)),
-                Map.of())));
+        LocalMode local = runner.open(LocalMode.start(
+                new LocalMode.Options(
+                        home,
+                        fleetFile,
+                        awsPort,
+                        httpPort,
+                        List.of("--command-delay", Double.toString(commandDelay)),
+                        Map.of()),
+                stages(ProgressPrinter.console(System.out), System::nanoTime)));
         LocalAws aws = local.localAws();
         String env = "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=" + LocalAws.HUB_REGION;
         System.out.printf(
@@ -101,6 +108,24 @@ final class LocalCommand implements Callable<Integer> {
                 local.deployment().hubStack());
         System.out.flush();
         return runner.awaitShutdown();
+    }
+
+    /**
+     * Shows each start-up stage as it is done with the time it took: {@code stacks deployed in
+     * 21.4 s: 3/5 start-up stages} (a bar on a terminal).
+     */
+    static Consumer<String> stages(ProgressPrinter printer, LongSupplier nanoTime) {
+        long[] since = {nanoTime.getAsLong()};
+        return stage -> {
+            long now = nanoTime.getAsLong();
+            String took = String.format(Locale.ROOT, "%.1f", (now - since[0]) / 1e9);
+            since[0] = now;
+            printer.show(Progress.steps(
+                    stage + " in " + took + " s",
+                    LocalMode.STAGES.indexOf(stage) + 1,
+                    LocalMode.STAGES.size(),
+                    "start-up stages"));
+        };
     }
 
     private static String notDeployed(LocalMode local) {

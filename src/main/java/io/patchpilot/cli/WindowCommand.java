@@ -11,6 +11,7 @@ import io.patchpilot.aws.QueueSender;
 import io.patchpilot.config.ConfigException;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
+import io.patchpilot.console.Progress;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.windows.MaintenanceWindow;
@@ -325,9 +326,9 @@ final class WindowCommand implements Runnable {
                         + (target.local ? " --local" : "") + "'");
                 return ExitCode.OK;
             }
-            Supplier<Optional<Follow.Progress>> run = Follow.patchRun(new Ledger(aws, config.ledgerTable()), runId);
+            Supplier<Optional<Progress>> run = Follow.patchRun(new Ledger(aws, config.ledgerTable()), runId);
             // a skip often follows a block within the same minute: that run stays Blocked until the skip is read
-            Supplier<Optional<Follow.Progress>> poll =
+            Supplier<Optional<Progress>> poll =
                     skipGate ? () -> run.get().filter(p -> !p.status().equals("Blocked")) : run;
             return Follow.forConsole().follow("run " + runId, poll, "see 'patchpilot dlq list schedules'");
         }

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.organizations.OrganizationsClient;
 
@@ -24,6 +25,9 @@ public final class LocalMode implements AutoCloseable {
     public static final String STACK_PARAMETER = "stack.hub.";
     /** A sample InstallOverrideList for emergency requests, in the hub's override-lists bucket. */
     public static final String SAMPLE_OVERRIDE_LIST = "overrides/critical-2026-11.yaml";
+    /** The stages of a start, in order, as {@link #start(Options, Consumer)} reports them done. */
+    public static final List<String> STAGES =
+            List.of("local AWS up", "organization created", "stacks deployed", "fleet loaded", "service started");
 
     private final LocalAws localAws;
     private final AwsClients aws;
@@ -62,12 +66,17 @@ public final class LocalMode implements AutoCloseable {
             Map<String, String> settings) {}
 
     public static LocalMode start(Options o) throws Exception {
-        return start(o, FleetFile.read(o.fleetFile()));
+        return start(o, FleetFile.read(o.fleetFile()), true, stage -> {});
+    }
+
+    /** Tells {@code stageDone} each of {@link #STAGES} as it is done ({@code patchpilot local} prints them). */
+    public static LocalMode start(Options o, Consumer<String> stageDone) throws Exception {
+        return start(o, FleetFile.read(o.fleetFile()), true, stageDone);
     }
 
     /** With a fleet built in code (benchmarks generate theirs); {@code o.fleetFile()} is then ignored. */
     public static LocalMode start(Options o, FleetFile fleetFile) throws Exception {
-        return start(o, fleetFile, true);
+        return start(o, fleetFile, true, stage -> {});
     }
 
     /**
@@ -75,15 +84,16 @@ public final class LocalMode implements AutoCloseable {
      * running the service in processes of its own (restart and replica tests).
      */
     public static LocalMode startWithoutService(Options o) throws Exception {
-        return start(o, FleetFile.read(o.fleetFile()), false);
+        return start(o, FleetFile.read(o.fleetFile()), false, stage -> {});
     }
 
     /** Without the service, with a fleet built in code (the two-replica test generates its own). */
     public static LocalMode startWithoutService(Options o, FleetFile fleetFile) throws Exception {
-        return start(o, fleetFile, false);
+        return start(o, fleetFile, false, stage -> {});
     }
 
-    private static LocalMode start(Options o, FleetFile fleetFile, boolean withService) throws Exception {
+    private static LocalMode start(Options o, FleetFile fleetFile, boolean withService, Consumer<String> stageDone)
+            throws Exception {
         LocalAws.requireFree(o.httpPort());
         Map<String, String> overrides = new HashMap<>();
         Map<String, String> stackParameters = new HashMap<>();
@@ -119,10 +129,12 @@ public final class LocalMode implements AutoCloseable {
             mail.stop();
             throw e;
         }
+        stageDone.accept(STAGES.get(0));
         AwsClients aws = null;
         PatchpilotService service = null;
         try {
             FleetLoader.createOrganization(localAws.control(), fleetFile);
+            stageDone.accept(STAGES.get(1));
             LocalStacks.Deployment deployment;
             try (AwsClients deployer = new AwsClients(plannedConfig)) {
                 deployment = stacks.deploy(
@@ -134,6 +146,7 @@ public final class LocalMode implements AutoCloseable {
                         rootId(deployer),
                         members(fleetFile, plannedConfig));
             }
+            stageDone.accept(STAGES.get(2));
             // the service reads the hub stack's outputs, as the task definition passes them in AWS
             overrides.putAll(deployment.settings());
             Settings settings = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
@@ -141,9 +154,11 @@ public final class LocalMode implements AutoCloseable {
             aws = new AwsClients(config);
             LocalOperators.create(aws, settings.listOrEmpty("patchpilot.emergency.override-buckets"));
             FleetLoader.Summary summary = new FleetLoader(aws, localAws.control()).load(fleetFile);
+            stageDone.accept(STAGES.get(3));
             if (withService) {
                 service = new PatchpilotService(o.home(), settings, config, aws, Map.of());
                 service.start();
+                stageDone.accept(STAGES.get(4));
             }
             return new LocalMode(localAws, aws, service, config, summary, deployment, mail, outbox);
         } catch (Exception | Error e) {

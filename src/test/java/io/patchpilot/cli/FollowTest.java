@@ -2,6 +2,7 @@ package io.patchpilot.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.patchpilot.console.Progress;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -14,41 +15,21 @@ import org.junit.jupiter.api.Test;
 
 /** Following long work: the bar and the plain lines, and the exit code of 'runs show --follow'. */
 class FollowTest {
-    private static Follow.Progress run(String status, long done, long patched, long failed) {
+    private static Progress run(String status, long done, long patched, long failed) {
         boolean ended = List.of("Succeeded", "CompletedWithFailures", "Blocked").contains(status);
-        return new Follow.Progress(
+        return new Progress(
                 status, done, 4, "account-regions", patched, failed, -1, ended, status.equals("Succeeded"), "");
     }
 
-    @Test
-    void the_bar_fills_with_the_account_regions_done() {
-        assertEquals(
-                "[##########..........] 2/4 account-regions · 3 patched · 1 failed · Running",
-                Follow.bar(run("Running", 2, 3, 1)));
-        assertEquals(
-                "[....................] 0/0 account-regions · 0 patched · 0 failed · Dispatching",
-                Follow.bar(new Follow.Progress("Dispatching", 0, 0, "account-regions", 0, 0, -1, false, false, "")));
-    }
-
-    @Test
-    void a_report_counts_reports_written_and_a_sweep_its_failures() {
-        assertEquals(
-                "Querying: 6/6 account-regions · 2 reports written",
-                Follow.line(new Follow.Progress("Querying", 6, 6, "account-regions", -1, -1, 2, false, false, "")));
-        assertEquals(
-                "Running: 5/6 account-regions · 0 failed",
-                Follow.line(new Follow.Progress("Running", 5, 6, "account-regions", -1, 0, -1, false, false, "")));
-    }
-
-    private static String follow(boolean terminal, Follow.Progress... states) throws InterruptedException {
+    private static String follow(boolean terminal, Progress... states) throws InterruptedException {
         return followWithExit(terminal, states).output;
     }
 
     private record Outcome(int exit, String output) {}
 
-    private static Outcome followWithExit(boolean terminal, Follow.Progress... states) throws InterruptedException {
+    private static Outcome followWithExit(boolean terminal, Progress... states) throws InterruptedException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        Deque<Follow.Progress> queue = new ArrayDeque<>(List.of(states));
+        Deque<Progress> queue = new ArrayDeque<>(List.of(states));
         Follow f = new Follow(
                 new PrintStream(bytes, true, StandardCharsets.UTF_8), terminal, Duration.ZERO, Duration.ofSeconds(5));
         int exit = f.follow("run R", () -> Optional.ofNullable(queue.size() > 1 ? queue.poll() : queue.peek()), "hint");

@@ -129,6 +129,12 @@ class PatchpilotScriptIT {
             await().atMost(Duration.ofSeconds(10))
                     .untilAsserted(() -> assertTrue(
                             Files.readString(log).contains("sqs list-queues"), "the banner says what to try"));
+            // in a pipe the start-up stages are plain lines with their times, before the banner
+            String output = Files.readString(log);
+            assertTrue(
+                    output.matches("(?s).*stacks deployed in \\d+\\.\\d s: 3/5 start-up stages\n.*"
+                            + "service started in \\d+\\.\\d s: 5/5 start-up stages\n.*patchpilot local is up.*"),
+                    output);
 
             Run second = run(
                     Map.of(),
