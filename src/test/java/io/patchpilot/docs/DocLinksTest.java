@@ -31,7 +31,9 @@ class DocLinksTest {
     private static final Set<String> SKIPPED_DIRS =
             Set.of("target", ".git", ".mvn", "node_modules", "__pycache__", ".pytest_cache", "outbox", ".venv");
     /** Where code, --help texts and comments may name a document. */
-    private static final List<String> SOURCE_DIRS = List.of("src", "routes", "config", "deploy");
+    private static final List<String> SOURCE_DIRS = List.of("src", "routes", "config", "deploy", ".ci");
+    /** Files at the top that may name one too. */
+    private static final List<String> SOURCE_FILES = List.of("patchpilot", "pom.xml", ".ci/run");
 
     private static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)(?:\\s+\"[^\"]*\")?\\)");
     private static final Pattern DOC_MENTION =
@@ -48,6 +50,10 @@ class DocLinksTest {
         for (String dir : SOURCE_DIRS) {
             for (Path f : files(ROOT.resolve(dir), DocLinksTest::isText)) broken.addAll(checkSource(f));
         }
+        for (String name : SOURCE_FILES) {
+            Path f = ROOT.resolve(name);
+            if (Files.isRegularFile(f)) broken.addAll(checkSource(f));
+        }
         assertEquals(List.of(), broken, "links or document mentions that lead nowhere (file:line: target)");
     }
 
@@ -62,6 +68,19 @@ class DocLinksTest {
         check(readme, 4, "[ok](docs/contract.md#queues) and `deploy/README.md`", true, broken);
         assertEquals(3, broken.size(), String.join("\n", broken));
         assertTrue(broken.get(0).contains("docs/no-such-page" + md), broken.get(0));
+    }
+
+    @Test
+    void a_document_named_in_code_that_is_missing_is_found() throws IOException {
+        Path probe = ROOT.resolve("target/doc-links-probe/Probe.java");
+        Files.createDirectories(probe.getParent());
+        String md = ".md";
+        Files.writeString(
+                probe,
+                "/** See docs/contract" + md + "#queues and deploy/README" + md + ". */\n" + "// and docs/gone" + md
+                        + "\n");
+        List<String> broken = checkSource(probe);
+        assertEquals(List.of("target/doc-links-probe/Probe.java:2: docs/gone" + md), broken);
     }
 
     @Test
@@ -175,7 +194,7 @@ class DocLinksTest {
 
     private static boolean isText(Path p) {
         String name = p.getFileName().toString();
-        return name.matches(".*\\.(java|ya?ml|properties|py|sh|sql|html|js|css|json|txt|ini|cfg)$")
+        return name.matches(".*\\.(java|ya?ml|properties|py|sh|sql|html|js|css|json|txt|ini|cfg|xml)$")
                 || name.equals("Dockerfile");
     }
 
