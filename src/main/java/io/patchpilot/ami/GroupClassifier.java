@@ -17,7 +17,7 @@ import software.amazon.awssdk.services.autoscaling.model.TagDescription;
 
 /**
  * Decides what a run does with one AutoScaling group it selected: build an AMI for it, skip it as
- * exempt (CONTRACT.md: cluster-autoscaler and ECS capacity-provider groups, opted out), or report
+ * exempt (docs/contract.md#tags: cluster-autoscaler and ECS capacity-provider groups, opted out), or report
  * it. A group on a launch configuration is reported as needing migration: converting it would
  * change a resource its owner's infrastructure code manages (and new accounts can no longer create
  * launch configurations at all).

@@ -88,7 +88,7 @@ final class EmergencyCommand implements Runnable {
             name = "start",
             mixinStandardHelpOptions = true,
             description = {
-                "Request an emergency run: from a JSON FILE (the seed's payload, CONTRACT.md) or from options.",
+                "Request an emergency run: from a JSON FILE (the seed's payload, docs/contract.md#messages) or from options.",
                 "Environments that need approval (patchpilot.emergency.approval-required) wait for one."
             })
     static final class Start extends Send {

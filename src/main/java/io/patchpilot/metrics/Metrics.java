@@ -11,7 +11,7 @@ import org.apache.camel.Exchange;
 /**
  * The service's meters, scraped at {@code /metrics} in Prometheus text format. One registry per
  * process: the SDK interceptor, the dead-letter sender and the run ledger record into it from
- * wherever they run (names and labels in the README's "Metrics" table).
+ * wherever they run (names and labels: docs/contract.md#http-api).
  */
 public final class Metrics {
     private static final PrometheusMeterRegistry REGISTRY = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -8,7 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Decides the patch tags of one instance or AutoScaling group (CONTRACT.md "Tags"): exemptions
+ * Decides the patch tags of one instance or AutoScaling group (docs/contract.md#tags): exemptions
  * first, then the environment (missing ⇒ {@code Default}), then the maintenance window (the
  * environment's own window in that account if it has one, else the Default window). It only ever
  * adds or corrects patchpilot's tags; tags the owner set are never removed or renamed.

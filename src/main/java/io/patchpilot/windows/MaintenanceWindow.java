@@ -66,7 +66,7 @@ public record MaintenanceWindow(
         return account == null;
     }
 
-    /** The organization-wide default window of CONTRACT.md: Friday 05:00 UTC, 6 h, cutoff 1 h. */
+    /** The organization-wide default window of docs/contract.md (docs/account-owners.md#maintenance-windows): Friday 05:00 UTC, 6 h, cutoff 1 h. */
     public static MaintenanceWindow defaultWindow(LocalDate anchor) {
         return new MaintenanceWindow(
                 null,

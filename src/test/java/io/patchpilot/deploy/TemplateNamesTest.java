@@ -57,7 +57,7 @@ class TemplateNamesTest {
         assertEquals(
                 Set.of("config-events", "schedules", "self-service", "emergency", "approvals", "work"),
                 queues.keySet(),
-                "CONTRACT.md queues");
+                "docs/contract.md#queues");
         Map<String, JsonNode> resources = Templates.resources(hub, "AWS::SQS::Queue");
         assertEquals(
                 2 * queues.size(), resources.size(), "each queue and its -dlq, nothing else: " + resources.keySet());
