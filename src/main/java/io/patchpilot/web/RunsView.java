@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.ami.AmiProgress;
+import io.patchpilot.ami.AmiSteps;
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.ledger.Ledger;
@@ -85,7 +87,7 @@ public final class RunsView {
         return out;
     }
 
-    /** The run, its account-regions (with instances) one page at a time, and any other step records (ASG pipeline steps). */
+    /** The run, its account-regions (with instances) one page at a time, and its AutoScaling groups with their AMI pipeline steps. */
     @AwsActions(
             value = {"dynamodb:Query", "dynamodb:GetItem"},
             principal = AwsActions.Principal.HUB)
@@ -121,15 +123,19 @@ public final class RunsView {
             }
         }
         out.put("nextCursor", slice.next());
-        ArrayNode steps = out.putArray("steps");
+        // each AutoScaling group with its AMI pipeline as steps (one model: AmiSteps); the build's
+        // internal bookkeeping (lease token, profile, security groups …) only under "debug"
+        ArrayNode groups = out.putArray("groups");
         for (Map<String, AttributeValue> i : items) {
-            String sk = i.get("sk").s();
-            if (sk.equals(PatchRuns.RUN) || sk.startsWith("TARGET#")) continue;
-            ObjectNode step = steps.addObject().put("step", sk);
+            if (!AmiProgress.isGroup(i)) continue;
+            ObjectNode g = JSON.valueToTree(AmiSteps.group(i));
+            ObjectNode debug = g.putObject("debug");
             i.forEach((k, v) -> {
-                if (!k.equals("pk") && !k.equals("sk") && v.s() != null) step.put(k, v.s());
-                else if (v.n() != null) step.put(k, v.n());
+                if (k.equals("pk") || k.equals("sk") || k.equals("history")) return;
+                if (v.s() != null) debug.put(k, v.s());
+                else if (v.n() != null) debug.put(k, v.n());
             });
+            groups.add(g);
         }
         return Optional.of(out);
     }
