@@ -27,6 +27,11 @@ function showInstances() {
     }
     if (i.outputUnavailable) out.append("output unavailable: " + i.outputUnavailable);
     if (i.outputLocation) { const c = document.createElement("code"); c.textContent = i.outputLocation; out.append(c); }
+    // pre-signed links (valid an hour) to each file of the full output
+    (i.outputLinks || []).forEach(l => {
+      const a = document.createElement("a"); a.href = l.url; a.textContent = l.name; a.className = "output-link";
+      a.rel = "noopener"; a.target = "_blank"; out.append(" ", a);
+    });
     rows.appendChild(r);
   });
   ibody.appendChild(rows);

@@ -37,6 +37,9 @@ public final class RunsView {
             "note");
 
     private static final int PROBLEMS_SHOWN = 100;
+    /** Instances of a page whose output files are listed and linked (one ListObjectsV2 each). */
+    static final int LINKED_PER_PAGE = 50;
+
     private static final List<String> INSTANCE_DETAILS = List.of(
             "commandId",
             "document",
@@ -54,11 +57,13 @@ public final class RunsView {
     private final AwsClients aws;
     private final Ledger ledger;
     private final String table;
+    private final OutputLinks outputLinks;
 
-    public RunsView(AwsClients aws, Ledger ledger, String table) {
+    public RunsView(AwsClients aws, Ledger ledger, String table, OutputLinks outputLinks) {
         this.aws = aws;
         this.ledger = ledger;
         this.table = table;
+        this.outputLinks = outputLinks;
     }
 
     /** {@code {"items":[run…],"nextCursor":…}}; a run's counts are its final counts (or empty while running). */
@@ -102,6 +107,7 @@ public final class RunsView {
                 .toList();
         Paging.Slice slice = Paging.slice(targets.size(), cursor, limit);
         ArrayNode ts = out.putArray("targets");
+        int[] linked = {0};
         for (Map<String, AttributeValue> t : targets.subList(slice.from(), slice.to())) {
             ObjectNode o = ts.addObject()
                     .put("account", text(t, "account"))
@@ -119,6 +125,12 @@ public final class RunsView {
                     // the command and, for what did not succeed, its why (PatchTargetStep.poll)
                     for (String k : INSTANCE_DETAILS)
                         if (e.getValue().has(k)) i.set(k, e.getValue().get(k));
+                    // links to the full output of what did not succeed (hub's logs bucket, this run only)
+                    if (e.getValue().has("outputLocation") && linked[0]++ < LINKED_PER_PAGE)
+                        i.set(
+                                "outputLinks",
+                                JSON.valueToTree(outputLinks.links(
+                                        e.getValue().path("outputLocation").asText(), runId)));
                 });
             }
         }

@@ -31,7 +31,16 @@ public final class WebBeans {
         ComplianceHistory history = new ComplianceHistory(ledger, compliance, clock);
         beans.put(
                 "dashboardApi",
-                new DashboardApi(compliance, history, new RunsView(aws, ledger, config.ledgerTable()), windows, clock));
+                new DashboardApi(
+                        compliance,
+                        history,
+                        new RunsView(
+                                aws,
+                                ledger,
+                                config.ledgerTable(),
+                                new OutputLinks(aws, config.buckets().logs())),
+                        windows,
+                        clock));
         beans.put("complianceHistory", history);
         beans.put("staticFiles", new StaticFiles());
         beans.put("webHeaderFilter", new WebHeaderFilter());

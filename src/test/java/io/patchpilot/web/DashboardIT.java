@@ -247,7 +247,8 @@ class DashboardIT {
      * The failed instance's row carries the last lines of its output and where all of it is; each
      * AutoScaling group's AMI pipeline is its steps, with the API's statuses and times.
      */
-    private static void theRunPageShowsAFailuresOutputAndTheGroupsSteps(ChromeDriver browser, JsonNode run) {
+    private static void theRunPageShowsAFailuresOutputAndTheGroupsSteps(ChromeDriver browser, JsonNode run)
+            throws Exception {
         JsonNode failed = null;
         for (JsonNode t : run.path("targets"))
             for (JsonNode i : t.path("instances")) if (i.path("status").asText().equals("Failed")) failed = i;
@@ -262,6 +263,21 @@ class DashboardIT {
                 row.findElement(By.cssSelector("pre.output-tail")).getAttribute("textContent"));
         assertTrue(rowText.contains(failed.path("outputLocation").asText()), rowText);
         assertTrue(rowText.contains(failed.path("commandId").asText()), rowText);
+        // the full output, through the pre-signed links the page offers (the API's, for this run only)
+        List<WebElement> links = row.findElements(By.cssSelector("a.output-link"));
+        assertEquals(failed.path("outputLinks").size(), links.size(), failed.toString());
+        assertTrue(!links.isEmpty(), failed.toString());
+        StringBuilder full = new StringBuilder();
+        for (WebElement a : links) {
+            HttpResponse<String> file = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(a.getAttribute("href")))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, file.statusCode(), a.getAttribute("href"));
+            full.append(file.body());
+        }
+        assertTrue(full.toString().contains(tail.get(tail.size() - 1)), full.toString());
 
         assertTrue(run.path("groups").size() > 0, run.toString());
         for (JsonNode g : run.path("groups")) {
