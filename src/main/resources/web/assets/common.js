@@ -10,8 +10,22 @@ async function getJson(url) {
 const PREFETCHED = {};
 function prefetch(url) { PREFETCHED[url] = getJson(url); PREFETCHED[url].catch(() => {}); }
 function fetched(url) { const p = PREFETCHED[url]; delete PREFETCHED[url]; return p || getJson(url); }
+// The dashboard's filters live in its URL (?account=&region=&environment=&days=), so a view can be shared.
+const FILTERS = ["account", "region", "environment"];
+function filterParams(source) {
+  const p = new URLSearchParams();
+  FILTERS.forEach(k => { const v = source.get(k); if (v) p.set(k, v); });
+  return p;
+}
+function trendUrl(source) {
+  const p = filterParams(source);
+  p.set("days", /^[0-9]{1,4}$/.test(source.get("days") || "") ? source.get("days") : "90");
+  return "/api/compliance/history?" + p;
+}
 if (location.pathname === "/") {
-  prefetch("/api/compliance?"); prefetch("/api/windows"); prefetch("/api/runs?limit=20");
+  const url = new URLSearchParams(location.search);
+  prefetch("/api/compliance?" + filterParams(url)); prefetch(trendUrl(url));
+  prefetch("/api/windows"); prefetch("/api/runs?limit=20");
 } else if (location.pathname.startsWith("/runs/")) {
   prefetch("/api/runs/" + encodeURIComponent(decodeURIComponent(location.pathname.slice("/runs/".length))));
 }

@@ -1,4 +1,5 @@
-// The overview: compliance charts (ECharts from the WebJar), windows and recent runs, with filters.
+// The overview: compliance charts and their trend (ECharts from the WebJar), windows and recent runs, with
+// filters kept in the URL.
 "use strict";
 const charts = {};
 const COLORS = { COMPLIANT: "#2e7d32", NON_COMPLIANT: "#c62828" };
@@ -25,12 +26,17 @@ function fillSelect(name, values, current) {
   const select = document.querySelector("select[name=" + name + "]");
   select.length = 1;
   values.forEach(v => select.add(new Option(v, v, false, v === current)));
+  // a shared link's value the latest report does not know still shows as chosen
+  if (current && !values.includes(current)) select.add(new Option(current, current, false, true));
 }
 
-async function loadCompliance() {
-  const form = new FormData(document.getElementById("filters"));
-  const params = new URLSearchParams();
-  for (const [k, v] of form.entries()) if (v) params.set(k, v);
+// the filters: from the URL when the page opens, then from the form (and written back to the URL)
+function formParams() {
+  return new URLSearchParams(new FormData(document.getElementById("filters")));
+}
+
+async function loadCompliance(source) {
+  const params = filterParams(source);
   const c = await fetched("/api/compliance?" + params);
   fillSelect("account", c.accounts, params.get("account"));
   fillSelect("region", c.regions, params.get("region"));
@@ -52,6 +58,27 @@ async function loadCompliance() {
   stacked("chart-environment", c.byEnvironment);
   stacked("chart-region", c.byRegion);
   document.body.dataset.complianceLoaded = "true";
+}
+
+// % compliant at each report run of the period, under the same filters
+async function loadTrend(source) {
+  const t = await fetched(trendUrl(source));
+  const points = t.points.filter(p => p.percentCompliant != null);
+  document.getElementById("trend-empty").hidden = t.points.length > 0;
+  chart("chart-trend").setOption({
+    animation: false,
+    tooltip: { trigger: "axis", valueFormatter: v => v + " %" },
+    grid: { left: 50, right: 20, top: 20, bottom: 30 },
+    xAxis: { type: "time" }, yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value} %" } },
+    series: [{ name: "% compliant", type: "line", showSymbol: true, color: COLORS.COMPLIANT,
+      data: points.map(p => [p.at, p.percentCompliant]) }]
+  }, true);
+  document.body.dataset.trendPoints = String(points.length);
+}
+
+function applyUrlFilters(url) {
+  const form = document.getElementById("filters");
+  if (url.get("days")) form.elements.days.value = url.get("days");
 }
 
 async function loadWindows() {
@@ -87,9 +114,17 @@ async function loadRuns(more) {
   document.getElementById("more-runs").hidden = !runsCursor;
 }
 
-document.getElementById("filters").addEventListener("change", () => loadCompliance());
+document.getElementById("filters").addEventListener("change", () => {
+  const p = formParams();
+  const shared = filterParams(p);
+  if (p.get("days") !== "90") shared.set("days", p.get("days"));
+  history.replaceState(null, "", shared.toString() ? "?" + shared : location.pathname);
+  Promise.all([loadCompliance(p), loadTrend(p)]).catch(e => { document.body.dataset.error = e.message; console.error(e); });
+});
 document.getElementById("more-runs").addEventListener("click", () => loadRuns(true));
 window.addEventListener("resize", () => Object.values(charts).forEach(c => c.resize()));
-Promise.all([loadCompliance(), loadWindows(), loadRuns(false)])
+const opened = new URLSearchParams(location.search);
+applyUrlFilters(opened);
+Promise.all([loadCompliance(opened), loadTrend(opened), loadWindows(), loadRuns(false)])
   .then(() => { window.__loadedAt = performance.now(); document.body.dataset.loaded = "true"; })
   .catch(e => { document.body.dataset.error = e.message; console.error(e); });

@@ -1,4 +1,4 @@
-// One run: its summary, account-regions, instances and AutoScaling group pipeline steps.
+// One run: its summary, account-regions, instances and each AutoScaling group's AMI pipeline steps.
 "use strict";
 const runId = decodeURIComponent(location.pathname.replace(/^\/runs\//, "")) || new URLSearchParams(location.search).get("id");
 let targetsCursor = null;
@@ -27,6 +27,11 @@ function showInstances() {
     }
     if (i.outputUnavailable) out.append("output unavailable: " + i.outputUnavailable);
     if (i.outputLocation) { const c = document.createElement("code"); c.textContent = i.outputLocation; out.append(c); }
+    // pre-signed links (valid an hour) to each file of the full output
+    (i.outputLinks || []).forEach(l => {
+      const a = document.createElement("a"); a.href = l.url; a.textContent = l.name; a.className = "output-link";
+      a.rel = "noopener"; a.target = "_blank"; out.append(" ", a);
+    });
     rows.appendChild(r);
   });
   ibody.appendChild(rows);
@@ -80,21 +85,47 @@ function targets(run, more) {
 document.getElementById("more-targets").hidden = !targetsCursor;
 }
 
-function steps(run) {
-  const body = document.querySelector("#steps tbody");
-  body.replaceChildren();
-  run.steps.forEach(s => {
-    const tr = body.insertRow();
-    cell(tr, s.step);
-    cell(tr, Object.entries(s).filter(([k]) => k !== "step").map(([k, v]) => k + "=" + v).join(" "));
+// each AutoScaling group: what its build made, then its pipeline steps with times and status
+function groups(run) {
+  const box = document.getElementById("groups");
+  box.replaceChildren();
+  run.groups.forEach(g => {
+    const div = document.createElement("div");
+    div.className = "group"; div.dataset.group = g.group;
+    const h = document.createElement("h3");
+    h.textContent = g.group + " — " + g.account + "/" + g.region + " — ";
+    const st = document.createElement("span"); st.className = "status-" + g.state; st.textContent = g.state;
+    h.appendChild(st);
+    div.appendChild(h);
+    const facts = [];
+    if (g.failedStep) facts.push("failed at " + g.failedStep + ": " + g.reason);
+    else if (g.reason) facts.push(g.reason);
+    if (g.sourceImage) facts.push("image " + g.sourceImage + " → " + (g.image || "…"));
+    if (g.newVersion) facts.push(g.launchTemplate + " version " + g.sourceVersion + " → " + g.newVersion);
+    if (g.warning) facts.push("warning: " + g.warning);
+    if (g.cleanupProblems) facts.push("cleanup problems: " + g.cleanupProblems);
+    if (facts.length) { const p = document.createElement("p"); p.className = "group-facts"; p.textContent = facts.join(" · "); div.appendChild(p); }
+    if (g.steps.length) {
+      const t = document.createElement("table"); t.className = "pipeline";
+      const head = t.createTHead().insertRow();
+      ["Step", "Status", "Started", "Ended", "Progress", "Details"].forEach(x => { const th = document.createElement("th"); th.textContent = x; head.appendChild(th); });
+      const body = t.createTBody();
+      g.steps.forEach(s => {
+        const tr = body.insertRow(); tr.dataset.step = s.name; tr.dataset.status = s.status;
+        cell(tr, s.name); cell(tr, s.status, "status-" + s.status); cell(tr, s.startedAt); cell(tr, s.endedAt);
+        cell(tr, s.percent == null ? "" : s.percent + " %"); cell(tr, s.detail);
+      });
+      div.appendChild(t);
+    }
+    box.appendChild(div);
   });
-  document.getElementById("no-steps").hidden = run.steps.length > 0;
+  document.getElementById("no-groups").hidden = run.groups.length > 0;
 }
 
 async function load(more) {
   const url = "/api/runs/" + encodeURIComponent(runId) + (more && targetsCursor ? "?cursor=" + encodeURIComponent(targetsCursor) : "");
   const run = await fetched(url);
-  if (!more) { summary(run); steps(run); }
+  if (!more) { summary(run); groups(run); }
   targets(run, more);
 }
 

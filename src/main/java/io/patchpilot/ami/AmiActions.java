@@ -446,10 +446,12 @@ final class AmiActions {
     private Outcome waitRefresh(AmiBuild b) {
         InstanceRefresh r = instanceRefresh(b);
         String status = r.statusAsString();
-        if (status.equals("Successful")) return done();
+        if (status.equals("Successful")) return done(REFRESH_PERCENT, "100");
         if (REFRESH_ACTIVE.contains(status)) {
-            return new Outcome.Wait("instance refresh " + r.instanceRefreshId() + " " + status + " "
-                    + nz(r.percentageComplete()) + " %");
+            return new Outcome.Wait(
+                    "instance refresh " + r.instanceRefreshId() + " " + status + " " + nz(r.percentageComplete())
+                            + " %",
+                    Outcome.facts(REFRESH_PERCENT, Integer.toString(nz(r.percentageComplete()))));
         }
         return new Outcome.Failed("instance refresh " + r.instanceRefreshId() + " ended " + status
                 + (r.statusReason() != null

@@ -56,6 +56,8 @@ public final class AmiBuild {
             WARNING = "warning",
             CLEANUP = "cleanupProblems";
     static final String FINISHED = "finishedAt";
+    /** The finished pipeline steps, a JSON array (see {@link AmiSteps}); the refresh's last percentage. */
+    static final String HISTORY = "history", REFRESH_PERCENT = "refreshPercent";
 
     private final String runId;
     private final Map<String, AttributeValue> item;

@@ -67,7 +67,27 @@ public final class AmiProgress {
         if (made.length() > indent.length()) out.add(made.toString());
         if (b.has(AmiBuild.WARNING)) out.add("    warning: " + b.get(AmiBuild.WARNING));
         if (b.has(AmiBuild.CLEANUP)) out.add("    cleanup problems: " + b.get(AmiBuild.CLEANUP));
+        for (AmiSteps.View v : AmiSteps.steps(b)) out.add(stepLine(v));
         return out;
+    }
+
+    /** {@code      Instance refresh           Running     18:02:10Z → …         50 %  instance refresh r-1 InProgress 50 %}. */
+    static String stepLine(AmiSteps.View v) {
+        String times = v.startedAt() == null
+                ? ""
+                : time(v.startedAt()) + " → " + (v.endedAt() == null ? "…" : time(v.endedAt()));
+        String line = String.format(
+                "      %-38s %-10s %-21s %s%s",
+                v.name(), v.status(), times, v.percent() == null ? "" : v.percent() + " %  ", v.detail());
+        return line.stripTrailing();
+    }
+
+    /** The time of day of an ISO instant (the run's date is on its first line). */
+    private static String time(String instant) {
+        int t = instant.indexOf('T');
+        String hms = t < 0 ? instant : instant.substring(t + 1);
+        int dot = hms.indexOf('.');
+        return dot < 0 ? hms : hms.substring(0, dot) + "Z";
     }
 
     private static Step known(String state) {

@@ -112,8 +112,9 @@ public final class AmiRefreshStep {
     }
 
     private List<PutEventsRequest> record(AmiBuild b, Step s, Outcome o) {
-        if (o instanceof Outcome.Done d) return moveTo(b, s, AmiPipeline.next(s, b.refresh()), d.facts());
-        if (o instanceof Outcome.Again a) return moveTo(b, s, s, a.facts());
+        if (o instanceof Outcome.Done d)
+            return moveTo(b, s, AmiPipeline.next(s, b.refresh()), d.facts(), AmiSteps.DONE, "");
+        if (o instanceof Outcome.Again a) return moveTo(b, s, s, a.facts(), AmiSteps.DONE, "");
         if (o instanceof Outcome.Failed f) return fail(b, s, f.reason(), false);
         Outcome.Wait w = (Outcome.Wait) o;
         Duration waited = Duration.between(b.stepAt(), clock.instant());
@@ -122,10 +123,13 @@ public final class AmiRefreshStep {
             return fail(b, s, "gave up after " + limit.toMinutes() + " min " + s.description() + ": " + w.note(), true);
         }
         if (!w.note().equals(b.get(AmiBuild.NOTE))) {
+            Map<String, AttributeValue> values = new HashMap<>();
+            values.put(AmiBuild.NOTE, Ledger.s(w.note()));
+            w.facts().forEach((k, v) -> values.put(k, Ledger.s(v)));
             ledger.setIf(
                     b.pk(),
                     b.sk(),
-                    Map.of(AmiBuild.NOTE, Ledger.s(w.note())),
+                    values,
                     "#st = :step",
                     Map.of("#st", "state"),
                     Map.of(":step", Ledger.s(s.label())));
@@ -143,12 +147,14 @@ public final class AmiRefreshStep {
     private List<PutEventsRequest> fail(AmiBuild b, Step s, String reason, boolean timedOut) {
         Map<String, String> facts = new HashMap<>();
         Step to;
+        String result = AmiSteps.FAILED;
         if (s.kind() == Kind.CLEANUP) {
             String earlier = b.get(AmiBuild.CLEANUP);
             facts.put(AmiBuild.CLEANUP, (earlier.isEmpty() ? "" : earlier + "; ") + s.label() + ": " + reason);
             to = AmiPipeline.afterFailure(s, b.refresh());
         } else if (AmiPipeline.afterSuccess(s)) {
             facts.put(AmiBuild.WARNING, s.label() + ": " + reason);
+            result = AmiSteps.WARNING;
             to = AmiPipeline.afterFailure(s, b.refresh());
         } else {
             facts.put(AmiBuild.REASON, reason);
@@ -156,10 +162,16 @@ public final class AmiRefreshStep {
             to = timedOut ? AmiPipeline.afterTimeout(s, b.refresh()) : AmiPipeline.afterFailure(s, b.refresh());
         }
         LOG.warn("Run {} {} {}: {} failed: {}", b.runId(), b.target(), b.group(), s.label(), reason);
-        return moveTo(b, s, to, facts);
+        return moveTo(b, s, to, facts, result, reason);
     }
 
-    private List<PutEventsRequest> moveTo(AmiBuild b, Step from, Step to, Map<String, String> facts) {
+    /**
+     * Records the move from one step to the next with the facts learned; a finished step joins the
+     * build's history with its times and result (the write is conditional on the step, so two
+     * deliveries never both append).
+     */
+    private List<PutEventsRequest> moveTo(
+            AmiBuild b, Step from, Step to, Map<String, String> facts, String result, String reason) {
         Instant now = clock.instant();
         Map<String, AttributeValue> values = new HashMap<>();
         facts.forEach((k, v) -> values.put(k, Ledger.s(v)));
@@ -167,6 +179,9 @@ public final class AmiRefreshStep {
         if (to != from) {
             values.put(AmiBuild.STEP_AT, Ledger.s(now.toString()));
             values.put(AmiBuild.NOTE, Ledger.s(""));
+            values.put(
+                    AmiBuild.HISTORY,
+                    Ledger.s(AmiSteps.append(b.get(AmiBuild.HISTORY), from, b.stepAt(), now, result, reason)));
         }
         if (to.ended()) values.put(AmiBuild.FINISHED, Ledger.s(now.toString()));
         boolean won = ledger.setIf(

@@ -12,7 +12,11 @@ sealed interface Outcome {
     record Again(Map<String, String> facts) implements Outcome {}
 
     /** AWS is not ready yet: poll again later (until the step's wait limit). */
-    record Wait(String note) implements Outcome {}
+    record Wait(String note, Map<String, String> facts) implements Outcome {
+        Wait(String note) {
+            this(note, Map.of());
+        }
+    }
 
     /** A failure retrying cannot fix: the build is cleaned up with this reason. */
     record Failed(String reason) implements Outcome {}

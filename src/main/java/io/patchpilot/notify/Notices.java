@@ -124,7 +124,12 @@ public final class Notices {
                         + d.path("reason").asText() + "\nThe next occurrence checks again.\n";
         String html = "<h2>Patch run " + esc(d.path("runId").asText()) + ": Blocked</h2><p>"
                 + esc(d.path("reason").asText()) + "</p><p>Nothing was patched; the next occurrence checks again.</p>";
-        return new Notice(subject, text, html, recipients(ownerOf(d)), true);
+        return new Notice(subject, text, html, recipients(ownerOf(d)), true)
+                .withSlackBlocks(SlackBlocks.notice(
+                        "⛔ " + d.path("runId").asText() + ": Blocked",
+                        List.of("Window", d.path("window").asText(), "Patched", "nothing"),
+                        d.path("reason").asText() + "\nThe next occurrence checks again.",
+                        SlackBlocks.runPage(publicUrl, d.path("runId").asText())));
     }
 
     private Optional<Notice> windowChanged(JsonNode d) {
@@ -170,7 +175,21 @@ public final class Notices {
                 + esc(d.path("env").asText()) + " " + esc(what) + ".</p><p>Requested by "
                 + esc(d.path("requester").asText()) + ": "
                 + esc(d.path("reason").asText()) + "</p>";
-        return new Notice(subject, text, html, recipients("*"), true);
+        String mark = switch (detailType) {
+            case "Emergency Approval Needed" -> "🔔";
+            case "Emergency Run Started" -> "🚨";
+            default -> d.path("decision").asText().equals("approved") ? "✅" : "⛔";
+        };
+        return new Notice(subject, text, html, recipients("*"), true)
+                .withSlackBlocks(SlackBlocks.notice(
+                        mark + " Emergency " + runId + " (" + d.path("env").asText() + ") " + headline,
+                        List.of(
+                                "Requested by",
+                                d.path("requester").asText(),
+                                "Reason",
+                                d.path("reason").asText()),
+                        "Emergency run " + runId + " " + what + ".",
+                        SlackBlocks.runPage(publicUrl, runId)));
     }
 
     /** A run event's {@code windowScope}: the owning account, or {@code organization} (no account contact). */

@@ -6,10 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.patching.RunFigures;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * A run summary as a Slack Block Kit message: a header with the outcome, the run's figures as
+ * Slack Block Kit messages. A run summary: a header with the outcome, the run's figures as
  * fields, "Needs attention" (at most {@value #ATTENTION_LINES} lines, then "+N more"), and a link to
  * the run page when the dashboard's public address is known.
  */
@@ -49,11 +50,32 @@ final class SlackBlocks {
                 text.append("\n+").append(f.problemsTotal() - shown).append(" more");
             section(blocks, cut(text.toString(), 3000));
         }
-        publicUrl.ifPresent(base -> section(
-                blocks,
-                "<" + base.replaceAll("/+$", "") + "/runs/" + URLEncoder.encode(f.runId(), StandardCharsets.UTF_8)
-                        + "|Open the run page>"));
+        runPage(publicUrl, f.runId()).ifPresent(link -> section(blocks, "<" + link + "|Open the run page>"));
         return blocks;
+    }
+
+    /**
+     * Any other notice (a blocked run, an emergency request's progress) in the same shape: a header,
+     * the facts as fields (name, value pairs), what to do in a section, and the run page's link.
+     */
+    static ArrayNode notice(String header, List<String> fields, String body, Optional<String> runPage) {
+        ArrayNode blocks = JSON.createArrayNode();
+        blocks.addObject()
+                .put("type", "header")
+                .putObject("text")
+                .put("type", "plain_text")
+                .put("text", cut(header, 150));
+        ArrayNode list = blocks.addObject().put("type", "section").putArray("fields");
+        for (int i = 0; i + 1 < fields.size(); i += 2) field(list, fields.get(i), cut(fields.get(i + 1), 1900));
+        if (!body.isEmpty()) section(blocks, cut(esc(body), 3000));
+        runPage.ifPresent(link -> section(blocks, "<" + link + "|Open the run page>"));
+        return blocks;
+    }
+
+    /** The run page's address, when the dashboard's public address is known. */
+    static Optional<String> runPage(Optional<String> publicUrl, String runId) {
+        return publicUrl.map(
+                base -> base.replaceAll("/+$", "") + "/runs/" + URLEncoder.encode(runId, StandardCharsets.UTF_8));
     }
 
     private static void section(ArrayNode blocks, String mrkdwn) {

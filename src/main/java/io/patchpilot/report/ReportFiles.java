@@ -64,9 +64,14 @@ public final class ReportFiles {
 
     /** A link anyone with it may download for {@link #LINK_VALIDITY}. */
     public String link(String bucket, String key) {
+        return link(bucket, key, LINK_VALIDITY);
+    }
+
+    /** A link anyone with it may download for the time given (signing is local: no AWS call). */
+    public String link(String bucket, String key, Duration validity) {
         try (var presigner = aws.s3Presigner()) {
             return presigner
-                    .presignGetObject(r -> r.signatureDuration(LINK_VALIDITY)
+                    .presignGetObject(r -> r.signatureDuration(validity)
                             .getObjectRequest(g -> g.bucket(bucket).key(key)))
                     .url()
                     .toString();

@@ -26,7 +26,11 @@ public final class Compliance {
     /** Empty or null values match everything. */
     public record Filter(String account, String region, String environment) {
         boolean matches(Instance i) {
-            return ok(account, i.account()) && ok(region, i.region()) && ok(environment, i.environment());
+            return matches(i.account(), i.region(), i.environment());
+        }
+
+        boolean matches(String account, String region, String environment) {
+            return ok(this.account, account) && ok(this.region, region) && ok(this.environment, environment);
         }
 
         private static boolean ok(String wanted, String actual) {

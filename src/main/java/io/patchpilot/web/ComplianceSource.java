@@ -68,22 +68,31 @@ public final class ComplianceSource {
             return cached = new Snapshot(null, null, List.of());
         }
         if (!etag.equals(cached.etag())) {
-            List<Map<String, String>> instanceList =
-                    Csv.rows(read(reportsBucket, LATEST + "instance_list.csv").orElse(""));
-            List<Map<String, String>> compliance = Csv.rows(
-                    read(reportsBucket, LATEST + "patch_compliance_report.csv").orElse(""));
-            Set<String> accountRegions = new LinkedHashSet<>();
-            instanceList.forEach(
-                    r -> accountRegions.add("accountid=" + r.get("accountid") + "/region=" + r.get("region")));
-            List<Map<String, String>> ec2 = new ArrayList<>();
-            for (String ar : accountRegions) {
-                read(inventoryBucket, ReportTables.EC2_PREFIX + "/" + ar + "/instances.json")
-                        .ifPresent(nd -> ec2.addAll(Ndjson.rows(nd)));
-            }
-            cached = new Snapshot(etag, modified, List.copyOf(Compliance.join(instanceList, compliance, ec2)));
+            cached = new Snapshot(
+                    etag, modified, instances(LATEST + "instance_list.csv", LATEST + "patch_compliance_report.csv"));
         }
         checkedAt = now;
         return cached;
+    }
+
+    /**
+     * The instances of one report run's instance_list and patch_compliance_report CSVs (keys in the
+     * reports bucket), with their environment tags from the EC2 snapshots in the inventory bucket.
+     */
+    @AwsActions(value = "s3:GetObject", principal = AwsActions.Principal.HUB)
+    public List<Compliance.Instance> instances(String instanceListKey, String complianceKey) {
+        List<Map<String, String>> instanceList =
+                Csv.rows(read(reportsBucket, instanceListKey).orElse(""));
+        List<Map<String, String>> compliance =
+                Csv.rows(read(reportsBucket, complianceKey).orElse(""));
+        Set<String> accountRegions = new LinkedHashSet<>();
+        instanceList.forEach(r -> accountRegions.add("accountid=" + r.get("accountid") + "/region=" + r.get("region")));
+        List<Map<String, String>> ec2 = new ArrayList<>();
+        for (String ar : accountRegions) {
+            read(inventoryBucket, ReportTables.EC2_PREFIX + "/" + ar + "/instances.json")
+                    .ifPresent(nd -> ec2.addAll(Ndjson.rows(nd)));
+        }
+        return List.copyOf(Compliance.join(instanceList, compliance, ec2));
     }
 
     private Optional<String> read(String bucket, String key) {

@@ -18,7 +18,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 /**
- * The dashboard's read-only JSON API: {@code /api/compliance}, {@code /api/runs},
+ * The dashboard's read-only JSON API: {@code /api/compliance}, {@code /api/compliance/history}, {@code /api/runs},
  * {@code /api/runs/{id}}, {@code /api/windows}. Bad parameters answer 400 with the reason.
  */
 public final class DashboardApi {
@@ -29,12 +29,15 @@ public final class DashboardApi {
     static final int TARGETS_MAX = 1000;
 
     private final ComplianceSource compliance;
+    private final ComplianceHistory history;
     private final RunsView runs;
     private final WindowStore windows;
     private final Clock clock;
 
-    public DashboardApi(ComplianceSource compliance, RunsView runs, WindowStore windows, Clock clock) {
+    public DashboardApi(
+            ComplianceSource compliance, ComplianceHistory history, RunsView runs, WindowStore windows, Clock clock) {
         this.compliance = compliance;
+        this.history = history;
         this.runs = runs;
         this.windows = windows;
         this.clock = clock;
@@ -44,18 +47,36 @@ public final class DashboardApi {
         respond(exchange, () -> {
             Message m = exchange.getMessage();
             ComplianceSource.Snapshot s = compliance.latest();
-            Compliance.Summary summary = Compliance.summarize(
-                    s.instances(),
-                    new Compliance.Filter(
-                            m.getHeader("account", String.class),
-                            m.getHeader("region", String.class),
-                            m.getHeader("environment", String.class)));
+            Compliance.Summary summary = Compliance.summarize(s.instances(), filter(m));
             ObjectNode out = JSON.valueToTree(summary);
             out.put(
                     "reportPublishedAt",
                     s.lastModified() == null ? null : s.lastModified().toString());
             return out;
         });
+    }
+
+    /** {@code ?days=90&account=&region=&environment=}: one point per report run, oldest first. */
+    public void complianceHistory(Exchange exchange) {
+        respond(exchange, () -> {
+            Message m = exchange.getMessage();
+            int days = Paging.number(
+                    "days",
+                    m.getHeader("days", String.class),
+                    ComplianceHistory.DAYS_DEFAULT,
+                    1,
+                    ComplianceHistory.DAYS_MAX);
+            ObjectNode out = JSON.createObjectNode().put("days", days);
+            out.set("points", JSON.valueToTree(history.history(days, filter(m))));
+            return out;
+        });
+    }
+
+    private static Compliance.Filter filter(Message m) {
+        return new Compliance.Filter(
+                m.getHeader("account", String.class),
+                m.getHeader("region", String.class),
+                m.getHeader("environment", String.class));
     }
 
     public void runs(Exchange exchange) {

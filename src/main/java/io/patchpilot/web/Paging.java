@@ -19,13 +19,18 @@ public final class Paging {
     }
 
     public static int limit(String raw, int defaultLimit, int max) {
-        if (raw == null || raw.isBlank()) return defaultLimit;
+        return number("limit", raw, defaultLimit, 1, max);
+    }
+
+    /** A whole-number parameter between {@code min} and {@code max}, its default when absent. */
+    public static int number(String name, String raw, int defaultValue, int min, int max) {
+        if (raw == null || raw.isBlank()) return defaultValue;
         try {
             int n = Integer.parseInt(raw.trim());
-            if (n < 1 || n > max) throw new BadRequest("limit: " + raw + " is not between 1 and " + max);
+            if (n < min || n > max) throw new BadRequest(name + ": " + raw + " is not between " + min + " and " + max);
             return n;
         } catch (NumberFormatException e) {
-            throw new BadRequest("limit: '" + raw + "' is not a number");
+            throw new BadRequest(name + ": '" + raw + "' is not a number");
         }
     }
 

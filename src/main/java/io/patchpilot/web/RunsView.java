@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchpilot.ami.AmiProgress;
+import io.patchpilot.ami.AmiSteps;
 import io.patchpilot.aws.AwsActions;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.ledger.Ledger;
@@ -35,6 +37,9 @@ public final class RunsView {
             "note");
 
     private static final int PROBLEMS_SHOWN = 100;
+    /** Instances of a page whose output files are listed and linked (one ListObjectsV2 each). */
+    static final int LINKED_PER_PAGE = 50;
+
     private static final List<String> INSTANCE_DETAILS = List.of(
             "commandId",
             "document",
@@ -52,11 +57,13 @@ public final class RunsView {
     private final AwsClients aws;
     private final Ledger ledger;
     private final String table;
+    private final OutputLinks outputLinks;
 
-    public RunsView(AwsClients aws, Ledger ledger, String table) {
+    public RunsView(AwsClients aws, Ledger ledger, String table, OutputLinks outputLinks) {
         this.aws = aws;
         this.ledger = ledger;
         this.table = table;
+        this.outputLinks = outputLinks;
     }
 
     /** {@code {"items":[run…],"nextCursor":…}}; a run's counts are its final counts (or empty while running). */
@@ -85,7 +92,7 @@ public final class RunsView {
         return out;
     }
 
-    /** The run, its account-regions (with instances) one page at a time, and any other step records (ASG pipeline steps). */
+    /** The run, its account-regions (with instances) one page at a time, and its AutoScaling groups with their AMI pipeline steps. */
     @AwsActions(
             value = {"dynamodb:Query", "dynamodb:GetItem"},
             principal = AwsActions.Principal.HUB)
@@ -100,6 +107,7 @@ public final class RunsView {
                 .toList();
         Paging.Slice slice = Paging.slice(targets.size(), cursor, limit);
         ArrayNode ts = out.putArray("targets");
+        int[] linked = {0};
         for (Map<String, AttributeValue> t : targets.subList(slice.from(), slice.to())) {
             ObjectNode o = ts.addObject()
                     .put("account", text(t, "account"))
@@ -117,19 +125,29 @@ public final class RunsView {
                     // the command and, for what did not succeed, its why (PatchTargetStep.poll)
                     for (String k : INSTANCE_DETAILS)
                         if (e.getValue().has(k)) i.set(k, e.getValue().get(k));
+                    // links to the full output of what did not succeed (hub's logs bucket, this run only)
+                    if (e.getValue().has("outputLocation") && linked[0]++ < LINKED_PER_PAGE)
+                        i.set(
+                                "outputLinks",
+                                JSON.valueToTree(outputLinks.links(
+                                        e.getValue().path("outputLocation").asText(), runId)));
                 });
             }
         }
         out.put("nextCursor", slice.next());
-        ArrayNode steps = out.putArray("steps");
+        // each AutoScaling group with its AMI pipeline as steps (one model: AmiSteps); the build's
+        // internal bookkeeping (lease token, profile, security groups …) only under "debug"
+        ArrayNode groups = out.putArray("groups");
         for (Map<String, AttributeValue> i : items) {
-            String sk = i.get("sk").s();
-            if (sk.equals(RunKeys.RUN) || sk.startsWith("TARGET#")) continue;
-            ObjectNode step = steps.addObject().put("step", sk);
+            if (!AmiProgress.isGroup(i)) continue;
+            ObjectNode g = JSON.valueToTree(AmiSteps.group(i));
+            ObjectNode debug = g.putObject("debug");
             i.forEach((k, v) -> {
-                if (!k.equals("pk") && !k.equals("sk") && v.s() != null) step.put(k, v.s());
-                else if (v.n() != null) step.put(k, v.n());
+                if (k.equals("pk") || k.equals("sk") || k.equals("history")) return;
+                if (v.s() != null) debug.put(k, v.s());
+                else if (v.n() != null) debug.put(k, v.n());
             });
+            groups.add(g);
         }
         return Optional.of(out);
     }

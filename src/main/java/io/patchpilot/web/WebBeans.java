@@ -30,9 +30,20 @@ public final class WebBeans {
                 config.buckets().inventory(),
                 clock,
                 Duration.ofSeconds(settings.intOr("patchpilot.http.report-recheck-seconds", 15, 0, 3600)));
+        ComplianceHistory history = new ComplianceHistory(ledger, compliance, clock);
         beans.put(
                 "dashboardApi",
-                new DashboardApi(compliance, new RunsView(aws, ledger, config.ledgerTable()), windows, clock));
+                new DashboardApi(
+                        compliance,
+                        history,
+                        new RunsView(
+                                aws,
+                                ledger,
+                                config.ledgerTable(),
+                                new OutputLinks(aws, config.buckets().logs())),
+                        windows,
+                        clock));
+        beans.put("complianceHistory", history);
         beans.put("staticFiles", new StaticFiles());
         beans.put("webHeaderFilter", new WebHeaderFilter());
         beans.put("webMetrics", new Metrics());

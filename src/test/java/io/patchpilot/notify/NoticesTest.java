@@ -140,6 +140,55 @@ class NoticesTest {
     }
 
     @Test
+    void a_blocked_run_and_an_emergency_request_post_to_slack_in_block_kit_like_a_run() throws Exception {
+        Notices linked = new Notices(List.of("platform@example.com"), Map.of(), Optional.of("https://pp.example.com/"));
+        JsonNode blocked = linked.of(
+                        "Patch Run Blocked",
+                        JSON.readTree(
+                                "{\"runId\":\"Prod-20261204T0500Z\",\"window\":\"Prod_maintenance_window (organization)\","
+                                        + "\"reason\":\"predecessor Test_maintenance_window has no run yet\"}"),
+                        Optional.empty())
+                .orElseThrow()
+                .slackBlocks()
+                .orElseThrow();
+        assertEquals("header", blocked.get(0).path("type").asText());
+        assertEquals(
+                "⛔ Prod-20261204T0500Z: Blocked",
+                blocked.get(0).path("text").path("text").asText());
+        assertEquals(
+                "*Window*\nProd_maintenance_window (organization)",
+                blocked.get(1).path("fields").get(0).path("text").asText());
+        assertTrue(
+                blocked.toString().contains("predecessor Test_maintenance_window has no run yet"), blocked.toString());
+        assertTrue(
+                blocked.toString().contains("<https://pp.example.com/runs/Prod-20261204T0500Z|Open the run page>"),
+                blocked.toString());
+
+        JsonNode approval = notices.of(
+                        "Emergency Approval Needed",
+                        JSON.readTree("{\"runId\":\"emergency-chg-1\",\"env\":\"Prod\",\"requester\":\"alice\","
+                                + "\"reason\":\"CVE-2026-1 <critical>\",\"expiresAt\":\"2026-12-07T20:00:00Z\"}"),
+                        Optional.empty())
+                .orElseThrow()
+                .slackBlocks()
+                .orElseThrow();
+        assertEquals(
+                "🔔 Emergency emergency-chg-1 (Prod) needs approval",
+                approval.get(0).path("text").path("text").asText());
+        assertEquals(
+                "*Reason*\nCVE-2026-1 &lt;critical&gt;",
+                approval.get(1).path("fields").get(1).path("text").asText());
+        assertTrue(
+                approval.get(2)
+                        .path("text")
+                        .path("text")
+                        .asText()
+                        .contains("patchpilot emergency approve emergency-chg-1"),
+                approval.toString());
+        assertFalse(approval.toString().contains("Open the run page"), "no public address, no link");
+    }
+
+    @Test
     void a_window_change_answers_the_requesting_account_only_and_only_when_it_has_a_contact() throws Exception {
         Notice n = notices.of(
                         "Window Changed",

@@ -314,6 +314,49 @@ class PatchRunIT {
         }
         everyOutwardTextNamesTheWindowAndGivesTheSameFigures(runId, list.out(), show.out(), mailText(mail));
         eachInstanceCarriesItsCommandAndAFailureItsWhy(runId, show.out(), mailText(mail));
+        theGroupsAmiPipelineIsStepsWithTimes(runId, show.out());
+    }
+
+    /** dev-web-asg's AMI refresh: each step done with its times, in the API and 'runs show'; no internals on show. */
+    private void theGroupsAmiPipelineIsStepsWithTimes(String runId, String cliShow) throws Exception {
+        JsonNode run = JSON.readTree(
+                httpGet("http://127.0.0.1:" + local.config().http().port() + "/api/runs/" + runId));
+        JsonNode group = null;
+        for (JsonNode g : run.path("groups")) if (g.path("group").asText().equals("dev-web-asg")) group = g;
+        assertTrue(group != null, run.path("groups").toString());
+        assertEquals("Refreshed", group.path("state").asText(), group.toString());
+        List<String> names = new ArrayList<>();
+        for (JsonNode step : group.path("steps")) {
+            names.add(step.path("name").asText());
+            String stepStatus = step.path("status").asText();
+            if (!stepStatus.equals("Done")) continue;
+            Instant started = Instant.parse(step.path("startedAt").asText());
+            Instant ended = Instant.parse(step.path("endedAt").asText());
+            assertTrue(!ended.isBefore(started), step.toString());
+            assertTrue(
+                    cliShow.contains("      " + step.path("name").asText()) && cliShow.contains(stepStatus), cliShow);
+        }
+        assertEquals(
+                List.of(
+                        "Build instance launched",
+                        "SSM-managed",
+                        "Patched",
+                        "Stopped",
+                        "Image available",
+                        "Launch template version",
+                        "Instance refresh",
+                        "Scan",
+                        "Cleanup"),
+                names);
+        for (JsonNode step : group.path("steps"))
+            assertEquals(
+                    "Done", step.path("status").asText(), group.path("steps").toString());
+        assertEquals(100, group.path("steps").get(6).path("percent").asInt(), group.toString());
+        assertTrue(group.path("steps").get(4).path("detail").asText().startsWith("ami-"), group.toString());
+        // the build's bookkeeping is only under "debug"
+        for (String internal : List.of("token", "profileName", "securityGroups", "history"))
+            assertTrue(!group.has(internal), internal + " in " + group);
+        assertTrue(group.path("debug").has("token"), group.toString());
     }
 
     /** The failed instance: its command, the last lines of its output, and where SSM wrote all of it. */

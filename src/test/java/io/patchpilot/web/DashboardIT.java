@@ -40,6 +40,7 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
@@ -150,6 +151,44 @@ class DashboardIT {
         assertEquals(Set.of("Prod"), fieldNames(prod.path("byEnvironment")));
     }
 
+    @Test
+    void the_compliance_history_has_one_point_per_report_run_with_the_reports_numbers_under_the_filters()
+            throws Exception {
+        Map<String, List<Long>> expected = reportByAccount();
+        JsonNode all = api("/api/compliance/history?days=90");
+        assertEquals(90, all.path("days").asInt());
+        assertEquals(1, all.path("points").size(), all.toString());
+        JsonNode p = all.path("points").get(0);
+        assertTrue(p.path("reportId").asText().startsWith("report-"), p.toString());
+        long compliant = expected.values().stream().mapToLong(v -> v.get(0)).sum();
+        long nonCompliant = expected.values().stream().mapToLong(v -> v.get(1)).sum();
+        assertEquals(
+                List.of(compliant, nonCompliant),
+                List.of(p.path("compliant").asLong(), p.path("nonCompliant").asLong()));
+        assertEquals(
+                Math.round(1000.0 * compliant / (compliant + nonCompliant)) / 10.0,
+                p.path("percentCompliant").asDouble());
+        // the same filters as /api/compliance
+        for (String account : expected.keySet()) {
+            JsonNode one = api("/api/compliance/history?days=90&account=" + account)
+                    .path("points")
+                    .get(0);
+            assertEquals(
+                    expected.get(account),
+                    List.of(
+                            one.path("compliant").asLong(),
+                            one.path("nonCompliant").asLong()));
+        }
+        JsonNode prod = api("/api/compliance?environment=Prod");
+        JsonNode prodPoint =
+                api("/api/compliance/history?environment=Prod").path("points").get(0);
+        assertEquals(
+                prod.path("instances").asLong(), prodPoint.path("instances").asLong());
+        HttpResponse<String> bad = get("/api/compliance/history?days=0");
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body().contains("days: 0 is not between 1 and"), bad.body());
+    }
+
     private static Set<String> fieldNames(JsonNode n) {
         Set<String> s = new HashSet<>();
         n.fieldNames().forEachRemaining(s::add);
@@ -180,6 +219,83 @@ class DashboardIT {
             counted += run.path("counts").path(k).asLong();
         assertEquals(counted, instances);
         assertEquals(404, get("/api/runs/Nope-20200101T0000Z").statusCode());
+    }
+
+    /** The API's trend points as [time, % compliant] (those with instances). */
+    private static List<List<Object>> trendOf(JsonNode history) {
+        List<List<Object>> out = new ArrayList<>();
+        for (JsonNode p : history.path("points"))
+            if (!p.path("percentCompliant").isNull())
+                out.add(List.of(
+                        p.path("at").asText(), p.path("percentCompliant").asDouble()));
+        return out;
+    }
+
+    /** What the trend chart draws, read back from ECharts. */
+    private static List<List<Object>> trendDrawn(JavascriptExecutor js) {
+        List<?> data = (List<?>) js.executeScript(
+                "return echarts.getInstanceByDom(document.getElementById('chart-trend')).getOption().series[0].data;");
+        List<List<Object>> out = new ArrayList<>();
+        for (Object d : data) {
+            List<?> xy = (List<?>) d;
+            out.add(List.of(xy.get(0), ((Number) xy.get(1)).doubleValue()));
+        }
+        return out;
+    }
+
+    /**
+     * The failed instance's row carries the last lines of its output and where all of it is; each
+     * AutoScaling group's AMI pipeline is its steps, with the API's statuses and times.
+     */
+    private static void theRunPageShowsAFailuresOutputAndTheGroupsSteps(ChromeDriver browser, JsonNode run)
+            throws Exception {
+        JsonNode failed = null;
+        for (JsonNode t : run.path("targets"))
+            for (JsonNode i : t.path("instances")) if (i.path("status").asText().equals("Failed")) failed = i;
+        assertTrue(failed != null, "the default fleet has a failing instance: " + run);
+        WebElement row = browser.findElement(By.cssSelector(
+                "#instances tr[data-instance-id='" + failed.path("instanceId").asText() + "']"));
+        String rowText = row.getAttribute("textContent");
+        List<String> tail = failed.path("outputTail").asText().lines().toList();
+        assertTrue(!tail.isEmpty(), failed.toString());
+        assertEquals(
+                failed.path("outputTail").asText(),
+                row.findElement(By.cssSelector("pre.output-tail")).getAttribute("textContent"));
+        assertTrue(rowText.contains(failed.path("outputLocation").asText()), rowText);
+        assertTrue(rowText.contains(failed.path("commandId").asText()), rowText);
+        // the full output, through the pre-signed links the page offers (the API's, for this run only)
+        List<WebElement> links = row.findElements(By.cssSelector("a.output-link"));
+        assertEquals(failed.path("outputLinks").size(), links.size(), failed.toString());
+        assertTrue(!links.isEmpty(), failed.toString());
+        StringBuilder full = new StringBuilder();
+        for (WebElement a : links) {
+            HttpResponse<String> file = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(a.getAttribute("href")))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, file.statusCode(), a.getAttribute("href"));
+            full.append(file.body());
+        }
+        assertTrue(full.toString().contains(tail.get(tail.size() - 1)), full.toString());
+
+        assertTrue(run.path("groups").size() > 0, run.toString());
+        for (JsonNode g : run.path("groups")) {
+            WebElement box = browser.findElement(By.cssSelector(
+                    "#groups .group[data-group='" + g.path("group").asText() + "']"));
+            assertTrue(box.getText().contains(g.path("state").asText()), box.getText());
+            List<WebElement> rows = box.findElements(By.cssSelector("table.pipeline tbody tr"));
+            assertEquals(g.path("steps").size(), rows.size(), g.toString());
+            for (int k = 0; k < rows.size(); k++) {
+                JsonNode step = g.path("steps").get(k);
+                List<WebElement> cells = rows.get(k).findElements(By.tagName("td"));
+                assertEquals(step.path("name").asText(), cells.get(0).getText());
+                assertEquals(step.path("status").asText(), cells.get(1).getText());
+                assertEquals(step.path("startedAt").asText(""), cells.get(2).getText());
+                assertEquals(step.path("endedAt").asText(""), cells.get(3).getText());
+            }
+            assertTrue(!box.getText().contains("token"), box.getText());
+        }
     }
 
     @Test
@@ -287,7 +403,9 @@ class DashboardIT {
                     Long.toString(compliant + nonCompliant),
                     browser.findElement(By.id("total")).getText());
             // a canvas was drawn for every chart
-            assertEquals(5L, js.executeScript("return document.querySelectorAll('.chart canvas').length;"));
+            assertEquals(6L, js.executeScript("return document.querySelectorAll('.chart canvas').length;"));
+            assertEquals(trendOf(api("/api/compliance/history?days=90")), trendDrawn(js));
+            assertEquals("1", browser.findElement(By.tagName("body")).getAttribute("data-trend-points"));
             assertTrue(browser.findElement(By.id("runs")).getText().contains(runId));
             Files.write(shots.resolve("dashboard.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
 
@@ -317,7 +435,54 @@ class DashboardIT {
             String summary = browser.findElement(By.id("run-summary")).getText();
             assertTrue(summary.contains("Default_maintenance_window (organization)"), summary);
             assertTrue(!summary.contains("*#"), summary);
+            // instance outcomes and AutoScaling group outcomes, each on its own line, the API's counts
+            Map<String, Long> outcomes = new TreeMap<>();
+            f.path("instances")
+                    .properties()
+                    .forEach(e -> outcomes.put(e.getKey(), e.getValue().asLong()));
+            assertEquals(
+                    String.join(
+                            ", ",
+                            outcomes.entrySet().stream()
+                                    .map(e -> e.getKey() + " " + e.getValue())
+                                    .toList()),
+                    browser.findElement(By.cssSelector("[data-figure='instances']"))
+                            .getText());
+            assertTrue(f.path("groups").path("Refreshed").asLong() >= 1, f.toString());
+            assertTrue(
+                    browser.findElement(By.cssSelector("[data-figure='AutoScaling groups']"))
+                            .getText()
+                            .contains("Refreshed "
+                                    + f.path("groups").path("Refreshed").asLong()),
+                    f.toString());
+            theRunPageShowsAFailuresOutputAndTheGroupsSteps(browser, run);
             Files.write(shots.resolve("run.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+
+            // a shared view: the filters come from the URL, and choosing one writes it back
+            browser.get(base + "/?environment=Prod");
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> "true"
+                            .equals(browser.findElement(By.tagName("body")).getAttribute("data-loaded")));
+            assertEquals(
+                    "Prod",
+                    new Select(browser.findElement(By.name("environment")))
+                            .getFirstSelectedOption()
+                            .getAttribute("value"));
+            assertEquals(
+                    api("/api/compliance?environment=Prod").path("instances").asText(),
+                    browser.findElement(By.id("total")).getText());
+            assertEquals(trendOf(api("/api/compliance/history?days=90&environment=Prod")), trendDrawn(js));
+            String account = reportByAccount().keySet().iterator().next();
+            new Select(browser.findElement(By.name("account"))).selectByValue(account);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> browser.getCurrentUrl().contains("account=" + account)
+                            && browser.getCurrentUrl().contains("environment=Prod")
+                            && trendDrawn(js)
+                                    .equals(trendOf(api(
+                                            "/api/compliance/history?days=90&environment=Prod&account=" + account))));
+            Files.write(
+                    shots.resolve("dashboard-filtered.png"),
+                    ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
         } finally {
             browser.quit();
         }
