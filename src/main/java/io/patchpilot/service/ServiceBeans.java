@@ -36,6 +36,7 @@ import io.patchpilot.tagging.TagWriter;
 import io.patchpilot.web.WebBeans;
 import io.patchpilot.windows.SelfService;
 import io.patchpilot.windows.WindowDirectory;
+import io.patchpilot.windows.WindowParameters;
 import io.patchpilot.windows.WindowRules;
 import io.patchpilot.windows.WindowStore;
 import io.patchpilot.windows.WindowValidator;
@@ -230,7 +231,9 @@ public final class ServiceBeans {
                         t.organization(),
                         t.sweep(),
                         new QueueSender(aws, config.queues().schedules()),
-                        config.eventBus()));
+                        config.eventBus(),
+                        new WindowParameters(aws),
+                        clock));
         beans.put(
                 "windowRules",
                 new WindowRules(
