@@ -36,6 +36,7 @@ import io.patchpilot.tagging.TagWriter;
 import io.patchpilot.web.WebBeans;
 import io.patchpilot.windows.SelfService;
 import io.patchpilot.windows.WindowDirectory;
+import io.patchpilot.windows.WindowParameterSweep;
 import io.patchpilot.windows.WindowParameters;
 import io.patchpilot.windows.WindowRules;
 import io.patchpilot.windows.WindowStore;
@@ -86,7 +87,18 @@ public final class ServiceBeans {
                 writer,
                 audit,
                 work,
-                new ReconcileSweep(work, organization, writer, audit, ledger, config, clock));
+                new ReconcileSweep(
+                        work,
+                        organization,
+                        writer,
+                        audit,
+                        ledger,
+                        config,
+                        clock,
+                        new WindowParameterSweep(
+                                new WindowParameters(aws),
+                                new WindowStore(ledger, windows, clock),
+                                new QueueSender(aws, config.queues().selfService()))));
     }
 
     /** Compliance reports: the SQL in reports/, run by DuckDB (local) or Athena (AWS), published by mail and Slack. */

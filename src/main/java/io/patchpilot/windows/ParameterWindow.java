@@ -6,7 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.windows.WindowParameters.Current;
 import io.patchpilot.windows.WindowStore.Declaration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * What a window parameter {@code /patchpilot/windows/<Env>} in an owner's account means for the
@@ -100,6 +104,23 @@ public final class ParameterWindow {
         } catch (WindowValidator.InvalidWindow e) {
             return new Reject(e.getMessage());
         }
+    }
+
+    /**
+     * The parameters whose state the ledger has not caught up with (an event lost or out of
+     * order): one listed but not handled at its version, or handled but no longer listed.
+     */
+    public static List<String> toSettle(List<Current> listed, Map<String, WindowStore.Handled> handled) {
+        Set<String> out = new TreeSet<>();
+        Set<String> present = new TreeSet<>();
+        for (Current p : listed) {
+            if (environment(p.name()).isEmpty()) continue;
+            present.add(p.name());
+            WindowStore.Handled h = handled.get(p.name());
+            if (h == null || h.version() != p.version() || !h.modified().equals(p.modified())) out.add(p.name());
+        }
+        for (String name : handled.keySet()) if (!present.contains(name)) out.add(name);
+        return List.copyOf(out);
     }
 
     /**

@@ -147,7 +147,10 @@ public final class SelfService {
         String window = ParameterWindow.windowName(name, validator);
         ParameterWindow.Outcome outcome = ParameterWindow.decide(
                 name, account, region, current, store.declaration(account + "#" + window), validator);
+        // what the sweep compares with: the version handled (applied, rejected or already in force), or none
+        if (current.isEmpty()) store.forget(account, region, name);
         if (outcome instanceof ParameterWindow.Keep keep) {
+            if (current.isPresent()) store.handled(account, region, name, handled(current.get()));
             LOG.info("Window parameter {} of {} in {}: unchanged ({})", name, account, region, keep.why());
             Metrics.withoutEffect("self-service", "unchanged");
             return List.of();
@@ -159,6 +162,7 @@ public final class SelfService {
                     target,
                     name,
                     Map.of("patchpilot:status", "Rejected", "patchpilot:reason", ParameterWindow.tagValue(reason)));
+            store.handled(account, region, name, handled(current.get()));
             throw new PermanentFailure("parameter " + name + " of " + account + " in " + region + " " + reason);
         }
         if (outcome instanceof ParameterWindow.Remove remove) {
@@ -179,7 +183,12 @@ public final class SelfService {
                                 WindowSchedule.nextOpening(stored, clock.instant())
                                         .map(Instant::toString)
                                         .orElse("never")));
+        store.handled(account, region, name, handled(current.get()));
         return applied(account, result.equals("created") ? "create" : "update", window, result);
+    }
+
+    private static WindowStore.Handled handled(WindowParameters.Current p) {
+        return new WindowStore.Handled(p.version(), p.modified());
     }
 
     /** Rules and tags follow the change (also when it changed nothing: a crash may have come between); announced. */

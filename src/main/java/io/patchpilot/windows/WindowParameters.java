@@ -11,6 +11,7 @@ import java.util.Optional;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.ssm.model.AddTagsToResourceRequest;
 import software.amazon.awssdk.services.ssm.model.GetParameterRequest;
+import software.amazon.awssdk.services.ssm.model.GetParametersByPathRequest;
 import software.amazon.awssdk.services.ssm.model.Parameter;
 import software.amazon.awssdk.services.ssm.model.ParameterNotFoundException;
 import software.amazon.awssdk.services.ssm.model.ResourceTypeForTagging;
@@ -47,6 +48,23 @@ public class WindowParameters {
         } catch (ParameterNotFoundException e) {
             return Optional.empty();
         }
+    }
+
+    /** Every window parameter of the account-region (names, types, versions; values not needed, never decrypted). */
+    @AwsActions("ssm:GetParametersByPath")
+    public List<Current> list(AccountRegion target) {
+        SsmClient ssm = aws.member(SsmClient.class, target, "windows");
+        List<Current> out = new ArrayList<>();
+        ssm
+                .getParametersByPathPaginator(GetParametersByPathRequest.builder()
+                        .path(PATH)
+                        .recursive(false)
+                        .withDecryption(false)
+                        .build())
+                .stream()
+                .flatMap(page -> page.parameters().stream())
+                .forEach(p -> out.add(new Current(p.name(), p.typeAsString(), "", p.version(), p.lastModifiedDate())));
+        return out;
     }
 
     /** Writes the outcome on the parameter (a tag change is no parameter change: no event, no new version). */

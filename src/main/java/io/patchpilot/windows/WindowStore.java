@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
@@ -95,6 +96,39 @@ public final class WindowStore {
         ledger.put(item(anchored, declaration));
         directory.invalidate();
         return existing.isPresent() ? Change.UPDATED : Change.CREATED;
+    }
+
+    /** The ledger partition of the window parameters' versions handled (applied or rejected). */
+    public static final String PARAMETERS = "WINDOW_PARAMETER";
+
+    /** The version of a window parameter last handled (applied or rejected), by parameter name. */
+    public record Handled(long version, Instant modified) {}
+
+    /** Records that this version of the parameter was handled (applied or rejected): the sweep leaves it alone. */
+    public void handled(String account, String region, String name, Handled handled) {
+        Map<String, AttributeValue> item = Ledger.item(PARAMETERS, account + "#" + region + "#" + name);
+        item.put("version", AttributeValue.fromN(Long.toString(handled.version())));
+        item.put("modified", Ledger.s(handled.modified().toString()));
+        ledger.put(item);
+    }
+
+    /** The parameter is gone: nothing of it is handled any more. */
+    public void forget(String account, String region, String name) {
+        ledger.delete(PARAMETERS, account + "#" + region + "#" + name);
+    }
+
+    /** The window parameters of one account-region handled so far, by name. */
+    public Map<String, Handled> handled(String account, String region) {
+        String prefix = account + "#" + region + "#";
+        Map<String, Handled> out = new TreeMap<>();
+        for (Map<String, AttributeValue> item : ledger.between(PARAMETERS, prefix, prefix + "~")) {
+            out.put(
+                    item.get("sk").s().substring(prefix.length()),
+                    new Handled(
+                            Long.parseLong(item.get("version").n()),
+                            Instant.parse(item.get("modified").s())));
+        }
+        return out;
     }
 
     /** Where the window with this key is declared; empty when there is no such window. */

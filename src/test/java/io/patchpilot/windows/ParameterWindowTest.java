@@ -14,6 +14,7 @@ import io.patchpilot.windows.WindowStore.Declaration;
 import java.time.DayOfWeek;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -119,5 +120,24 @@ class ParameterWindowTest {
                 ParameterWindow.tagValue(
                         "version 2: PatchingWindowWeekday: 'Funday' is not a weekday (Monday-Sunday)"));
         assertEquals(256, ParameterWindow.tagValue("x".repeat(400)).length());
+    }
+
+    @Test
+    void the_sweep_settles_what_the_ledger_missed_and_nothing_else() {
+        Current dev = new Current(NAME, "String", "", 3, T2);
+        Current test = new Current("/patchpilot/windows/Test", "String", "", 1, T1);
+        Current nested = new Current("/patchpilot/windows/a/b", "String", "", 1, T1);
+        Map<String, WindowStore.Handled> handled = Map.of(
+                NAME, new WindowStore.Handled(3, T2), "/patchpilot/windows/Prod", new WindowStore.Handled(2, T1));
+        // Test never handled (its event lost), Prod handled but deleted since (its Delete lost); Dev is settled
+        assertEquals(
+                List.of("/patchpilot/windows/Prod", "/patchpilot/windows/Test"),
+                ParameterWindow.toSettle(List.of(dev, test, nested), handled));
+        // a newer version than the one handled (an event out of order or lost)
+        assertEquals(
+                List.of(NAME),
+                ParameterWindow.toSettle(
+                        List.of(new Current(NAME, "String", "", 4, T2)), Map.of(NAME, new WindowStore.Handled(3, T2))));
+        assertEquals(List.of(), ParameterWindow.toSettle(List.of(dev), Map.of(NAME, new WindowStore.Handled(3, T2))));
     }
 }
