@@ -161,4 +161,44 @@ class WindowParameterIT {
                 InProcessCli.run(local, "window", "show", "Dev", "--account", OWNER)
                         .exit());
     }
+
+    @Test
+    void the_reconcile_sweep_applies_a_parameter_whose_event_was_lost() {
+        String name = "/patchpilot/windows/Test";
+        // the event is lost: the member's forwarding rule is off while the parameter is put
+        JsonNode off = AwsCli.json(
+                local.localAws().endpoint(), owner, "events", "disable-rule", "--name", "patchpilot-forward-to-hub");
+        assertTrue(off.isMissingNode() || off.isObject(), String.valueOf(off));
+        try {
+            ssm(
+                    "put-parameter",
+                    "--name",
+                    name,
+                    "--type",
+                    "String",
+                    "--value",
+                    "{\"PatchingWindowWeekday\":\"Monday\"}");
+        } finally {
+            AwsCli.json(
+                    local.localAws().endpoint(), owner, "events", "enable-rule", "--name", "patchpilot-forward-to-hub");
+        }
+        assertEquals(
+                3,
+                InProcessCli.run(local, "window", "show", "Test", "--account", OWNER)
+                        .exit(),
+                "no event, no window");
+
+        InProcessCli.Result sweep = InProcessCli.run(local, "tags", "reconcile", "--follow");
+        assertEquals(0, sweep.exit(), sweep.out() + sweep.err());
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> windowTagOf("test-api").equals("Test_maintenance_window"));
+        InProcessCli.Result show = InProcessCli.run(local, "window", "show", "Test", "--account", OWNER);
+        assertTrue(
+                show.out().contains("\"DeclaredBy\" : \"parameter " + name + " (us-east-1, version 1)\""), show.out());
+        ssm("delete-parameter", "--name", name);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> InProcessCli.run(local, "window", "show", "Test", "--account", OWNER)
+                                .exit()
+                        == 3);
+    }
 }
