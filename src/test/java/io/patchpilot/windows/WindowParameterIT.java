@@ -182,11 +182,12 @@ class WindowParameterIT {
             AwsCli.json(
                     local.localAws().endpoint(), owner, "events", "enable-rule", "--name", "patchpilot-forward-to-hub");
         }
-        assertEquals(
-                3,
-                InProcessCli.run(local, "window", "show", "Test", "--account", OWNER)
-                        .exit(),
-                "no event, no window");
+        // no event, no window: it stays absent until the sweep
+        await().during(Duration.ofSeconds(5))
+                .atMost(Duration.ofSeconds(7))
+                .until(() -> InProcessCli.run(local, "window", "show", "Test", "--account", OWNER)
+                                .exit()
+                        == 3);
 
         InProcessCli.Result sweep = InProcessCli.run(local, "tags", "reconcile", "--follow");
         assertEquals(0, sweep.exit(), sweep.out() + sweep.err());
