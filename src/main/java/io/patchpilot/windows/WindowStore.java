@@ -47,12 +47,15 @@ public final class WindowStore {
     /**
      * Where a window is declared: an SSM parameter {@code /patchpilot/windows/<Env>} in the owner's
      * account (with the region, the version applied and its modification time), a self-service
-     * {@code Window Request}, or the CLI. Windows stored before declarations were kept read as CLI.
+     * {@code Window Request}, the CLI, or the service (the Default window). Windows stored before
+     * declarations were kept read as CLI.
      */
     public record Declaration(String source, String parameter, String region, long version, Instant modified) {
         public static final String PARAMETER = "parameter";
         public static final String REQUEST = "request";
         public static final String CLI = "cli";
+        /** The organization-wide Default window the service creates at its first start. */
+        public static final String SERVICE = "service";
 
         public static Declaration request() {
             return new Declaration(REQUEST, null, null, 0, null);
@@ -136,9 +139,9 @@ public final class WindowStore {
         return ledger.get(WindowDirectory.PARTITION, key).map(WindowStore::declaration);
     }
 
-    /** Creates the window only if none has its key (replicas starting together create it once). */
+    /** Creates the window only if none has its key (replicas starting together create it once), declared by the service. */
     public boolean putIfAbsent(MaintenanceWindow window) {
-        boolean created = ledger.putIfAbsent(item(window, Declaration.cli()));
+        boolean created = ledger.putIfAbsent(item(window, new Declaration(Declaration.SERVICE, null, null, 0, null)));
         if (created) directory.invalidate();
         return created;
     }
