@@ -89,16 +89,29 @@ final class WindowCommand implements Runnable {
             return (account == null ? WindowDirectory.ORGANIZATION_WIDE : account) + "#" + full;
         }
 
-        static void print(MaintenanceWindow w) {
+        static void print(MaintenanceWindow w, WindowStore store) {
             System.out.printf(
-                    "%-45s %-14s %s; next: %s%n",
+                    "%-45s %-14s %s; next: %s; declared by %s%n",
                     w.name(),
                     w.organizationWide() ? "organization" : w.account(),
                     WindowSchedule.describe(w),
                     WindowSchedule.nextOpenings(w, Instant.now(), 1).stream()
                             .findFirst()
                             .map(Instant::toString)
-                            .orElse("never"));
+                            .orElse("never"),
+                    store.declaration(w.key())
+                            .map(WindowStore.Declaration::describe)
+                            .orElse(WindowStore.Declaration.CLI));
+        }
+
+        /** A window an SSM parameter declares changes only with its parameter (the parameter wins). */
+        static void refuseIfDeclaredByParameter(WindowStore store, String key) {
+            store.declaration(key).filter(WindowStore.Declaration::byParameter).ifPresent(d -> {
+                throw new ConfigException(key.substring(key.indexOf('#') + 1) + " of "
+                        + key.substring(0, key.indexOf('#')) + " is declared by the SSM parameter "
+                        + d.parameter() + " in that account (" + d.region()
+                        + "); change or delete the parameter there");
+            });
         }
     }
 
@@ -138,12 +151,13 @@ final class WindowCommand implements Runnable {
         @Override
         int run(WindowStore store) throws Exception {
             MaintenanceWindow w = parse();
+            refuseIfDeclaredByParameter(store, w.key());
             if (store.get(w.key()).isPresent())
                 throw new ConfigException(w.name() + " already exists for "
                         + (account == null ? "the organization" : account) + "; use 'window update'");
             store.put(w);
             requestRuleSync();
-            print(store.get(w.key()).orElseThrow());
+            print(store.get(w.key()).orElseThrow(), store);
             return ExitCode.OK;
         }
     }
@@ -156,13 +170,14 @@ final class WindowCommand implements Runnable {
         @Override
         int run(WindowStore store) throws Exception {
             MaintenanceWindow w = parse();
+            refuseIfDeclaredByParameter(store, w.key());
             if (store.get(w.key()).isEmpty())
                 throw new ConfigException(w.name() + " does not exist for "
                         + (account == null ? "the organization" : account) + "; use 'window create'");
             WindowStore.Change change = store.put(w);
             if (change != WindowStore.Change.UNCHANGED) requestRuleSync();
             System.out.println(change.name().toLowerCase());
-            print(store.get(w.key()).orElseThrow());
+            print(store.get(w.key()).orElseThrow(), store);
             return ExitCode.OK;
         }
     }
@@ -184,6 +199,7 @@ final class WindowCommand implements Runnable {
                 throw new ConfigException(
                         "Default_maintenance_window is the organization-wide fallback and cannot be deleted");
             }
+            refuseIfDeclaredByParameter(store, key(account, name));
             if (!store.delete(key(account, name)))
                 throw new ConfigException(name + ": no such window" + (account == null ? "" : " in " + account));
             requestRuleSync();
@@ -200,13 +216,16 @@ final class WindowCommand implements Runnable {
         @Override
         int run(WindowStore store) {
             List<MaintenanceWindow> all = store.list();
-            all.forEach(Base::print);
+            all.forEach(w -> print(w, store));
             if (all.isEmpty()) System.out.println("no windows (the service creates the Default window when it starts)");
             return ExitCode.OK;
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one window's parameters as JSON.")
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
+            description = "Show one window's parameters as JSON, with where it is declared (DeclaredBy).")
     static final class Show extends Base {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
@@ -219,11 +238,16 @@ final class WindowCommand implements Runnable {
             MaintenanceWindow w = store.get(key(account, name))
                     .orElseThrow(() ->
                             new ConfigException(name + ": no such window" + (account == null ? "" : " in " + account)));
-            System.out.println(new ObjectMapper()
+            ObjectMapper json = new ObjectMapper()
                     .registerModule(new JavaTimeModule())
-                    .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-                    .writerWithDefaultPrettyPrinter()
-                    .writeValueAsString(w));
+                    .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+            ObjectNode shown = json.valueToTree(w);
+            shown.put(
+                    "DeclaredBy",
+                    store.declaration(w.key())
+                            .map(WindowStore.Declaration::describe)
+                            .orElse(WindowStore.Declaration.CLI));
+            System.out.println(json.writerWithDefaultPrettyPrinter().writeValueAsString(shown));
             return ExitCode.OK;
         }
     }

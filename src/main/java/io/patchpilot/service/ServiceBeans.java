@@ -37,6 +37,8 @@ import io.patchpilot.tagging.TagWriter;
 import io.patchpilot.web.WebBeans;
 import io.patchpilot.windows.SelfService;
 import io.patchpilot.windows.WindowDirectory;
+import io.patchpilot.windows.WindowParameterSweep;
+import io.patchpilot.windows.WindowParameters;
 import io.patchpilot.windows.WindowRules;
 import io.patchpilot.windows.WindowStore;
 import io.patchpilot.windows.WindowValidator;
@@ -86,7 +88,18 @@ public final class ServiceBeans {
                 writer,
                 audit,
                 work,
-                new ReconcileSweep(work, organization, writer, audit, ledger, config, clock));
+                new ReconcileSweep(
+                        work,
+                        organization,
+                        writer,
+                        audit,
+                        ledger,
+                        config,
+                        clock,
+                        new WindowParameterSweep(
+                                new WindowParameters(aws),
+                                new WindowStore(ledger, windows, clock),
+                                new QueueSender(aws, config.queues().selfService()))));
     }
 
     /** Compliance reports: the SQL in reports/, run by DuckDB (local) or Athena (AWS), published by mail and Slack. */
@@ -231,7 +244,9 @@ public final class ServiceBeans {
                         t.organization(),
                         t.sweep()::fanOutAccount,
                         new QueueSender(aws, config.queues().schedules()),
-                        config.eventBus()));
+                        config.eventBus(),
+                        new WindowParameters(aws),
+                        clock));
         beans.put(
                 "windowRules",
                 new WindowRules(

@@ -12,6 +12,7 @@ import io.patchpilot.errors.PermanentFailure;
 import io.patchpilot.errors.TransientBackoff;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.metrics.Metrics;
+import io.patchpilot.windows.WindowParameterSweep;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -45,6 +46,7 @@ public final class ReconcileSweep {
     private final Ledger ledger;
     private final PatchpilotConfig config;
     private final Clock clock;
+    private final WindowParameterSweep windowParameters;
 
     public ReconcileSweep(
             QueueSender work,
@@ -53,7 +55,9 @@ public final class ReconcileSweep {
             TagAudit audit,
             Ledger ledger,
             PatchpilotConfig config,
-            Clock clock) {
+            Clock clock,
+            WindowParameterSweep windowParameters) {
+        this.windowParameters = windowParameters;
         this.work = work;
         this.organization = organization;
         this.writer = writer;
@@ -176,6 +180,7 @@ public final class ReconcileSweep {
         if (!organization.isActiveMember(account))
             throw new PermanentFailure("account: " + account + " is not an active account of the organization");
         AccountRegion target = new AccountRegion(account, region);
+        settleWindowParameters(target, item.path("runId").asText("unknown"));
         TagWriter.Plan plan;
         try {
             plan = writer.planSweep(target, "sweep:" + item.path("runId").asText("unknown"));
@@ -208,6 +213,26 @@ public final class ReconcileSweep {
         List<PutEventsRequest> events = new ArrayList<>(audit.events(target, settled));
         events.addAll(audit.events(target, outcomes));
         return events;
+    }
+
+    /**
+     * Window parameters the ledger missed are checked again (through the self-service queue). A
+     * failure here (e.g. a member role without ssm:GetParametersByPath yet) never stops the tagging.
+     */
+    private void settleWindowParameters(AccountRegion target, String sweepId) {
+        try {
+            List<String> settled = windowParameters.settle(target, sweepId);
+            if (!settled.isEmpty())
+                LOG.info(
+                        "Reconcile {}: window parameters settled (checked again): {}",
+                        target,
+                        String.join(", ", settled));
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "Reconcile {}: window parameters not listed: {}",
+                    target,
+                    PermanentFailure.oneLine(String.valueOf(e.getMessage())));
+        }
     }
 
     /** What a sweep would change, computed with the same code and written nowhere (--dry-run). */

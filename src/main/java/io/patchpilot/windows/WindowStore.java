@@ -6,9 +6,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.patchpilot.ledger.Ledger;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 
 /**
@@ -42,23 +44,104 @@ public final class WindowStore {
         UNCHANGED
     }
 
-    /** Stores the window (anchored if new); re-applying the same window changes nothing. */
+    /**
+     * Where a window is declared: an SSM parameter {@code /patchpilot/windows/<Env>} in the owner's
+     * account (with the region, the version applied and its modification time), a self-service
+     * {@code Window Request}, the CLI, or the service (the Default window). Windows stored before
+     * declarations were kept read as CLI.
+     */
+    public record Declaration(String source, String parameter, String region, long version, Instant modified) {
+        public static final String PARAMETER = "parameter";
+        public static final String REQUEST = "request";
+        public static final String CLI = "cli";
+        /** The organization-wide Default window the service creates at its first start. */
+        public static final String SERVICE = "service";
+
+        public static Declaration request() {
+            return new Declaration(REQUEST, null, null, 0, null);
+        }
+
+        public static Declaration cli() {
+            return new Declaration(CLI, null, null, 0, null);
+        }
+
+        public static Declaration parameter(String name, String region, long version, Instant modified) {
+            return new Declaration(PARAMETER, name, region, version, modified);
+        }
+
+        public boolean byParameter() {
+            return PARAMETER.equals(source);
+        }
+
+        /** "parameter /patchpilot/windows/Dev (us-east-1, version 3)", "request" or "cli". */
+        public String describe() {
+            return byParameter() ? source + " " + parameter + " (" + region + ", version " + version + ")" : source;
+        }
+    }
+
+    /** Stores the window (anchored if new), declared by the CLI; re-applying the same window changes nothing. */
     public Change put(MaintenanceWindow window) {
-        Optional<MaintenanceWindow> existing = get(window.key());
+        return put(window, Declaration.cli());
+    }
+
+    /** Stores the window (anchored if new) and where it is declared; the same window and declaration change nothing. */
+    public Change put(MaintenanceWindow window, Declaration declaration) {
+        Optional<Map<String, AttributeValue>> item = ledger.get(WindowDirectory.PARTITION, window.key());
+        Optional<MaintenanceWindow> existing = item.map(WindowStore::window);
         MaintenanceWindow anchored = window.anchorDate() != null
                 ? window
                 : window.withAnchor(existing.map(MaintenanceWindow::anchorDate)
                         .filter(a -> sameCadence(existing.get(), window))
                         .orElse(WindowSchedule.anchorFor(window, clock.instant())));
-        if (existing.isPresent() && existing.get().equals(anchored)) return Change.UNCHANGED;
-        ledger.put(item(anchored));
+        if (existing.isPresent()
+                && existing.get().equals(anchored)
+                && declaration(item.get()).equals(declaration)) return Change.UNCHANGED;
+        ledger.put(item(anchored, declaration));
         directory.invalidate();
         return existing.isPresent() ? Change.UPDATED : Change.CREATED;
     }
 
-    /** Creates the window only if none has its key (replicas starting together create it once). */
+    /** The ledger partition of the window parameters' versions handled (applied or rejected). */
+    public static final String PARAMETERS = "WINDOW_PARAMETER";
+
+    /** The version of a window parameter last handled (applied or rejected), by parameter name. */
+    public record Handled(long version, Instant modified) {}
+
+    /** Records that this version of the parameter was handled (applied or rejected): the sweep leaves it alone. */
+    public void handled(String account, String region, String name, Handled handled) {
+        Map<String, AttributeValue> item = Ledger.item(PARAMETERS, account + "#" + region + "#" + name);
+        item.put("version", AttributeValue.fromN(Long.toString(handled.version())));
+        item.put("modified", Ledger.s(handled.modified().toString()));
+        ledger.put(item);
+    }
+
+    /** The parameter is gone: nothing of it is handled any more. */
+    public void forget(String account, String region, String name) {
+        ledger.delete(PARAMETERS, account + "#" + region + "#" + name);
+    }
+
+    /** The window parameters of one account-region handled so far, by name. */
+    public Map<String, Handled> handled(String account, String region) {
+        String prefix = account + "#" + region + "#";
+        Map<String, Handled> out = new TreeMap<>();
+        for (Map<String, AttributeValue> item : ledger.between(PARAMETERS, prefix, prefix + "~")) {
+            out.put(
+                    item.get("sk").s().substring(prefix.length()),
+                    new Handled(
+                            Long.parseLong(item.get("version").n()),
+                            Instant.parse(item.get("modified").s())));
+        }
+        return out;
+    }
+
+    /** Where the window with this key is declared; empty when there is no such window. */
+    public Optional<Declaration> declaration(String key) {
+        return ledger.get(WindowDirectory.PARTITION, key).map(WindowStore::declaration);
+    }
+
+    /** Creates the window only if none has its key (replicas starting together create it once), declared by the service. */
     public boolean putIfAbsent(MaintenanceWindow window) {
-        boolean created = ledger.putIfAbsent(item(window));
+        boolean created = ledger.putIfAbsent(item(window, new Declaration(Declaration.SERVICE, null, null, 0, null)));
         if (created) directory.invalidate();
         return created;
     }
@@ -83,8 +166,15 @@ public final class WindowStore {
         return a.weekday() == b.weekday() && a.frequencyDays() == b.frequencyDays() && a.startHour() == b.startHour();
     }
 
-    private static Map<String, AttributeValue> item(MaintenanceWindow w) {
+    private static Map<String, AttributeValue> item(MaintenanceWindow w, Declaration d) {
         Map<String, AttributeValue> item = Ledger.item(WindowDirectory.PARTITION, w.key());
+        item.put("declaredBy", Ledger.s(d.source()));
+        if (d.byParameter()) {
+            item.put("parameter", Ledger.s(d.parameter()));
+            item.put("parameterRegion", Ledger.s(d.region()));
+            item.put("parameterVersion", AttributeValue.fromN(Long.toString(d.version())));
+            item.put("parameterModified", Ledger.s(d.modified().toString()));
+        }
         item.put("account", Ledger.s(w.organizationWide() ? WindowDirectory.ORGANIZATION_WIDE : w.account()));
         item.put("environment", Ledger.s(w.environment()));
         item.put("name", Ledger.s(w.name()));
@@ -94,6 +184,17 @@ public final class WindowStore {
             throw new IllegalStateException("cannot encode window " + w.key(), e);
         }
         return item;
+    }
+
+    private static Declaration declaration(Map<String, AttributeValue> item) {
+        AttributeValue source = item.get("declaredBy");
+        if (source == null) return Declaration.cli();
+        if (!Declaration.PARAMETER.equals(source.s())) return new Declaration(source.s(), null, null, 0, null);
+        return Declaration.parameter(
+                item.get("parameter").s(),
+                item.get("parameterRegion").s(),
+                Long.parseLong(item.get("parameterVersion").n()),
+                Instant.parse(item.get("parameterModified").s()));
     }
 
     private static MaintenanceWindow window(Map<String, AttributeValue> item) {

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -50,6 +51,11 @@ public final class WindowValidator {
 
     public WindowValidator(List<String> environments) {
         this.environments = List.copyOf(environments);
+    }
+
+    /** The configured spelling of an environment given in any case; empty when it is not configured. */
+    public Optional<String> configuredEnvironment(String given) {
+        return environments.stream().filter(e -> e.equalsIgnoreCase(given)).findFirst();
     }
 
     /** The problems found, each "Field: what is wrong"; empty when the window is valid. */

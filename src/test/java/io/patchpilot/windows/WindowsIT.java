@@ -64,6 +64,11 @@ class WindowsIT {
                 r.out().contains("Default_maintenance_window")
                         && r.out().contains("every FRIDAY 05:00 UTC for 6 h (cutoff 1 h)"),
                 r.out());
+        assertTrue(
+                r.out()
+                        .lines()
+                        .anyMatch(l -> l.startsWith("Default_maintenance_window") && l.endsWith("declared by service")),
+                r.out());
         assertEquals(
                 "cron(0 5 ? * FRI *)",
                 rules().describeRule(d -> d.name("patchpilot-window-org-default"))
@@ -238,6 +243,7 @@ class WindowsIT {
                         .scheduleExpression());
         InProcessCli.Result show = InProcessCli.run(local, "window", "show", "Dev", "--account", "111111111111");
         assertTrue(show.out().contains("\"PatchingWindowWeekday\" : \"SATURDAY\""), show.out());
+        assertTrue(show.out().contains("\"DeclaredBy\" : \"request\""), show.out());
         // the requester hears back at its configured contact
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> Arrays.stream(local.mail().getReceivedMessages()).anyMatch(m -> {
