@@ -3,7 +3,7 @@ package io.patchpilot.windows;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AccountRegion;
-import io.patchpilot.service.QueueSender;
+import io.patchpilot.aws.QueueSender;
 import java.util.ArrayList;
 import java.util.List;
 
