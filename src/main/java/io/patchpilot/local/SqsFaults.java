@@ -35,6 +35,8 @@ final class SqsFaults {
     private final List<ObjectNode> rules = new ArrayList<>();
     private final Map<Fault, AtomicLong> injected = new LinkedHashMap<>();
     private final AtomicLong slowed = new AtomicLong();
+    /** Read on every request without the lock: no rules, no cost. */
+    private volatile boolean active;
 
     SqsFaults() {
         for (Fault f : Fault.values()) if (f != Fault.NONE) injected.put(f, new AtomicLong());
@@ -47,10 +49,11 @@ final class SqsFaults {
             if (r instanceof ObjectNode rule && rule.path("service").asText("*").equalsIgnoreCase("sqs"))
                 rules.add(rule.deepCopy());
         }
+        active = !rules.isEmpty();
     }
 
-    synchronized boolean active() {
-        return !rules.isEmpty();
+    boolean active() {
+        return active;
     }
 
     synchronized Decision decide(String operation) {
@@ -86,7 +89,10 @@ final class SqsFaults {
         if (rule.has("times")) {
             int left = rule.path("times").asInt() - 1;
             rule.put("times", left);
-            if (left <= 0) rules.remove(rule);
+            if (left <= 0) {
+                rules.remove(rule);
+                active = !rules.isEmpty();
+            }
         }
         String code;
         int status;
