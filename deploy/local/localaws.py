@@ -37,8 +37,12 @@ def parse_args(argv):
 
 
 def port_free(host, port):
-    """Bind test: moto's server thread would otherwise die silently on a taken port."""
+    """Bind test: moto's server thread would otherwise die silently on a taken port.
+
+    With SO_REUSEADDR, as the server itself binds (werkzeug's HTTPServer): connections left in
+    TIME-WAIT by a server that just stopped do not count, a socket still listening does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
             return True
@@ -120,7 +124,11 @@ def main(argv=None):
         return 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if args.parent_pid:
+        # the parent stops us (SIGTERM) after its own consumers: a Ctrl-C meant for it is not ours
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
     print(f"localaws ready {url}", flush=True)
     while not stop.wait(0.5):
         if args.parent_pid and not alive(args.parent_pid):

@@ -236,9 +236,12 @@ def _sqs_client():
     import boto3
     endpoint = sim.SETTINGS["sqs_endpoint"]
     if endpoint not in _sqs_clients:
+        from botocore.config import Config
+        # EventBridge retries a target for up to 24 h: SQS faults injected locally delay, never lose, an event
         _sqs_clients[endpoint] = boto3.client(
             "sqs", endpoint_url=endpoint, region_name=sim.HUB_REGION,
-            aws_access_key_id="test", aws_secret_access_key="test")
+            aws_access_key_id="test", aws_secret_access_key="test",
+            config=Config(retries={"mode": "standard", "max_attempts": 30}))
     return _sqs_clients[endpoint]
 
 

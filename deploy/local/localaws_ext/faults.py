@@ -1,7 +1,9 @@
 """Fault injection rules and AWS error bodies in each protocol's wire format."""
 import json
 import random
+import sys
 import threading
+import urllib.request
 import uuid
 
 _lock = threading.Lock()
@@ -16,7 +18,10 @@ QUERY_NAMESPACE = {
 
 
 def load(body):
-    """Replace the current rule set (POST /_localaws/faults or --faults FILE)."""
+    """Replace the current rule set (POST /_localaws/faults or --faults FILE).
+
+    Rules for service `sqs` are passed on to the local SQS (its proxy injects them), which also
+    reads them from here when it starts."""
     rules = list(body.get("rules") or [])
     for r in rules:
         r.setdefault("service", "*")
@@ -25,6 +30,22 @@ def load(body):
         _rules[:] = rules
         _denied.clear()
         _denied.update(str(a) for a in body.get("accessDeniedAccounts") or [])
+    _pass_on_to_sqs(rules)
+
+
+def _pass_on_to_sqs(rules):
+    from . import sim
+    endpoint = sim.SETTINGS.get("sqs_endpoint")
+    if not endpoint:
+        return
+    data = json.dumps({"rules": [r for r in rules if str(r.get("service")).lower() == "sqs"]}).encode()
+    req = urllib.request.Request(endpoint.rstrip("/") + "/_localaws/faults", data=data, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            r.read()
+    except OSError as e:  # not started yet: it reads the rules from here when it starts
+        print(f"localaws: SQS faults not passed on to {endpoint}: {e}", file=sys.stderr)
 
 
 def current():

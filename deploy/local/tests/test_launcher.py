@@ -24,6 +24,29 @@ def test_port_taken_exits_2(aws):
     assert p.stdout == "" and len(p.stderr.strip().splitlines()) == 1
 
 
+def test_port_left_in_time_wait_is_free_a_listening_one_is_not():
+    """A server that just stopped leaves its connections in TIME-WAIT: restarting must not wait them out."""
+    import socket
+    sys.path.insert(0, LAUNCHER.rsplit("/", 1)[0])
+    import localaws
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    port = srv.getsockname()[1]
+    assert not localaws.port_free("127.0.0.1", port)
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = srv.accept()
+    accepted.close()  # the server side closes first: its end of the connection stays in TIME-WAIT
+    client.close()
+    srv.close()
+    assert localaws.port_free("127.0.0.1", port)
+    proc = subprocess.Popen([sys.executable, LAUNCHER, "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == f"localaws ready http://127.0.0.1:{port}"
+    assert stop(proc) == 0
+
+
 def test_sigterm_exits_cleanly():
     server = start_launcher()
     assert stop(server.proc) == 0

@@ -155,6 +155,26 @@ public final class EmergencyRuns {
         return List.of();
     }
 
+    /** The body of a message on patchpilot-approvals. */
+    public record Decision(String requestId, String decision) {
+        /** {@code {"requestId":"chg-4711","decision":"approve"|"reject"}}; else a failure naming each bad field. */
+        public static Decision parse(String body) {
+            JsonNode m = JsonBodies.object(body);
+            List<String> problems = new ArrayList<>();
+            for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (!f.equals("requestId") && !f.equals("decision")) problems.add(f + ": unknown field");
+            }
+            String runId = m.path("requestId").isTextual() ? m.get("requestId").asText() : null;
+            if (runId == null) problems.add("requestId: required");
+            String decision = m.path("decision").asText("");
+            if (!decision.equals("approve") && !decision.equals("reject"))
+                problems.add("decision: '" + decision + "' is not one of approve, reject");
+            if (!problems.isEmpty()) throw new PermanentFailure(String.join("; ", problems));
+            return new Decision(runId, decision);
+        }
+    }
+
     /** A message on patchpilot-approvals: {@code {"requestId":"chg-4711","decision":"approve"|"reject"}}. */
     public List<PutEventsRequest> decide(String body, Map<?, ?> sqsAttributes) {
         String sender = Principals.senderOf(sqsAttributes);
@@ -162,18 +182,9 @@ public final class EmergencyRuns {
             throw new PermanentFailure(
                     "sender: " + sender + " may not approve emergency runs (patchpilot.emergency.approvers)");
         }
-        JsonNode m = JsonBodies.object(body);
-        List<String> problems = new ArrayList<>();
-        for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!f.equals("requestId") && !f.equals("decision")) problems.add(f + ": unknown field");
-        }
-        String runId = m.path("requestId").isTextual() ? m.get("requestId").asText() : null;
-        if (runId == null) problems.add("requestId: required");
-        String decision = m.path("decision").asText("");
-        if (!decision.equals("approve") && !decision.equals("reject"))
-            problems.add("decision: '" + decision + "' is not one of approve, reject");
-        if (!problems.isEmpty()) throw new PermanentFailure(String.join("; ", problems));
+        Decision d = Decision.parse(body);
+        String runId = d.requestId();
+        String decision = d.decision();
 
         Map<String, AttributeValue> run = ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                 .filter(r -> r.containsKey("kind") && r.get("kind").s().equals(KIND))

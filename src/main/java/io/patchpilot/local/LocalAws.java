@@ -14,10 +14,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 
 /**
  * The local AWS: moto's server extended by {@code deploy/local/localaws.py} on the AWS port
@@ -29,6 +31,11 @@ public final class LocalAws implements AutoCloseable {
     public static final String HUB_REGION = "us-east-1";
     // ~2 s on an idle machine; a shared CI machine under a full test suite has taken over 40 s
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+
+    private static final Optional<Path> SETSID = Stream.of("/usr/bin/setsid", "/bin/setsid")
+            .map(Path::of)
+            .filter(Files::isExecutable)
+            .findFirst();
 
     private final int awsPort;
     private final List<Process> processes = new ArrayList<>();
@@ -151,10 +158,29 @@ public final class LocalAws implements AutoCloseable {
         return configured != null && !configured.isBlank() ? configured : "python3";
     }
 
+    /**
+     * The command run through {@code setsid} where there is one: a terminal's Ctrl-C (SIGINT to the
+     * whole foreground process group) or a SIGTERM to the group then reaches local mode alone, which
+     * stops the service's consumers before it stops these processes by their PIDs. Without it, the
+     * local AWS died first and every consumer logged {@code Error while polling} during a clean stop.
+     */
+    static List<String> inSessionOfItsOwn(List<String> command) {
+        return SETSID.stream()
+                .map(setsid -> {
+                    List<String> out = new ArrayList<>(List.of(setsid.toString()));
+                    out.addAll(command);
+                    return out;
+                })
+                .findFirst()
+                .orElse(command);
+    }
+
     private CompletableFuture<Void> spawn(String name, List<String> command, String readyLine) {
         Process p;
         try {
-            p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            p = new ProcessBuilder(inSessionOfItsOwn(command))
+                    .redirectErrorStream(true)
+                    .start();
         } catch (IOException e) {
             throw new ConfigException(name + ": cannot start '" + command.get(0) + "' (" + e.getMessage()
                     + "); local mode needs python3 with moto[server] (pip install 'moto[server]')");

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,7 +40,9 @@ import software.amazon.awssdk.services.sts.StsClient;
  * {@code AROA…:session} for an assumed role), and emergency approvals depend on it. This proxy
  * sits in front of ElasticMQ: it learns the sender of each message it forwards (the access key in
  * the request's signature, resolved by the local AWS's own STS GetCallerIdentity) and puts that
- * principal id into the {@code SenderId} of the messages ElasticMQ returns.
+ * principal id into the {@code SenderId} of the messages ElasticMQ returns. It also injects the
+ * SQS faults set through the local AWS's faults API ({@link SqsFaults}: throttling, 5xx, dropped
+ * connections, slow answers, messages delivered twice).
  */
 final class SenderIdentityProxy implements AutoCloseable {
     private static final Pattern ACCESS_KEY = Pattern.compile("Credential=([A-Za-z0-9]+)/");
@@ -50,6 +53,8 @@ final class SenderIdentityProxy implements AutoCloseable {
     private static final int REMEMBERED = 200_000;
     private static final int LOOKUP_ATTEMPTS = 12;
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final String FAULTS_PATH = "/_localaws/faults";
+    private static final SqsFaults.Decision NO_FAULT = new SqsFaults.Decision(0, SqsFaults.Fault.NONE, 200, "");
 
     private final HttpServer server;
     private final ExecutorService workers = Executors.newFixedThreadPool(32, r -> {
@@ -64,6 +69,7 @@ final class SenderIdentityProxy implements AutoCloseable {
     private final URI identityEndpoint;
     private final String region;
     private final Map<String, String> principalOfKey = new ConcurrentHashMap<>();
+    private final SqsFaults faults = new SqsFaults();
     /** A long poll can hand a message out before its send's answer has come back through here. */
     private final AtomicInteger sendsInFlight = new AtomicInteger();
     /** message id → sender principal, the newest {@value REMEMBERED} messages. */
@@ -85,6 +91,7 @@ final class SenderIdentityProxy implements AutoCloseable {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 512);
         server.setExecutor(workers);
         server.createContext("/", this::forward);
+        loadFaultsFromLocalAws();
         server.start();
     }
 
@@ -93,6 +100,23 @@ final class SenderIdentityProxy implements AutoCloseable {
             byte[] body;
             try (InputStream in = ex.getRequestBody()) {
                 body = in.readAllBytes();
+            }
+            if (ex.getRequestURI().getPath().startsWith(FAULTS_PATH)) {
+                faultsControl(ex, body);
+                return;
+            }
+            String action = action(ex, body);
+            boolean json = ex.getRequestHeaders().getFirst("X-Amz-Target") != null;
+            SqsFaults.Decision fault = faults.active() ? faults.decide(action) : NO_FAULT;
+            if (fault.delayMillis() > 0) LockSupport.parkNanos(fault.delayMillis() * 1_000_000L);
+            switch (fault.fault()) {
+                case THROTTLE, OVER_LIMIT, ERROR -> {
+                    sendError(ex, json, fault.status(), fault.code());
+                    return;
+                }
+                default -> {
+                    // forwarded below; a reset or duplicate acts on ElasticMQ's answer
+                }
             }
             HttpRequest.Builder req = HttpRequest.newBuilder(
                             backend.resolve(ex.getRequestURI().toString()))
@@ -104,7 +128,6 @@ final class SenderIdentityProxy implements AutoCloseable {
             ex.getRequestHeaders().forEach((name, values) -> {
                 if (!HOP_BY_HOP.contains(name.toLowerCase())) values.forEach(v -> req.header(name, v));
             });
-            String action = action(ex, body);
             boolean sending = action.startsWith("SendMessage");
             // resolved before the message exists: a consumer may receive it the moment ElasticMQ has it
             Optional<String> sender = sending ? sender(ex) : Optional.empty();
@@ -123,16 +146,115 @@ final class SenderIdentityProxy implements AutoCloseable {
             byte[] out = resp.body();
             if (resp.statusCode() == 200 && action.equals("ReceiveMessage")) {
                 out = withSenders(new String(out, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+                if (fault.fault() == SqsFaults.Fault.DUPLICATE && json) deliverAgain(body, out);
             }
             resp.headers().map().forEach((name, values) -> {
                 if (!HOP_BY_HOP.contains(name.toLowerCase()) && !name.startsWith(":"))
                     ex.getResponseHeaders().put(name, values);
             });
+            if (fault.fault() == SqsFaults.Fault.RESET) {
+                // ElasticMQ has acted (a message sent, received or deleted); the caller never hears of it
+                if (out.length > 0) {
+                    ex.sendResponseHeaders(resp.statusCode(), out.length);
+                    OutputStream os = ex.getResponseBody();
+                    os.write(out, 0, out.length / 2);
+                    os.flush();
+                }
+                throw new IOException("connection dropped mid-response (injected by /_localaws/faults)");
+            }
             ex.sendResponseHeaders(resp.statusCode(), out.length == 0 ? -1 : out.length);
             if (out.length > 0) {
                 try (OutputStream os = ex.getResponseBody()) {
                     os.write(out);
                 }
+            }
+        }
+    }
+
+    /** GET, POST (the local AWS passes on its faults body) and DELETE /_localaws/faults. */
+    private void faultsControl(HttpExchange ex, byte[] body) throws IOException {
+        switch (ex.getRequestMethod()) {
+            case "POST" -> faults.load(JSON.readTree(body.length == 0 ? "{}".getBytes(StandardCharsets.UTF_8) : body));
+            case "DELETE" -> faults.load(JSON.createObjectNode());
+            default -> {
+                // GET: the current rules and counts
+            }
+        }
+        byte[] out = JSON.writeValueAsBytes(faults.snapshot());
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(200, out.length);
+        try (OutputStream os = ex.getResponseBody()) {
+            os.write(out);
+        }
+    }
+
+    /** The rules in force when this proxy starts (a faults file given to the local AWS). */
+    private void loadFaultsFromLocalAws() {
+        try {
+            HttpResponse<byte[]> r = http.send(
+                    HttpRequest.newBuilder(identityEndpoint.resolve(FAULTS_PATH))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() == 200) faults.load(JSON.readTree(r.body()));
+        } catch (IOException e) {
+            // no local AWS answering: no faults
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** An SQS error in the caller's protocol (JSON: AWS query-compatible error code header). */
+    private static void sendError(HttpExchange ex, boolean json, int status, String code) throws IOException {
+        String message = "injected by /_localaws/faults: " + code;
+        String requestId = UUID.randomUUID().toString();
+        byte[] out;
+        if (json) {
+            ObjectNode error = JSON.createObjectNode();
+            error.put("__type", "com.amazonaws.sqs#" + code);
+            error.put("message", message);
+            out = JSON.writeValueAsBytes(error);
+            ex.getResponseHeaders().set("Content-Type", "application/x-amz-json-1.0");
+            ex.getResponseHeaders().set("x-amzn-query-error", code + ";" + (status >= 500 ? "Receiver" : "Sender"));
+        } else {
+            out = ("<ErrorResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\"><Error><Type>"
+                            + (status >= 500 ? "Receiver" : "Sender") + "</Type><Code>" + code + "</Code><Message>"
+                            + message + "</Message><Detail/></Error><RequestId>" + requestId
+                            + "</RequestId></ErrorResponse>")
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "text/xml");
+        }
+        ex.getResponseHeaders().set("x-amzn-RequestId", requestId);
+        ex.sendResponseHeaders(status, out.length);
+        try (OutputStream os = ex.getResponseBody()) {
+            os.write(out);
+        }
+    }
+
+    /**
+     * Sends each received message to its queue once more (body, attributes and sender kept), so it
+     * is delivered twice, as an at-least-once producer such as EventBridge may deliver it.
+     */
+    private void deliverAgain(byte[] request, byte[] answer) throws IOException {
+        String queueUrl = JSON.readTree(request).path("QueueUrl").asText();
+        for (JsonNode m : JSON.readTree(answer).path("Messages")) {
+            ObjectNode send = JSON.createObjectNode();
+            send.put("QueueUrl", queueUrl);
+            send.put("MessageBody", m.path("Body").asText());
+            if (m.has("MessageAttributes")) send.set("MessageAttributes", m.get("MessageAttributes"));
+            try {
+                HttpResponse<byte[]> r = http.send(
+                        HttpRequest.newBuilder(backend.resolve("/"))
+                                .header("Content-Type", "application/x-amz-json-1.0")
+                                .header("X-Amz-Target", "AmazonSQS.SendMessage")
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(send)))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                String sender = senderOfMessage.get(m.path("MessageId").asText());
+                String copy = JSON.readTree(r.body()).path("MessageId").asText();
+                if (sender != null && !copy.isEmpty()) senderOfMessage.put(copy, sender);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import io.patchpilot.ami.AmiNames;
@@ -48,11 +49,17 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.Tag;
+import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
@@ -571,6 +578,126 @@ class FaultSuiteIT {
                         + " of them found applied by the sweep; processed and duplicates are the restarted process's)");
     }
 
+    @Test
+    @Order(7)
+    void sqs_throttling_5xx_dropped_connections_slow_answers_and_messages_delivered_twice_lose_and_repeat_nothing()
+            throws Exception {
+        Map<String, Double> before = Prometheus.scrape(service.httpPort());
+        List<Fleet> some = fleet().stream()
+                .filter(i -> !i.account().equals("111111111111"))
+                .toList();
+        Set<String> wronged = wrongTags(some, "wrong-sqs-faults");
+        List<String> events = fleet().stream()
+                .map(i -> GeneratedFleet.configEvent(i.account(), i.region(), i.id()))
+                .toList();
+        Instant occurrence = nextOccurrence();
+        String runId = PatchRuns.runId(DEFAULT, occurrence);
+        String emergency = """
+                {"requestId":"chg-sqs-faults","env":"Dev","include_asg":"No","patching_operation":"Install",
+                 "operation_post_patching":"NoReboot","accounts":[],"regions":[],"reason":"fault suite: SQS faults"}""";
+        // the test's own sends ride the faults out with many attempts (RequestThrottled, 5xx and a dropped
+        // connection are retried; a send whose answer was lost is sent twice, as a real producer's would be);
+        // OverLimit, which no client retries, is injected into the service's receives only
+        JsonNode injected;
+        try (SqsClient hub = retryingSqs(AwsBasicCredentials.create("test", "test"));
+                SqsClient requester = retryingSqs(AwsBasicCredentials.create(
+                        local.aws()
+                                .hub(IamClient.class, "aws-global")
+                                .listAccessKeys(r -> r.userName("oncall-requester"))
+                                .accessKeyMetadata()
+                                .get(0)
+                                .accessKeyId(),
+                        "local"))) {
+            String url = LocalFixture.queueUrl(local, "patchpilot-emergency");
+            local.localAws()
+                    .control()
+                    .post(
+                            "faults",
+                            Map.of(
+                                    "rules",
+                                    List.of(
+                                            Map.of(
+                                                    "service",
+                                                    "sqs",
+                                                    "operation",
+                                                    "ReceiveMessage",
+                                                    "throttleRate",
+                                                    0.08,
+                                                    "throttleCode",
+                                                    "OverLimit",
+                                                    "errorRate",
+                                                    0.04,
+                                                    "resetRate",
+                                                    0.03,
+                                                    "duplicateRate",
+                                                    0.15,
+                                                    "latencyMs",
+                                                    10,
+                                                    "jitterMs",
+                                                    150),
+                                            Map.of(
+                                                    "service",
+                                                    "sqs",
+                                                    "operation",
+                                                    "*",
+                                                    "throttleRate",
+                                                    0.12,
+                                                    "errorRate",
+                                                    0.04,
+                                                    "resetRate",
+                                                    0.03,
+                                                    "latencyMs",
+                                                    10,
+                                                    "jitterMs",
+                                                    150))));
+            try {
+                sendWith(hub, "patchpilot-config-events", events);
+                // the runs select instances by their tags: tagged first
+                await().atMost(Duration.ofSeconds(180))
+                        .pollInterval(Duration.ofSeconds(1))
+                        .ignoreExceptions()
+                        .until(() -> quiet("patchpilot-config-events", "patchpilot-work"));
+                sendWith(hub, "patchpilot-schedules", List.of(windowFire(occurrence)));
+                requester.sendMessage(r -> r.queueUrl(url).messageBody(emergency));
+                awaitRunEnded(runId, 300);
+                awaitRunEnded("chg-sqs-faults", 300);
+                await().atMost(Duration.ofSeconds(180))
+                        .pollInterval(Duration.ofSeconds(1))
+                        .ignoreExceptions()
+                        .until(() -> quiet(QUEUES.toArray(String[]::new)));
+            } finally {
+                local.localAws().control().delete("faults");
+                injected = sqsFaults();
+            }
+            System.out.println("SQS faults injected: " + injected);
+            for (String kind : List.of("throttled", "overLimit", "errors", "resets", "duplicated", "slowed"))
+                assertTrue(injected.path(kind).asLong() > 0, "injected " + kind + ": " + injected);
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> quiet(QUEUES.toArray(String[]::new)));
+        assertTagsRight();
+        Map<String, Integer> audited = audited(wronged, "wrong-sqs-faults");
+        assertEquals(wronged.size(), audited.size(), "every change audited: " + audited);
+        assertTrue(audited.values().stream().allMatch(n -> n == 1), "each change audited once: " + audited);
+        Map<String, Integer> scheduled =
+                LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), runId);
+        Map<String, Integer> urgent =
+                LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), "chg-sqs-faults");
+        assertFalse(scheduled.isEmpty() || urgent.isEmpty(), "both runs patched: " + scheduled + " " + urgent);
+        assertEquals(Set.of(1), Set.copyOf(scheduled.values()), "each instance once in the window run: " + scheduled);
+        assertEquals(Set.of(1), Set.copyOf(urgent.values()), "each instance once in the emergency run: " + urgent);
+        assertNoDeadLetters();
+        Map<String, Double> after = Prometheus.scrape(service.httpPort());
+        counts(
+                "SQS throttled/OverLimit/5xx/reset/slow/twice",
+                events.size() + 2,
+                delta(before, after, "patchpilot_messages_consumed_total"),
+                0,
+                delta(before, after, "patchpilot_duplicates_suppressed_total"),
+                0,
+                "injected " + injected + ", changes audited " + audited.size() + ", commands "
+                        + (scheduled.size() + urgent.size()));
+    }
+
     // --- helpers --------------------------------------------------------------------------
 
     private record Fleet(String account, String region, String id, String name) {}
@@ -674,7 +801,10 @@ class FaultSuiteIT {
     }
 
     private static void send(String queue, List<String> bodies) {
-        SqsClient sqs = local.aws().hub(SqsClient.class);
+        sendWith(local.aws().hub(SqsClient.class), queue, bodies);
+    }
+
+    private static void sendWith(SqsClient sqs, String queue, List<String> bodies) {
         String url = LocalFixture.queueUrl(local, queue);
         for (int i = 0; i < bodies.size(); i += 10) {
             List<SendMessageBatchRequestEntry> batch = new ArrayList<>();
@@ -688,6 +818,29 @@ class FaultSuiteIT {
             var r = sqs.sendMessageBatch(b -> b.queueUrl(url).entries(batch));
             assertTrue(r.failed().isEmpty(), queue + ": " + r.failed());
         }
+    }
+
+    /** A client of the local SQS that retries throttling, 5xx and dropped connections up to 20 times. */
+    private static SqsClient retryingSqs(AwsCredentials credentials) {
+        return SqsClient.builder()
+                .endpointOverride(local.localAws().sqsEndpoint())
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(credentials))
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                        .maxAttempts(20)
+                        .build()))
+                .build();
+    }
+
+    /** The SQS fault rules in force and what the local SQS injected so far. */
+    private static JsonNode sqsFaults() throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(local.localAws().sqsEndpoint().resolve("/_localaws/faults"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return Json.read(r.body()).path("injected");
     }
 
     /** No message visible or in flight. */
@@ -778,25 +931,28 @@ class FaultSuiteIT {
 
     /** Of these resources, id → how many audited changes name it (those named at all). */
     private static Map<String, Integer> audited(Set<String> ids) {
+        return audited(ids, "wrong-before-kill");
+    }
+
+    /** Resource id → audited tag changes that found its window {@code before}, for the given resources. */
+    private static Map<String, Integer> audited(Set<String> ids, String before) {
         Map<String, Integer> out = new HashMap<>();
-        auditedChanges().forEach((id, n) -> {
+        auditedChanges(before).forEach((id, n) -> {
             if (ids.contains(id)) out.put(id, n);
         });
         return out;
     }
 
     /** Resource id → how many audited tag changes name it, over every account-region (ledger TAGS# items). */
-    private static Map<String, Integer> auditedChanges() {
+    private static Map<String, Integer> auditedChanges(String before) {
         Map<String, Integer> out = new HashMap<>();
         for (String account : ACCOUNTS) {
             for (String region : local.config().regions()) {
                 for (Map<String, AttributeValue> item : ledger.partition("TAGS#" + account + "#" + region)) {
                     if (!item.containsKey("changes")) continue;
                     for (var c : Json.read(item.get("changes").s())) {
-                        if ("wrong-before-kill"
-                                .equals(c.path("before")
-                                        .path("maintenance_window")
-                                        .asText()))
+                        if (before.equals(
+                                c.path("before").path("maintenance_window").asText()))
                             out.merge(c.path("resourceId").asText(), 1, Integer::sum);
                     }
                 }
