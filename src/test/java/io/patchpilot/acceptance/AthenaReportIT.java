@@ -6,13 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.icegreen.greenmail.util.GreenMailUtil;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.report.Csv;
 import io.patchpilot.report.DuckDbEngine;
 import io.patchpilot.report.ReportCatalog;
+import io.patchpilot.report.ReportRuns;
+import io.patchpilot.testing.AwsCli;
 import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
 import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,13 +25,19 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.athena.AthenaClient;
 import software.amazon.awssdk.services.athena.model.QueryExecutionState;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -38,6 +48,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * records as DuckDB's over the same files. The first run downloads Trino (about 820 MB) into ~/.m2.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AthenaReportIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String GENERATED = "999999999999";
@@ -139,19 +150,31 @@ class AthenaReportIT {
         if (value != null) n.put(field, value); // a missing field is NULL to both engines
     }
 
+    /** Runs a report and returns the team's mail of it (the n-th such mail of this class). */
+    private MimeMessage reportRun(int nth) {
+        assertEquals(0, InProcessCli.run(local, "report", "run").exit());
+        return await().atMost(Duration.ofMinutes(10))
+                .pollInterval(Duration.ofSeconds(1))
+                .until(
+                        () -> Arrays.stream(local.mail().getReceivedMessages())
+                                .filter(m -> {
+                                    try {
+                                        return m.getSubject().contains("managed instances compliant");
+                                    } catch (MessagingException e) {
+                                        return false;
+                                    }
+                                })
+                                .skip(nth - 1L)
+                                .findFirst()
+                                .orElse(null),
+                        Objects::nonNull);
+    }
+
     @Test
+    @Order(1)
     void every_report_has_the_same_records_on_athena_as_on_duckdb() throws Exception {
         long t0 = System.nanoTime();
-        assertEquals(0, InProcessCli.run(local, "report", "run").exit());
-        await().atMost(Duration.ofMinutes(10))
-                .pollInterval(Duration.ofSeconds(1))
-                .until(() -> Arrays.stream(local.mail().getReceivedMessages()).anyMatch(m -> {
-                    try {
-                        return m.getSubject().contains("managed instances compliant");
-                    } catch (MessagingException e) {
-                        return false;
-                    }
-                }));
+        reportRun(1);
         System.out.printf(
                 "AthenaReportIT: report run through the local Athena: %.1f s%n", (System.nanoTime() - t0) / 1e9);
 
@@ -192,5 +215,50 @@ class AthenaReportIT {
         }
         assertEquals(List.of(), differ, "reports differing between Athena and DuckDB (both in target/athena-parity)");
         assertTrue(generatedRows > ITEMS, "the generated account is in the reports: " + generatedRows + " rows");
+    }
+
+    @Test
+    @Order(2)
+    void a_report_athena_rejects_ends_failed_with_athenas_reason_and_the_others_are_published() throws Exception {
+        // the catalog loses a table: patch_run_outcomes cannot run, the other reports do not read it
+        assertEquals(
+                0,
+                AwsCli.run(
+                                local.localAws().endpoint(),
+                                Map.of(),
+                                "glue",
+                                "delete-table",
+                                "--database-name",
+                                "patchpilot_inventory",
+                                "--name",
+                                "patch_runs")
+                        .exitCode());
+        MimeMessage team = reportRun(2);
+        String reportId = team.getSubject().replaceAll("^\\[patchpilot] (report-[^:]+):.*$", "$1");
+        String text = GreenMailUtil.getBody(team);
+        assertTrue(
+                text.contains("patch_run_outcomes: Failed") && text.contains("TABLE_NOT_FOUND"),
+                "the mail names the failed report and Athena's reason: " + text);
+        var failed = local.aws()
+                .hub(DynamoDbClient.class)
+                .getItem(r -> r.tableName(local.config().ledgerTable())
+                        .key(Map.of(
+                                "pk", AttributeValue.fromS(ReportRuns.pk(reportId)),
+                                "sk", AttributeValue.fromS("FAILED#patch_run_outcomes"))))
+                .item();
+        assertEquals("Failed", failed.get("status").s());
+        assertTrue(failed.get("reason").s().contains("TABLE_NOT_FOUND"), failed.toString());
+        for (String other : List.of("compliance_by_account_region", "non_compliant_patches", "unmanaged_instances"))
+            assertTrue(text.contains(other + ": "), other + " is still published: " + text);
+        // nothing is left running in the local Athena
+        AthenaClient athena = local.aws().hub(AthenaClient.class);
+        for (String id :
+                athena.listQueryExecutions(r -> r.workGroup("patchpilot")).queryExecutionIds()) {
+            QueryExecutionState state = athena.getQueryExecution(r -> r.queryExecutionId(id))
+                    .queryExecution()
+                    .status()
+                    .state();
+            assertTrue(state == QueryExecutionState.SUCCEEDED || state == QueryExecutionState.FAILED, id + " " + state);
+        }
     }
 }
