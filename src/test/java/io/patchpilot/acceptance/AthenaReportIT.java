@@ -153,6 +153,10 @@ class AthenaReportIT {
     /** Runs a report and returns the team's mail of it (the n-th such mail of this class). */
     private MimeMessage reportRun(int nth) {
         assertEquals(0, InProcessCli.run(local, "report", "run").exit());
+        return teamMail(nth);
+    }
+
+    private MimeMessage teamMail(int nth) {
         return await().atMost(Duration.ofMinutes(10))
                 .pollInterval(Duration.ofSeconds(1))
                 .until(
@@ -233,7 +237,13 @@ class AthenaReportIT {
                                 "--name",
                                 "patch_runs")
                         .exitCode());
-        MimeMessage team = reportRun(2);
+        var run = InProcessCli.run(local, "report", "run", "--follow");
+        assertTrue(
+                run.exit() != 0
+                        && run.out().contains("patch_run_outcomes Failed: athena: query ")
+                        && run.out().contains("TABLE_NOT_FOUND"),
+                "the run is followed to Published, and fails naming the report and Athena's reason: " + run.out());
+        MimeMessage team = teamMail(2);
         String reportId = team.getSubject().replaceAll("^\\[patchpilot] (report-[^:]+):.*$", "$1");
         String text = GreenMailUtil.getBody(team);
         assertTrue(
