@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import signal
+import threading
 import time
 import uuid
 
@@ -20,6 +21,9 @@ AWKWARD = ['plain', 'comma, inside', 'quote " inside', 'new\nline', '', None, 'S
 def env():
     t0 = time.time()
     server = start_launcher("--report-engine", "athena")
+    # drained: a full stderr pipe would block the local AWS (and Trino's messages go there)
+    errors = []
+    threading.Thread(target=lambda: errors.extend(server.proc.stderr), daemon=True).start()
     org_id = server.ctl("accounts", {"accounts": [{"id": "111111111111"}]})["organizationId"]
     cfn = server.client("cloudformation")
     cfn.create_stack(StackName="patchpilot-hub", TemplateBody=template("hub.yaml", SKIPPED),
@@ -58,7 +62,7 @@ def env():
     pid = server.ctl("athena")["pid"]
     t1 = time.time()
     server.proc.send_signal(signal.SIGTERM)
-    assert server.proc.wait(60) == 0
+    assert server.proc.wait(60) == 0, "".join(errors[-50:])
     print(f"\nlocal AWS and Trino stopped in {time.time() - t1:.1f} s")
     assert not _alive(pid), "Trino outlived the local AWS"
 
