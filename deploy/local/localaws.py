@@ -30,6 +30,8 @@ def parse_args(argv):
                    help="off: AWS Config keeps no evaluations and sends no compliance events")
     p.add_argument("--strict-assume-role", action="store_true",
                    help="AssumeRole only into roles that exist, with the ExternalId their trust policy names, as STS does")
+    p.add_argument("--report-engine", choices=["duckdb", "athena"], default="duckdb",
+                   help="athena: start the local Athena's Trino server now (else on the first query)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.add_argument("--parent-pid", type=int, default=None,
                    help="exit when this process is gone (no orphan outlives a killed parent)")
@@ -108,7 +110,8 @@ def main(argv=None):
                           "sqs_endpoint": args.sqs_endpoint,
                           "schedule_speedup": args.schedule_speedup,
                           "config_evaluation": args.config_evaluation == "on",
-                          "strict_assume_role": args.strict_assume_role})
+                          "strict_assume_role": args.strict_assume_role,
+                          "aws_endpoint": f"http://{args.host}:{args.port}"})
     if args.faults:
         with open(args.faults) as f:
             faults.load(json.load(f))
@@ -130,9 +133,13 @@ def main(argv=None):
     else:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
     print(f"localaws ready {url}", flush=True)
+    from localaws_ext import athena_ext
+    if args.report_engine == "athena":
+        athena_ext.start_in_background()
     while not stop.wait(0.5):
         if args.parent_pid and not alive(args.parent_pid):
             break
+    athena_ext.stop()
     server._server.shutdown()
     return 0
 

@@ -45,6 +45,11 @@ def _config(body):
     return config_ext.snapshot()
 
 
+def _athena(body):
+    from . import athena_ext
+    return athena_ext.status()
+
+
 def _routes():
     return {
         ("GET", "health"): lambda b: {"status": "ok"},
@@ -59,6 +64,7 @@ def _routes():
         ("POST", "events/fire"): _fire,
         ("GET", "reboots"): lambda b: {"reboots": sim.reboots()},
         ("GET", "config"): _config,
+        ("GET", "athena"): _athena,
     }
 
 

@@ -115,9 +115,16 @@ final class Follow {
     /** A report run: the account-regions collected, then the reports written, until published. */
     static Supplier<Optional<Progress>> report(Ledger ledger, String reportId) {
         return () -> ledger.get(ReportRuns.pk(reportId), ReportRuns.REPORT).map(run -> {
-            long written = ledger.partition(ReportRuns.pk(reportId)).stream()
+            var items = ledger.partition(ReportRuns.pk(reportId));
+            long written = items.stream()
                     .filter(i -> i.get("sk").s().startsWith(ReportRuns.CSV_PREFIX))
                     .count();
+            // reports whose query failed for good (the others are published): named with the engine's reason
+            List<String> failed = items.stream()
+                    .filter(i -> i.get("sk").s().startsWith(ReportRuns.FAILED_PREFIX))
+                    .map(i -> i.get("sk").s().substring(ReportRuns.FAILED_PREFIX.length()) + " Failed: "
+                            + i.get("reason").s())
+                    .toList();
             String status = run.get("status").s();
             return new Progress(
                     status,
@@ -125,11 +132,11 @@ final class Follow {
                     number(run, "collectTotal"),
                     "account-regions",
                     -1,
-                    -1,
+                    failed.isEmpty() ? -1 : failed.size(),
                     written,
                     status.equals("Published"),
-                    status.equals("Published"),
-                    "");
+                    status.equals("Published") && failed.isEmpty(),
+                    String.join("; ", failed));
         });
     }
 

@@ -1,10 +1,12 @@
 package io.patchpilot.cli;
 
+import io.patchpilot.config.ConfigException;
 import io.patchpilot.console.Progress;
 import io.patchpilot.console.ProgressPrinter;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,6 +27,9 @@ import picocli.CommandLine.Option;
             "Ctrl-C stops everything."
         })
 final class LocalCommand implements Callable<Integer> {
+    /** The first start downloads (about 820 MB) and unpacks Trino: minutes; later ones take seconds. */
+    private static final Duration ATHENA_START = Duration.ofMinutes(15);
+
     @Option(
             names = "--fleet",
             defaultValue = "${env:PATCHPILOT_FLEET:-config/local/fleet.yaml}",
@@ -50,8 +55,20 @@ final class LocalCommand implements Callable<Integer> {
             description = "Seconds a simulated patch command takes on an instance. Default: ${DEFAULT-VALUE}.")
     double commandDelay;
 
+    @Option(
+            names = "--report-engine",
+            defaultValue = "${env:PATCHPILOT_REPORT_ENGINE:-duckdb}",
+            description = {
+                "duckdb: reports run in this process (default); athena: through the Athena route to the local",
+                "Athena, a real Trino server over the local Glue catalog and S3 (io.trino:trino-server, about",
+                "820 MB, downloaded once into ~/.m2; needs a Java 24+ JDK on the machine). Default: ${DEFAULT-VALUE}."
+            })
+    String reportEngine;
+
     @Override
     public Integer call() throws Exception {
+        if (!List.of("duckdb", "athena").contains(reportEngine))
+            throw new ConfigException("--report-engine: '" + reportEngine + "' is not one of duckdb, athena");
         Path home = Home.resolve();
         Path fleetFile = fleet.isAbsolute() ? fleet : home.resolve(fleet);
         ServiceRunner runner = new ServiceRunner();
@@ -62,15 +79,19 @@ final class LocalCommand implements Callable<Integer> {
                         awsPort,
                         httpPort,
                         List.of("--command-delay", Double.toString(commandDelay)),
-                        Map.of()),
+                        Map.of("patchpilot.report.engine", reportEngine)),
                 stages(ProgressPrinter.console(System.out), System::nanoTime)));
         LocalAws aws = local.localAws();
+        String reports = reportEngine.equals("athena")
+                ? "the local Athena (aws athena … at the AWS endpoint), on Trino " + aws.athenaEngine(ATHENA_START)
+                : "DuckDB in the service (--report-engine athena: the local Athena on Trino)";
         String env = "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=" + LocalAws.HUB_REGION;
         System.out.printf(
                 """
                 patchpilot local is up
                   AWS (moto):    %s   credentials test/test, hub account %s, region %s
                   SQS:           %s
+                  Reports:       %s
                   Service:       http://127.0.0.1:%d/health
                   Mail (SMTP):   127.0.0.1:%d; every mail and Slack post is also written to %s
                   Fleet:         %d member accounts, %d regions, %d instances, %d AutoScaling groups (%s)
@@ -88,6 +109,7 @@ final class LocalCommand implements Callable<Integer> {
                 LocalAws.HUB_ACCOUNT,
                 LocalAws.HUB_REGION,
                 aws.sqsEndpoint(),
+                reports,
                 httpPort,
                 local.mail().getSmtp().getPort(),
                 local.outbox(),

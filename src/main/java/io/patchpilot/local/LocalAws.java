@@ -1,5 +1,6 @@
 package io.patchpilot.local;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.patchpilot.config.ConfigException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -116,6 +117,26 @@ public final class LocalAws implements AutoCloseable {
 
     public LocalAwsControl control() {
         return control;
+    }
+
+    /**
+     * Where the local Athena's Trino server listens, once it is up (launched with {@code --report-engine
+     * athena}, it starts beside the local AWS; the first start downloads and unpacks it, minutes).
+     */
+    public URI athenaEngine(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            JsonNode status = control.get("athena");
+            if (status.path("trino").isTextual())
+                return URI.create(status.path("trino").asText());
+            if (status.path("error").isTextual())
+                throw new IllegalStateException(
+                        "local Athena: " + status.path("error").asText());
+            if (System.nanoTime() > deadline)
+                throw new IllegalStateException(
+                        "local Athena: Trino did not start within " + timeout.toSeconds() + " s");
+            TimeUnit.MILLISECONDS.sleep(500);
+        }
     }
 
     public List<Long> pids() {

@@ -7,6 +7,7 @@ import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.service.PatchpilotService;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -124,7 +125,7 @@ public final class LocalMode implements AutoCloseable {
         mail.start();
         LocalAws localAws;
         try {
-            localAws = LocalAws.start(o.home(), o.awsPort(), o.launcherOptions());
+            localAws = LocalAws.start(o.home(), o.awsPort(), launcherOptions(o, planned));
         } catch (Exception | Error e) {
             mail.stop();
             throw e;
@@ -168,6 +169,14 @@ public final class LocalMode implements AutoCloseable {
             mail.stop();
             throw e;
         }
+    }
+
+    /** The launcher's options, with the local Athena's Trino started at once when reports run on Athena. */
+    private static List<String> launcherOptions(Options o, Settings planned) {
+        List<String> out = new ArrayList<>(o.launcherOptions());
+        if (planned.optional("patchpilot.report.engine").orElse("duckdb").equals("athena")
+                && !out.contains("--report-engine")) out.addAll(List.of("--report-engine", "athena"));
+        return out;
     }
 
     /** Each member account with the regions of patchpilot.regions it has enabled. */

@@ -40,7 +40,14 @@ public final class ReportMail {
         return new Headline(instances, compliant, unmanaged.size());
     }
 
+    /** A report whose query failed: its name and the engine's reason (Athena's StateChangeReason). */
+    public record Failed(String name, String reason) {}
+
     public static Notice team(String reportId, Headline h, List<Stored> stored, List<String> to) {
+        return team(reportId, h, stored, List.of(), to);
+    }
+
+    public static Notice team(String reportId, Headline h, List<Stored> stored, List<Failed> failed, List<String> to) {
         String subject = "[patchpilot] " + reportId + ": " + h.percentCompliant() + "% of " + h.instances()
                 + " managed instances compliant, " + (h.instances() - h.compliant()) + " non-compliant, "
                 + h.unmanaged() + " unmanaged";
@@ -75,6 +82,18 @@ public final class ReportMail {
                             s.link() == null
                                     ? esc(s.name()) + ".csv (attached)"
                                     : "<a href=\"" + esc(s.link()) + "\">download</a>")
+                    .append("</td></tr>");
+        }
+        for (Failed f : failed) {
+            text.append("  ")
+                    .append(f.name())
+                    .append(": Failed (")
+                    .append(f.reason())
+                    .append(")\n");
+            html.append("<tr><td>")
+                    .append(esc(f.name()))
+                    .append("</td><td>Failed</td><td>")
+                    .append(esc(f.reason()))
                     .append("</td></tr>");
         }
         html.append("</table>");

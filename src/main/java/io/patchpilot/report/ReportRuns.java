@@ -58,6 +58,8 @@ public final class ReportRuns {
     public static final String REPORT = "REPORT";
     /** The ledger items of the reports a run has written: {@code CSV#<report>}. */
     public static final String CSV_PREFIX = "CSV#";
+    /** A report whose query failed permanently, with the engine's reason; the other reports are still published. */
+    public static final String FAILED_PREFIX = "FAILED#";
 
     /** Where things go and who hears of them. */
     public record Options(
@@ -360,6 +362,19 @@ public final class ReportRuns {
         }
     }
 
+    /**
+     * One report's query failed for good (bad SQL, a missing table, its time limit, a refused result
+     * write): recorded with the engine's reason, so the run still publishes the others and says why.
+     */
+    public void failed(String reportId, String name, Exception reason) {
+        String why = reason.getMessage() == null ? reason.getClass().getSimpleName() : reason.getMessage();
+        LOG.warn("Report {}: {} Failed: {}", reportId, name, why);
+        Map<String, AttributeValue> item = Ledger.item(pk(reportId), FAILED_PREFIX + name);
+        item.put("status", Ledger.s("Failed"));
+        item.put("reason", Ledger.s(why.length() > 2000 ? why.substring(0, 2000) : why));
+        ledger.put(item);
+    }
+
     private static long records(Path csv) {
         try (InputStream in = Files.newInputStream(csv)) {
             return CsvRecordCount.of(in);
@@ -393,7 +408,12 @@ public final class ReportRuns {
         List<ReportMail.Linked> linked = new ArrayList<>();
         List<Notice.Attachment> attachments = new ArrayList<>();
         Map<String, String> csvKeys = new HashMap<>();
+        List<ReportMail.Failed> failed = new ArrayList<>();
         for (Map<String, AttributeValue> i : ledger.partition(pk(reportId))) {
+            if (i.get("sk").s().startsWith(FAILED_PREFIX))
+                failed.add(new ReportMail.Failed(
+                        i.get("sk").s().substring(FAILED_PREFIX.length()),
+                        i.get("reason").s()));
             if (!i.get("sk").s().startsWith(CSV_PREFIX)) continue;
             String name = i.get("sk").s().substring(4);
             long bytes = Long.parseLong(i.get("bytes").n());
@@ -415,7 +435,7 @@ public final class ReportRuns {
                 rows(csvKeys.get("compliance_by_account_region")), rows(csvKeys.get("unmanaged_instances")));
         List<String> to = new ArrayList<>();
         read(run.get("to").s()).forEach(t -> to.add(t.asText()));
-        Notice team = ReportMail.team(reportId, headline, stored, to.isEmpty() ? options.centralTeam() : to);
+        Notice team = ReportMail.team(reportId, headline, stored, failed, to.isEmpty() ? options.centralTeam() : to);
         List<Notice> notices = new ArrayList<>();
         notices.add(ReportMail.withSlackPost(
                 new Notice(team.subject(), team.text(), team.html(), team.mailTo(), true, attachments),
@@ -428,7 +448,12 @@ public final class ReportRuns {
                     .forEach((owner, rows) -> notices.add(ReportMail.owner(reportId, owner, rows)));
         }
         notifications.send(notices);
-        LOG.info("Report {} published: {} reports, {} notices", reportId, stored.size(), notices.size());
+        LOG.info(
+                "Report {} published: {} reports, {} failed, {} notices",
+                reportId,
+                stored.size(),
+                failed.size(),
+                notices.size());
         ObjectNode detail = JSON.createObjectNode()
                 .put("reportId", reportId)
                 .put("instances", headline.instances())
@@ -436,6 +461,10 @@ public final class ReportRuns {
                 .put("unmanaged", headline.unmanaged());
         ObjectNode reports = detail.putObject("reports");
         stored.forEach(s -> reports.put(s.name(), s.rows()));
+        if (!failed.isEmpty()) {
+            ObjectNode failures = detail.putObject("failed");
+            failed.forEach(f -> failures.put(f.name(), f.reason()));
+        }
         return List.of(PutEventsRequest.builder()
                 .entries(PutEventsRequestEntry.builder()
                         .eventBusName(options.eventBus())

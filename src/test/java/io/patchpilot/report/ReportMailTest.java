@@ -64,6 +64,28 @@ class ReportMailTest {
     }
 
     @Test
+    void a_failed_report_is_listed_with_the_engines_reason() {
+        Notice n = ReportMail.team(
+                "report-1",
+                new ReportMail.Headline(4, 3, 0),
+                List.of(new ReportMail.Stored("small", 2, 100, "reports/2026/11/27/small.csv", null)),
+                List.of(new ReportMail.Failed(
+                        "patch_run_outcomes", "athena: query q-1 FAILED: TABLE_NOT_FOUND: <patch_runs>")),
+                List.of("t@example.com"));
+        assertTrue(
+                n.text()
+                        .contains(
+                                "patch_run_outcomes: Failed (athena: query q-1 FAILED: TABLE_NOT_FOUND: <patch_runs>)"),
+                n.text());
+        assertTrue(
+                n.html()
+                        .contains("<td>patch_run_outcomes</td><td>Failed</td><td>athena: query q-1 FAILED: "
+                                + "TABLE_NOT_FOUND: &lt;patch_runs&gt;</td>"),
+                n.html());
+        assertTrue(n.text().contains("small: 2 rows"), n.text());
+    }
+
+    @Test
     void the_slack_post_links_every_csv_with_its_expiry_and_claims_no_attachment() {
         Notice team = ReportMail.team(
                 "report-1",
