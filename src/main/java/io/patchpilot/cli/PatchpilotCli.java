@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
             DlqCommand.class,
             DoctorCommand.class,
             BenchCommand.class,
+            MigrateCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {

@@ -56,6 +56,8 @@ public final class WindowStore {
         public static final String CLI = "cli";
         /** The organization-wide Default window the service creates at its first start. */
         public static final String SERVICE = "service";
+        /** Moved from the AWS sample's SSM maintenance window by {@code patchpilot migrate seed}. */
+        public static final String MIGRATION = "migration";
 
         public static Declaration request() {
             return new Declaration(REQUEST, null, null, 0, null);
@@ -63,6 +65,10 @@ public final class WindowStore {
 
         public static Declaration cli() {
             return new Declaration(CLI, null, null, 0, null);
+        }
+
+        public static Declaration migration() {
+            return new Declaration(MIGRATION, null, null, 0, null);
         }
 
         public static Declaration parameter(String name, String region, long version, Instant modified) {
