@@ -55,6 +55,7 @@ public final class GeneratedFleet {
                                                 perAccountRegion - untagged,
                                                 Map.of("environment", "Dev"),
                                                 List.of())),
+                                List.of(),
                                 List.of()));
             }
             list.add(new FleetFile.Account(

@@ -479,6 +479,7 @@ final class PatchingBench {
                         new FleetFile.RegionFleet(
                                 List.of(new FleetFile.Instance(
                                         "bench-web", null, null, null, null, true, null, instances, tags, List.of())),
+                                List.of(),
                                 List.of()));
             }
             list.add(new FleetFile.Account(

@@ -69,10 +69,49 @@ public record FleetFile(List<Account> accounts) {
         }
     }
 
-    public record RegionFleet(List<Instance> instances, List<Group> autoScalingGroups) {
+    public record RegionFleet(List<Instance> instances, List<Group> autoScalingGroups, List<SeedWindow> seedWindows) {
         public RegionFleet {
             instances = instances == null ? List.of() : List.copyOf(instances);
             autoScalingGroups = autoScalingGroups == null ? List.of() : List.copyOf(autoScalingGroups);
+            seedWindows = seedWindows == null ? List.of() : List.copyOf(seedWindows);
+        }
+    }
+
+    /**
+     * A maintenance window as the AWS sample's window product left it in the account-region (to
+     * try {@code patchpilot migrate seed} locally): SSM window {@code <environment>_maintenance_window}
+     * with the schedule, StartDate, duration and cutoff given, a Lambda task whose payload carries
+     * the patching parameters, and an ASG task when {@code includeAsg} is Yes. Values are written as
+     * the sample wrote them, unchecked: migration decides what it can map.
+     */
+    public record SeedWindow(
+            String environment,
+            String schedule,
+            String startDate,
+            Integer duration,
+            Integer cutoff,
+            String patchingOperation,
+            String operationPostPatching,
+            String includeAsg,
+            String retainHealthyPercentage,
+            String refreshAsgInstances) {
+        public SeedWindow {
+            require(
+                    environment != null && environment.matches("[A-Za-z0-9]{1,50}"),
+                    "environment",
+                    "must be 1-50 letters or digits, e.g. Dev");
+            require(schedule != null && !schedule.isBlank(), "schedule", "is required, e.g. rate(7 days)");
+            duration = duration == null ? 4 : duration;
+            cutoff = cutoff == null ? 1 : cutoff;
+            patchingOperation = patchingOperation == null ? "Install" : patchingOperation;
+            operationPostPatching = operationPostPatching == null ? "RebootIfNeeded" : operationPostPatching;
+            includeAsg = includeAsg == null ? "No" : includeAsg;
+            retainHealthyPercentage = retainHealthyPercentage == null ? "10" : retainHealthyPercentage;
+            refreshAsgInstances = refreshAsgInstances == null ? "Yes" : refreshAsgInstances;
+        }
+
+        public String name() {
+            return environment + "_maintenance_window";
         }
     }
 

@@ -1,7 +1,10 @@
 package io.patchpilot.local;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsClients;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.model.LaunchTemplateOverrides;
 import software.amazon.awssdk.services.autoscaling.model.LaunchTemplateSpecification;
@@ -22,6 +26,12 @@ import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.InstanceType;
 import software.amazon.awssdk.services.ec2.model.ResourceType;
 import software.amazon.awssdk.services.ec2.model.TagSpecification;
+import software.amazon.awssdk.services.ssm.SsmClient;
+import software.amazon.awssdk.services.ssm.model.CreateMaintenanceWindowRequest;
+import software.amazon.awssdk.services.ssm.model.MaintenanceWindowLambdaParameters;
+import software.amazon.awssdk.services.ssm.model.MaintenanceWindowTaskInvocationParameters;
+import software.amazon.awssdk.services.ssm.model.MaintenanceWindowTaskType;
+import software.amazon.awssdk.services.ssm.model.RegisterTaskWithMaintenanceWindowRequest;
 
 /**
  * Creates the fleet file's organization in the local AWS with ordinary AWS calls made in each
@@ -78,6 +88,7 @@ public final class FleetLoader {
                                     Map.of("refreshFails", spec.refreshFails()));
                             groups.incrementAndGet();
                         }
+                        for (FleetFile.SeedWindow spec : content.seedWindows()) createSeedWindow(target, spec);
                     }));
         }
         runAll(work);
@@ -117,6 +128,49 @@ public final class FleetLoader {
                     r.instanceIds(launched.stream().map(Instance::instanceId).toList()));
         }
         return launched;
+    }
+
+    /** The window and Lambda task(s) the AWS sample's window product creates (maintenance_window_creation.py). */
+    private void createSeedWindow(AccountRegion target, FleetFile.SeedWindow spec) {
+        SsmClient ssm = aws.member(SsmClient.class, target, "fleet");
+        CreateMaintenanceWindowRequest.Builder window = CreateMaintenanceWindowRequest.builder()
+                .name(spec.name())
+                .schedule(spec.schedule())
+                .scheduleTimezone("UTC")
+                .duration(spec.duration())
+                .cutoff(spec.cutoff())
+                .allowUnassociatedTargets(true);
+        if (spec.startDate() != null) window.startDate(spec.startDate());
+        String id = ssm.createMaintenanceWindow(window.build()).windowId();
+        String role = "arn:aws:iam::" + target.account() + ":role/MaintenanceWindowServiceRole";
+        ObjectNode payload = new ObjectMapper()
+                .createObjectNode()
+                .put("env", spec.environment())
+                .put("include_asg", spec.includeAsg())
+                .put("retain_healthy_percentage", spec.retainHealthyPercentage())
+                .put("patching_operation", spec.patchingOperation())
+                .put("operation_post_patching", spec.operationPostPatching())
+                .put("run_patch_baseline_install_override_list", "");
+        registerLambdaTask(ssm, id, target, "MaintenanceWindowTask", role, payload.toString());
+        if ("Yes".equalsIgnoreCase(spec.includeAsg())) {
+            payload.put("refresh_asg_instances", spec.refreshAsgInstances());
+            registerLambdaTask(ssm, id, target, "MaintenanceWindowASGTask", role, payload.toString());
+        }
+    }
+
+    private static void registerLambdaTask(
+            SsmClient ssm, String windowId, AccountRegion target, String function, String role, String payload) {
+        ssm.registerTaskWithMaintenanceWindow(RegisterTaskWithMaintenanceWindowRequest.builder()
+                .windowId(windowId)
+                .taskArn("arn:aws:lambda:" + target.region() + ":" + target.account() + ":function:" + function)
+                .serviceRoleArn(role)
+                .taskType(MaintenanceWindowTaskType.LAMBDA)
+                .taskInvocationParameters(MaintenanceWindowTaskInvocationParameters.builder()
+                        .lambda(MaintenanceWindowLambdaParameters.builder()
+                                .payload(SdkBytes.fromString(payload, StandardCharsets.UTF_8))
+                                .build())
+                        .build())
+                .build());
     }
 
     private void createGroup(AccountRegion target, FleetFile.Group spec) {
