@@ -55,7 +55,8 @@ final class MigrateCommand implements Runnable {
                 "(Enabled=false, never deleted) so nothing is patched twice. Default_maintenance_window maps to the",
                 "organization-wide Default and is only disabled when it patches the same way. A window that cannot be",
                 "mapped, or that differs from a patchpilot window of the same name, is listed with the reason and left",
-                "alone (still enabled). A second run changes nothing ('already migrated').",
+                "alone (still enabled). A second run changes nothing ('already migrated'). Run it with the hub task role's",
+                "credentials (the only principal the member role trusts), e.g. through ECS Exec, as 'doctor'.",
                 "Exit 0 when every window is migrated or already migrated, 1 when some are left alone."
             })
     static final class Seed implements Callable<Integer> {
