@@ -20,7 +20,8 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * Coming from the AWS sample, as an operator does it: a local organization whose member account
- * has the sample's Dev window (every 14 days, Scan, NoReboot, ASGs with an ASG task) and a Prod
+ * has the sample's Dev window (every 14 days, Scan, NoReboot, ASGs with an ASG task), its Default
+ * window (as patchpilot's organization-wide Default: only disabled) and a Prod
  * window patchpilot cannot map (every 10 days). {@code migrate seed --dry-run} prints the mapping
  * and changes nothing; without it Dev becomes the account's patchpilot window and the sample's Dev
  * window is disabled (kept), Prod is left alone and enabled; a second run changes nothing.
@@ -42,6 +43,8 @@ class SeedMigrationIT {
                          patchingOperation: Scan, operationPostPatching: NoReboot, includeAsg: "Yes",
                          retainHealthyPercentage: "50", refreshAsgInstances: "No"}
                       - {environment: Prod, schedule: rate(10 days), startDate: "2026-01-05T01:00:00Z"}
+                      - {environment: Default, schedule: "cron(0 0 5 ? * FRI *)", duration: 6, includeAsg: "Yes",
+                         retainHealthyPercentage: "90"}
             """;
     private LocalMode local;
     private Map<String, String> owner;
@@ -70,7 +73,15 @@ class SeedMigrationIT {
 
     @Test
     void the_sample_windows_move_once_and_what_cannot_move_stays() {
-        assertEquals(Map.of("Dev_maintenance_window", true, "Prod_maintenance_window", true), sampleWindows());
+        assertEquals(
+                Map.of(
+                        "Default_maintenance_window",
+                        true,
+                        "Dev_maintenance_window",
+                        true,
+                        "Prod_maintenance_window",
+                        true),
+                sampleWindows());
 
         InProcessCli.Result dry = InProcessCli.run(local, "migrate", "seed", "--dry-run");
         assertEquals(1, dry.exit(), dry.out() + dry.err()); // one window is left alone
@@ -85,17 +96,37 @@ class SeedMigrationIT {
                 dry.out()
                         .contains("  left alone: PatchingFrequency: 10 is not a multiple of 7 (7, 14, 21, 28, 35, 42)"),
                 dry.out());
+        // the sample's Default patches as patchpilot's organization-wide Default: only disabled
         assertTrue(
-                dry.out().contains(": 1 to migrate, 0 already migrated, 1 left alone (dry run: nothing changed)"),
+                dry.out().contains("  would disable mw-")
+                        && dry.out()
+                                .contains("patchpilot already has Default_maintenance_window for the"
+                                        + " organization as mapped"),
                 dry.out());
-        assertEquals(Map.of("Dev_maintenance_window", true, "Prod_maintenance_window", true), sampleWindows());
+        assertTrue(
+                dry.out().contains(": 2 to migrate, 0 already migrated, 1 left alone (dry run: nothing changed)"),
+                dry.out());
+        assertEquals(
+                Map.of(
+                        "Default_maintenance_window",
+                        true,
+                        "Dev_maintenance_window",
+                        true,
+                        "Prod_maintenance_window",
+                        true),
+                sampleWindows());
         assertFalse(InProcessCli.run(local, "window", "list").out().contains(OWNER), "a dry run creates no window");
 
         InProcessCli.Result run = InProcessCli.run(local, "migrate", "seed");
         assertEquals(1, run.exit(), run.out() + run.err());
         assertTrue(run.out().contains("  created; disabled mw-"), run.out());
-        assertTrue(run.out().contains(": 1 migrated, 0 already migrated, 1 left alone"), run.out());
-        assertEquals(Map.of("Dev_maintenance_window", false, "Prod_maintenance_window", true), sampleWindows());
+        assertTrue(run.out().contains(": 2 migrated, 0 already migrated, 1 left alone"), run.out());
+        assertEquals(
+                Map.of(
+                        "Default_maintenance_window", false,
+                        "Dev_maintenance_window", false,
+                        "Prod_maintenance_window", true),
+                sampleWindows());
         InProcessCli.Result list = InProcessCli.run(local, "window", "list");
         assertTrue(
                 list.out()
@@ -111,8 +142,13 @@ class SeedMigrationIT {
 
         InProcessCli.Result again = InProcessCli.run(local, "migrate", "seed", "--account", OWNER);
         assertTrue(again.out().contains("  already migrated"), again.out());
-        assertTrue(again.out().contains(": 0 migrated, 1 already migrated, 1 left alone"), again.out());
-        assertEquals(Map.of("Dev_maintenance_window", false, "Prod_maintenance_window", true), sampleWindows());
+        assertTrue(again.out().contains(": 0 migrated, 2 already migrated, 1 left alone"), again.out());
+        assertEquals(
+                Map.of(
+                        "Default_maintenance_window", false,
+                        "Dev_maintenance_window", false,
+                        "Prod_maintenance_window", true),
+                sampleWindows());
         assertEquals(list.out(), InProcessCli.run(local, "window", "list").out());
     }
 }
