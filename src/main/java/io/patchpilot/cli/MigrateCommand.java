@@ -28,6 +28,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import software.amazon.awssdk.core.exception.SdkException;
 
 @Command(
         name = "migrate",
@@ -57,7 +58,8 @@ final class MigrateCommand implements Runnable {
                 "mapped, or that differs from a patchpilot window of the same name, is listed with the reason and left",
                 "alone (still enabled). A second run changes nothing ('already migrated'). Run it with the hub task role's",
                 "credentials (the only principal the member role trusts), e.g. through ECS Exec, as 'doctor'.",
-                "Exit 0 when every window is migrated or already migrated, 1 when some are left alone."
+                "Exit 0 when every window is migrated or already migrated, 1 when some are left alone, an account-region",
+                "cannot be read or a window cannot be disabled (each said on its line; the others go on)."
             })
     static final class Seed implements Callable<Integer> {
         @Mixin
@@ -74,6 +76,8 @@ final class MigrateCommand implements Runnable {
         @Option(names = "--region", description = "Only this region (one of patchpilot.regions).")
         String region;
 
+        private int notDisabled;
+
         @Override
         public Integer call() {
             Settings settings = target.settings();
@@ -89,8 +93,12 @@ final class MigrateCommand implements Runnable {
                 WindowStore store = new WindowStore(ledger, new WindowDirectory(ledger, clock), clock);
                 WindowValidator validator = new WindowValidator(config.environments());
                 SampleWindows samples = new SampleWindows(aws);
+                String hub = aws.hubAccountId();
                 List<String> accounts = new ArrayList<>(new Organization(aws, clock)
-                        .activeAccounts().stream().sorted().toList());
+                        .activeAccounts().stream()
+                                .filter(a -> !a.equals(hub))
+                                .sorted()
+                                .toList());
                 if (account != null) {
                     if (!accounts.contains(account))
                         throw new ConfigException("--account: " + account + " is not an ACTIVE member account");
@@ -99,10 +107,21 @@ final class MigrateCommand implements Runnable {
                 List<String> regions = region == null ? config.regions() : List.of(region);
                 Map<SeedMigration.Step, Integer> counts = new EnumMap<>(SeedMigration.Step.class);
                 boolean created = false;
+                int unreadable = 0;
                 for (String a : accounts) {
                     for (String r : regions) {
                         AccountRegion at = new AccountRegion(a, r);
-                        for (SampleWindow w : samples.list(at)) {
+                        List<SampleWindow> found;
+                        try {
+                            found = samples.list(at);
+                        } catch (SdkException e) {
+                            // one account-region out of reach (role not updated yet, region not enabled) stops nothing
+                            // else
+                            System.out.println(at + " cannot be read, nothing changed there: " + e.getMessage());
+                            unreadable++;
+                            continue;
+                        }
+                        for (SampleWindow w : found) {
                             SeedMigration.Mapping mapping = SeedMigration.map(w, a, validator);
                             String key = mapping instanceof SeedMigration.Mapped m
                                     ? m.window().key()
@@ -122,7 +141,7 @@ final class MigrateCommand implements Runnable {
                         + counts.getOrDefault(SeedMigration.Step.DISABLE, 0);
                 int left = counts.getOrDefault(SeedMigration.Step.LEAVE, 0);
                 System.out.printf(
-                        "%d sample windows in %d accounts × %d regions: %d %s, %d already migrated, %d left alone%s%n",
+                        "%d sample windows in %d member accounts × %d regions: %d %s, %d already migrated, %d left alone%s%s%n",
                         counts.values().stream().mapToInt(Integer::intValue).sum(),
                         accounts.size(),
                         regions.size(),
@@ -130,8 +149,10 @@ final class MigrateCommand implements Runnable {
                         dryRun ? "to migrate" : "migrated",
                         counts.getOrDefault(SeedMigration.Step.ALREADY_MIGRATED, 0),
                         left,
+                        (unreadable == 0 ? "" : ", " + unreadable + " account-regions not read")
+                                + (notDisabled == 0 ? "" : ", " + notDisabled + " not disabled"),
                         dryRun ? " (dry run: nothing changed)" : "");
-                return left == 0 ? ExitCode.OK : ExitCode.FAILED;
+                return left == 0 && unreadable == 0 && notDisabled == 0 ? ExitCode.OK : ExitCode.FAILED;
             }
         }
 
@@ -141,13 +162,11 @@ final class MigrateCommand implements Runnable {
                     if (dryRun) return "would create it and disable " + w.id();
                     MaintenanceWindow window = d.window();
                     store.put(window, WindowStore.Declaration.migration());
-                    samples.disable(at, w.id());
-                    return "created; disabled " + w.id() + " (kept, not deleted)";
+                    return "created; " + disable(at, w, samples);
                 }
                 case DISABLE -> {
                     if (dryRun) return "would disable " + w.id() + ": " + d.why();
-                    samples.disable(at, w.id());
-                    return "disabled " + w.id() + ": " + d.why();
+                    return disable(at, w, samples) + ": " + d.why();
                 }
                 case ALREADY_MIGRATED -> {
                     return "already migrated";
@@ -155,6 +174,17 @@ final class MigrateCommand implements Runnable {
                 default -> {
                     return "left alone: " + d.why();
                 }
+            }
+        }
+
+        /** A failed disable is said, not thrown: the next run finds the window created and only disables. */
+        private String disable(AccountRegion at, SampleWindow w, SampleWindows samples) {
+            try {
+                samples.disable(at, w.id());
+                return "disabled " + w.id() + " (kept, not deleted)";
+            } catch (SdkException e) {
+                notDisabled++;
+                return "NOT disabled " + w.id() + " (" + e.getMessage() + "); run again";
             }
         }
     }
