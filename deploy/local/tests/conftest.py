@@ -14,6 +14,9 @@ from botocore.config import Config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAUNCHER = os.path.join(os.path.dirname(HERE), "localaws.py")
+# the extensions (localaws_ext) import as the launcher imports them, wherever pytest is started from
+if os.path.dirname(HERE) not in sys.path:
+    sys.path.insert(0, os.path.dirname(HERE))
 HUB = "123456789012"
 
 
