@@ -248,16 +248,33 @@ class TrinoServer:
                                        f"{self._tail()}")
             try:
                 with urllib.request.urlopen(self.url + "/v1/info", timeout=2) as r:
-                    if not json.load(r).get("starting", True):
-                        self.started_in = time.time() - t0
-                        _log(f"Trino {VERSION} ready {self.url} (pid {self.proc.pid}, Java {java_home}, "
-                             f"-Xmx{self.heap}) in {self.started_in:.1f} s")
-                        return self
+                    started = not json.load(r).get("starting", True)
+                # the coordinator answers before it has registered itself as a worker: a query then
+                # fails with NO_NODES_AVAILABLE, so ready means a query runs
+                if started and self._runs_a_query():
+                    self.started_in = time.time() - t0
+                    _log(f"Trino {VERSION} ready {self.url} (pid {self.proc.pid}, Java {java_home}, "
+                         f"-Xmx{self.heap}) in {self.started_in:.1f} s")
+                    return self
             except OSError:
                 pass
             time.sleep(0.25)
         self.stop()
         raise TrinoUnavailable(f"Trino did not start within {START_TIMEOUT:.0f} s")
+
+    def _runs_a_query(self):
+        """True when `SELECT 1` finishes; False while Trino still has no node to run it on."""
+        request = urllib.request.Request(self.url + "/v1/statement", data=b"SELECT 1", method="POST",
+                                         headers={"X-Trino-User": "localaws"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            page = json.load(r)
+        while True:
+            if "error" in page:
+                return False
+            if "nextUri" not in page:
+                return True
+            with urllib.request.urlopen(page["nextUri"], timeout=10) as r:
+                page = json.load(r)
 
     def _tail(self):
         lines = []
