@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  */
 public final class EmergencyValidator {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> FIELDS = Set.of(
+    /** Every field the body may carry; anything else is refused naming it. */
+    public static final Set<String> FIELDS = Set.of(
             "requestId",
             "env",
             "include_asg",
@@ -34,6 +35,7 @@ public final class EmergencyValidator {
             "reason",
             "max_concurrency",
             "max_errors");
+
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final Pattern S3_URL = Pattern.compile("s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+)");
     private static final Pattern RATE = Pattern.compile("\\d{1,6}|\\d{1,3}%");

@@ -230,6 +230,12 @@ public final class Ledger {
         return out;
     }
 
+    /** The string attribute {@code key} of an item, or "" when it has none. */
+    public static String text(Map<String, AttributeValue> item, String key) {
+        AttributeValue v = item.get(key);
+        return v != null && v.s() != null ? v.s() : "";
+    }
+
     public static AttributeValue s(String v) {
         return AttributeValue.fromS(v);
     }

@@ -2,6 +2,7 @@ package io.patchpilot.patching;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.patchpilot.ami.AmiBuild;
+import io.patchpilot.ledger.Ledger;
 import io.patchpilot.windows.WindowNames;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -114,25 +115,25 @@ public record RunFigures(
         for (Map<String, AttributeValue> item : items) {
             String sk = item.get("sk").s();
             if (sk.startsWith(AmiBuild.PREFIX)) {
-                String outcome = groupOutcome(text(item, "state"), text(item, "reason"));
+                String outcome = groupOutcome(Ledger.text(item, "state"), Ledger.text(item, "reason"));
                 groups.merge(outcome, 1L, Long::sum);
                 if (FAILED_GROUP.contains(outcome))
                     problems.add(new Problem(
-                            text(item, "account"),
-                            text(item, "region"),
-                            "asg " + text(item, "group"),
+                            Ledger.text(item, "account"),
+                            Ledger.text(item, "region"),
+                            "asg " + Ledger.text(item, "group"),
                             outcome,
-                            text(item, "reason")));
+                            Ledger.text(item, "reason")));
                 continue;
             }
             if (!sk.startsWith("TARGET#")) continue;
-            String account = text(item, "account");
-            String region = text(item, "region");
-            String state = text(item, "state");
+            String account = Ledger.text(item, "account");
+            String region = Ledger.text(item, "region");
+            String state = Ledger.text(item, "state");
             targets.merge(state, 1L, Long::sum);
             if (!WORKING.contains(state)) done++;
             if (FAILED_TARGET.contains(state))
-                problems.add(new Problem(account, region, "account-region", state, text(item, "reason")));
+                problems.add(new Problem(account, region, "account-region", state, Ledger.text(item, "reason")));
             if (item.containsKey("instances")) {
                 PatchRuns.read(item.get("instances").s()).properties().forEach(e -> {
                     String status = e.getValue().path("status").asText();
@@ -154,10 +155,10 @@ public record RunFigures(
                 total, targets.values().stream().mapToLong(Long::longValue).sum());
         String window = run.containsKey("window") ? run.get("window").s() : "";
         return new RunFigures(
-                text(run, "runId"),
+                Ledger.text(run, "runId"),
                 WindowNames.display(window),
-                text(run, "status"),
-                text(run, "occurrence"),
+                Ledger.text(run, "status"),
+                Ledger.text(run, "occurrence"),
                 Math.min(done, total),
                 total,
                 targets,
@@ -193,10 +194,5 @@ public record RunFigures(
         if (!run.containsKey("scope")) return 0;
         JsonNode scope = PatchRuns.read(run.get("scope").s());
         return scope.size();
-    }
-
-    private static String text(Map<String, AttributeValue> item, String k) {
-        AttributeValue v = item.get(k);
-        return v == null || v.s() == null ? "" : v.s();
     }
 }

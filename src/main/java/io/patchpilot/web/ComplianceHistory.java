@@ -60,19 +60,19 @@ public final class ComplianceHistory {
     public void record(String reportId) {
         Map<String, AttributeValue> run =
                 ledger.get(ReportRuns.pk(reportId), ReportRuns.REPORT).orElse(null);
-        if (run == null || "Published".equals(text(run, "status"))) return;
+        if (run == null || "Published".equals(Ledger.text(run, "status"))) return;
         Map<String, String> keys = new HashMap<>();
         for (Map<String, AttributeValue> i : ledger.partition(ReportRuns.pk(reportId))) {
             String sk = i.get("sk").s();
             if (sk.startsWith(ReportRuns.CSV_PREFIX))
-                keys.put(sk.substring(ReportRuns.CSV_PREFIX.length()), text(i, "key"));
+                keys.put(sk.substring(ReportRuns.CSV_PREFIX.length()), Ledger.text(i, "key"));
         }
         if (!keys.containsKey("instance_list") || !keys.containsKey("patch_compliance_report")) {
             LOG.info("Report {}: no instance_list and patch_compliance_report; no compliance trend point", reportId);
             return;
         }
         List<Group> groups = groups(source.instances(keys.get("instance_list"), keys.get("patch_compliance_report")));
-        ledger.putAll(items(reportId, text(run, "createdAt"), groups));
+        ledger.putAll(items(reportId, Ledger.text(run, "createdAt"), groups));
         LOG.info(
                 "Report {}: compliance trend point kept ({} account/region/environment groups)",
                 reportId,
@@ -85,10 +85,10 @@ public final class ComplianceHistory {
         Map<String, List<Group>> byRun = new LinkedHashMap<>();
         Map<String, String> at = new HashMap<>();
         for (Map<String, AttributeValue> i : ledger.between(PK, from.toString(), "~")) {
-            String run = text(i, "reportId");
-            at.put(run, text(i, "at"));
+            String run = Ledger.text(i, "reportId");
+            at.put(run, Ledger.text(i, "at"));
             List<Group> gs = byRun.computeIfAbsent(run, r -> new ArrayList<>());
-            read(text(i, "groups"))
+            read(Ledger.text(i, "groups"))
                     .forEach(g -> gs.add(new Group(
                             g.get(0).asText(),
                             g.get(1).asText(),
@@ -149,10 +149,6 @@ public final class ComplianceHistory {
             part++;
         } while (part * GROUPS_PER_ITEM < groups.size());
         return out;
-    }
-
-    private static String text(Map<String, AttributeValue> item, String k) {
-        return item.containsKey(k) && item.get(k).s() != null ? item.get(k).s() : "";
     }
 
     private static JsonNode read(String json) {

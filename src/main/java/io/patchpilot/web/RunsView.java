@@ -110,10 +110,10 @@ public final class RunsView {
         int[] linked = {0};
         for (Map<String, AttributeValue> t : targets.subList(slice.from(), slice.to())) {
             ObjectNode o = ts.addObject()
-                    .put("account", text(t, "account"))
-                    .put("region", text(t, "region"))
-                    .put("state", text(t, "state"))
-                    .put("reason", text(t, "reason"));
+                    .put("account", Ledger.text(t, "account"))
+                    .put("region", Ledger.text(t, "region"))
+                    .put("state", Ledger.text(t, "state"))
+                    .put("reason", Ledger.text(t, "reason"));
             ArrayNode instances = o.putArray("instances");
             if (t.containsKey("instances")) {
                 read(t.get("instances").s()).properties().forEach(e -> {
@@ -176,10 +176,6 @@ public final class RunsView {
         // an ended run keeps its figures; a running one has none yet (the run page reads them live)
         if (run.containsKey("figures")) o.set("figures", read(run.get("figures").s()));
         return o;
-    }
-
-    private static String text(Map<String, AttributeValue> item, String k) {
-        return item.containsKey(k) && item.get(k).s() != null ? item.get(k).s() : "";
     }
 
     private static JsonNode read(String json) {

@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * 4 h window with 1 h cutoff.
  */
 public final class WindowValidator {
-    private static final Set<String> FIELDS = Set.of(
+    /** Every field the body may carry; anything else is refused naming it. */
+    public static final Set<String> FIELDS = Set.of(
             "Account",
             "Environment",
             "PatchingFrequency",
