@@ -425,7 +425,8 @@ public final class PatchTargetStep {
      */
     private List<PutEventsRequest> finishUnclaimed(
             Step s, String state, String reason, Map<String, ObjectNode> instances) {
-        if (record(s.runId(), s.target(), state, reason, instances, false)) return runs.completeIfDone(s.runId());
+        if (record(s.runId(), s.target(), state, reason, instances, false, List.of()))
+            return runs.completeIfDone(s.runId());
         return resume(s, ledger.get(RunKeys.pk(s.runId()), sk(s.target())).orElseThrow());
     }
 
@@ -615,7 +616,9 @@ public final class PatchTargetStep {
             }
         }
         InvocationDetail.patchStates(ssm, instances);
-        return finish(runId, target, "Done", "", instances);
+        // the ended account-region keeps the ids of the commands it followed
+        record(runId, target, "Done", "", instances, true, commandIds(m, item));
+        return runs.completeIfDone(runId);
     }
 
     /**
@@ -694,7 +697,7 @@ public final class PatchTargetStep {
 
     private List<PutEventsRequest> finish(
             String runId, AccountRegion target, String state, String reason, Map<String, ObjectNode> instances) {
-        record(runId, target, state, reason, instances, true);
+        record(runId, target, state, reason, instances, true, List.of());
         return runs.completeIfDone(runId);
     }
 
@@ -709,23 +712,26 @@ public final class PatchTargetStep {
             String state,
             String reason,
             Map<String, ObjectNode> instances,
-            boolean claimed) {
+            boolean claimed,
+            List<String> commandIds) {
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(
+                "state",
+                Ledger.s(state),
+                "reason",
+                Ledger.s(reason),
+                "instances",
+                Ledger.s(PatchRuns.toJson(instances)),
+                "finishedAt",
+                Ledger.s(clock.instant().toString()),
+                "account",
+                Ledger.s(target.account()),
+                "region",
+                Ledger.s(target.region())));
+        if (!commandIds.isEmpty()) values.put("commandIds", Ledger.s(String.join(",", commandIds)));
         boolean first = ledger.setIfAndCount(
                 RunKeys.pk(runId),
                 sk(target),
-                Map.of(
-                        "state",
-                        Ledger.s(state),
-                        "reason",
-                        Ledger.s(reason),
-                        "instances",
-                        Ledger.s(PatchRuns.toJson(instances)),
-                        "finishedAt",
-                        Ledger.s(clock.instant().toString()),
-                        "account",
-                        Ledger.s(target.account()),
-                        "region",
-                        Ledger.s(target.region())),
+                values,
                 claimed ? "#st IN (:discovering, :sent)" : "attribute_not_exists(pk)",
                 claimed ? Map.of("#st", "state") : Map.of(),
                 claimed ? Map.of(":discovering", Ledger.s("Discovering"), ":sent", Ledger.s("Sent")) : Map.of(),
