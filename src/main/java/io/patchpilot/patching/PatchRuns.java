@@ -434,7 +434,10 @@ public final class PatchRuns {
                         ":n",
                         AttributeValue.fromN(Long.toString(done))));
         if (!first) return List.of();
-        if (run.containsKey("createdAt")) {
+        if (completion > 1) {
+            Metrics.instancesEnded(newSince(
+                    counts, run.containsKey("counts") ? run.get("counts").s() : "{}"));
+        } else if (run.containsKey("createdAt")) {
             Metrics.runCompleted(
                     status, Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()), counts);
         }
@@ -456,6 +459,17 @@ public final class PatchRuns {
                         .detail(detail.toString())
                         .build())
                 .build());
+    }
+
+    /** The counts that grew since an earlier end's counts (JSON, as the run item keeps them), by how much. */
+    static Map<String, Long> newSince(Map<String, Long> counts, String earlierJson) {
+        JsonNode earlier = read(earlierJson);
+        Map<String, Long> grown = new TreeMap<>();
+        counts.forEach((k, n) -> {
+            long more = n - earlier.path(k).asLong(0);
+            if (more > 0) grown.put(k, more);
+        });
+        return grown;
     }
 
     /**

@@ -505,10 +505,12 @@ public final class PatchTargetStep {
                 StepGiveUp.conditionValues(token),
                 RunKeys.RUN,
                 StepGiveUp.reopenRun());
-        if (!reopened) // another copy of the letter reopened it first
-        return ledger.get(RunKeys.pk(runId), sk(target))
+        if (!reopened) {
+            // another copy of the letter reopened it first
+            return ledger.get(RunKeys.pk(runId), sk(target))
                     .map(i -> i.get("state").s())
                     .orElse(state);
+        }
         LOG.info("Run {} {}: resumed from the DLQ, {} again after it gave up", runId, target, reopen.get());
         return reopen.get();
     }

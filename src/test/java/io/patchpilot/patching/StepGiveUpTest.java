@@ -71,4 +71,14 @@ class StepGiveUpTest {
         assertEquals(List.of("finishedAt"), run.remove());
         assertEquals(Map.of(":failed", Ledger.s("Failed"), ":tok", Ledger.s("t1")), StepGiveUp.conditionValues("t1"));
     }
+
+    @Test
+    void a_run_that_ends_again_adds_to_the_instance_counters_only_what_is_new_since_its_earlier_end() {
+        assertEquals(
+                Map.of("Success", 4L),
+                PatchRuns.newSince(
+                        Map.of("Success", 17L, "Failed", 1L, "Skipped", 3L),
+                        "{\"Success\":13,\"Failed\":1,\"Skipped\":3,\"Pending\":4}"));
+        assertEquals(Map.of("Success", 2L), PatchRuns.newSince(Map.of("Success", 2L), "{}"));
+    }
 }
