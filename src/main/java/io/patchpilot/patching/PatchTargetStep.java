@@ -66,6 +66,14 @@ public final class PatchTargetStep {
     private final Clock clock;
     /** Builds patched AMIs for the AutoScaling groups of runs that include them. */
     private final AmiRefreshes amiRefreshes;
+    /** Where a step that gives up leaves its message, for {@code dlq redrive work} to resume it. */
+    private final GiveUpLetters letters;
+
+    /** Sends a step's message to the work queue's DLQ with its reason and its give-up token. */
+    @FunctionalInterface
+    public interface GiveUpLetters {
+        void send(String body, String reason, String token);
+    }
 
     public PatchTargetStep(
             AwsClients aws,
@@ -78,7 +86,9 @@ public final class PatchTargetStep {
             int leaseSeconds,
             int maxReceiveCount,
             Clock clock,
-            AmiRefreshes amiRefreshes) {
+            AmiRefreshes amiRefreshes,
+            GiveUpLetters letters) {
+        this.letters = letters;
         this.leaseMillis = leaseSeconds * 1000L;
         this.maxReceiveCount = maxReceiveCount;
         this.amiRefreshes = amiRefreshes;
@@ -143,11 +153,19 @@ public final class PatchTargetStep {
 
     /** {@code {"type":"patch-target","runId","account","region"}}: discover and send. */
     public List<PutEventsRequest> send(String body) {
-        return send(body, Map.of());
+        return send(body, Map.of(), Map.of());
     }
 
-    /** @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing step ends its target as Failed */
     public List<PutEventsRequest> send(String body, Map<?, ?> sqsAttributes) {
+        return send(body, sqsAttributes, Map.of());
+    }
+
+    /**
+     * @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing
+     *     step ends its target as Failed and leaves its message in the DLQ
+     * @param messageAttributes the message's own attributes: a dead letter sent back resumes its step
+     */
+    public List<PutEventsRequest> send(String body, Map<?, ?> sqsAttributes, Map<?, ?> messageAttributes) {
         int receives = TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
@@ -167,7 +185,7 @@ public final class PatchTargetStep {
         boolean first = ledger.putIfAbsent(start);
         if (!first) {
             String state = ledger.get(RunKeys.pk(runId), sk(target))
-                    .map(i -> i.get("state").s())
+                    .map(i -> resumed(runId, target, i, StepGiveUp.token(messageAttributes)))
                     .orElse("");
             if (state.equals("Sent")) schedulePoll(runId, target, 0); // a crash may have lost the poll
             if (!state.equals("Discovering")) {
@@ -205,14 +223,14 @@ public final class PatchTargetStep {
                     selection(run, w),
                     run.containsKey("overrideList") ? run.get("overrideList").s() : "");
         } catch (RuntimeException e) {
-            return ended(runId, target, e, receives, Map.of());
+            return ended(runId, target, e, receives, Map.of(), body, "Discovering");
         }
 
         TargetDiscovery.Targets found;
         try {
             found = discovery.find(target, selection(run, w), "patching");
         } catch (RuntimeException e) {
-            return ended(runId, target, e, receives, Map.of());
+            return ended(runId, target, e, receives, Map.of(), body, "Discovering");
         }
         Map<String, ObjectNode> instances = new LinkedHashMap<>();
         found.skipped().forEach((id, why) -> instances.put(id, outcome("Skipped", why)));
@@ -235,7 +253,7 @@ public final class PatchTargetStep {
             Metrics.duplicateSuppressed("patch-target", 1);
             return List.of();
         } catch (RuntimeException e) {
-            return ended(runId, target, e, receives, instances);
+            return ended(runId, target, e, receives, instances, body, "Discovering");
         }
         found.patch().forEach(id -> instances.put(id, outcome("Pending", "")));
         ledger.setIf(
@@ -375,8 +393,13 @@ public final class PatchTargetStep {
      * {@code {"type":"patch-poll","runId","account","region","attempt"}}: follow the commands.
      * @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing poll ends its target as Failed
      */
-    @AwsActions({"ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:DescribeInstancePatchStates"})
     public List<PutEventsRequest> poll(String body, Map<?, ?> sqsAttributes) {
+        return poll(body, sqsAttributes, Map.of());
+    }
+
+    /** @param messageAttributes the message's own attributes: a dead letter sent back resumes its step */
+    @AwsActions({"ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:DescribeInstancePatchStates"})
+    public List<PutEventsRequest> poll(String body, Map<?, ?> sqsAttributes, Map<?, ?> messageAttributes) {
         int receives = TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
@@ -385,7 +408,8 @@ public final class PatchTargetStep {
         int attempt = m.path("attempt").asInt(0);
         Map<String, AttributeValue> item = ledger.get(RunKeys.pk(runId), sk(target))
                 .orElseThrow(() -> new PermanentFailure("runId: no target " + target + " in run " + runId));
-        if (!item.get("state").s().equals("Sent")) return runs.completeIfDone(runId);
+        if (!resumed(runId, target, item, StepGiveUp.token(messageAttributes)).equals("Sent"))
+            return runs.completeIfDone(runId);
         JsonNode recorded = PatchRuns.read(item.get("instances").s());
         Map<String, ObjectNode> instances = new LinkedHashMap<>();
         recorded.properties().forEach(e -> instances.put(e.getKey(), (ObjectNode) e.getValue()));
@@ -412,7 +436,7 @@ public final class PatchTargetStep {
                 }
             }
         } catch (RuntimeException e) {
-            return ended(runId, target, e, receives, instances);
+            return ended(runId, target, e, receives, instances, body, "Sent");
         }
         if (!allEnded || seen.isEmpty()) {
             schedulePoll(runId, target, attempt + 1);
@@ -465,13 +489,47 @@ public final class PatchTargetStep {
     }
 
     /**
+     * The target's state for a step message: the state it left when it gave up, if this message is
+     * that give-up's dead letter sent back (it is reopened so, together with its run); else as it is.
+     */
+    private String resumed(String runId, AccountRegion target, Map<String, AttributeValue> item, String token) {
+        String state = item.get("state").s();
+        Optional<String> reopen = StepGiveUp.reopenTo(item, token);
+        if (reopen.isEmpty()) return state;
+        boolean reopened = ledger.changeBothIf(
+                RunKeys.pk(runId),
+                sk(target),
+                StepGiveUp.reopenTarget(reopen.get(), clock.instant()),
+                StepGiveUp.CONDITION,
+                StepGiveUp.conditionNames(),
+                StepGiveUp.conditionValues(token),
+                RunKeys.RUN,
+                StepGiveUp.reopenRun());
+        if (!reopened) {
+            // another copy of the letter reopened it first
+            return ledger.get(RunKeys.pk(runId), sk(target))
+                    .map(i -> i.get("state").s())
+                    .orElse(state);
+        }
+        LOG.info("Run {} {}: resumed from the DLQ, {} again after it gave up", runId, target, reopen.get());
+        return reopen.get();
+    }
+
+    /**
      * Access denied ends the account-region as Failed, a region not enabled as RegionNotEnabled, and
-     * so does a transient failure on the message's last allowed receive (the run is followed to its
-     * end instead of waiting for a dead letter to be redriven); all let the run go on. Otherwise the
-     * failure is rethrown for SQS to redeliver the step.
+     * so does a transient failure on the message's last allowed receive: the step gives up, its
+     * message goes to the DLQ with the reason (for {@code dlq redrive work} to resume it, see
+     * {@link StepGiveUp}) and the run is followed to its end meanwhile; all let the run go on.
+     * Otherwise the failure is rethrown for SQS to redeliver the step.
      */
     private List<PutEventsRequest> ended(
-            String runId, AccountRegion target, RuntimeException e, int receives, Map<String, ObjectNode> instances) {
+            String runId,
+            AccountRegion target,
+            RuntimeException e,
+            int receives,
+            Map<String, ObjectNode> instances,
+            String body,
+            String state) {
         String code = AwsErrors.code(e).orElse("");
         if (NOT_ENABLED.contains(code))
             return finish(
@@ -488,36 +546,37 @@ public final class PatchTargetStep {
                     code + ": " + e.getMessage().lines().findFirst().orElse(""),
                     instances);
         if (receives < maxReceiveCount) throw e;
-        LOG.warn(
-                "Run {} {}: still failing after {} receives, ended as Failed: {}",
-                runId,
-                target,
-                receives,
-                e.toString());
-        return finish(
-                runId,
-                target,
-                "Failed",
-                PermanentFailure.oneLine("still failing after " + receives + " receives: "
-                        + (code.isEmpty() ? e.getClass().getSimpleName() : code) + ": " + e.getMessage()),
-                instances);
+        String reason = PermanentFailure.oneLine("still failing after " + receives + " receives: "
+                + (code.isEmpty() ? e.getClass().getSimpleName() : code) + ": " + e.getMessage());
+        LOG.warn("Run {} {}: {}; ended as Failed, its step in the DLQ", runId, target, reason);
+        String token = UUID.randomUUID().toString();
+        // the letter first: a crash before the Failed write repeats the give-up (two letters, one resumes)
+        letters.send(body, reason, token);
+        return finish(runId, target, "Failed", reason, instances, StepGiveUp.marks(state, token));
     }
 
     private List<PutEventsRequest> finish(
             String runId, AccountRegion target, String state, String reason, Map<String, ObjectNode> instances) {
+        return finish(runId, target, state, reason, instances, Map.of());
+    }
+
+    private List<PutEventsRequest> finish(
+            String runId,
+            AccountRegion target,
+            String state,
+            String reason,
+            Map<String, ObjectNode> instances,
+            Map<String, AttributeValue> marks) {
+        Map<String, AttributeValue> values = new HashMap<>(marks);
+        values.put("state", Ledger.s(state));
+        values.put("reason", Ledger.s(reason));
+        values.put("instances", Ledger.s(PatchRuns.toJson(instances)));
+        values.put("finishedAt", Ledger.s(clock.instant().toString()));
         // the outcome and the run's count of finished targets are written together
         boolean first = ledger.setIfAndCount(
                 RunKeys.pk(runId),
                 sk(target),
-                Map.of(
-                        "state",
-                        Ledger.s(state),
-                        "reason",
-                        Ledger.s(reason),
-                        "instances",
-                        Ledger.s(PatchRuns.toJson(instances)),
-                        "finishedAt",
-                        Ledger.s(clock.instant().toString())),
+                values,
                 "#st IN (:discovering, :sent)",
                 Map.of("#st", "state"),
                 Map.of(":discovering", Ledger.s("Discovering"), ":sent", Ledger.s("Sent")),
