@@ -152,6 +152,15 @@ public final class AwsClients implements AutoCloseable {
         });
     }
 
+    /**
+     * Builds a hub client of every kind this class makes, calling nothing: the SDK's classes are
+     * then loaded and initialized (seconds of a cold start), e.g. while local mode waits for the
+     * local AWS.
+     */
+    public void buildAll() {
+        BUILDERS.keySet().forEach(type -> hub(type.asSubclass(SdkClient.class)));
+    }
+
     /** Signs S3 links with the hub's credentials (path-style, like the S3 client). */
     public S3Presigner s3Presigner() {
         var b = S3Presigner.builder()

@@ -344,8 +344,9 @@ public final class BenchCommand implements Callable<Integer> {
                     r.name(), r.ours(), r.unit(), r.baselineName(), r.baseline(), r.ratio());
         }
         System.out.printf(
-                "(%d cores, max heap %d MiB, Java %s)%n",
+                "(%d cores, load average %.2f, max heap %d MiB, Java %s)%n",
                 Runtime.getRuntime().availableProcessors(),
+                StartupBench.loadAverage(),
                 Runtime.getRuntime().maxMemory() / (1024 * 1024),
                 System.getProperty("java.version"));
     }
