@@ -19,6 +19,7 @@ import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.athena.AthenaClient;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
@@ -142,10 +143,8 @@ public final class AwsClients implements AutoCloseable {
             AwsClientBuilder<?, ?> b = builder.get()
                     .region(Region.of(region))
                     .credentialsProvider(credentials)
-                    .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                                    .maxAttempts(config.endpoints().maxAttempts())
-                                    .build())
-                            .addExecutionInterceptor(new AwsCallMetrics()));
+                    .overrideConfiguration(
+                            o -> o.retryStrategy(retryStrategy()).addExecutionInterceptor(new AwsCallMetrics()));
             endpointFor(type).ifPresent(b::endpointOverride);
             ((AwsSyncClientBuilder<?, ?>) b).httpClient(http);
             return (SdkClient) b.build();
@@ -159,6 +158,21 @@ public final class AwsClients implements AutoCloseable {
      */
     public void buildAll() {
         BUILDERS.keySet().forEach(type -> hub(type.asSubclass(SdkClient.class)));
+    }
+
+    /**
+     * A retry strategy of one client, so one client's token bucket (and, adaptive, its send rate)
+     * is that of one (service, principal, region): a throttled member account backs off alone.
+     */
+    private RetryStrategy retryStrategy() {
+        int attempts = config.endpoints().maxAttempts();
+        if (config.endpoints().adaptiveRetries())
+            return AwsRetryStrategy.adaptiveRetryStrategy().toBuilder()
+                    .maxAttempts(attempts)
+                    .build();
+        return AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                .maxAttempts(attempts)
+                .build();
     }
 
     /** Signs S3 links with the hub's credentials (path-style, like the S3 client). */
