@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.organizations.OrganizationsClient;
@@ -58,13 +59,29 @@ public final class LocalMode implements AutoCloseable {
         this.fleet = fleet;
     }
 
+    /**
+     * {@code stateDir}: where the local AWS keeps its state across a stop and start (null: nowhere,
+     * every start is a fresh one). A start that finds a finished start's state there resumes it:
+     * nothing is provisioned or launched again.
+     */
     public record Options(
             Path home,
             Path fleetFile,
             int awsPort,
             int httpPort,
             List<String> launcherOptions,
-            Map<String, String> settings) {}
+            Map<String, String> settings,
+            Path stateDir) {
+        public Options(
+                Path home,
+                Path fleetFile,
+                int awsPort,
+                int httpPort,
+                List<String> launcherOptions,
+                Map<String, String> settings) {
+            this(home, fleetFile, awsPort, httpPort, launcherOptions, settings, null);
+        }
+    }
 
     public static LocalMode start(Options o) throws Exception {
         return start(o, FleetFile.read(o.fleetFile()), true, stage -> {});
@@ -119,13 +136,14 @@ public final class LocalMode implements AutoCloseable {
         Settings planned = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
         PatchpilotConfig plannedConfig = PatchpilotConfig.from(planned);
         LocalStacks stacks = LocalStacks.read(o.home());
+        Optional<LocalState.Started> resumed = LocalState.previousStart(o.stateDir());
 
         LocalAws.requireFree(smtpPort);
         GreenMail mail = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
         mail.start();
         LocalAws localAws;
         try {
-            localAws = LocalAws.start(o.home(), o.awsPort(), launcherOptions(o, planned));
+            localAws = LocalAws.start(o.home(), o.awsPort(), launcherOptions(o, planned), o.stateDir());
         } catch (Exception | Error e) {
             mail.stop();
             throw e;
@@ -134,27 +152,41 @@ public final class LocalMode implements AutoCloseable {
         AwsClients aws = null;
         PatchpilotService service = null;
         try {
-            FleetLoader.createOrganization(localAws.control(), fleetFile);
-            stageDone.accept(STAGES.get(1));
             LocalStacks.Deployment deployment;
-            try (AwsClients deployer = new AwsClients(plannedConfig)) {
-                deployment = stacks.deploy(
-                        deployer.hub(CloudFormationClient.class),
-                        planned,
-                        plannedConfig,
-                        stackParameters,
-                        organizationId(deployer),
-                        rootId(deployer),
-                        members(fleetFile, plannedConfig));
+            FleetLoader.Summary summary;
+            Settings settings;
+            if (resumed.isPresent()) {
+                // the local AWS restored what this start would provision: the stacks, the fleet, the operators
+                deployment = resumed.get().deployment();
+                summary = resumed.get().fleet();
+                stageDone.accept(STAGES.get(1));
+                stageDone.accept(STAGES.get(2));
+                overrides.putAll(deployment.settings());
+                settings = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
+                aws = new AwsClients(PatchpilotConfig.from(settings));
+            } else {
+                FleetLoader.createOrganization(localAws.control(), fleetFile);
+                stageDone.accept(STAGES.get(1));
+                try (AwsClients deployer = new AwsClients(plannedConfig)) {
+                    deployment = stacks.deploy(
+                            deployer.hub(CloudFormationClient.class),
+                            planned,
+                            plannedConfig,
+                            stackParameters,
+                            organizationId(deployer),
+                            rootId(deployer),
+                            members(fleetFile, plannedConfig));
+                }
+                stageDone.accept(STAGES.get(2));
+                // the service reads the hub stack's outputs, as the task definition passes them in AWS
+                overrides.putAll(deployment.settings());
+                settings = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
+                aws = new AwsClients(PatchpilotConfig.from(settings));
+                LocalOperators.create(aws, settings.listOrEmpty("patchpilot.emergency.override-buckets"));
+                summary = new FleetLoader(aws, localAws.control()).load(fleetFile);
+                if (o.stateDir() != null) LocalState.started(o.stateDir(), deployment, summary);
             }
-            stageDone.accept(STAGES.get(2));
-            // the service reads the hub stack's outputs, as the task definition passes them in AWS
-            overrides.putAll(deployment.settings());
-            Settings settings = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
             PatchpilotConfig config = PatchpilotConfig.from(settings);
-            aws = new AwsClients(config);
-            LocalOperators.create(aws, settings.listOrEmpty("patchpilot.emergency.override-buckets"));
-            FleetLoader.Summary summary = new FleetLoader(aws, localAws.control()).load(fleetFile);
             stageDone.accept(STAGES.get(3));
             if (withService) {
                 service = new PatchpilotService(o.home(), settings, config, aws, Map.of());
