@@ -109,9 +109,7 @@ class FaultSuiteIT {
                 LocalAws.freePortPair(),
                 LocalAws.freePort(),
                 List.of("--command-delay", "0.5", "--refresh-delay", "0.5", "--config-evaluation", "off"),
-                settings,
-                // kept across the clean stop and start of the local AWS (scenario 8)
-                Files.createTempDirectory("patchpilot-local-state")));
+                settings));
         ledger = new Ledger(local.aws(), local.config().ledgerTable());
         slack = new SlackStub();
         smtpPort = LocalAws.freePort();
@@ -761,55 +759,6 @@ class FaultSuiteIT {
      * A patch-window tag that no policy would choose, on those of the instances given that their
      * policy tags (they have a window already; exempt ones have none and stay untouched).
      */
-    @Test
-    @Order(8)
-    void the_local_aws_stopped_cleanly_mid_run_and_started_30_seconds_later_keeps_its_state_and_patches_once()
-            throws Exception {
-        Map<String, Double> before = Prometheus.scrape(service.httpPort());
-        Instant occurrence = nextOccurrence();
-        String runId = PatchRuns.runId(DEFAULT, occurrence);
-        send("patchpilot-schedules", List.of(windowFire(occurrence)));
-        await().atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(100))
-                .until(() -> targetStates(runId).containsValue("Sent"));
-        Map<String, String> targetsAtStop = targetStates(runId);
-        long sendCommandsAtStop = local.localAws().control().callCount("ssm", "SendCommand");
-        local.localAws().close(); // SIGTERM: moto saves its state, ElasticMQ keeps its queues in H2
-        long stoppedAt = System.nanoTime();
-        // the service lives through 30 s without AWS (its consumers retry, nothing is dead-lettered)
-        await().during(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(40)).until(service::isAlive);
-        local.localAws().startAgain();
-        double down = (System.nanoTime() - stoppedAt) / 1e9;
-        JsonNode restored = local.localAws().control().get("state").path("restored");
-        assertTrue(restored.isObject(), "the local AWS restored its state: " + restored);
-        // what was there before the stop is there after it: the call log, the run's targets in the ledger
-        assertTrue(
-                local.localAws().control().callCount("ssm", "SendCommand") >= sendCommandsAtStop,
-                "the call log is kept");
-        assertEquals(targetsAtStop.keySet(), targetStates(runId).keySet(), "the run's targets are kept");
-        awaitRunEnded(runId, 240);
-        await().atMost(Duration.ofSeconds(120)).until(() -> quiet(QUEUES.toArray(String[]::new)));
-        assertTagsRight();
-        Map<String, Integer> commands =
-                LocalFixture.commandsPerInstance(local, LocalFixture.accountRegions(local, ACCOUNTS), runId);
-        assertTrue(
-                !commands.isEmpty() && Set.copyOf(commands.values()).equals(Set.of(1)),
-                "each instance once: " + commands);
-        assertNoDeadLetters();
-        assertEquals(200, status("/health/ready"));
-        Map<String, Double> after = Prometheus.scrape(service.httpPort());
-        counts(
-                "local AWS stopped cleanly, started 30 s later",
-                1,
-                delta(before, after, "patchpilot_messages_consumed_total"),
-                0,
-                delta(before, after, "patchpilot_duplicates_suppressed_total"),
-                0,
-                String.format(
-                        "down %.0f s, state restored (%s), instances patched %d",
-                        down, restored.path("services").size() + " services", commands.size()));
-    }
-
     private static void wrongTags(List<Fleet> instances) {
         wrongTags(instances, "wrong");
     }
