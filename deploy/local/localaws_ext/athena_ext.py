@@ -142,6 +142,16 @@ def stop():
             _trino["server"] = None
 
 
+def engine_restarted():
+    """After a restore (--state-dir): queries that were queued or running died with the old engine."""
+    with _lock:
+        running = [e for per_region in _executions.values() for e in per_region.values()
+                   if e.state in ("QUEUED", "RUNNING")]
+    for e in running:
+        _finish(e, "FAILED", "INTERNAL_ERROR_QUERY_ENGINE: the local AWS was restarted while the query ran",
+                {"errorType": "INTERNAL_ERROR"})
+
+
 def status():
     server = _trino["server"]
     return {"trino": server.url if server else None, "pid": server.proc.pid if server else None,

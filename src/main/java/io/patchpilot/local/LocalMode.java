@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -65,13 +66,29 @@ public final class LocalMode implements AutoCloseable {
         this.fleet = fleet;
     }
 
+    /**
+     * {@code stateDir}: where the local AWS keeps its state across a stop and start (null: nowhere,
+     * every start is a fresh one). A start that finds a finished start's state there resumes it:
+     * nothing is provisioned or launched again.
+     */
     public record Options(
             Path home,
             Path fleetFile,
             int awsPort,
             int httpPort,
             List<String> launcherOptions,
-            Map<String, String> settings) {}
+            Map<String, String> settings,
+            Path stateDir) {
+        public Options(
+                Path home,
+                Path fleetFile,
+                int awsPort,
+                int httpPort,
+                List<String> launcherOptions,
+                Map<String, String> settings) {
+            this(home, fleetFile, awsPort, httpPort, launcherOptions, settings, null);
+        }
+    }
 
     public static LocalMode start(Options o) throws Exception {
         return start(o, FleetFile.read(o.fleetFile()), true, stage -> {});
@@ -126,6 +143,7 @@ public final class LocalMode implements AutoCloseable {
         Settings planned = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
         PatchpilotConfig plannedConfig = PatchpilotConfig.from(planned);
         LocalStacks stacks = LocalStacks.read(o.home());
+        Optional<LocalState.Started> resumed = LocalState.previousStart(o.stateDir());
 
         LocalAws.requireFree(smtpPort);
         // while the local AWS starts (its own processes), this JVM loads the SDK's classes: the
@@ -142,7 +160,7 @@ public final class LocalMode implements AutoCloseable {
         LocalAws localAws;
         try {
             mail.start();
-            localAws = LocalAws.start(o.home(), o.awsPort(), launcherOptions(o, planned));
+            localAws = LocalAws.start(o.home(), o.awsPort(), launcherOptions(o, planned), o.stateDir());
         } catch (Exception | Error e) {
             deployerReady.thenAccept(AwsClients::close);
             background.shutdown();
@@ -155,19 +173,25 @@ public final class LocalMode implements AutoCloseable {
         Future<FleetLoader.Summary> fleetLoad = null;
         boolean deployerTaken = false;
         try {
-            FleetLoader.createOrganization(localAws.control(), fleetFile);
-            stageDone.accept(STAGES.get(1));
             LocalStacks.Deployment deployment;
             deployerTaken = true;
             try (AwsClients deployer = joined(deployerReady)) {
-                deployment = stacks.deploy(
-                        deployer.hub(CloudFormationClient.class),
-                        planned,
-                        plannedConfig,
-                        stackParameters,
-                        organizationId(deployer),
-                        rootId(deployer),
-                        members(fleetFile, plannedConfig));
+                if (resumed.isPresent()) {
+                    // the local AWS restored what this start would provision: the stacks, the fleet, the operators
+                    deployment = resumed.get().deployment();
+                    stageDone.accept(STAGES.get(1));
+                } else {
+                    FleetLoader.createOrganization(localAws.control(), fleetFile);
+                    stageDone.accept(STAGES.get(1));
+                    deployment = stacks.deploy(
+                            deployer.hub(CloudFormationClient.class),
+                            planned,
+                            plannedConfig,
+                            stackParameters,
+                            organizationId(deployer),
+                            rootId(deployer),
+                            members(fleetFile, plannedConfig));
+                }
             }
             stageDone.accept(STAGES.get(2));
             // the service reads the hub stack's outputs, as the task definition passes them in AWS
@@ -176,15 +200,20 @@ public final class LocalMode implements AutoCloseable {
             PatchpilotConfig config = PatchpilotConfig.from(settings);
             AwsClients clients = new AwsClients(config);
             aws = clients;
-            LocalOperators.create(aws, settings.listOrEmpty("patchpilot.emergency.override-buckets"));
-            // the fleet loads (work of the local AWS) while Camel loads its routes (work of this JVM);
-            // the routes consume only once the fleet is there
-            fleetLoad = background.submit(() -> new FleetLoader(clients, localAws.control()).load(fleetFile));
+            if (resumed.isPresent()) {
+                fleetLoad = CompletableFuture.completedFuture(resumed.get().fleet());
+            } else {
+                LocalOperators.create(aws, settings.listOrEmpty("patchpilot.emergency.override-buckets"));
+                // the fleet loads (work of the local AWS) while Camel loads its routes (work of this JVM);
+                // the routes consume only once the fleet is there
+                fleetLoad = background.submit(() -> new FleetLoader(clients, localAws.control()).load(fleetFile));
+            }
             if (withService) {
                 service = new PatchpilotService(o.home(), settings, config, aws, Map.of());
                 service.prepare();
             }
             FleetLoader.Summary summary = joined(fleetLoad);
+            if (resumed.isEmpty() && o.stateDir() != null) LocalState.started(o.stateDir(), deployment, summary);
             stageDone.accept(STAGES.get(3));
             if (withService) {
                 service.start();
