@@ -89,6 +89,30 @@ def _plain_dict_subclass(cls):
             and hasattr(cls, "__dict__"))
 
 
+def _private_key(pem):
+    from cryptography.hazmat.primitives import serialization
+    return serialization.load_pem_private_key(pem, password=None)
+
+
+def _private_key_pem(key):
+    """An RSA/EC private key (moto's key pairs, KMS keys) as PKCS#8 PEM: the key objects refuse pickle."""
+    from cryptography.hazmat.primitives import serialization
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _public_key(pem):
+    from cryptography.hazmat.primitives import serialization
+    return serialization.load_pem_public_key(pem)
+
+
+def _is_key(obj, kind):
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+    if kind == "private":
+        return isinstance(obj, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey))
+    return isinstance(obj, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey))
+
+
 class _Pickler(pickle.Pickler):
     """pickle, plus what moto's models hold that plain pickle refuses: locks (a new one, unheld),
     functions that cannot be imported by name (defaultdict(lambda: ...), nested helpers) and dict
@@ -103,6 +127,13 @@ class _Pickler(pickle.Pickler):
             factory = obj.default_factory if isinstance(obj, collections.defaultdict) else None
             return (copyreg.__newobj__, (cls,), (getattr(obj, "__dict__", None), factory), None,
                     iter(obj.items()), _set_dict_state)
+        if cls.__module__.startswith("cryptography."):
+            if _is_key(obj, "private"):
+                return _private_key, (_private_key_pem(obj),)
+            if _is_key(obj, "public"):
+                from cryptography.hazmat.primitives import serialization
+                return _public_key, (obj.public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo),)
         if isinstance(obj, types.FunctionType) and "<" in obj.__qualname__:
             cells = tuple(c.cell_contents for c in obj.__closure__) if obj.__closure__ else None
             return _function, (obj.__module__, marshal.dumps(obj.__code__), obj.__name__, obj.__defaults__, cells)

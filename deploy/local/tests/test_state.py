@@ -18,6 +18,8 @@ def _populate(aws):
     aws.ctl("sim", {"instances": {ids[0]: {"missingPatches": [KB]}}})
     ec2 = aws.client("ec2")
     ec2.create_tags(Resources=[ids[1]], Tags=[{"Key": "PatchGroup", "Value": "wave-1"}])
+    # moto keeps a key pair's private key as a cryptography object, which plain pickle refuses
+    ec2.create_key_pair(KeyName="state-key")
     ssm = aws.client("ssm")
     cid = ssm.send_command(DocumentName="AWS-RunPatchBaseline", InstanceIds=[ids[0]],
                            Parameters={"Operation": ["Install"]})["Command"]["CommandId"]
@@ -46,6 +48,7 @@ def _check(aws, kept):
     found = {i["InstanceId"]: {t["Key"]: t["Value"] for t in i.get("Tags", [])}
              for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]}
     assert set(found) == set(ids) and found[ids[1]]["PatchGroup"] == "wave-1" and found[ids[0]]["team"] == "state"
+    assert [k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]] == ["state-key"]
     ssm = aws.client("ssm")
     commands = ssm.list_commands(CommandId=cid)["Commands"]
     assert [c["CommandId"] for c in commands] == [cid]
