@@ -3,6 +3,7 @@
 
 Prints `localaws ready http://HOST:PORT` once it answers; runs until SIGTERM/SIGINT."""
 import argparse
+import faulthandler
 import json
 import logging
 import os
@@ -32,6 +33,10 @@ def parse_args(argv):
                    help="AssumeRole only into roles that exist, with the ExternalId their trust policy names, as STS does")
     p.add_argument("--report-engine", choices=["duckdb", "athena"], default="duckdb",
                    help="athena: start the local Athena's Trino server now (else on the first query)")
+    p.add_argument("--state-dir", default=None,
+                   help="keep the state here: restored at start, saved at a clean stop and every --save-every seconds")
+    p.add_argument("--save-every", type=float, default=5.0,
+                   help="seconds between saves of the state while serving (with --state-dir)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.add_argument("--parent-pid", type=int, default=None,
                    help="exit when this process is gone (no orphan outlives a killed parent)")
@@ -98,6 +103,7 @@ def wait_healthy(url, deadline):
 
 def main(argv=None):
     args = parse_args(argv if argv is not None else sys.argv[1:])
+    faulthandler.register(signal.SIGUSR1)  # a stack dump of every thread on demand (kill -USR1)
     if not port_free(args.host, args.port):
         print(f"localaws: port {args.port} on {args.host} is already in use", file=sys.stderr)
         return 2
@@ -111,10 +117,21 @@ def main(argv=None):
                           "schedule_speedup": args.schedule_speedup,
                           "config_evaluation": args.config_evaluation == "on",
                           "strict_assume_role": args.strict_assume_role,
-                          "aws_endpoint": f"http://{args.host}:{args.port}"})
+                          "aws_endpoint": f"http://{args.host}:{args.port}",
+                          "state_dir": args.state_dir})
     if args.faults:
         with open(args.faults) as f:
             faults.load(json.load(f))
+    from localaws_ext import state
+    if args.state_dir:
+        try:
+            restored = state.restore(args.state_dir)
+        except Exception as e:  # a damaged or foreign file: say so rather than start empty
+            print(f"localaws: cannot restore the state in {args.state_dir}: {type(e).__name__}: {e}", file=sys.stderr)
+            return 2
+        if restored:
+            print(f"localaws: state restored from {args.state_dir} (saved {time.ctime(restored['saved'])})",
+                  file=sys.stderr, flush=True)
 
     server = make_server_class()(ip_address=args.host, port=args.port, verbose=False)
     server.start()
@@ -132,6 +149,8 @@ def main(argv=None):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     else:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if args.state_dir:
+        state.start_saving(args.state_dir, args.save_every, stop)
     print(f"localaws ready {url}", flush=True)
     from localaws_ext import athena_ext
     if args.report_engine == "athena":
@@ -139,8 +158,17 @@ def main(argv=None):
     while not stop.wait(0.5):
         if args.parent_pid and not alive(args.parent_pid):
             break
+    stopping = time.time()
+    server._server.shutdown()  # no more requests: the state saved below is the last one answered
     athena_ext.stop()
-    server._server.shutdown()
+    if args.state_dir:
+        size = state.save(args.state_dir)
+        print(f"localaws: state saved in {args.state_dir} ({size} bytes, {state.status()['seconds']} s;"
+              f" stopped in {time.time() - stopping:.1f} s)", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # saved: nothing is left to do, and tearing down the interpreter's objects (the whole fleet's
+        # models) took seconds more on a busy machine, during which the ports stayed taken
+        os._exit(0)
     return 0
 
 

@@ -3,8 +3,8 @@ server (trino_server.py) whose Hive catalog is this local AWS's Glue catalog and
 
 StartQueryExecution queues the query (QUEUED), a worker submits it to Trino (RUNNING) and
 streams its rows to the output location as Athena writes them: `<id>.csv` (every field quoted,
-a header row, NULL as an empty unquoted field) and `<id>.csv.metadata` (the column info, as JSON:
-Athena's own is a binary file no client reads); statements without rows (MSCK REPAIR) write
+a header row, NULL as an empty unquoted field) and `<id>.csv.metadata` (the column info in
+Athena's own binary layout, protocol-buffer encoded: see result_metadata); statements without rows (MSCK REPAIR) write
 `<id>.txt`. Trino's error becomes StateChangeReason ("ERROR_NAME: message") and AthenaError.
 `MSCK REPAIR TABLE t` runs as Trino's `CALL system.sync_partition_metadata(db, 't', 'FULL')`,
 which registers the partitions found under the table's location in the Glue catalog as Athena's
@@ -142,6 +142,16 @@ def stop():
             _trino["server"] = None
 
 
+def engine_restarted():
+    """After a restore (--state-dir): queries that were queued or running died with the old engine."""
+    with _lock:
+        running = [e for per_region in _executions.values() for e in per_region.values()
+                   if e.state in ("QUEUED", "RUNNING")]
+    for e in running:
+        _finish(e, "FAILED", "INTERNAL_ERROR_QUERY_ENGINE: the local AWS was restarted while the query ran",
+                {"errorType": "INTERNAL_ERROR"})
+
+
 def status():
     server = _trino["server"]
     return {"trino": server.url if server else None, "pid": server.proc.pid if server else None,
@@ -268,6 +278,96 @@ def _column_info(columns):
     return out
 
 
+# ---- <id>.csv.metadata ------------------------------------------------------------------------
+# Athena's results metadata is a protocol-buffer message, not JSON: field 1 the engine's query id,
+# field 4 one ColumnInfo per column (1 catalog, 2 schema, 3 table, 4 name, 5 label, 6 type,
+# 7 precision, 8 scale, 9 nullable, 10 case sensitive), default values left out as proto3 does.
+# The layout is the one published from real Athena files (a 56-byte file for one `array` column
+# `ary`, which test_athena_api.py reproduces byte for byte); Athena's own readers are its only users.
+_NULLABLE = {"NOT_NULL": 1, "NULLABLE": 2, "UNKNOWN": 3}
+_NULLABLE_NAMES = {v: k for k, v in _NULLABLE.items()}
+_COLUMN_FIELDS = [(1, "CatalogName"), (2, "SchemaName"), (3, "TableName"), (4, "Name"), (5, "Label"), (6, "Type")]
+
+
+def _varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _pb_string(field, value):
+    data = value.encode()
+    return _varint(field << 3 | 2) + _varint(len(data)) + data if data else b""
+
+
+def _pb_int(field, value):
+    return _varint(field << 3) + _varint(value) if value else b""
+
+
+def result_metadata(query_id, column_info):
+    """The bytes of `<id>.csv.metadata` for the query's columns (_column_info's dicts)."""
+    out = bytearray(_pb_string(1, query_id))
+    for c in column_info:
+        body = b"".join(_pb_string(f, c.get(k) or "") for f, k in _COLUMN_FIELDS)
+        body += _pb_int(7, c.get("Precision", 0)) + _pb_int(8, c.get("Scale", 0))
+        body += _pb_int(9, _NULLABLE[c.get("Nullable", "UNKNOWN")]) + _pb_int(10, int(bool(c.get("CaseSensitive"))))
+        out += _varint(4 << 3 | 2) + _varint(len(body)) + body
+    return bytes(out)
+
+
+def _pb_fields(data):
+    i = 0
+    while i < len(data):
+        key, i = _read_varint(data, i)
+        if key & 7 == 2:
+            size, i = _read_varint(data, i)
+            yield key >> 3, data[i:i + size]
+            i += size
+        else:
+            value, i = _read_varint(data, i)
+            yield key >> 3, value
+
+
+def _read_varint(data, i):
+    n = shift = 0
+    while True:
+        b = data[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return n, i
+
+
+def read_result_metadata(data):
+    """`<id>.csv.metadata` back as (query id, ColumnInfo as GetQueryResults shows it)."""
+    query_id, columns = "", []
+    for field, value in _pb_fields(data):
+        if field == 1:
+            query_id = value.decode()
+        elif field == 4:
+            c = {k: "" for _, k in _COLUMN_FIELDS}
+            c.update(Precision=0, Scale=0, Nullable="UNKNOWN", CaseSensitive=False)
+            for f, v in _pb_fields(value):
+                names = dict(_COLUMN_FIELDS)
+                if f in names:
+                    c[names[f]] = v.decode()
+                elif f == 7:
+                    c["Precision"] = v
+                elif f == 8:
+                    c["Scale"] = v
+                elif f == 9:
+                    c["Nullable"] = _NULLABLE_NAMES[v]
+                elif f == 10:
+                    c["CaseSensitive"] = bool(v)
+            columns.append(c)
+    return query_id, columns
+
+
 def text(value):
     """A Trino JSON value as Athena renders it (None stays None: an empty, unquoted CSV field)."""
     if value is None:
@@ -326,8 +426,8 @@ class _ResultWriter:
         try:
             if e.statement_type == "DML":
                 backend.put_object(bucket, key, self.buf.getvalue().encode())
-                meta = {"ColumnInfo": _column_info(self.columns or [])}
-                backend.put_object(bucket, key + ".metadata", json.dumps(meta).encode())
+                meta = result_metadata(e.trino_id or e.id, _column_info(self.columns or []))
+                backend.put_object(bucket, key + ".metadata", meta)
             else:
                 backend.put_object(bucket, key, b"")
         except Exception as ex:  # noqa: BLE001 - the bucket refused the write

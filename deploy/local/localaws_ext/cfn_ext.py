@@ -455,6 +455,46 @@ def _stack_set_targets(original):
     return create_instances
 
 
+_operation_results = {}  # the caller's OperationId -> the operation moto ran for it
+_operations_pending = {}  # OperationId -> threading.Event while its first request still runs
+_operations_lock = threading.Lock()
+
+
+def _idempotent_operation(original):
+    """CreateStackInstances with the caller's OperationId runs once, as in AWS ("the operation ID
+    also functions as an idempotency token"). The SDK fills one in and keeps it across its retries:
+    a first attempt that outlasted the client's socket time-out on a busy machine went on creating
+    the members' stacks, and its retry failed with 'Role ... already exists'. A retry now waits for
+    the first request and answers with its operation."""
+    def create_stack_instances(self):
+        token = self._get_param("OperationId")
+        if not token:
+            return original(self)
+        with _operations_lock:
+            done = _operation_results.get(token)
+            running = _operations_pending.get(token)
+            if done is None and running is None:
+                _operations_pending[token] = threading.Event()
+        if done is not None:
+            return ActionResult({"OperationId": done})
+        if running is not None:
+            running.wait(600)
+            with _operations_lock:
+                done = _operation_results.get(token)
+            if done is not None:
+                return ActionResult({"OperationId": done})
+            return original(self)  # the first request failed: this one is a new attempt
+        try:
+            result = original(self)
+            with _operations_lock:
+                _operation_results[token] = result.result["OperationId"]
+            return result
+        finally:
+            with _operations_lock:
+                _operations_pending.pop(token).set()
+    return create_stack_instances
+
+
 def delete_stack_instances(self):
     """A service-managed StackSet's instances are deleted by DeploymentTargets, not Accounts
     (moto read only Accounts, so such a call deleted nothing)."""
@@ -473,6 +513,8 @@ def install():
     cache.get = _blank_expression_is_none(cache.get)
     StackInstances.create_instances = _stack_set_targets(StackInstances.create_instances)
     CloudFormationResponse.delete_stack_instances = delete_stack_instances
+    CloudFormationResponse.create_stack_instances = _idempotent_operation(
+        CloudFormationResponse.create_stack_instances)
     parsing.ResourceMap.load_parameters = _list_defaults(parsing.ResourceMap.load_parameters)
     ssm_models.SimpleSystemManagerBackend.register_patch_baseline_for_patch_group = \
         register_patch_baseline_for_patch_group

@@ -50,6 +50,19 @@ def _athena(body):
     return athena_ext.status()
 
 
+def _state(body):
+    from . import state
+    return state.status()
+
+
+def _save_state(body):
+    from . import state
+    if not sim.SETTINGS.get("state_dir"):
+        raise ControlError(409, "no --state-dir: the state is not kept")
+    state.save(sim.SETTINGS["state_dir"])
+    return state.status()
+
+
 def _routes():
     return {
         ("GET", "health"): lambda b: {"status": "ok"},
@@ -65,6 +78,8 @@ def _routes():
         ("GET", "reboots"): lambda b: {"reboots": sim.reboots()},
         ("GET", "config"): _config,
         ("GET", "athena"): _athena,
+        ("GET", "state"): _state,
+        ("POST", "state/save"): _save_state,
     }
 
 

@@ -3,6 +3,7 @@ import json
 import random
 import sys
 import threading
+import time
 import urllib.request
 import uuid
 
@@ -21,11 +22,19 @@ def load(body):
     """Replace the current rule set (POST /_localaws/faults or --faults FILE).
 
     Rules for service `sqs` are passed on to the local SQS (its proxy injects them), which also
-    reads them from here when it starts."""
+    reads them from here when it starts. A rule with `account` (an account id or a list of them)
+    faults only the calls signed by that account's credentials (a member account's assumed-role
+    sessions); one with `durationSeconds` stops faulting that long after it was loaded."""
     rules = list(body.get("rules") or [])
+    now = time.time()
     for r in rules:
         r.setdefault("service", "*")
         r.setdefault("operation", "*")
+        if "account" in r:
+            accounts = r["account"] if isinstance(r["account"], list) else [r["account"]]
+            r["account"] = [str(a) for a in accounts]
+        if "durationSeconds" in r:
+            r["expiresAt"] = now + float(r["durationSeconds"])
     with _lock:
         _rules[:] = rules
         _denied.clear()
@@ -48,8 +57,14 @@ def _pass_on_to_sqs(rules):
         print(f"localaws: SQS faults not passed on to {endpoint}: {e}", file=sys.stderr)
 
 
+def _drop_expired():
+    now = time.time()
+    _rules[:] = [r for r in _rules if r.get("expiresAt", now + 1) > now]
+
+
 def current():
     with _lock:
+        _drop_expired()
         return {"rules": list(_rules), "accessDeniedAccounts": sorted(_denied)}
 
 
@@ -57,18 +72,21 @@ def clear():
     load({})
 
 
-def _match(rule, service, operation):
+def _match(rule, service, operation, account):
     ok_s = rule["service"] in ("*", service) or rule["service"].lower() == (service or "").lower()
     ok_o = rule["operation"] in ("*", operation) or rule["operation"].lower() == (operation or "").lower()
-    return ok_s and ok_o
+    ok_a = "account" not in rule or account in rule["account"]
+    return ok_s and ok_o and ok_a
 
 
-def decide(service, operation):
+def decide(service, operation, account=None):
     """Return (delay_seconds, fault, rule) for one call; fault is None, 'throttle' or 'error'.
 
-    A rule with `times` stops faulting after that many faults (and is then dropped)."""
+    A rule with `times` stops faulting after that many faults, one with `durationSeconds` once
+    that time has passed (either is then dropped)."""
     with _lock:
-        rule = next((r for r in _rules if _match(r, service, operation)), None)
+        _drop_expired()
+        rule = next((r for r in _rules if _match(r, service, operation, account)), None)
         if rule is None:
             return 0.0, None, None
         delay = (float(rule.get("latencyMs", 0)) + random.uniform(0, float(rule.get("jitterMs", 0)))) / 1000

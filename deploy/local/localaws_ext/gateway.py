@@ -89,7 +89,7 @@ def _precheck(call):
             return "error", faults.access_denied_response(caller, role)
         if sim.SETTINGS.get("strict_assume_role") and not _assumable(role, call["params"].get("ExternalId")):
             return "error", faults.access_denied_response(caller, role)
-    delay, fault, rule = faults.decide(svc, call["operation"])
+    delay, fault, rule = faults.decide(svc, call["operation"], call["account"])
     if delay > 0:
         time.sleep(delay)
     if fault == "throttle":

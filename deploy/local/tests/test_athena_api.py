@@ -45,3 +45,19 @@ def test_msck_repair_runs_as_trinos_partition_sync():
                              "primary", "s3://b/p", None)
     assert q.statement_type == "DML" and q.output_file() == f"s3://b/p/{q.id}.csv"
     assert athena_ext._trino_sql(q) == "-- c\nWITH x AS (SELECT 1) SELECT * FROM x"
+
+
+def test_results_metadata_is_athenas_binary_layout():
+    # a real Athena file, as published (a 56-byte <id>.csv.metadata for `SELECT ... AS ary`, an array column)
+    real = bytes.fromhex(
+        "0a1b" + b"20190423_125128_00001_ehtur".hex()
+        + "2219" + "0a04" + b"hive".hex() + "2203" + b"ary".hex() + "2a03" + b"ary".hex() + "3205" + b"array".hex()
+        + "4803")
+    assert len(real) == 56
+    info = athena_ext._column_info([{"name": "ary", "type": "array(integer)"}])
+    assert athena_ext.result_metadata("20190423_125128_00001_ehtur", info) == real
+    assert athena_ext.read_result_metadata(real) == ("20190423_125128_00001_ehtur", info)
+    # precision, scale and case sensitivity survive the round trip
+    info = athena_ext._column_info([{"name": "n", "type": "decimal(12,3)"}, {"name": "t", "type": "varchar"}])
+    assert athena_ext.read_result_metadata(athena_ext.result_metadata("q", info)) == ("q", info)
+    assert info[1]["CaseSensitive"] and info[0]["Precision"] == 12 and info[0]["Scale"] == 3

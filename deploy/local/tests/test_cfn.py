@@ -293,3 +293,27 @@ def test_delete_stack_removes_what_is_not_retained(env, hub):
     assert not server.client("athena").list_named_queries().get("NamedQueryIds")
     buckets = {b["Name"] for b in server.client("s3").list_buckets()["Buckets"]}
     assert hub[1]["InventoryBucketName"] in buckets  # DeletionPolicy: Retain
+
+
+def test_create_stack_instances_with_the_same_operation_id_runs_once(env, members):
+    """An SDK retry of CreateStackInstances (same OperationId) after a client time-out answers the
+    first request's operation instead of creating the members' resources a second time."""
+    server = env[0]
+    cfn = server.client("cloudformation")
+    body = {"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "RoleName": "once-only", "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}}}}}
+    cfn.create_stack_set(StackSetName="retried", TemplateBody=json.dumps(body), PermissionModel="SERVICE_MANAGED",
+                         Capabilities=["CAPABILITY_NAMED_IAM"],
+                         AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False})
+    root = server.client("organizations").list_roots()["Roots"][0]["Id"]
+    request = dict(StackSetName="retried", Regions=["us-east-1"], OperationId="retry-1", DeploymentTargets={
+        "OrganizationalUnitIds": [root], "Accounts": [MEMBERS[0]], "AccountFilterType": "INTERSECTION"})
+    first = cfn.create_stack_instances(**request)["OperationId"]
+    again = cfn.create_stack_instances(**request)["OperationId"]
+    assert again == first
+    assert cfn.describe_stack_set_operation(StackSetName="retried", OperationId=again)[
+        "StackSetOperation"]["Status"] == "SUCCEEDED"
+    summaries = cfn.list_stack_instances(StackSetName="retried")["Summaries"]
+    assert [(s["Account"], s["Region"]) for s in summaries] == [(MEMBERS[0], "us-east-1")]
+    roles = server.client("iam", server.assume(MEMBERS[0])).list_roles()["Roles"]
+    assert [r["RoleName"] for r in roles].count("once-only") == 1

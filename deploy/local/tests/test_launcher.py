@@ -119,6 +119,43 @@ def test_throttling_30_percent_cli_and_call_log(aws):
         aws.ctl("faults", method="DELETE")
 
 
+def test_throttling_one_account_by_probability_for_a_duration(aws):
+    """A rule scoped to one member account (its assumed-role sessions) throttles about half of
+    that account's calls and none of another's or the hub's, and ends after durationSeconds."""
+    aws.ctl("faults", {"rules": [{"service": "*", "operation": "*", "account": "222222222222",
+                                  "throttleRate": 0.5, "durationSeconds": 4}]})
+    try:
+        rule = aws.ctl("faults")["rules"][0]
+        assert rule["account"] == ["222222222222"] and rule["expiresAt"] > time.time()
+        throttled, other = aws.client("ec2", creds=aws.assume("222222222222"), retries=1), \
+            aws.client("ec2", creds=aws.assume("111111111111"), retries=1)
+        hub = aws.client("ec2", retries=1)
+
+        def outcomes(ec2, n):
+            out = []
+            for _ in range(n):
+                try:
+                    ec2.describe_vpcs()
+                    out.append("ok")
+                except ClientError as e:
+                    assert e.response["Error"]["Code"] == "RequestLimitExceeded"
+                    out.append("throttled")
+            return out
+
+        t0 = time.time()
+        hit = outcomes(throttled, 60)
+        assert 12 <= hit.count("throttled") <= 48, hit
+        assert "throttled" not in outcomes(other, 30) + outcomes(hub, 30)
+        assert time.time() - t0 < 4, "the checks above ran inside the rule's duration"
+        deadline = time.time() + 10
+        while aws.ctl("faults")["rules"] and time.time() < deadline:
+            time.sleep(0.2)
+        assert "throttled" not in outcomes(throttled, 30)
+        assert aws.ctl("faults")["rules"] == []
+    finally:
+        aws.ctl("faults", method="DELETE")
+
+
 def test_json_and_query_fault_formats(aws):
     aws.ctl("faults", {"rules": [{"service": "ssm", "operation": "*", "throttleRate": 1.0},
                                  {"service": "autoscaling", "operation": "*", "errorRate": 1.0},

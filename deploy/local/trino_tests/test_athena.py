@@ -3,6 +3,7 @@ files in the local S3, queries through boto3 and the AWS CLI as a user would sen
 import csv
 import io
 import json
+import re
 import signal
 import threading
 import time
@@ -11,6 +12,7 @@ import uuid
 import pytest
 
 from conftest import HUB, start_launcher
+from localaws_ext import athena_ext
 from test_cfn import SKIPPED, params, template
 
 DB, WG = "patchpilot_inventory", "patchpilot"
@@ -116,8 +118,9 @@ def test_count_written_as_athena_writes_it(env):
         assert location.startswith(f"s3://{results_bucket}/")
     bucket, key = location[5:].split("/", 1)
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode() == f'"items"\n"{rows}"\n'
-    meta = json.loads(s3.get_object(Bucket=bucket, Key=key + ".metadata")["Body"].read())
-    assert meta["ColumnInfo"][0]["Type"] == "bigint"
+    trino_id, columns = athena_ext.read_result_metadata(s3.get_object(Bucket=bucket, Key=key + ".metadata")["Body"].read())
+    assert re.fullmatch(r"\d{8}_\d{6}_\d{5}_\w{5}", trino_id), trino_id  # Trino's query id, as in Athena's files
+    assert [(c["Name"], c["Type"]) for c in columns] == [("items", "bigint")]
     page = athena.get_query_results(QueryExecutionId=q["QueryExecutionId"])
     assert page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"][0]["Name"] == "items"
     assert page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"][0]["Type"] == "bigint"

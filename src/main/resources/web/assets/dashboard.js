@@ -91,6 +91,25 @@ async function loadWindows() {
   });
 }
 
+// each report Stored with its rows, or Failed with the engine's reason
+async function loadReports() {
+  const r = await fetched("/api/reports?limit=10");
+  const body = document.querySelector("#reports tbody");
+  body.replaceChildren();
+  r.items.forEach(x => {
+    const tr = body.insertRow();
+    cell(tr, x.reportId); cell(tr, x.status, "status-" + x.status); cell(tr, x.publishedAt || "");
+    const list = document.createElement("ul");
+    x.reports.forEach(p => {
+      const li = document.createElement("li");
+      li.className = "status-" + p.status;
+      li.textContent = p.status === "Failed" ? p.name + ": Failed: " + p.reason : p.name + ": " + p.rows + " rows";
+      list.appendChild(li);
+    });
+    cell(tr, "").appendChild(list);
+  });
+}
+
 let runsCursor = null;
 // an ended run's figures: instance outcomes, and AutoScaling groups on their own
 function runOutcomes(f) {
@@ -125,6 +144,6 @@ document.getElementById("more-runs").addEventListener("click", () => loadRuns(tr
 window.addEventListener("resize", () => Object.values(charts).forEach(c => c.resize()));
 const opened = new URLSearchParams(location.search);
 applyUrlFilters(opened);
-Promise.all([loadCompliance(opened), loadTrend(opened), loadWindows(), loadRuns(false)])
+Promise.all([loadCompliance(opened), loadTrend(opened), loadWindows(), loadReports(), loadRuns(false)])
   .then(() => { window.__loadedAt = performance.now(); document.body.dataset.loaded = "true"; })
   .catch(e => { document.body.dataset.error = e.message; console.error(e); });

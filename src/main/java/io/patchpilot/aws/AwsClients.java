@@ -16,9 +16,15 @@ import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.awscore.client.builder.AwsSyncClientBuilder;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkClient;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.athena.AthenaClient;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
@@ -28,13 +34,17 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.organizations.OrganizationsClient;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.multipart.MultipartConfiguration;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
+import software.amazon.awssdk.transfer.s3.S3TransferManager;
 
 /**
  * The one place SDK clients are built: per (service, account, region), sharing one HTTP
@@ -64,6 +74,8 @@ public final class AwsClients implements AutoCloseable {
     private final Map<String, SdkClient> clients = new ConcurrentHashMap<>();
     private final Map<String, AwsCredentialsProvider> memberCredentials = new ConcurrentHashMap<>();
     private volatile String hubAccountId;
+    private S3AsyncClient s3Async;
+    private S3TransferManager transfers;
 
     public AwsClients(PatchpilotConfig config) {
         this.config = config;
@@ -142,14 +154,93 @@ public final class AwsClients implements AutoCloseable {
             AwsClientBuilder<?, ?> b = builder.get()
                     .region(Region.of(region))
                     .credentialsProvider(credentials)
-                    .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
-                                    .maxAttempts(config.endpoints().maxAttempts())
-                                    .build())
-                            .addExecutionInterceptor(new AwsCallMetrics()));
+                    .overrideConfiguration(
+                            o -> o.retryStrategy(retryStrategy()).addExecutionInterceptor(new AwsCallMetrics()));
             endpointFor(type).ifPresent(b::endpointOverride);
             ((AwsSyncClientBuilder<?, ?>) b).httpClient(http);
             return (SdkClient) b.build();
         });
+    }
+
+    /**
+     * Builds a hub client of every kind this class makes, calling nothing: the SDK's classes are
+     * then loaded and initialized (seconds of a cold start), e.g. while local mode waits for the
+     * local AWS.
+     */
+    public void buildAll() {
+        BUILDERS.keySet().forEach(type -> hub(type.asSubclass(SdkClient.class)));
+    }
+
+    /**
+     * A retry strategy of one client, so one client's token bucket (and, adaptive, its send rate)
+     * is that of one (service, principal, region): a throttled member account backs off alone.
+     */
+    private RetryStrategy retryStrategy() {
+        int attempts = config.endpoints().maxAttempts();
+        if (config.endpoints().adaptiveRetries())
+            return AwsRetryStrategy.adaptiveRetryStrategy().toBuilder()
+                    .maxAttempts(attempts)
+                    .build();
+        return AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                .maxAttempts(attempts)
+                .build();
+    }
+
+    /** The part size of the hub's multipart uploads, and the size from which a file is uploaded in parts. */
+    public static final long PART_BYTES = 8L * 1024 * 1024;
+
+    /**
+     * The hub's transfers of large files (report CSVs): S3's multipart upload, parts sent in
+     * parallel by the SDK's Java-based multipart client, as a user's {@code S3TransferManager} does.
+     */
+    public synchronized S3TransferManager hubTransfers() {
+        if (transfers == null) {
+            s3Async = s3Multipart(
+                            Region.of(config.hub().region()),
+                            hubCredentials,
+                            endpointFor(S3Client.class),
+                            ClientOverrideConfiguration.builder()
+                                    .retryStrategy(retryStrategy())
+                                    .addExecutionInterceptor(new AwsCallMetrics()))
+                    .build();
+            transfers = S3TransferManager.builder().s3Client(s3Async).build();
+        }
+        return transfers;
+    }
+
+    /** An S3 async client that uploads files of {@link #PART_BYTES} or more in parallel parts (path-style). */
+    public static S3AsyncClientBuilder s3Multipart(
+            Region region,
+            AwsCredentialsProvider credentials,
+            Optional<URI> endpoint,
+            ClientOverrideConfiguration.Builder override) {
+        var b = S3AsyncClient.builder()
+                .region(region)
+                .credentialsProvider(credentials)
+                .forcePathStyle(true)
+                .multipartEnabled(true)
+                .multipartConfiguration(MultipartConfiguration.builder()
+                        .minimumPartSizeInBytes(PART_BYTES)
+                        .thresholdInBytes(PART_BYTES)
+                        .build());
+        endpoint.ifPresent(e -> {
+            b.endpointOverride(e);
+            override.addExecutionInterceptor(new NoExpectContinue());
+        });
+        return b.overrideConfiguration(override.build());
+    }
+
+    /**
+     * The local AWS (a Python HTTP server) answers {@code Expect: 100-continue} with an interim
+     * {@code 100 Continue} that the SDK's Netty client takes for the final answer of an UploadPart
+     * ("S3Exception, Status Code: 100"); against a local endpoint the header is left out and the
+     * part sent at once. S3 itself is left the SDK's default.
+     */
+    static final class NoExpectContinue implements ExecutionInterceptor {
+        @Override
+        public SdkHttpRequest modifyHttpRequest(Context.ModifyHttpRequest context, ExecutionAttributes attributes) {
+            return context.httpRequest().toBuilder().removeHeader("Expect").build();
+        }
     }
 
     /** Signs S3 links with the hub's credentials (path-style, like the S3 client). */
@@ -171,6 +262,12 @@ public final class AwsClients implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (transfers != null) transfers.close();
+            if (s3Async != null) s3Async.close();
+            transfers = null;
+            s3Async = null;
+        }
         clients.values().forEach(SdkClient::close);
         clients.clear();
         http.close();

@@ -11,6 +11,7 @@ import io.patchpilot.local.FleetFile;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.tagging.TagBatcher;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +49,9 @@ import software.amazon.awssdk.services.sqs.SqsClient;
             "  patching the Default window fired over --patch-accounts x --patch-regions x --patch-instances with --latency-ms per AWS call:",
             "           fire -> every SendCommand sent, vs a plain SDK loop at the same concurrency and vs one account-region",
             "           after another; AWS calls against the minimum (not in the default run nor in 'all'; give it -Xmx512m)",
+            "  soak     --soak-rate Config events/s and a Default window run every 2 minutes for --minutes against local mode;",
+            "           heap after GC, threads, open files and the SQS backlog every minute; exit 1 when one grows steadily",
+            "           (not in the default run nor in 'all')",
             "  all      sqs, tagging, report, startup"
         })
 public final class BenchCommand implements Callable<Integer> {
@@ -57,7 +61,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--only",
             split = ",",
-            description = "sqs, tagging, report, startup, patching, all (default: sqs,tagging)")
+            description = "sqs, tagging, report, startup, patching, soak, all (default: sqs,tagging)")
     List<String> only = List.of("sqs", "tagging");
 
     @Option(
@@ -142,6 +146,39 @@ public final class BenchCommand implements Callable<Integer> {
     int reportPatches;
 
     @Option(
+            names = "--minutes",
+            defaultValue = "30",
+            description = "soak: how long, in minutes (a sample a minute). Default: ${DEFAULT-VALUE}.")
+    int minutes;
+
+    @Option(
+            names = "--soak-rate",
+            defaultValue = "20",
+            description = "soak: Config events per second. Default: ${DEFAULT-VALUE}.")
+    double soakRate;
+
+    @Option(
+            names = "--curve",
+            description =
+                    "patching, tagging: run at each of --curve-accounts / --curve-events and write the cost curve "
+                            + "(time, AWS calls, peak heap against size) to target/bench/<name>-curve.svg and .md.")
+    boolean curve;
+
+    @Option(
+            names = "--curve-accounts",
+            split = ",",
+            defaultValue = "50,100,200,400",
+            description = "patching --curve: the accounts of each point. Default: ${DEFAULT-VALUE}.")
+    List<Integer> curveAccounts;
+
+    @Option(
+            names = "--curve-events",
+            split = ",",
+            defaultValue = "2500,10000,40000",
+            description = "tagging --curve: the Config events of each point. Default: ${DEFAULT-VALUE}.")
+    List<Integer> curveEvents;
+
+    @Option(
             names = "--json",
             defaultValue = "target/bench/bench.json",
             description = "Where the JSON goes. Default: ${DEFAULT-VALUE}.")
@@ -161,6 +198,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("patching needs accounts, regions and instances");
         // on stderr beside each benchmark's own figures; stdout keeps the table
         ProgressPrinter progress = ProgressPrinter.console(System.err);
+        if (curve) return curve(selected, home);
         List<BenchResult> results = new ArrayList<>();
         // startup first (the order of selected): the JVMs it compares are then as cold as a user's
         for (int i = 0; i < selected.size(); i++) {
@@ -173,11 +211,49 @@ public final class BenchCommand implements Callable<Integer> {
         }
         print(results);
         write(selected, results);
+        return soakFailed ? 1 : 0;
+    }
+
+    private boolean soakFailed;
+
+    /** {@code --curve}: patching and/or tagging at each size, then the table and the SVG of each. */
+    private int curve(List<String> selected, Path home) throws Exception {
+        if (!List.of("patching", "tagging").containsAll(selected))
+            throw new IllegalArgumentException("--curve: only patching and tagging have a cost curve, not " + selected);
+        Path dir = jsonPath().getParent();
+        List<BenchResult> all = new ArrayList<>();
+        for (String name : selected) {
+            List<CostCurve.Point> points = new ArrayList<>();
+            for (int size : name.equals("patching") ? curveAccounts : curveEvents) {
+                double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+                if (name.equals("patching")) patchAccounts = size;
+                else events = size;
+                List<BenchResult> results = run(name, home);
+                all.addAll(results);
+                points.add(
+                        name.equals("patching")
+                                ? CostCurve.patching(size, results, load)
+                                : CostCurve.tagging(size, results, load));
+                // written after each point: a curve cut short still leaves what it measured
+                CostCurve.write(
+                        dir,
+                        name + "-curve",
+                        name.equals("patching")
+                                ? "patching dispatch against accounts (x " + patchRegions.size() + " regions x "
+                                        + patchInstances + " instances, " + latencyMs + " ms per call)"
+                                : "tagging against Config events (" + accounts + " accounts x 2 regions)",
+                        name.equals("patching") ? "accounts" : "Config events",
+                        points);
+            }
+        }
+        print(all);
+        write(selected, all);
         return 0;
     }
 
     private List<BenchResult> run(String name, Path home) throws Exception {
         return switch (name) {
+            case "soak" -> soak(home);
             case "startup" -> new StartupBench(home).run();
             case "sqs" -> sqs(home);
             case "tagging" -> tagging(home);
@@ -201,7 +277,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** The benchmarks named, {@code all} expanded, in a fixed order; an unknown name is an error naming the known ones. */
     static List<String> selected(List<String> only) {
-        List<String> known = List.of("startup", "sqs", "tagging", "report", "patching");
+        List<String> known = List.of("startup", "sqs", "tagging", "report", "patching", "soak");
         List<String> out = new ArrayList<>();
         for (String name : only) {
             String n = name.trim();
@@ -212,6 +288,19 @@ public final class BenchCommand implements Callable<Integer> {
                         "--only: '" + n + "' is not one of " + String.join(", ", known) + ", all");
         }
         return known.stream().filter(out::contains).toList();
+    }
+
+    private List<BenchResult> soak(Path home) throws Exception {
+        if (minutes < 1 || soakRate <= 0)
+            throw new IllegalArgumentException("soak needs --minutes >= 1 and --soak-rate > 0");
+        SoakBench soak = new SoakBench(
+                home,
+                new SoakBench.Fleet(10, 10),
+                new SoakBench.Options(
+                        Duration.ofMinutes(minutes), Duration.ofMinutes(1), soakRate, Duration.ofMinutes(2)));
+        List<BenchResult> results = soak.run();
+        soakFailed = soak.failed();
+        return results;
     }
 
     private List<BenchResult> sqs(Path home) throws Exception {
@@ -352,10 +441,20 @@ public final class BenchCommand implements Callable<Integer> {
                     r.name(), r.ours(), r.unit(), r.baselineName(), r.baseline(), r.ratio());
         }
         System.out.printf(
-                "(%d cores, max heap %d MiB, Java %s)%n",
+                "(%d cores, load average %.2f, max heap %d MiB, Java %s)%n",
                 Runtime.getRuntime().availableProcessors(),
+                StartupBench.loadAverage(),
                 Runtime.getRuntime().maxMemory() / (1024 * 1024),
                 System.getProperty("java.version"));
+    }
+
+    /** --json, a relative path taken from the project's home. */
+    private Path jsonPath() {
+        return json.isAbsolute()
+                ? json
+                : Path.of(System.getenv().getOrDefault("PATCHPILOT_HOME", ""))
+                        .toAbsolutePath()
+                        .resolve(json);
     }
 
     private void write(List<String> selected, List<BenchResult> results) throws Exception {
@@ -378,11 +477,7 @@ public final class BenchCommand implements Callable<Integer> {
                     .put("ratio", r.ratio());
             n.set("extra", mapper.valueToTree(r.extra()));
         }
-        Path out = json.isAbsolute()
-                ? json
-                : Path.of(System.getenv().getOrDefault("PATCHPILOT_HOME", ""))
-                        .toAbsolutePath()
-                        .resolve(json);
+        Path out = jsonPath();
         Files.createDirectories(out.getParent());
         Files.writeString(out, mapper.writeValueAsString(root));
         System.out.println("JSON: " + out);

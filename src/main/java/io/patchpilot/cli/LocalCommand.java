@@ -56,6 +56,18 @@ final class LocalCommand implements Callable<Integer> {
     double commandDelay;
 
     @Option(
+            names = "--state-dir",
+            defaultValue = "${env:PATCHPILOT_STATE_DIR}",
+            description = {
+                "Where the local AWS keeps its state (accounts, fleet, tags, commands, ledger, buckets, queues with",
+                "their messages) across a stop and start; relative to the patchpilot home (env PATCHPILOT_STATE_DIR).",
+                "A start that finds a previous start's state resumes it instead of deploying and launching again;",
+                "delete the directory to start afresh. Saved at Ctrl-C and every 5 s: a kill -9 loses at most the",
+                "last 5 s. Default: none, every start is a fresh one and a stop forgets everything."
+            })
+    Path stateDir;
+
+    @Option(
             names = "--report-engine",
             defaultValue = "${env:PATCHPILOT_REPORT_ENGINE:-duckdb}",
             description = {
@@ -71,6 +83,7 @@ final class LocalCommand implements Callable<Integer> {
             throw new ConfigException("--report-engine: '" + reportEngine + "' is not one of duckdb, athena");
         Path home = Home.resolve();
         Path fleetFile = fleet.isAbsolute() ? fleet : home.resolve(fleet);
+        Path state = stateDir == null ? null : stateDir.isAbsolute() ? stateDir : home.resolve(stateDir);
         ServiceRunner runner = new ServiceRunner();
         LocalMode local = runner.open(LocalMode.start(
                 new LocalMode.Options(
@@ -79,7 +92,8 @@ final class LocalCommand implements Callable<Integer> {
                         awsPort,
                         httpPort,
                         List.of("--command-delay", Double.toString(commandDelay)),
-                        Map.of("patchpilot.report.engine", reportEngine)),
+                        Map.of("patchpilot.report.engine", reportEngine),
+                        state),
                 stages(ProgressPrinter.console(System.out), System::nanoTime)));
         LocalAws aws = local.localAws();
         String reports = reportEngine.equals("athena")
@@ -92,6 +106,7 @@ final class LocalCommand implements Callable<Integer> {
                   AWS (moto):    %s   credentials test/test, hub account %s, region %s
                   SQS:           %s
                   Reports:       %s
+                  State:         %s
                   Service:       http://127.0.0.1:%d/health
                   Mail (SMTP):   127.0.0.1:%d; every mail and Slack post is also written to %s
                   Fleet:         %d member accounts, %d regions, %d instances, %d AutoScaling groups (%s)
@@ -110,6 +125,9 @@ final class LocalCommand implements Callable<Integer> {
                 LocalAws.HUB_REGION,
                 aws.sqsEndpoint(),
                 reports,
+                state == null
+                        ? "none: forgotten at the stop (--state-dir DIR keeps it)"
+                        : state + " (kept across a stop and start; delete it to start afresh)",
                 httpPort,
                 local.mail().getSmtp().getPort(),
                 local.outbox(),

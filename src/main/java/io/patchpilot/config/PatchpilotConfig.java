@@ -26,6 +26,7 @@ public record PatchpilotConfig(
     private static final Pattern REGION = Pattern.compile("[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d");
     private static final Pattern ROLE_NAME = Pattern.compile("[\\w+=,.@-]{1,64}");
     private static final Pattern EXTERNAL_ID = Pattern.compile("[\\w+=,.@:/-]{2,1224}");
+    private static final Pattern RETRY_MODE = Pattern.compile("standard|adaptive");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,80}");
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
 
@@ -42,7 +43,8 @@ public record PatchpilotConfig(
     }
 
     /** Endpoint overrides (local mode only); empty in AWS. */
-    public record Endpoints(Optional<URI> aws, Optional<URI> sqs, int maxConnections, int maxAttempts) {}
+    public record Endpoints(
+            Optional<URI> aws, Optional<URI> sqs, int maxConnections, int maxAttempts, boolean adaptiveRetries) {}
 
     public record Queues(
             String configEvents,
@@ -82,7 +84,11 @@ public record PatchpilotConfig(
                 uri(s, "patchpilot.aws.endpoint"),
                 uri(s, "patchpilot.aws.sqs-endpoint"),
                 s.intOr("patchpilot.aws.max-connections", 200, 1, 5000),
-                s.intOr("patchpilot.aws.max-attempts", 6, 1, 20));
+                s.intOr("patchpilot.aws.max-attempts", 6, 1, 20),
+                s.optional("patchpilot.aws.retry-mode")
+                        .map(m -> s.require("patchpilot.aws.retry-mode", RETRY_MODE, "standard or adaptive"))
+                        .orElse("standard")
+                        .equals("adaptive"));
         Queues queues = new Queues(
                 queue(s, "config-events"),
                 queue(s, "schedules"),

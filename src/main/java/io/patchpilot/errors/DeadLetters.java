@@ -23,6 +23,12 @@ import software.amazon.awssdk.services.sqs.model.MessageAttributeValue;
 public final class DeadLetters {
     public static final String ERROR_ATTRIBUTE = "patchpilot-error";
     public static final String SOURCE_QUEUE_ATTRIBUTE = "patchpilot-source-queue";
+    /**
+     * A step that gave up marks its dead letter with this token (also written to its ledger item),
+     * so that the letter sent back by {@code dlq redrive}, and no stray copy of the step, resumes it.
+     */
+    public static final String GIVE_UP_ATTRIBUTE = "patchpilot-give-up";
+
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
 
     private final SqsClient sqs;
@@ -51,12 +57,24 @@ public final class DeadLetters {
         acks.ack(exchange).join();
     }
 
-    @AwsActions(value = "sqs:SendMessage", principal = AwsActions.Principal.HUB)
     private void deadLetter(Exchange exchange, String reason) {
-        String sourceQueue = sourceQueue(exchange);
+        deadLetter(
+                sourceQueue(exchange),
+                exchange.getIn().getBody(String.class),
+                exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ATTRIBUTES),
+                reason,
+                exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ID, String.class));
+    }
+
+    /**
+     * A message of {@code sourceQueue} (its body and message attributes as received) to its DLQ
+     * with {@code reason}; for a step that decides itself to give up and still finishes its work
+     * (the caller deletes the source message, after this returns).
+     */
+    @AwsActions(value = "sqs:SendMessage", principal = AwsActions.Principal.HUB)
+    public void deadLetter(String sourceQueue, String body, Object messageAttributes, String reason, String messageId) {
         Map<String, MessageAttributeValue> attributes = new HashMap<>();
-        Object original = exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ATTRIBUTES);
-        if (original instanceof Map<?, ?> m) {
+        if (messageAttributes instanceof Map<?, ?> m) {
             m.forEach((k, v) -> {
                 if (v instanceof MessageAttributeValue mav && attributes.size() < 8) attributes.put(k.toString(), mav);
             });
@@ -65,17 +83,19 @@ public final class DeadLetters {
         attributes.put(SOURCE_QUEUE_ATTRIBUTE, text(sourceQueue));
         String dlq = PatchpilotConfig.Queues.deadLetterQueueOf(sourceQueue);
         String url = acks.queueUrl(dlq);
-        String body = exchange.getIn().getBody(String.class);
         sqs.sendMessage(r -> r.queueUrl(url)
                 .messageBody(body == null || body.isEmpty() ? "(empty)" : body)
                 .messageAttributes(attributes));
         Metrics.deadLettered(sourceQueue);
-        LOG.warn(
-                "Rejected message {} from {} to {}: {}",
-                exchange.getIn().getHeader(Sqs2Constants.MESSAGE_ID),
-                sourceQueue,
-                dlq,
-                reason);
+        LOG.warn("Rejected message {} from {} to {}: {}", messageId, sourceQueue, dlq, reason);
+    }
+
+    /** A String message attribute. */
+    public static MessageAttributeValue text(String value) {
+        return MessageAttributeValue.builder()
+                .dataType("String")
+                .stringValue(value)
+                .build();
     }
 
     static String sourceQueue(Exchange exchange) {
@@ -98,12 +118,5 @@ public final class DeadLetters {
             if (c instanceof PermanentFailure pf) return pf;
         }
         return null;
-    }
-
-    private static MessageAttributeValue text(String value) {
-        return MessageAttributeValue.builder()
-                .dataType("String")
-                .stringValue(value)
-                .build();
     }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +28,8 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 /**
  * Deletes consumed messages in batches of 10 (DeleteMessageBatch) for routes whose consumer has
  * {@code deleteAfterRead=false}: a message is acknowledged only once its work is done, and ten
- * acknowledgements cost one call instead of ten.
+ * acknowledgements cost one call instead of ten. The calls run on threads of their own, several
+ * at once: a tag batch acknowledging 200 messages does not wait for 20 calls one after another.
  *
  * <p>A message held longer than its visibility timeout (the tag batcher holds up to
  * {@code max-in-flight} of them while it works through a backlog) would become visible again and
@@ -40,8 +42,12 @@ public final class SqsAcknowledger {
     private static final int BATCH = 10;
     private final SqsClient sqs;
     private final long lingerMillis;
+    /** Deletes from several threads, as a consumer of its own would: whoever acknowledges never waits on SQS. */
+    private static final int DELETERS = 8;
+
     private final ScheduledExecutorService timer =
             Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("sqs-ack"));
+    private final ExecutorService deleters = Executors.newFixedThreadPool(DELETERS, DaemonThreads.named("sqs-delete"));
     private final Map<String, List<Pending>> pending = new ConcurrentHashMap<>();
     private final Map<String, String> queueUrls = new ConcurrentHashMap<>();
 
@@ -206,7 +212,10 @@ public final class SqsAcknowledger {
                 timer.schedule(() -> flush(url), lingerMillis, TimeUnit.MILLISECONDS);
             }
         }
-        if (toSend != null) delete(url, toSend);
+        if (toSend != null) {
+            List<Pending> batch = toSend;
+            deleters.execute(() -> delete(url, batch));
+        }
         return done;
     }
 
@@ -218,8 +227,10 @@ public final class SqsAcknowledger {
             toSend = new ArrayList<>(list);
             list.clear();
         }
-        for (int i = 0; i < toSend.size(); i += BATCH)
-            delete(url, toSend.subList(i, Math.min(toSend.size(), i + BATCH)));
+        for (int i = 0; i < toSend.size(); i += BATCH) {
+            List<Pending> batch = toSend.subList(i, Math.min(toSend.size(), i + BATCH));
+            deleters.execute(() -> delete(url, batch));
+        }
     }
 
     @AwsActions(

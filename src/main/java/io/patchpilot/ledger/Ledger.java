@@ -174,6 +174,77 @@ public final class Ledger {
         }
     }
 
+    /** One item's change: attributes set, attributes removed, numbers added to (each may be empty). */
+    public record Change(Map<String, AttributeValue> set, List<String> remove, Map<String, Long> add) {
+        /** {@code SET … REMOVE … ADD …}, its names and values added to the maps given. */
+        String expression(Map<String, String> names, Map<String, AttributeValue> vals) {
+            List<String> clauses = new ArrayList<>();
+            if (!set.isEmpty()) clauses.add(setExpression(set, names, vals));
+            List<String> removed = new ArrayList<>();
+            for (String a : remove) {
+                names.put("#r" + removed.size(), a);
+                removed.add("#r" + removed.size());
+            }
+            if (!removed.isEmpty()) clauses.add("REMOVE " + String.join(", ", removed));
+            List<String> added = new ArrayList<>();
+            for (Map.Entry<String, Long> e : add.entrySet()) {
+                names.put("#a" + added.size(), e.getKey());
+                vals.put(":a" + added.size(), AttributeValue.fromN(Long.toString(e.getValue())));
+                added.add("#a" + added.size() + " :a" + added.size());
+            }
+            if (!added.isEmpty()) clauses.add("ADD " + String.join(", ", added));
+            return String.join(" ", clauses);
+        }
+    }
+
+    /**
+     * In one transaction: changes one item if {@code condition} holds, and another item of the same
+     * partition unconditionally (a step reopened and its run's counts never part). False when the
+     * condition did not hold (nothing changed).
+     */
+    @AwsActions(value = "dynamodb:UpdateItem", principal = AwsActions.Principal.HUB)
+    public boolean changeBothIf(
+            String pk,
+            String sk,
+            Change change,
+            String condition,
+            Map<String, String> conditionNames,
+            Map<String, AttributeValue> conditionValues,
+            String otherSk,
+            Change other) {
+        Map<String, String> names = new HashMap<>(conditionNames);
+        Map<String, AttributeValue> vals = new HashMap<>(conditionValues);
+        String first = change.expression(names, vals);
+        Map<String, String> otherNames = new HashMap<>();
+        Map<String, AttributeValue> otherVals = new HashMap<>();
+        String second = other.expression(otherNames, otherVals);
+        try {
+            aws.hub(DynamoDbClient.class)
+                    .transactWriteItems(t -> t.transactItems(
+                            TransactWriteItem.builder()
+                                    .update(u -> u.tableName(table)
+                                            .key(item(pk, sk))
+                                            .updateExpression(first)
+                                            .conditionExpression(condition)
+                                            .expressionAttributeNames(names)
+                                            .expressionAttributeValues(vals))
+                                    .build(),
+                            TransactWriteItem.builder()
+                                    .update(u -> {
+                                        u.tableName(table)
+                                                .key(item(pk, otherSk))
+                                                .updateExpression(second)
+                                                .expressionAttributeNames(otherNames);
+                                        if (!otherVals.isEmpty()) u.expressionAttributeValues(otherVals);
+                                    })
+                                    .build()));
+            return true;
+        } catch (TransactionCanceledException e) {
+            if (e.cancellationReasons().stream().anyMatch(r -> "ConditionalCheckFailed".equals(r.code()))) return false;
+            throw e;
+        }
+    }
+
     /**
      * Sets attributes only if {@code condition} holds (names in it as {@code #x} placeholders, e.g.
      * {@code #st} for the reserved word status); false when it did not.

@@ -38,20 +38,60 @@ public final class LocalAws implements AutoCloseable {
             .filter(Files::isExecutable)
             .findFirst();
 
+    /** Where, in a state directory, the moto launcher keeps its state and ElasticMQ its queues. */
+    public static final String AWS_STATE = "aws";
+
+    public static final String SQS_STATE = "sqs";
+
+    private final Path home;
     private final int awsPort;
+    private final List<String> launcherOptions;
+    private final Path stateDir;
     private final List<Process> processes = new ArrayList<>();
     private final LocalAwsControl control;
 
-    private LocalAws(int awsPort) {
+    private LocalAws(Path home, int awsPort, List<String> launcherOptions, Path stateDir) {
+        this.home = home;
         this.awsPort = awsPort;
+        this.launcherOptions = List.copyOf(launcherOptions);
+        this.stateDir = stateDir;
         this.control = new LocalAwsControl(endpoint());
     }
 
-    /** Options for the moto launcher, e.g. {@code --command-delay 0.5}. */
+    /** Options for the moto launcher, e.g. {@code --command-delay 0.5}; nothing kept across a stop. */
     public static LocalAws start(Path home, int awsPort, List<String> launcherOptions) {
+        return start(home, awsPort, launcherOptions, null);
+    }
+
+    /**
+     * With a state directory (null: none), the local AWS restores its state from there at start and
+     * saves it at a clean stop (and every few seconds while serving), ElasticMQ its queues and messages.
+     */
+    public static LocalAws start(Path home, int awsPort, List<String> launcherOptions, Path stateDir) {
+        LocalAws aws = new LocalAws(home, awsPort, launcherOptions, stateDir);
+        aws.launch();
+        return aws;
+    }
+
+    /** The state directory given at start, if any. */
+    public Optional<Path> stateDir() {
+        return Optional.ofNullable(stateDir);
+    }
+
+    /**
+     * Starts the local AWS again after {@link #close()} on the same ports, with the state it saved
+     * at that stop when it has a state directory (tests: the local AWS stopped and started under a
+     * running service).
+     */
+    public void startAgain() {
+        if (!processes.isEmpty()) throw new IllegalStateException("the local AWS is running");
+        launch();
+    }
+
+    private void launch() {
+        LocalAws aws = this;
         requireFree(awsPort);
         requireFree(awsPort + 1);
-        LocalAws aws = new LocalAws(awsPort);
         try {
             Path launcher = home.resolve("deploy/local/localaws.py");
             if (!Files.isRegularFile(launcher)) throw new ConfigException(launcher + ": local AWS launcher not found");
@@ -70,25 +110,25 @@ public final class LocalAws implements AutoCloseable {
                     // STS
                     "--strict-assume-role"));
             moto.addAll(launcherOptions);
+            if (stateDir != null)
+                moto.addAll(List.of("--state-dir", stateDir.resolve(AWS_STATE).toString()));
             CompletableFuture<Void> motoReady = aws.spawn("localaws", moto, "localaws ready");
             String java = ProcessHandle.current().info().command().orElse("java");
-            CompletableFuture<Void> sqsReady = aws.spawn(
-                    "elasticmq",
-                    List.of(
-                            java,
-                            "-Xmx256m",
-                            "-XX:+UseSerialGC",
-                            "-cp",
-                            System.getProperty("java.class.path"),
-                            ElasticMqMain.class.getName(),
-                            Integer.toString(awsPort + 1),
-                            HUB_ACCOUNT,
-                            HUB_REGION,
-                            Long.toString(ProcessHandle.current().pid()),
-                            aws.endpoint().toString()),
-                    "elasticmq ready");
+            List<String> elasticMq = new ArrayList<>(List.of(
+                    java,
+                    "-Xmx256m",
+                    "-XX:+UseSerialGC",
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    ElasticMqMain.class.getName(),
+                    Integer.toString(awsPort + 1),
+                    HUB_ACCOUNT,
+                    HUB_REGION,
+                    Long.toString(ProcessHandle.current().pid()),
+                    aws.endpoint().toString()));
+            if (stateDir != null) elasticMq.add(stateDir.resolve(SQS_STATE).toString());
+            CompletableFuture<Void> sqsReady = aws.spawn("elasticmq", elasticMq, "elasticmq ready");
             CompletableFuture.allOf(motoReady, sqsReady).get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-            return aws;
         } catch (ExecutionException e) {
             aws.close();
             Throwable cause = e.getCause();
@@ -249,7 +289,8 @@ public final class LocalAws implements AutoCloseable {
         }
         for (Process p : processes) {
             try {
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                // a clean stop saves the state first: seconds for a large fleet on a busy machine
+                if (!p.waitFor(stateDir == null ? 10 : 60, TimeUnit.SECONDS)) {
                     p.descendants().forEach(ProcessHandle::destroyForcibly);
                     p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 }

@@ -3,6 +3,7 @@ package io.patchpilot.local;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import io.patchpilot.aws.AwsClients;
+import io.patchpilot.aws.DaemonThreads;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.config.Settings;
 import io.patchpilot.service.PatchpilotService;
@@ -12,6 +13,13 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.organizations.OrganizationsClient;
@@ -58,13 +66,29 @@ public final class LocalMode implements AutoCloseable {
         this.fleet = fleet;
     }
 
+    /**
+     * {@code stateDir}: where the local AWS keeps its state across a stop and start (null: nowhere,
+     * every start is a fresh one). A start that finds a finished start's state there resumes it:
+     * nothing is provisioned or launched again.
+     */
     public record Options(
             Path home,
             Path fleetFile,
             int awsPort,
             int httpPort,
             List<String> launcherOptions,
-            Map<String, String> settings) {}
+            Map<String, String> settings,
+            Path stateDir) {
+        public Options(
+                Path home,
+                Path fleetFile,
+                int awsPort,
+                int httpPort,
+                List<String> launcherOptions,
+                Map<String, String> settings) {
+            this(home, fleetFile, awsPort, httpPort, launcherOptions, settings, null);
+        }
+    }
 
     public static LocalMode start(Options o) throws Exception {
         return start(o, FleetFile.read(o.fleetFile()), true, stage -> {});
@@ -119,54 +143,107 @@ public final class LocalMode implements AutoCloseable {
         Settings planned = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
         PatchpilotConfig plannedConfig = PatchpilotConfig.from(planned);
         LocalStacks stacks = LocalStacks.read(o.home());
+        Optional<LocalState.Started> resumed = LocalState.previousStart(o.stateDir());
 
         LocalAws.requireFree(smtpPort);
+        // while the local AWS starts (its own processes), this JVM loads the SDK's classes: the
+        // deployer's clients are ready when the local AWS is
+        ExecutorService background = Executors.newCachedThreadPool(DaemonThreads.named("local-start"));
+        CompletableFuture<AwsClients> deployerReady = CompletableFuture.supplyAsync(
+                () -> {
+                    AwsClients c = new AwsClients(plannedConfig);
+                    c.buildAll();
+                    return c;
+                },
+                background);
         GreenMail mail = new GreenMail(new ServerSetup(smtpPort, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-        mail.start();
         LocalAws localAws;
         try {
-            localAws = LocalAws.start(o.home(), o.awsPort(), launcherOptions(o, planned));
+            mail.start();
+            localAws = LocalAws.start(o.home(), o.awsPort(), launcherOptions(o, planned), o.stateDir());
         } catch (Exception | Error e) {
+            deployerReady.thenAccept(AwsClients::close);
+            background.shutdown();
             mail.stop();
             throw e;
         }
         stageDone.accept(STAGES.get(0));
         AwsClients aws = null;
         PatchpilotService service = null;
+        Future<FleetLoader.Summary> fleetLoad = null;
+        boolean deployerTaken = false;
         try {
-            FleetLoader.createOrganization(localAws.control(), fleetFile);
-            stageDone.accept(STAGES.get(1));
             LocalStacks.Deployment deployment;
-            try (AwsClients deployer = new AwsClients(plannedConfig)) {
-                deployment = stacks.deploy(
-                        deployer.hub(CloudFormationClient.class),
-                        planned,
-                        plannedConfig,
-                        stackParameters,
-                        organizationId(deployer),
-                        rootId(deployer),
-                        members(fleetFile, plannedConfig));
+            deployerTaken = true;
+            try (AwsClients deployer = joined(deployerReady)) {
+                if (resumed.isPresent()) {
+                    // the local AWS restored what this start would provision: the stacks, the fleet, the operators
+                    deployment = resumed.get().deployment();
+                    stageDone.accept(STAGES.get(1));
+                } else {
+                    FleetLoader.createOrganization(localAws.control(), fleetFile);
+                    stageDone.accept(STAGES.get(1));
+                    deployment = stacks.deploy(
+                            deployer.hub(CloudFormationClient.class),
+                            planned,
+                            plannedConfig,
+                            stackParameters,
+                            organizationId(deployer),
+                            rootId(deployer),
+                            members(fleetFile, plannedConfig));
+                }
             }
             stageDone.accept(STAGES.get(2));
             // the service reads the hub stack's outputs, as the task definition passes them in AWS
             overrides.putAll(deployment.settings());
             Settings settings = Settings.load(o.home().resolve("config"), "local", System.getenv(), overrides);
             PatchpilotConfig config = PatchpilotConfig.from(settings);
-            aws = new AwsClients(config);
-            LocalOperators.create(aws, settings.listOrEmpty("patchpilot.emergency.override-buckets"));
-            FleetLoader.Summary summary = new FleetLoader(aws, localAws.control()).load(fleetFile);
-            stageDone.accept(STAGES.get(3));
+            AwsClients clients = new AwsClients(config);
+            aws = clients;
+            if (resumed.isPresent()) {
+                fleetLoad = CompletableFuture.completedFuture(resumed.get().fleet());
+            } else {
+                LocalOperators.create(aws, settings.listOrEmpty("patchpilot.emergency.override-buckets"));
+                // the fleet loads (work of the local AWS) while Camel loads its routes (work of this JVM);
+                // the routes consume only once the fleet is there
+                fleetLoad = background.submit(() -> new FleetLoader(clients, localAws.control()).load(fleetFile));
+            }
             if (withService) {
                 service = new PatchpilotService(o.home(), settings, config, aws, Map.of());
+                service.prepare();
+            }
+            FleetLoader.Summary summary = joined(fleetLoad);
+            if (resumed.isEmpty() && o.stateDir() != null) LocalState.started(o.stateDir(), deployment, summary);
+            stageDone.accept(STAGES.get(3));
+            if (withService) {
                 service.start();
                 stageDone.accept(STAGES.get(4));
             }
+            background.shutdown();
             return new LocalMode(localAws, aws, service, config, summary, deployment, mail, outbox);
         } catch (Exception | Error e) {
+            if (fleetLoad != null) {
+                fleetLoad.cancel(true);
+                background.shutdownNow();
+                background.awaitTermination(30, TimeUnit.SECONDS);
+            }
+            if (!deployerTaken) deployerReady.thenAccept(AwsClients::close);
+            background.shutdown();
             if (service != null) service.close();
             if (aws != null) aws.close();
             localAws.close();
             mail.stop();
+            throw e;
+        }
+    }
+
+    /** The value of work done on another thread, its failure rethrown as it was thrown. */
+    private static <T> T joined(Future<T> f) throws Exception {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception x) throw x;
+            if (e.getCause() instanceof Error x) throw x;
             throw e;
         }
     }

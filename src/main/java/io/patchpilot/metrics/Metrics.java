@@ -112,6 +112,14 @@ public final class Metrics {
                 .tag("status", status)
                 .register(REGISTRY)
                 .record(duration);
+        instancesEnded(counts);
+    }
+
+    /**
+     * Instance outcomes a run adds to the patched and failed counters: all at its end; when it ends
+     * again (a step resumed from the DLQ), only the outcomes new since its earlier end.
+     */
+    public static void instancesEnded(Map<String, Long> counts) {
         long patched = counts.getOrDefault("Success", 0L);
         long failed = counts.getOrDefault("Failed", 0L)
                 + counts.getOrDefault("TimedOut", 0L)

@@ -64,6 +64,12 @@ public final class Notices {
                 "[patchpilot] " + f.runId() + ": " + f.status() + " - " + f.patched() + " patched, " + f.failed()
                         + " failed, " + f.skipped() + " skipped" + (f.window().isEmpty() ? "" : " - " + f.window());
         StringBuilder text = new StringBuilder(subject.substring("[patchpilot] ".length())).append('\n');
+        // a step that gave up was resumed from the DLQ after the run had ended: it ended again
+        String again = d.path("recompletion").asBoolean()
+                ? "Ended again (end " + d.path("completion").asInt() + "): a step resumed from the DLQ reopened it;"
+                        + " these figures replace those of its earlier end."
+                : "";
+        if (!again.isEmpty()) text.append(again).append('\n');
         RunText.lines(f).forEach(l -> text.append(l).append('\n'));
         StringBuilder html = new StringBuilder("<h2>Patch run ")
                 .append(esc(f.runId()))
@@ -73,7 +79,9 @@ public final class Notices {
                 .append(esc(f.window()))
                 .append(", occurrence ")
                 .append(esc(f.occurrence()))
-                .append("</p><table border=\"1\" cellpadding=\"4\">")
+                .append("</p>")
+                .append(again.isEmpty() ? "" : "<p>" + esc(again) + "</p>")
+                .append("<table border=\"1\" cellpadding=\"4\">")
                 .append(row("account-regions", f.accountRegionsDone() + " of " + f.accountRegionsTotal() + " done"))
                 .append(row("instances", f.instancesLine()))
                 .append(row("AutoScaling groups", f.groupsLine()))

@@ -405,6 +405,10 @@ public final class PatchRuns {
         // the figures people read, kept with the run so a list of runs need not read each run's items
         ObjectNode figures = JSON.valueToTree(RunFigures.of(ended, items, 0));
         figures.remove("problems");
+        // a run ends again after a step that gave up is resumed: its completions are counted
+        long completion = run.containsKey("completions")
+                ? Long.parseLong(run.get("completions").n()) + 1
+                : 1;
         boolean first = ledger.setIf(
                 pk(runId),
                 RUN,
@@ -416,12 +420,24 @@ public final class PatchRuns {
                         "counts",
                         Ledger.s(summary.toString()),
                         "figures",
-                        Ledger.s(figures.toString())),
-                "#st <> :done AND #st <> :failed",
-                Map.of("#st", "status"),
-                Map.of(":done", Ledger.s("Succeeded"), ":failed", Ledger.s("CompletedWithFailures")));
+                        Ledger.s(figures.toString()),
+                        "completions",
+                        AttributeValue.fromN(Long.toString(completion))),
+                // and not reopened meanwhile (a redriven step that gave up counts one target fewer done)
+                "#st <> :done AND #st <> :failed AND #n = :n",
+                Map.of("#st", "status", "#n", "targetsDone"),
+                Map.of(
+                        ":done",
+                        Ledger.s("Succeeded"),
+                        ":failed",
+                        Ledger.s("CompletedWithFailures"),
+                        ":n",
+                        AttributeValue.fromN(Long.toString(done))));
         if (!first) return List.of();
-        if (run.containsKey("createdAt")) {
+        if (completion > 1) {
+            Metrics.instancesEnded(newSince(
+                    counts, run.containsKey("counts") ? run.get("counts").s() : "{}"));
+        } else if (run.containsKey("createdAt")) {
             Metrics.runCompleted(
                     status, Duration.between(Instant.parse(run.get("createdAt").s()), clock.instant()), counts);
         }
@@ -433,6 +449,8 @@ public final class PatchRuns {
                 .put("occurrence", run.get("occurrence").s());
         detail.set("counts", summary);
         detail.set("figures", figures);
+        // the run ended before, and a resumed step reopened it: these figures replace those
+        if (completion > 1) detail.put("recompletion", true).put("completion", completion);
         return List.of(PutEventsRequest.builder()
                 .entries(PutEventsRequestEntry.builder()
                         .eventBusName(eventBus)
@@ -441,6 +459,17 @@ public final class PatchRuns {
                         .detail(detail.toString())
                         .build())
                 .build());
+    }
+
+    /** The counts that grew since an earlier end's counts (JSON, as the run item keeps them), by how much. */
+    static Map<String, Long> newSince(Map<String, Long> counts, String earlierJson) {
+        JsonNode earlier = read(earlierJson);
+        Map<String, Long> grown = new TreeMap<>();
+        counts.forEach((k, n) -> {
+            long more = n - earlier.path(k).asLong(0);
+            if (more > 0) grown.put(k, more);
+        });
+        return grown;
     }
 
     /**

@@ -76,6 +76,14 @@ public final class PatchTargetStep {
         t.setDaemon(true);
         return t;
     });
+    /** Where a step that gives up leaves its message, for {@code dlq redrive work} to resume it. */
+    private final GiveUpLetters letters;
+
+    /** Sends a step's message to the work queue's DLQ with its reason and its give-up token. */
+    @FunctionalInterface
+    public interface GiveUpLetters {
+        void send(String body, String reason, String token);
+    }
 
     public PatchTargetStep(
             AwsClients aws,
@@ -88,7 +96,9 @@ public final class PatchTargetStep {
             int leaseSeconds,
             int maxReceiveCount,
             Clock clock,
-            AmiRefreshes amiRefreshes) {
+            AmiRefreshes amiRefreshes,
+            GiveUpLetters letters) {
+        this.letters = letters;
         this.leaseMillis = leaseSeconds * 1000L;
         this.maxReceiveCount = maxReceiveCount;
         this.amiRefreshes = amiRefreshes;
@@ -121,7 +131,8 @@ public final class PatchTargetStep {
             Map<String, AttributeValue> run,
             MaintenanceWindow w,
             Instant lastStart,
-            int receives) {}
+            int receives,
+            String giveUpToken) {}
 
     /** Empty when this delivery now holds the claimed target's lease; else how long the current holder still has. */
     private Optional<Long> takeLease(String runId, AccountRegion target, Lease lease) {
@@ -210,7 +221,11 @@ public final class PatchTargetStep {
 
     /** {@code {"type":"patch-target","runId","account","region"}}: discover and send. */
     public List<PutEventsRequest> send(String body) {
-        return send(body, Map.of());
+        return send(body, Map.of(), Map.of());
+    }
+
+    public List<PutEventsRequest> send(String body, Map<?, ?> sqsAttributes) {
+        return send(body, sqsAttributes, Map.of());
     }
 
     /**
@@ -220,9 +235,11 @@ public final class PatchTargetStep {
      * item and acknowledges, waits for the lease, or (the lease run out after a crash) takes over:
      * it looks for the run's commands already sent and sends only to instances none names.
      *
-     * @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing step ends its target as Failed
+     * @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing
+     *     step ends its target as Failed and leaves its message in the DLQ
+     * @param messageAttributes the message's own attributes: a dead letter sent back resumes its step
      */
-    public List<PutEventsRequest> send(String body, Map<?, ?> sqsAttributes) {
+    public List<PutEventsRequest> send(String body, Map<?, ?> sqsAttributes, Map<?, ?> messageAttributes) {
         int receives = TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
@@ -234,9 +251,19 @@ public final class PatchTargetStep {
                         .orElseThrow(() -> new PermanentFailure("runId: " + runId + " does not exist"));
         MaintenanceWindow w = window(run);
         Step s = new Step(
-                runId, target, body, run, w, Instant.parse(run.get("lastStart").s()), receives);
-        // a redelivery (or a step put back to wait for a lease) may find its target claimed already
-        if (receives > 1 || m.path("claimed").asBoolean(false)) {
+                runId,
+                target,
+                body,
+                run,
+                w,
+                Instant.parse(run.get("lastStart").s()),
+                receives,
+                StepGiveUp.token(messageAttributes));
+        // a redelivery (or a step put back to wait for a lease, or a dead letter sent back) may find
+        // its target claimed or ended already
+        if (receives > 1
+                || m.path("claimed").asBoolean(false)
+                || !s.giveUpToken().isEmpty()) {
             Optional<Map<String, AttributeValue>> claimed = ledger.get(RunKeys.pk(runId), sk(target));
             if (claimed.isPresent()) return resume(s, claimed.get());
         }
@@ -245,7 +272,7 @@ public final class PatchTargetStep {
 
     /** The target's item exists: acknowledge an ended target, wait for a live lease, or take over. */
     private List<PutEventsRequest> resume(Step s, Map<String, AttributeValue> item) {
-        String state = Ledger.text(item, "state");
+        String state = resumed(s.runId(), s.target(), item, s.giveUpToken());
         if (!state.equals("Discovering") && !state.equals("Sent")) {
             LOG.info(
                     "Run {} {}: step repeated, the account-region is {} already; acknowledged",
@@ -282,8 +309,8 @@ public final class PatchTargetStep {
         AccountRegion target = s.target();
         Map<String, AttributeValue> run = s.run();
         Finisher finisher = held == null
-                ? (state, reason, found) -> finishUnclaimed(s, state, reason, found)
-                : (state, reason, found) -> finish(runId, target, state, reason, found);
+                ? (state, reason, found, marks) -> finishUnclaimed(s, state, reason, found, marks)
+                : (state, reason, found, marks) -> finish(runId, target, state, reason, found, marks);
         boolean pastCutoff = !clock.instant().isBefore(s.lastStart());
         if (pastCutoff && held == null)
             return finishUnclaimed(s, "CutOff", "window cutoff passed before this account-region started", Map.of());
@@ -291,7 +318,15 @@ public final class PatchTargetStep {
         try {
             found = discover(s);
         } catch (RuntimeException e) {
-            return ended(runId, target, e, s.receives(), Map.of(), finisher);
+            return ended(
+                    runId,
+                    target,
+                    e,
+                    s.receives(),
+                    Map.of(),
+                    s.body(),
+                    held == null ? "Discovering" : "Sent",
+                    finisher);
         }
         Map<String, ObjectNode> instances = new LinkedHashMap<>();
         found.skipped().forEach((id, why) -> instances.put(id, outcome("Skipped", why)));
@@ -331,7 +366,7 @@ public final class PatchTargetStep {
             return List.of();
         } catch (RuntimeException e) {
             releaseLease(runId, target, lease);
-            return ended(runId, target, e, s.receives(), instances);
+            return ended(runId, target, e, s.receives(), instances, s.body(), "Sent");
         }
         found.patch().forEach(id -> instances.put(id, outcome("Pending", "")));
         if (held != null) {
@@ -416,7 +451,8 @@ public final class PatchTargetStep {
     /** How a failing step ends its target. */
     @FunctionalInterface
     private interface Finisher {
-        List<PutEventsRequest> finish(String state, String reason, Map<String, ObjectNode> instances);
+        List<PutEventsRequest> finish(
+                String state, String reason, Map<String, ObjectNode> instances, Map<String, AttributeValue> marks);
     }
 
     /**
@@ -425,7 +461,12 @@ public final class PatchTargetStep {
      */
     private List<PutEventsRequest> finishUnclaimed(
             Step s, String state, String reason, Map<String, ObjectNode> instances) {
-        if (record(s.runId(), s.target(), state, reason, instances, false, List.of()))
+        return finishUnclaimed(s, state, reason, instances, Map.of());
+    }
+
+    private List<PutEventsRequest> finishUnclaimed(
+            Step s, String state, String reason, Map<String, ObjectNode> instances, Map<String, AttributeValue> marks) {
+        if (record(s.runId(), s.target(), state, reason, instances, false, List.of(), marks))
             return runs.completeIfDone(s.runId());
         return resume(s, ledger.get(RunKeys.pk(s.runId()), sk(s.target())).orElseThrow());
     }
@@ -544,8 +585,13 @@ public final class PatchTargetStep {
      * {@code {"type":"patch-poll","runId","account","region","attempt","commandIds"}}: follow the commands.
      * @param sqsAttributes the message's SQS attributes: on its last allowed receive a still failing poll ends its target as Failed
      */
-    @AwsActions({"ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:DescribeInstancePatchStates"})
     public List<PutEventsRequest> poll(String body, Map<?, ?> sqsAttributes) {
+        return poll(body, sqsAttributes, Map.of());
+    }
+
+    /** @param messageAttributes the message's own attributes: a dead letter sent back resumes its step */
+    @AwsActions({"ssm:ListCommandInvocations", "ssm:GetCommandInvocation", "ssm:DescribeInstancePatchStates"})
+    public List<PutEventsRequest> poll(String body, Map<?, ?> sqsAttributes, Map<?, ?> messageAttributes) {
         int receives = TransientBackoff.receiveCount(sqsAttributes);
         JsonNode m = PatchRuns.read(body);
         String runId = m.path("runId").asText();
@@ -554,7 +600,8 @@ public final class PatchTargetStep {
         int attempt = m.path("attempt").asInt(0);
         Map<String, AttributeValue> item = ledger.get(RunKeys.pk(runId), sk(target))
                 .orElseThrow(() -> new PermanentFailure("runId: no target " + target + " in run " + runId));
-        if (!item.get("state").s().equals("Sent")) return runs.completeIfDone(runId);
+        if (!resumed(runId, target, item, StepGiveUp.token(messageAttributes)).equals("Sent"))
+            return runs.completeIfDone(runId);
         JsonNode recorded = PatchRuns.read(item.get("instances").s());
         Map<String, ObjectNode> instances = new LinkedHashMap<>();
         recorded.properties().forEach(e -> instances.put(e.getKey(), (ObjectNode) e.getValue()));
@@ -581,7 +628,7 @@ public final class PatchTargetStep {
                 }
             }
         } catch (RuntimeException e) {
-            return ended(runId, target, e, receives, instances);
+            return ended(runId, target, e, receives, instances, body, "Sent");
         }
         if (!allEnded || seen.isEmpty()) {
             schedulePoll(runId, target, attempt + 1, commandIds(m, item));
@@ -617,7 +664,7 @@ public final class PatchTargetStep {
         }
         InvocationDetail.patchStates(ssm, instances);
         // the ended account-region keeps the ids of the commands it followed
-        record(runId, target, "Done", "", instances, true, commandIds(m, item));
+        record(runId, target, "Done", "", instances, true, commandIds(m, item), Map.of());
         return runs.completeIfDone(runId);
     }
 
@@ -652,53 +699,101 @@ public final class PatchTargetStep {
 
     /**
      * Access denied ends the account-region as Failed, a region not enabled as RegionNotEnabled, and
-     * so does a transient failure on the message's last allowed receive (the run is followed to its
-     * end instead of waiting for a dead letter to be redriven); all let the run go on. Otherwise the
-     * failure is rethrown for SQS to redeliver the step.
+     * so does a transient failure on the message's last allowed receive: the step gives up, its
+     * message goes to the DLQ with the reason (for {@code dlq redrive work} to resume it, see
+     * {@link StepGiveUp}) and the run is followed to its end meanwhile; all let the run go on.
+     * Otherwise the failure is rethrown for SQS to redeliver the step.
      */
-    private List<PutEventsRequest> ended(
-            String runId, AccountRegion target, RuntimeException e, int receives, Map<String, ObjectNode> instances) {
-        return ended(
-                runId,
-                target,
-                e,
-                receives,
-                instances,
-                (state, reason, found) -> finish(runId, target, state, reason, found));
-    }
-
     private List<PutEventsRequest> ended(
             String runId,
             AccountRegion target,
             RuntimeException e,
             int receives,
             Map<String, ObjectNode> instances,
+            String body,
+            String state) {
+        return ended(
+                runId,
+                target,
+                e,
+                receives,
+                instances,
+                body,
+                state,
+                (st, reason, found, marks) -> finish(runId, target, st, reason, found, marks));
+    }
+
+    /** @param state the state the step leaves if it gives up: {@code dlq redrive work} reopens it so */
+    private List<PutEventsRequest> ended(
+            String runId,
+            AccountRegion target,
+            RuntimeException e,
+            int receives,
+            Map<String, ObjectNode> instances,
+            String body,
+            String state,
             Finisher finisher) {
         String code = AwsErrors.code(e).orElse("");
         if (NOT_ENABLED.contains(code))
             return finisher.finish(
-                    "RegionNotEnabled", "region " + target.region() + " is not enabled for this account", Map.of());
+                    "RegionNotEnabled",
+                    "region " + target.region() + " is not enabled for this account",
+                    Map.of(),
+                    Map.of());
         if (AwsErrors.isDenied(e))
             return finisher.finish(
-                    "Failed", code + ": " + e.getMessage().lines().findFirst().orElse(""), instances);
+                    "Failed", code + ": " + e.getMessage().lines().findFirst().orElse(""), instances, Map.of());
         if (receives < maxReceiveCount) throw e;
-        LOG.warn(
-                "Run {} {}: still failing after {} receives, ended as Failed: {}",
-                runId,
-                target,
-                receives,
-                e.toString());
-        return finisher.finish(
-                "Failed",
-                PermanentFailure.oneLine("still failing after " + receives + " receives: "
-                        + (code.isEmpty() ? e.getClass().getSimpleName() : code) + ": " + e.getMessage()),
-                instances);
+        String reason = PermanentFailure.oneLine("still failing after " + receives + " receives: "
+                + (code.isEmpty() ? e.getClass().getSimpleName() : code) + ": " + e.getMessage());
+        LOG.warn("Run {} {}: {}; ended as Failed, its step in the DLQ", runId, target, reason);
+        String token = UUID.randomUUID().toString();
+        // the letter first: a crash before the Failed write repeats the give-up (two letters, one resumes)
+        letters.send(body, reason, token);
+        return finisher.finish("Failed", reason, instances, StepGiveUp.marks(state, token));
     }
 
     private List<PutEventsRequest> finish(
             String runId, AccountRegion target, String state, String reason, Map<String, ObjectNode> instances) {
-        record(runId, target, state, reason, instances, true, List.of());
+        return finish(runId, target, state, reason, instances, Map.of());
+    }
+
+    private List<PutEventsRequest> finish(
+            String runId,
+            AccountRegion target,
+            String state,
+            String reason,
+            Map<String, ObjectNode> instances,
+            Map<String, AttributeValue> marks) {
+        record(runId, target, state, reason, instances, true, List.of(), marks);
         return runs.completeIfDone(runId);
+    }
+
+    /**
+     * The target's state for a step message: the state it left when it gave up, if this message is
+     * that give-up's dead letter sent back (it is reopened so, together with its run); else as it is.
+     */
+    private String resumed(String runId, AccountRegion target, Map<String, AttributeValue> item, String token) {
+        String state = Ledger.text(item, "state");
+        Optional<String> reopen = StepGiveUp.reopenTo(item, token);
+        if (reopen.isEmpty()) return state;
+        boolean reopened = ledger.changeBothIf(
+                RunKeys.pk(runId),
+                sk(target),
+                StepGiveUp.reopenTarget(reopen.get(), clock.instant()),
+                StepGiveUp.CONDITION,
+                StepGiveUp.conditionNames(),
+                StepGiveUp.conditionValues(token),
+                RunKeys.RUN,
+                StepGiveUp.reopenRun());
+        if (!reopened) {
+            // another copy of the letter reopened it first
+            return ledger.get(RunKeys.pk(runId), sk(target))
+                    .map(i -> Ledger.text(i, "state"))
+                    .orElse(state);
+        }
+        LOG.info("Run {} {}: resumed from the DLQ, {} again after it gave up", runId, target, reopen.get());
+        return reopen.get();
     }
 
     /**
@@ -713,8 +808,10 @@ public final class PatchTargetStep {
             String reason,
             Map<String, ObjectNode> instances,
             boolean claimed,
-            List<String> commandIds) {
-        Map<String, AttributeValue> values = new HashMap<>(Map.of(
+            List<String> commandIds,
+            Map<String, AttributeValue> marks) {
+        Map<String, AttributeValue> values = new HashMap<>(marks);
+        values.putAll(Map.of(
                 "state",
                 Ledger.s(state),
                 "reason",

@@ -8,8 +8,11 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletionException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.transfer.s3.model.UploadFileRequest;
 
 /** Report files in the hub's buckets: written, read back for mail attachments, and linked. */
 public final class ReportFiles {
@@ -27,11 +30,29 @@ public final class ReportFiles {
                         RequestBody.fromString(content, StandardCharsets.UTF_8));
     }
 
-    /** Uploads the file as it lies on disk (the SDK streams it; a report may be hundreds of megabytes). */
-    @AwsActions(value = "s3:PutObject", principal = AwsActions.Principal.HUB)
+    /**
+     * Uploads the file as it lies on disk: from {@link AwsClients#PART_BYTES} on, as a multipart
+     * upload whose parts go in parallel (a report may be hundreds of megabytes); a failed upload is
+     * aborted by the SDK, so no parts are left behind.
+     */
+    @AwsActions(
+            value = {"s3:PutObject", "s3:AbortMultipartUpload"},
+            principal = AwsActions.Principal.HUB)
     public void write(String bucket, String key, Path file, String contentType) {
-        aws.hub(S3Client.class)
-                .putObject(r -> r.bucket(bucket).key(key).contentType(contentType), RequestBody.fromFile(file));
+        UploadFileRequest upload = UploadFileRequest.builder()
+                .source(file)
+                .putObjectRequest(PutObjectRequest.builder()
+                        .bucket(bucket)
+                        .key(key)
+                        .contentType(contentType)
+                        .build())
+                .build();
+        try {
+            aws.hubTransfers().uploadFile(upload).completionFuture().join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) throw cause;
+            throw e;
+        }
     }
 
     /** A copy made by S3 itself (CopyObject reads the source and writes the target): no second upload. */

@@ -60,6 +60,8 @@ public final class ReportRuns {
     public static final String CSV_PREFIX = "CSV#";
     /** A report whose query failed permanently, with the engine's reason; the other reports are still published. */
     public static final String FAILED_PREFIX = "FAILED#";
+    /** The index of report runs (the dashboard's list): partition {@code REPORTS}, sort key {@code <createdAt>#<id>}. */
+    public static final String INDEX = "REPORTS";
 
     /** Where things go and who hears of them. */
     public record Options(
@@ -168,6 +170,9 @@ public final class ReportRuns {
                 return;
             }
         }
+        Map<String, AttributeValue> index = Ledger.item(INDEX, Ledger.text(item, "createdAt") + "#" + reportId);
+        index.put("reportId", Ledger.s(reportId));
+        ledger.put(index);
         exportRuns(now);
         List<String> items = new ArrayList<>();
         for (AccountRegion t : scope) {

@@ -36,6 +36,7 @@ import software.amazon.awssdk.services.sqs.SqsClient;
 public final class PatchpilotService implements AutoCloseable {
     private final Main main = new Main();
     private final PatchpilotConfig config;
+    private boolean prepared;
 
     public PatchpilotService(
             Path home, Settings settings, PatchpilotConfig config, AwsClients aws, Map<String, Object> extraBeans) {
@@ -93,8 +94,20 @@ public final class PatchpilotService implements AutoCloseable {
         return new MailComponent(c);
     }
 
-    public void start() throws Exception {
+    /**
+     * Camel started with every route loaded but none consuming yet: the slow part of a start (class
+     * loading, reading the routes, the HTTP server), done while local mode still loads the fleet.
+     * {@link #start()} then starts the routes.
+     */
+    public void prepare() throws Exception {
+        main.configure().setAutoStartup(false);
         main.start();
+        prepared = true;
+    }
+
+    public void start() throws Exception {
+        if (prepared) main.getCamelContext().getRouteController().startAllRoutes();
+        else main.start();
         main.getCamelContext()
                 .getRegistry()
                 .lookupByNameAndType("accessGuard", AccessGuard.class)

@@ -14,6 +14,7 @@ import io.patchpilot.emergency.AwsLookups;
 import io.patchpilot.emergency.EmergencyRuns;
 import io.patchpilot.emergency.EmergencyValidator;
 import io.patchpilot.emergency.Principals;
+import io.patchpilot.errors.DeadLetters;
 import io.patchpilot.errors.SqsAcknowledger;
 import io.patchpilot.ledger.Ledger;
 import io.patchpilot.notify.Notices;
@@ -49,6 +50,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import software.amazon.awssdk.services.sqs.SqsClient;
 
 /** The business beans the routes refer to by name, wired once from configuration. */
 public final class ServiceBeans {
@@ -184,6 +186,17 @@ public final class ServiceBeans {
                 clock);
     }
 
+    /** A patch step that gives up leaves its message in the work DLQ with its reason and its give-up token. */
+    private static PatchTargetStep.GiveUpLetters giveUpLetters(AwsClients aws, SqsAcknowledger acks, String workQueue) {
+        DeadLetters deadLetters = new DeadLetters(aws.hub(SqsClient.class), acks);
+        return (body, reason, token) -> deadLetters.deadLetter(
+                workQueue,
+                body,
+                Map.of(DeadLetters.GIVE_UP_ATTRIBUTE, DeadLetters.text(token)),
+                reason,
+                "(a patch step)");
+    }
+
     public static Map<String, Object> create(
             Path home, Settings settings, PatchpilotConfig config, AwsClients aws, SqsAcknowledger acks) {
         Clock clock = Clock.systemUTC();
@@ -235,7 +248,8 @@ public final class ServiceBeans {
                                 config.ledgerTable(),
                                 new GroupClassifier(t.policy(), ami.patchGroupKey()),
                                 work::sendLater,
-                                clock)));
+                                clock),
+                        giveUpLetters(aws, acks, config.queues().work())));
         beans.put(
                 "selfService",
                 new SelfService(

@@ -7,6 +7,7 @@ import io.patchpilot.errors.JsonBodies;
 import io.patchpilot.errors.PermanentFailure;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
 /**
  * Reads an EventBridge envelope of "Config Rules Compliance Change" and decides whether it asks
@@ -15,6 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * account outside the organization or other than the sending one, are permanent failures.
  */
 public final class ConfigEvents {
+    private static final Pattern ACCOUNT_ID = Pattern.compile("\\d{12}");
+    private static final Pattern REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d");
+
     private final List<String> ruleNames;
     private final Organization organization;
     private final AtomicLong ignored = new AtomicLong();
@@ -45,9 +49,9 @@ public final class ConfigEvents {
         String account = required(detail, "awsAccountId");
         String region = required(detail, "awsRegion");
         String resourceId = required(detail, "resourceId");
-        if (!account.matches("\\d{12}"))
+        if (!ACCOUNT_ID.matcher(account).matches())
             throw new PermanentFailure("detail.awsAccountId: '" + account + "' is not a 12-digit account id");
-        if (!region.matches("[a-z]{2}(-[a-z]+)+-\\d"))
+        if (!REGION.matcher(region).matches())
             throw new PermanentFailure("detail.awsRegion: '" + region + "' is not a region name");
         String sender = text(event, "account");
         if (sender != null && !sender.equals(account)) {

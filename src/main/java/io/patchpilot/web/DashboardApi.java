@@ -19,7 +19,7 @@ import org.apache.camel.Message;
 
 /**
  * The dashboard's read-only JSON API: {@code /api/compliance}, {@code /api/compliance/history}, {@code /api/runs},
- * {@code /api/runs/{id}}, {@code /api/windows}. Bad parameters answer 400 with the reason.
+ * {@code /api/runs/{id}}, {@code /api/windows}, {@code /api/reports}. Bad parameters answer 400 with the reason.
  */
 public final class DashboardApi {
     static final ObjectMapper JSON = WindowStore.json().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
@@ -31,14 +31,21 @@ public final class DashboardApi {
     private final ComplianceSource compliance;
     private final ComplianceHistory history;
     private final RunsView runs;
+    private final ReportRunsView reports;
     private final WindowStore windows;
     private final Clock clock;
 
     public DashboardApi(
-            ComplianceSource compliance, ComplianceHistory history, RunsView runs, WindowStore windows, Clock clock) {
+            ComplianceSource compliance,
+            ComplianceHistory history,
+            RunsView runs,
+            ReportRunsView reports,
+            WindowStore windows,
+            Clock clock) {
         this.compliance = compliance;
         this.history = history;
         this.runs = runs;
+        this.reports = reports;
         this.windows = windows;
         this.clock = clock;
     }
@@ -96,6 +103,16 @@ public final class DashboardApi {
             int limit = Paging.limit(m.getHeader("limit", String.class), TARGETS_DEFAULT, TARGETS_MAX);
             return runs.run(id, limit, m.getHeader("cursor", String.class)).orElse(null);
         });
+    }
+
+    /** {@code ?limit=10}: the latest report runs, each report Stored (rows) or Failed (the engine's reason). */
+    public void reports(Exchange exchange) {
+        respond(
+                exchange,
+                () -> reports.list(Paging.limit(
+                        exchange.getMessage().getHeader("limit", String.class),
+                        ReportRunsView.DEFAULT,
+                        ReportRunsView.MAX)));
     }
 
     public void windows(Exchange exchange) {

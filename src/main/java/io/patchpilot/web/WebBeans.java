@@ -41,6 +41,7 @@ public final class WebBeans {
                                 ledger,
                                 config.ledgerTable(),
                                 new OutputLinks(aws, config.buckets().logs())),
+                        new ReportRunsView(ledger, clock),
                         windows,
                         clock));
         beans.put("complianceHistory", history);

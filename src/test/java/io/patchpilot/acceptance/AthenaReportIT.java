@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.icegreen.greenmail.util.GreenMailUtil;
@@ -17,6 +18,10 @@ import io.patchpilot.testing.InProcessCli;
 import io.patchpilot.testing.LocalFixture;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -260,6 +265,22 @@ class AthenaReportIT {
         assertTrue(failed.get("reason").s().contains("TABLE_NOT_FOUND"), failed.toString());
         for (String other : List.of("compliance_by_account_region", "non_compliant_patches", "unmanaged_instances"))
             assertTrue(text.contains(other + ": "), other + " is still published: " + text);
+        // the dashboard's report runs show it Failed with Athena's reason, the others Stored
+        HttpResponse<String> page = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                        + local.config().http().port() + "/api/reports"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        JsonNode shown = null;
+        for (JsonNode r : new ObjectMapper().readTree(page.body()).path("items"))
+            if (r.path("reportId").asText().equals(reportId)) shown = r;
+        assertTrue(shown != null, "/api/reports lists " + reportId + ": " + page.body());
+        for (JsonNode r : shown.path("reports")) {
+            boolean outcomes = r.path("name").asText().equals("patch_run_outcomes");
+            assertEquals(outcomes ? "Failed" : "Stored", r.path("status").asText(), r.toString());
+            if (outcomes) assertTrue(r.path("reason").asText().contains("TABLE_NOT_FOUND"), r.toString());
+        }
         // nothing is left running in the local Athena
         AthenaClient athena = local.aws().hub(AthenaClient.class);
         for (String id :

@@ -38,7 +38,8 @@ class LocalRestartIT {
         Path firstLog = dir.resolve("first.log");
         Path secondLog = dir.resolve("second.log");
 
-        Process first = start(awsPort, httpPort, firstLog);
+        Path state = dir.resolve("state"); // the second start resumes the first's state (no redeploy)
+        Process first = start(awsPort, httpPort, firstLog, state);
         Process second = null;
         try {
             awaitHealthy(first, httpPort, firstLog);
@@ -49,7 +50,7 @@ class LocalRestartIT {
                     "local restart: after the stop, %d sockets in TIME-WAIT on the AWS and SQS ports%n",
                     timeWait(awsPort) + timeWait(awsPort + 1));
 
-            second = start(awsPort, httpPort, secondLog);
+            second = start(awsPort, httpPort, secondLog, state);
             double gap = (System.nanoTime() - stopped) / 1e9;
             assertTrue(gap < 5, "started again " + gap + " s after the stop");
             awaitHealthy(second, httpPort, secondLog);
@@ -75,7 +76,7 @@ class LocalRestartIT {
     }
 
     /** In a session of its own (setsid), so its PID is its process group's and the test's group is apart. */
-    private static Process start(int awsPort, int httpPort, Path log) throws IOException {
+    private static Process start(int awsPort, int httpPort, Path log, Path state) throws IOException {
         return new ProcessBuilder(
                         "setsid",
                         "./patchpilot",
@@ -83,7 +84,9 @@ class LocalRestartIT {
                         "--aws-port",
                         Integer.toString(awsPort),
                         "--http-port",
-                        Integer.toString(httpPort))
+                        Integer.toString(httpPort),
+                        "--state-dir",
+                        state.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();

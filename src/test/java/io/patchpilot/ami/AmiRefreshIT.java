@@ -79,7 +79,10 @@ class AmiRefreshIT {
     @BeforeAll
     void start() throws Exception {
         Path fleet = Files.writeString(Files.createTempDirectory("ami-fleet").resolve("fleet.yaml"), FLEET);
-        local = LocalFixture.start(fleet.toString(), Map.of("patchpilot.queue.visibility-seconds", "5"));
+        // three receives before the DLQ: the give-up case below waits out 5 s + 10 s of backoff, not 75 s
+        local = LocalFixture.start(
+                fleet.toString(),
+                Map.of("patchpilot.queue.visibility-seconds", "5", "patchpilot.queue.max-receive-count", "3"));
         ledger = new Ledger(local.aws(), local.config().ledgerTable());
         sourceAmi = versions("web-asg").get(0).launchTemplateData().imageId();
         // a group on a launch configuration, as older accounts still have them

@@ -73,6 +73,22 @@ class SettingsTest {
     }
 
     @Test
+    void the_retry_mode_is_standard_unless_set_to_adaptive() {
+        Map<String, String> env = awsEnv();
+        assertFalse(PatchpilotConfig.from(Settings.load(CONFIG, "aws", env, Map.of()))
+                .endpoints()
+                .adaptiveRetries());
+        env.put("PATCHPILOT_AWS_RETRY_MODE", "adaptive");
+        assertTrue(PatchpilotConfig.from(Settings.load(CONFIG, "aws", env, Map.of()))
+                .endpoints()
+                .adaptiveRetries());
+        env.put("PATCHPILOT_AWS_RETRY_MODE", "legacy");
+        ConfigException e = assertThrows(
+                ConfigException.class, () -> PatchpilotConfig.from(Settings.load(CONFIG, "aws", env, Map.of())));
+        assertEquals("patchpilot.aws.retry-mode: 'legacy' is not standard or adaptive", e.getMessage());
+    }
+
+    @Test
     void a_blank_required_key_is_reported_as_missing() {
         Settings s = Settings.of("aws", Map.of("patchpilot.hub.region", ""));
         ConfigException e = assertThrows(ConfigException.class, () -> s.require("patchpilot.hub.region"));

@@ -9,6 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.patchpilot.aws.AccountRegion;
+import io.patchpilot.aws.QueueDepth;
+import io.patchpilot.bench.GeneratedFleet;
+import io.patchpilot.bench.SoakBench;
+import io.patchpilot.bench.SoakTrend;
 import io.patchpilot.config.PatchpilotConfig;
 import io.patchpilot.testing.AwsCli;
 import io.patchpilot.windows.MaintenanceWindow;
@@ -44,6 +48,7 @@ import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.Reservation;
 import software.amazon.awssdk.services.ec2.model.Tag;
 import software.amazon.awssdk.services.eventbridge.EventBridgeClient;
+import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.ssm.SsmClient;
 
 /** Local mode as a newcomer meets it: the default fleet in a local AWS and the service healthy. */
@@ -266,6 +271,33 @@ class LocalModeIT {
                                 .filter(c -> c.documentName().equals("AWS-RunPatchBaseline"))
                                 .anyMatch(c -> c.instanceIds().contains(worker)),
                         "AWS-RunPatchBaseline sent to untagged-worker " + worker));
+    }
+
+    @Test
+    void a_soak_of_four_seconds_samples_every_figure_and_the_service_takes_all_its_events() {
+        // the bench smoke of 'patchpilot bench --only soak' on this class's local mode: a sample a second
+        // instead of a minute, and no window runs (the test above proves the Default window's own run)
+        List<String> events =
+                GeneratedFleet.configEvents(local.aws(), FleetFile.read(Path.of("config/local/fleet.yaml")));
+        SoakBench.Outcome out = SoakBench.soak(
+                local,
+                events,
+                new SoakBench.Options(Duration.ofSeconds(4), Duration.ofSeconds(1), 10, Duration.ZERO),
+                System.err);
+        assertEquals(4, out.samples().size());
+        for (SoakBench.Sample s : out.samples()) {
+            assertTrue(s.heapMiB() > 0 && s.threads() > 0 && s.openFiles() > 0 && s.backlog() >= 0, s.toString());
+        }
+        assertTrue(out.samples().get(3).eventsSent() >= 30, out.samples().toString());
+        assertEquals(
+                List.of("heap after GC", "threads", "open files", "SQS backlog"),
+                out.trends().stream().map(SoakTrend::metric).toList());
+        assertTrue(
+                out.trends().stream().allMatch(SoakTrend::judged), out.trends().toString());
+        SqsClient sqs = local.aws().hub(SqsClient.class);
+        String url = sqs.getQueueUrl(r -> r.queueName(local.config().queues().configEvents()))
+                .queueUrl();
+        await().atMost(Duration.ofSeconds(60)).until(() -> QueueDepth.of(sqs, url) == 0);
     }
 
     private static Map<String, String> tags(Ec2Client ec2, String instanceId) {

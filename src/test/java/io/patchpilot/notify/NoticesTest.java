@@ -66,6 +66,25 @@ class NoticesTest {
     }
 
     @Test
+    void a_run_that_ends_again_after_a_resumed_step_says_its_figures_replace_the_earlier_ones() throws Exception {
+        String event = "{\"runId\":\"Default-20261204T0500Z\",\"window\":\"Default_maintenance_window (organization)\","
+                + "\"windowScope\":\"organization\",\"status\":\"CompletedWithFailures\"";
+        Notice again = notices.of(
+                        "Patch Run Completed",
+                        JSON.readTree(event + ",\"recompletion\":true,\"completion\":2}"),
+                        Optional.of(figures()))
+                .orElseThrow();
+        String line = "Ended again (end 2): a step resumed from the DLQ reopened it;"
+                + " these figures replace those of its earlier end.";
+        assertTrue(again.text().contains(line), again.text());
+        assertTrue(again.html().contains("<p>" + line + "</p>"), again.html());
+        Notice first = notices.of("Patch Run Completed", JSON.readTree(event + "}"), Optional.of(figures()))
+                .orElseThrow();
+        assertFalse(first.text().contains("Ended again"), first.text());
+        assertEquals(first.subject(), again.subject());
+    }
+
+    @Test
     void slack_gets_block_kit_with_the_outcome_the_figures_at_most_ten_lines_to_attend_to_and_the_run_page()
             throws Exception {
         List<RunFigures.Problem> many = new ArrayList<>();

@@ -746,6 +746,15 @@ class PatchRunIT {
                         .orElseThrow()
                         .get("state")
                         .s());
+        // and the step lies in the work DLQ with the same reason, for dlq redrive work to resume it
+        List<Message> dead = LocalFixture.drain(local, "patchpilot-work-dlq");
+        assertEquals(1, dead.size(), dead.toString());
+        assertEquals(
+                target.get("reason").s(),
+                dead.get(0).messageAttributes().get("patchpilot-error").stringValue());
+        assertEquals(
+                target.get("gaveUpToken").s(),
+                dead.get(0).messageAttributes().get("patchpilot-give-up").stringValue());
     }
 
     private void awaitRunEnded(String runId) {

@@ -1009,8 +1009,7 @@ class FaultSuiteIT {
         return Prometheus.sum(after, metric) - Prometheus.sum(before, metric);
     }
 
-    private static void counts(
-            String scenario, long in, long processed, long dlq, long duplicates, long leaked, String more) {
+    static void counts(String scenario, long in, long processed, long dlq, long duplicates, long leaked, String more) {
         System.out.printf(
                 "FAULTS %-48s in=%d processed=%d dlq=%d duplicates-suppressed=%d leaked=%d; %s%n",
                 scenario + ":", in, processed, dlq, duplicates, leaked, more);

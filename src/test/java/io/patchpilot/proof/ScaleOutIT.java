@@ -255,7 +255,7 @@ class ScaleOutIT {
         }
     }
 
-    private static ServiceProcess start(LocalMode local, String name, Map<String, String> env) {
+    static ServiceProcess start(LocalMode local, String name, Map<String, String> env) {
         try {
             return ServiceProcess.start(local, name, env);
         } catch (IOException e) {
@@ -266,7 +266,7 @@ class ScaleOutIT {
     private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private static String scrape(ServiceProcess p) throws IOException, InterruptedException {
+    static String scrape(ServiceProcess p) throws IOException, InterruptedException {
         return HTTP.send(
                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.httpPort() + "/metrics"))
                                 .timeout(Duration.ofSeconds(10))
@@ -295,7 +295,7 @@ class ScaleOutIT {
         return total;
     }
 
-    private static boolean runEnded(Ledger ledger, String runId) {
+    static boolean runEnded(Ledger ledger, String runId) {
         return ledger.get(RunKeys.pk(runId), RunKeys.RUN)
                 .map(r -> r.get("status").s())
                 .filter(s -> s.equals("Succeeded") || s.equals("CompletedWithFailures"))
@@ -320,7 +320,7 @@ class ScaleOutIT {
     }
 
     /** Instance id → tags, in every account-region of the fleet (DescribeTags: far lighter than DescribeInstances here). */
-    private static Map<String, Map<String, String>> instanceTags(LocalMode local, FleetFile fleet) {
+    static Map<String, Map<String, String>> instanceTags(LocalMode local, FleetFile fleet) {
         Map<String, Map<String, String>> tags = new HashMap<>();
         for (FleetFile.Account account : fleet.accounts()) {
             for (String region : account.regions().keySet()) {
@@ -340,7 +340,7 @@ class ScaleOutIT {
     }
 
     /** Resource id → how many audited tag changes name it (the ledger's TAGS# items). */
-    private static Map<String, Integer> auditedChanges(Ledger ledger, FleetFile fleet) {
+    static Map<String, Integer> auditedChanges(Ledger ledger, FleetFile fleet) {
         Map<String, Integer> changes = new HashMap<>();
         for (FleetFile.Account account : fleet.accounts()) {
             for (String region : account.regions().keySet()) {
@@ -355,7 +355,7 @@ class ScaleOutIT {
     }
 
     /** The instances the run's account-regions recorded an outcome for, other than Skipped. */
-    private static Set<String> recordedTargets(Ledger ledger, String runId) {
+    static Set<String> recordedTargets(Ledger ledger, String runId) {
         Set<String> ids = new HashSet<>();
         List<String> notEnded = new ArrayList<>();
         for (Map<String, AttributeValue> t : ledger.partition(RunKeys.pk(runId))) {
@@ -370,7 +370,7 @@ class ScaleOutIT {
         return ids;
     }
 
-    private static double seconds(long since) {
+    static double seconds(long since) {
         return (System.nanoTime() - since) / 1e9;
     }
 }

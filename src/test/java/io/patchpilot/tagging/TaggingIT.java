@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.cli.PatchpilotCli;
 import io.patchpilot.errors.DeadLetters;
@@ -92,14 +93,16 @@ class TaggingIT {
                 new String[] {DEV, "eu-west-1", "eks-node"}, new String[] {PAYMENTS, "us-east-1", "prod-ecs-host"},
                 new String[] {PAYMENTS, "us-east-1", "k8s-worker"}, new String[] {PAYMENTS, "eu-west-1", "eksctl-node"},
                 new String[] {PAYMENTS, "us-east-1", "prod-api"}, new String[] {DATA, "us-east-1", "custom-env"});
+        List<String> events = new ArrayList<>();
         for (String[] t : targets) {
             for (Instance i : instances(t[0], t[1], t[2])) {
                 before.put(t[2] + "/" + i.instanceId(), tags(i));
-                sendConfigEvent(t[0], t[1], "AWS::EC2::Instance", i.instanceId());
+                events.add(configEvent(t[0], t[1], "AWS::EC2::Instance", i.instanceId()));
             }
         }
-        sendConfigEvent(DEV, "us-east-1", "AWS::AutoScaling::AutoScalingGroup", "dev-web-asg");
-        sendConfigEvent(DEV, "eu-west-1", "AWS::AutoScaling::AutoScalingGroup", "eks-nodegroup-asg");
+        events.add(configEvent(DEV, "us-east-1", "AWS::AutoScaling::AutoScalingGroup", "dev-web-asg"));
+        events.add(configEvent(DEV, "eu-west-1", "AWS::AutoScaling::AutoScalingGroup", "eks-nodegroup-asg"));
+        sendConfigEvents(events);
 
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> LocalFixture.depth(local, "patchpilot-config-events") == 0
@@ -534,20 +537,36 @@ class TaggingIT {
     // --- helpers -------------------------------------------------------------------------
 
     private void sendConfigEvent(String account, String region, String type, String resourceId) {
-        String body = """
+        sendConfigEvents(List.of(configEvent(account, region, type, resourceId)));
+    }
+
+    /** Sends the events with the AWS CLI, ten to a send-message-batch as a user scripting it would. */
+    private void sendConfigEvents(List<String> bodies) {
+        ObjectMapper json = new ObjectMapper();
+        for (int from = 0; from < bodies.size(); from += 10) {
+            ArrayNode entries = json.createArrayNode();
+            for (int i = from; i < Math.min(from + 10, bodies.size()); i++) {
+                entries.addObject().put("Id", "e" + i).put("MessageBody", bodies.get(i));
+            }
+            JsonNode sent = AwsCli.json(
+                    local.localAws().sqsEndpoint(),
+                    "sqs",
+                    "send-message-batch",
+                    "--queue-url",
+                    LocalFixture.queueUrl(local, "patchpilot-config-events"),
+                    "--entries",
+                    entries.toString());
+            assertTrue(sent.path("Failed").isEmpty(), "every event sent: " + sent);
+        }
+    }
+
+    private static String configEvent(String account, String region, String type, String resourceId) {
+        return """
                 {"version":"0","id":"%s","detail-type":"Config Rules Compliance Change","source":"aws.config","account":"%s",
                  "time":"2026-11-27T05:00:00Z","region":"%s","resources":[],
                  "detail":{"resourceId":"%s","awsRegion":"%s","awsAccountId":"%s","configRuleName":"patch_tags",
                   "resourceType":"%s","newEvaluationResult":{"complianceType":"NON_COMPLIANT"},
                   "messageType":"ComplianceChangeNotification"}}""".formatted(UUID.randomUUID(), account, region, resourceId, region, account, type);
-        AwsCli.json(
-                local.localAws().sqsEndpoint(),
-                "sqs",
-                "send-message",
-                "--queue-url",
-                LocalFixture.queueUrl(local, "patchpilot-config-events"),
-                "--message-body",
-                body);
     }
 
     private List<Instance> instances(String account, String region, String name) {

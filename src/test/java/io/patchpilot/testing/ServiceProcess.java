@@ -58,7 +58,8 @@ public final class ServiceProcess implements AutoCloseable {
         ServiceProcess p = new ServiceProcess(pb.start(), log, httpPort);
         HttpClient http =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        await().atMost(Duration.ofSeconds(60))
+        // 60 s was too short for a JVM started while the shared CI machine ran at a load average of 40+
+        await().atMost(Duration.ofSeconds(120))
                 .pollInterval(Duration.ofMillis(250))
                 .until(() -> {
                     if (!p.process.isAlive())

@@ -123,6 +123,31 @@ class DashboardIT {
     }
 
     @Test
+    void the_reports_api_lists_the_report_run_with_each_report_stored_and_its_rows() throws Exception {
+        await().atMost(Duration.ofSeconds(60))
+                .until(
+                        () -> api("/api/reports")
+                                .path("items")
+                                .path(0)
+                                .path("status")
+                                .asText(),
+                        "Published"::equals);
+        JsonNode run = api("/api/reports?limit=1").path("items").get(0);
+        assertTrue(run.path("reportId").asText().startsWith("report-"), run.toString());
+        assertTrue(!run.path("publishedAt").isNull(), run.toString());
+        Map<String, Long> rows = new TreeMap<>();
+        for (JsonNode r : run.path("reports")) {
+            assertEquals("Stored", r.path("status").asText(), r.toString());
+            rows.put(r.path("name").asText(), r.path("rows").asLong());
+        }
+        assertEquals(
+                (long) Csv.rows(latestCsv("compliance_by_account_region")).size(),
+                rows.get("compliance_by_account_region"),
+                "rows as the stored CSV has them: " + run);
+        assertEquals(400, get("/api/reports?limit=0").statusCode());
+    }
+
+    @Test
     void the_compliance_api_answers_with_the_reports_numbers_and_filters() throws Exception {
         JsonNode all = api("/api/compliance");
         Map<String, List<Long>> expected = reportByAccount();
