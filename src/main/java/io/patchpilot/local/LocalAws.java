@@ -92,6 +92,8 @@ public final class LocalAws implements AutoCloseable {
         LocalAws aws = this;
         requireFree(awsPort);
         requireFree(awsPort + 1);
+        CompletableFuture<Void> motoReady = null;
+        CompletableFuture<Void> sqsReady = null;
         try {
             Path launcher = home.resolve("deploy/local/localaws.py");
             if (!Files.isRegularFile(launcher)) throw new ConfigException(launcher + ": local AWS launcher not found");
@@ -112,7 +114,7 @@ public final class LocalAws implements AutoCloseable {
             moto.addAll(launcherOptions);
             if (stateDir != null)
                 moto.addAll(List.of("--state-dir", stateDir.resolve(AWS_STATE).toString()));
-            CompletableFuture<Void> motoReady = aws.spawn("localaws", moto, "localaws ready");
+            motoReady = aws.spawn("localaws", moto, "localaws ready");
             String java = ProcessHandle.current().info().command().orElse("java");
             List<String> elasticMq = new ArrayList<>(List.of(
                     java,
@@ -127,7 +129,7 @@ public final class LocalAws implements AutoCloseable {
                     Long.toString(ProcessHandle.current().pid()),
                     aws.endpoint().toString()));
             if (stateDir != null) elasticMq.add(stateDir.resolve(SQS_STATE).toString());
-            CompletableFuture<Void> sqsReady = aws.spawn("elasticmq", elasticMq, "elasticmq ready");
+            sqsReady = aws.spawn("elasticmq", elasticMq, "elasticmq ready");
             CompletableFuture.allOf(motoReady, sqsReady).get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             aws.close();
@@ -136,7 +138,11 @@ public final class LocalAws implements AutoCloseable {
             throw new IllegalStateException(cause.getMessage(), cause);
         } catch (TimeoutException e) {
             aws.close();
-            throw new IllegalStateException("local AWS did not start within " + START_TIMEOUT.toSeconds() + " s");
+            // which of the two is not ready: the first thing to know when a start times out
+            String waiting = (motoReady != null && motoReady.isDone() ? "" : "localaws (moto) ")
+                    + (sqsReady != null && sqsReady.isDone() ? "" : "elasticmq (SQS) ");
+            throw new IllegalStateException(
+                    "local AWS did not start within " + START_TIMEOUT.toSeconds() + " s; not ready: " + waiting.trim());
         } catch (InterruptedException e) {
             aws.close();
             Thread.currentThread().interrupt();
