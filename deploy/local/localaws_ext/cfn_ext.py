@@ -13,7 +13,6 @@ from moto.config.models import config_backends
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 from moto.events.models import EventBus
-from moto.glue import utils as glue_utils
 from moto.glue.models import glue_backends
 from moto.s3.models import s3_backends
 from moto.sqs.models import Queue as MotoQueue
@@ -404,13 +403,6 @@ def _event_bus_ref(self):
     return self.name
 
 
-def _blank_expression_is_none(original):
-    """Trino asks GetPartitions with Expression "": AWS treats it as no filter, moto refused it."""
-    def get(self, expression):
-        return original(self, None if expression is not None and not expression.strip() else expression)
-    return get
-
-
 def _list_defaults(original):
     """A CommaDelimitedList's Default is a list as well: moto split only passed values, so the
     default "Default,Dev,Test,Prod" reached PatchGroups as one string."""
@@ -509,8 +501,6 @@ def delete_stack_instances(self):
 
 def install():
     EventBus.physical_resource_id = property(_event_bus_ref)
-    cache = glue_utils._PartitionFilterExpressionCache
-    cache.get = _blank_expression_is_none(cache.get)
     StackInstances.create_instances = _stack_set_targets(StackInstances.create_instances)
     CloudFormationResponse.delete_stack_instances = delete_stack_instances
     CloudFormationResponse.create_stack_instances = _idempotent_operation(

@@ -34,7 +34,9 @@ final class ReportCommand implements Runnable {
             mixinStandardHelpOptions = true,
             description = {
                 "Queue a report run now ({\"type\":\"report\"} on patchpilot-schedules, as the daily rule does).",
-                "CSVs go to the reports bucket under reports/YYYY/MM/DD/ and reports/latest/; the mail to the team (or --to)."
+                "CSVs go to the reports bucket under reports/YYYY/MM/DD/ and reports/latest/; the mail to the team (or --to).",
+                "One run per minute and choice of reports/recipients (report-YYYYMMDDTHHMM): a second request in that"
+                        + " minute is the same run; it is not queued again and the command says so."
             })
     static final class Run implements Callable<Integer> {
         @Mixin
@@ -68,13 +70,22 @@ final class ReportCommand implements Runnable {
             m.put("requestedAt", at.toString());
             String reportId = ReportRuns.reportId(at, !reports.isEmpty() || !to.isEmpty(), reports, to);
             try (AwsClients aws = target.clients(config)) {
-                new QueueSender(aws, config.queues().schedules()).send(m.toString());
-                System.out.println("report " + reportId + " queued: " + m);
+                Ledger ledger = new Ledger(aws, config.ledgerTable());
+                var earlier = ledger.get(ReportRuns.pk(reportId), ReportRuns.REPORT);
+                if (earlier.isPresent()) {
+                    // one report run per minute and request: a second request would silently show the first's result
+                    System.err.println("patchpilot: report " + reportId + " was already requested this minute ("
+                            + earlier.get().get("status").s() + "): this is the same run, not queued again;"
+                            + " a new run can be requested from " + at.plus(1, ChronoUnit.MINUTES));
+                } else {
+                    new QueueSender(aws, config.queues().schedules()).send(m.toString());
+                    System.out.println("report " + reportId + " queued: " + m);
+                }
                 if (!follow) return ExitCode.OK;
                 return Follow.forConsole()
                         .follow(
                                 "report " + reportId,
-                                Follow.report(new Ledger(aws, config.ledgerTable()), reportId),
+                                Follow.report(ledger, reportId),
                                 "see 'patchpilot dlq list schedules'");
             }
         }

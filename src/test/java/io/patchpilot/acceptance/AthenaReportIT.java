@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.icegreen.greenmail.util.GreenMailUtil;
+import io.patchpilot.ledger.Ledger;
 import io.patchpilot.local.LocalMode;
 import io.patchpilot.report.Csv;
 import io.patchpilot.report.DuckDbEngine;
@@ -26,6 +27,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -242,6 +245,19 @@ class AthenaReportIT {
                                 "--name",
                                 "patch_runs")
                         .exitCode());
+        // a report run is one per minute: a second request in the first's minute is that run, and says so
+        Ledger ledger = new Ledger(local.aws(), local.config().ledgerTable());
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        String sameMinute = ReportRuns.reportId(minute, false, List.of(), List.of());
+        if (ledger.get(ReportRuns.pk(sameMinute), ReportRuns.REPORT).isPresent()) {
+            var again = InProcessCli.run(local, "report", "run");
+            assertTrue(
+                    again.exit() == 0 && again.err().contains(sameMinute + " was already requested this minute"),
+                    "a second request within the minute names the earlier run: " + again.err());
+            await().atMost(Duration.ofSeconds(70))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .until(() -> Instant.now().truncatedTo(ChronoUnit.MINUTES).isAfter(minute));
+        }
         var run = InProcessCli.run(local, "report", "run", "--follow");
         assertTrue(
                 run.exit() != 0
