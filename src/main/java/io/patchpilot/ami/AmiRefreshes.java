@@ -63,12 +63,27 @@ public final class AmiRefreshes {
      * finish, so the run cannot complete without them) and starts their pipelines. Safe to repeat:
      * a group is registered once, and a build not started yet is started again.
      */
-    @AwsActions("autoscaling:DescribeAutoScalingGroups")
     public void register(
             String runId, AccountRegion target, MaintenanceWindow w, Selection selection, String overrideList) {
+        register(runId, target, w, selection, overrideList, "ami");
+    }
+
+    /**
+     * As {@link #register(String, AccountRegion, MaintenanceWindow, Selection, String)}, the lookup
+     * made under the member session of {@code job}: a patch step looks its groups up in the session
+     * it patches with (one AssumeRole per account, not two); the builds keep their own.
+     */
+    @AwsActions("autoscaling:DescribeAutoScalingGroups")
+    public void register(
+            String runId,
+            AccountRegion target,
+            MaintenanceWindow w,
+            Selection selection,
+            String overrideList,
+            String job) {
         if (!includes(w)) return;
         List<AutoScalingGroup> groups = new ArrayList<>();
-        aws.member(AutoScalingClient.class, target, "ami")
+        aws.member(AutoScalingClient.class, target, job)
                 .describeAutoScalingGroupsPaginator(r -> {
                     if (selection.tagKey() != null)
                         r.filters(Filter.builder()

@@ -114,6 +114,13 @@ public final class BenchCommand implements Callable<Integer> {
     int latencyMs;
 
     @Option(
+            names = "--patch-rounds",
+            defaultValue = "3",
+            description =
+                    "patching: rounds of patchpilot's dispatch and the plain loop, side by side; the medians are printed. Default: ${DEFAULT-VALUE}.")
+    int patchRounds;
+
+    @Option(
             names = "--sequential-accounts",
             defaultValue = "25",
             description =
@@ -261,7 +268,8 @@ public final class BenchCommand implements Callable<Integer> {
                                         patchInstances,
                                         latencyMs,
                                         sequentialAccounts,
-                                        0.05))
+                                        0.05,
+                                        patchRounds))
                         .run();
             default -> throw new IllegalArgumentException("no benchmark " + name);
         };

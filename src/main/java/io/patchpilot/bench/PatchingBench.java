@@ -1,6 +1,7 @@
 package io.patchpilot.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.patchpilot.ami.AmiRefreshes;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.QueueDepth;
 import io.patchpilot.ledger.Ledger;
@@ -8,12 +9,17 @@ import io.patchpilot.ledger.RunKeys;
 import io.patchpilot.local.FleetFile;
 import io.patchpilot.local.LocalAws;
 import io.patchpilot.local.LocalMode;
+import io.patchpilot.patching.PatchRuns;
 import io.patchpilot.tagging.TagPolicy;
 import io.patchpilot.windows.MaintenanceWindow;
 import io.patchpilot.windows.WindowSchedule;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,6 +47,7 @@ final class PatchingBench {
     /** The member-side operations of a dispatch; everything else in the call log is bookkeeping. */
     private static final Set<String> DISPATCH_OPERATIONS = Set.of(
             "sts:AssumeRole",
+            "autoscaling:DescribeAutoScalingGroups",
             "ec2:DescribeInstances",
             "ssm:DescribeInstanceInformation",
             "ssm:ListCommands",
@@ -56,7 +63,8 @@ final class PatchingBench {
             int instances,
             int latencyMs,
             int sequentialAccounts,
-            double commandDelay) {}
+            double commandDelay,
+            int rounds) {}
 
     private final Path home;
     private final Options o;
@@ -89,7 +97,7 @@ final class PatchingBench {
             int concurrency = workConsumers(local);
             MaintenanceWindow window = MaintenanceWindow.defaultWindow(null);
             List<AccountRegion> scope = scope(local);
-            Map<String, Long> minimum = minimum(scope, o.instances());
+            Map<String, Long> minimum = minimum(scope, o.instances(), AmiRefreshes.includes(window));
             long minimumTotal =
                     minimum.values().stream().mapToLong(Long::longValue).sum();
             System.err.printf(
@@ -133,47 +141,102 @@ final class PatchingBench {
                                         sequential, scope.size())
                                 : "");
 
-                // (a) patchpilot
-                cpu = localAwsCpu(local);
-                Dispatch a = patchpilot(local, window, scope, minimum);
-                double aBusy = (a.localAwsCpuAtEnd() - cpu) / a.seconds();
+                // (a) patchpilot and (b) the plain SDK loop at patchpilot's concurrency, side by side, o.rounds() times
+                List<Dispatch> as = new ArrayList<>();
+                List<Double> plains = new ArrayList<>();
+                List<Double> ratios = new ArrayList<>();
+                List<Double> aBusies = new ArrayList<>();
+                List<Double> plainBusies = new ArrayList<>();
+                List<String> loads = new ArrayList<>();
+                Map<String, Long> bCalls = Map.of();
+                String lastMinute = "";
+                for (int round = 1; round <= Math.max(1, o.rounds()); round++) {
+                    loads.add(loadAverage());
+                    cpu = localAwsCpu(local);
+                    Dispatch a = patchpilot(local, window, scope, minimum, round, lastMinute);
+                    lastMinute = a.minute();
+                    double aBusy = (a.localAwsCpuAtEnd() - cpu) / a.seconds();
+                    System.err.printf(
+                            "patching: round %d (a) patchpilot: every SendCommand sent %.1f s after the %s (local AWS CPU busy %.0f%%), "
+                                    + "run complete after %.1f s; targets %s%n",
+                            round, a.seconds(), a.trigger(), 100 * aBusy, a.runSeconds(), a.targetStates());
+                    System.err.println("patching: round " + round
+                            + " (a) AWS calls while dispatching, by operation (the bench's own " + a.ledgerPolls()
+                            + " ledger polls taken out): " + a.calls());
+
+                    // (b) after the run of (a) has completed
+                    local.localAws().control().delete("calls");
+                    cpu = localAwsCpu(local);
+                    start = System.nanoTime();
+                    PlainDispatch.Sent plainSent = PlainDispatch.run(
+                            local.aws(),
+                            scope,
+                            window,
+                            PLAIN_JOB,
+                            "bench plain",
+                            local.config().buckets().logs(),
+                            concurrency);
+                    double plain = (System.nanoTime() - start) / 1e9;
+                    double plainBusy = (localAwsCpu(local) - cpu) / plain;
+                    bCalls = callsByOperation(local);
+                    System.err.printf(
+                            "patching: round %d (b) plain SDK loop, %d threads: %d commands to %d instances in %.1f s (local AWS CPU busy %.0f%%); calls %s%n",
+                            round,
+                            concurrency,
+                            plainSent.commands(),
+                            plainSent.instances(),
+                            plain,
+                            100 * plainBusy,
+                            bCalls);
+                    if (!bCalls.equals(minimum))
+                        System.err.println("patching: WARNING (b) did not make exactly the minimal calls " + minimum);
+                    loads.set(loads.size() - 1, loads.get(loads.size() - 1) + " -> " + loadAverage());
+                    System.err.printf(
+                            "patching: round %d (a)/(b) %.2f, load average %s%n",
+                            round, a.seconds() / plain, loads.get(loads.size() - 1));
+                    as.add(a);
+                    plains.add(plain);
+                    ratios.add(a.seconds() / plain);
+                    aBusies.add(aBusy);
+                    plainBusies.add(plainBusy);
+                }
+                Dispatch a = as.get(as.size() / 2);
                 Map<String, Long> aCalls = a.calls();
-                long aMember = sum(aCalls, DISPATCH_OPERATIONS);
-                long aAll = aCalls.values().stream().mapToLong(Long::longValue).sum();
+                long aMember = median(as.stream()
+                                .map(d -> (double) sum(d.calls(), DISPATCH_OPERATIONS))
+                                .toList())
+                        .longValue();
+                long aAll = median(as.stream()
+                                .map(d -> (double) d.calls().values().stream()
+                                        .mapToLong(Long::longValue)
+                                        .sum())
+                                .toList())
+                        .longValue();
+                double aSeconds = median(as.stream().map(Dispatch::seconds).toList());
+                double plain = median(plains);
+                double ratio = median(ratios);
+                double aBusy = median(aBusies);
+                double plainBusy = median(plainBusies);
+                double speedUp = sequential / aSeconds;
+                double peakHeap =
+                        as.stream().mapToDouble(Dispatch::peakHeapMiB).max().orElse(0);
                 System.err.printf(
-                        "patching: (a) patchpilot: every SendCommand sent %.1f s after the fire (local AWS CPU busy %.0f%%), "
-                                + "run complete after %.1f s; targets %s%n",
-                        a.seconds(), 100 * aBusy, a.runSeconds(), a.targetStates());
-                System.err.println("patching: (a) AWS calls while dispatching, by operation (the bench's own "
-                        + a.ledgerPolls() + " ledger polls taken out): " + aCalls);
-
-                // (b) the plain SDK loop at patchpilot's concurrency, after the run has completed
-                local.localAws().control().delete("calls");
-                cpu = localAwsCpu(local);
-                start = System.nanoTime();
-                PlainDispatch.Sent plainSent = PlainDispatch.run(
-                        local.aws(),
-                        scope,
-                        window,
-                        PLAIN_JOB,
-                        "bench plain",
-                        local.config().buckets().logs(),
-                        concurrency);
-                double plain = (System.nanoTime() - start) / 1e9;
-                double plainBusy = (localAwsCpu(local) - cpu) / plain;
-                Map<String, Long> bCalls = callsByOperation(local);
-                System.err.printf(
-                        "patching: (b) plain SDK loop, %d threads: %d commands to %d instances in %.1f s (local AWS CPU busy %.0f%%); calls %s%n",
-                        concurrency, plainSent.commands(), plainSent.instances(), plain, 100 * plainBusy, bCalls);
-                if (!bCalls.equals(minimum))
-                    System.err.println("patching: WARNING (b) did not make exactly the minimal calls " + minimum);
-
-                double ratio = a.seconds() / plain;
-                double speedUp = sequential / a.seconds();
-                System.err.printf(
-                        "patching: (a)/(b) %.2f (target <= 1.3), speed-up (c)/(a) %.1fx, member calls %d / minimum %d = %.2f (target <= 1.2), "
-                                + "all calls %d, peak heap %.0f MiB%n",
-                        ratio, speedUp, aMember, minimumTotal, (double) aMember / minimumTotal, aAll, a.peakHeapMiB());
+                        "patching: medians of %d rounds: (a) %.1f s, (b) %.1f s, (a)/(b) %.2f (rounds %s; target <= 1.15), "
+                                + "speed-up (c)/(a) %.1fx, member calls %d / minimum %d = %.2f (target <= 1.05), "
+                                + "all calls %d / minimum = %.2f (target <= 1.5), peak heap %.0f MiB, load average (1, 5, 15 min) by round %s%n",
+                        as.size(),
+                        aSeconds,
+                        plain,
+                        ratio,
+                        ratios.stream().map(r -> String.format("%.2f", r)).toList(),
+                        speedUp,
+                        aMember,
+                        minimumTotal,
+                        (double) aMember / minimumTotal,
+                        aAll,
+                        (double) aAll / minimumTotal,
+                        peakHeap,
+                        loads);
 
                 String fleetText = String.format(
                         "%d accounts x %d regions x %d instances, %d ms per AWS call, %d consumers",
@@ -187,6 +250,14 @@ final class PatchingBench {
                 extra.put("latencyMsPerAwsCall", o.latencyMs());
                 extra.put("concurrency", concurrency);
                 extra.put("fleetLoadSeconds", loadSeconds);
+                extra.put("rounds", as.size());
+                extra.put(
+                        "patchpilotSecondsByRound",
+                        as.stream().map(Dispatch::seconds).toList());
+                extra.put("plainSecondsByRound", plains);
+                extra.put("ratioByRound", ratios);
+                extra.put("medianRatio", ratio);
+                extra.put("loadAverageByRound", loads);
                 extra.put("runCompleteSeconds", a.runSeconds());
                 extra.put("targetStates", a.targetStates());
                 extra.put("plainSeconds", plain);
@@ -205,8 +276,9 @@ final class PatchingBench {
                         new BenchResult(
                                 "(a) patching dispatch, fire -> every SendCommand sent (" + fleetText + ")",
                                 "s",
-                                a.seconds(),
-                                "(b) plain SDK loop, same minimal calls, " + concurrency + " threads",
+                                aSeconds,
+                                "(b) plain SDK loop, same minimal calls, " + concurrency + " threads (medians of "
+                                        + as.size() + " rounds)",
                                 plain,
                                 extra),
                         new BenchResult(
@@ -220,9 +292,9 @@ final class PatchingBench {
                                 speedUp,
                                 "none",
                                 1,
-                                Map.of("sequentialSeconds", sequential, "patchpilotSeconds", a.seconds())),
+                                Map.of("sequentialSeconds", sequential, "patchpilotSeconds", aSeconds)),
                         new BenchResult(
-                                "(d) member AWS calls while dispatching (AssumeRole, DescribeInstances, DescribeInstanceInformation, ListCommands, SendCommand)",
+                                "(d) member AWS calls while dispatching (AssumeRole, DescribeAutoScalingGroups, DescribeInstances, DescribeInstanceInformation, ListCommands, SendCommand)",
                                 "calls",
                                 aMember,
                                 "minimum",
@@ -235,8 +307,7 @@ final class PatchingBench {
                                 "minimum",
                                 minimumTotal,
                                 Map.of()),
-                        new BenchResult(
-                                "peak heap while dispatching", "MiB", a.peakHeapMiB(), "target", 512, Map.of()));
+                        new BenchResult("peak heap while dispatching", "MiB", peakHeap, "target", 512, Map.of()));
             } finally {
                 local.localAws().control().delete("faults");
             }
@@ -245,6 +316,8 @@ final class PatchingBench {
 
     /** What (a) measured. */
     private record Dispatch(
+            String trigger,
+            String minute,
             double seconds,
             double runSeconds,
             double peakHeapMiB,
@@ -259,7 +332,12 @@ final class PatchingBench {
      * left Discovering in the ledger (Sent, or Done where there was nothing to patch).
      */
     private Dispatch patchpilot(
-            LocalMode local, MaintenanceWindow window, List<AccountRegion> scope, Map<String, Long> minimum) {
+            LocalMode local,
+            MaintenanceWindow window,
+            List<AccountRegion> scope,
+            Map<String, Long> minimum,
+            int round,
+            String lastMinute) {
         Ledger ledger = local.service().camel().getRegistry().lookupByNameAndType("ledger", Ledger.class);
         DynamoDbClient ddb = local.aws().hub(DynamoDbClient.class);
         SqsClient sqs = local.aws().hub(SqsClient.class);
@@ -268,21 +346,39 @@ final class PatchingBench {
                 .queueUrl();
         String work = sqs.getQueueUrl(r -> r.queueName(local.config().queues().work()))
                 .queueUrl();
+        // the first round fires the window; later ones run it now (a manual run: one per window and minute)
         Instant occurrence = WindowSchedule.nextOpening(window, Instant.now()).orElseThrow();
         String fire = "{\"type\":\"window-fire\",\"window\":\"" + window.name() + "\",\"time\":\"" + occurrence + "\"}";
+        String expectedRun = PatchRuns.runId(window, occurrence);
+        String trigger = "window fire";
+        String minute = "";
+        if (round > 1) {
+            Instant now = Instant.now();
+            while (now.truncatedTo(ChronoUnit.MINUTES).toString().equals(lastMinute)) {
+                LockSupport.parkNanos(500_000_000L);
+                now = Instant.now();
+            }
+            minute = now.truncatedTo(ChronoUnit.MINUTES).toString();
+            fire = "{\"type\":\"window-run\",\"window\":\"" + window.name() + "\",\"requestedAt\":\"" + minute
+                    + "\",\"reason\":\"bench round " + round + "\"}";
+            expectedRun = PatchRuns.manualRunId(window, Instant.parse(minute));
+            trigger = "window-run message";
+        }
+        String wanted = expectedRun;
 
         local.localAws().control().delete("calls");
         Heap.reset();
         long polls = 0;
         long start = System.nanoTime();
         long deadline = start + Duration.ofMinutes(30).toNanos();
-        sqs.sendMessage(r -> r.queueUrl(schedules).messageBody(fire));
+        String message = fire;
+        sqs.sendMessage(r -> r.queueUrl(schedules).messageBody(message));
         String runId = null;
         while (runId == null) {
-            pause(deadline, "the run of " + occurrence + " did not appear in the ledger");
+            pause(deadline, "the run " + wanted + " did not appear in the ledger");
             polls++;
             runId = ledger.partition(RunKeys.INDEX).stream()
-                    .filter(i -> i.get("window").s().equals(window.key()))
+                    .filter(i -> i.get("runId").s().equals(wanted))
                     .map(i -> i.get("runId").s())
                     .findFirst()
                     .orElse(null);
@@ -294,7 +390,7 @@ final class PatchingBench {
         boolean commandsSent = false;
         for (int tick = 1; sent < scope.size(); tick++) {
             pause(deadline, "only " + sent + " of " + scope.size() + " account-regions sent their commands");
-            if (!commandsSent && tick % 5 == 0) {
+            if (!commandsSent && tick % 2 == 0) {
                 commandsSent = callsByOperation(local).getOrDefault("ssm:SendCommand", 0L) >= expectedCommands;
             }
             if (commandsSent || tick % 75 == 0) {
@@ -342,7 +438,7 @@ final class PatchingBench {
         runCalls.merge("dynamodb:GetItem", -runPolls, Long::sum);
         while (QueueDepth.of(sqs, work) > 0) pause(deadline, "the work queue did not drain");
         states = targetStates(ledger, runId);
-        return new Dispatch(seconds, runSeconds, heap, calls, runCalls, polls, states, cpuSeconds);
+        return new Dispatch(trigger, minute, seconds, runSeconds, heap, calls, runCalls, polls, states, cpuSeconds);
     }
 
     private static Map<String, Long> targetStates(Ledger ledger, String runId) {
@@ -424,10 +520,11 @@ final class PatchingBench {
     }
 
     /**
-     * The fewest calls that send the commands: per account-region one DescribeInstances, and where it
+     * The fewest calls that send the commands: per account-region one DescribeInstances (and one
+     * DescribeAutoScalingGroups when the window includes its groups), and where it
      * finds instances one DescribeInstanceInformation and one SendCommand per 50; one AssumeRole per member.
      */
-    static Map<String, Long> minimum(List<AccountRegion> scope, int instancesPerAccountRegion) {
+    static Map<String, Long> minimum(List<AccountRegion> scope, int instancesPerAccountRegion, boolean groups) {
         long chunks = (instancesPerAccountRegion + IDS_PER_CALL - 1) / IDS_PER_CALL;
         long members = scope.stream()
                 .map(AccountRegion::account)
@@ -437,10 +534,28 @@ final class PatchingBench {
         long withInstances = memberTargets(scope);
         Map<String, Long> m = new TreeMap<>();
         m.put("sts:AssumeRole", members);
+        if (groups) m.put("autoscaling:DescribeAutoScalingGroups", (long) scope.size());
         m.put("ec2:DescribeInstances", (long) scope.size());
         m.put("ssm:DescribeInstanceInformation", withInstances * chunks);
         m.put("ssm:SendCommand", withInstances * chunks);
         return m;
+    }
+
+    static Double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    /** The machine's load average over 1, 5 and 15 minutes ({@code /proc/loadavg}; the JVM's 1-minute figure elsewhere). */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return String.format(
+                    "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
     }
 
     private static long sum(Map<String, Long> calls, Set<String> operations) {

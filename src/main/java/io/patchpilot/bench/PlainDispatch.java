@@ -1,5 +1,6 @@
 package io.patchpilot.bench;
 
+import io.patchpilot.ami.AmiRefreshes;
 import io.patchpilot.aws.AccountRegion;
 import io.patchpilot.aws.AwsClients;
 import io.patchpilot.tagging.TagPolicy;
@@ -15,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.InstanceStateName;
@@ -24,8 +26,9 @@ import software.amazon.awssdk.services.ssm.model.PingStatus;
 
 /**
  * One window fire done with nothing but the plain SDK, the baselines of the patching benchmark:
- * per account-region the minimal calls (DescribeInstances by the window tag, DescribeInstanceInformation
- * and SendCommand for at most 50 ids each; the member role assumed once per account, its credentials
+ * per account-region the minimal calls (DescribeAutoScalingGroups by the window tag where the window
+ * includes its groups, DescribeInstances by the window tag, DescribeInstanceInformation and
+ * SendCommand for at most 50 ids each; the member role assumed once per account, its credentials
  * cached), no ledger, no queue, no retries beyond the SDK's own. Clients come from the same
  * {@link AwsClients} factory as patchpilot's, under their own job name (their own credential cache).
  */
@@ -77,6 +80,9 @@ final class PlainDispatch {
             String job,
             String comment,
             String logsBucket) {
+        // the run's AutoScaling groups, looked up as patchpilot does when the window includes them
+        if (AmiRefreshes.includes(window))
+            PlainGroups.tagged(aws.member(AutoScalingClient.class, target, job), window.name());
         Ec2Client ec2 = aws.member(Ec2Client.class, target, job);
         List<String> running = new ArrayList<>();
         ec2.describeInstancesPaginator(r -> r.maxResults(1000)

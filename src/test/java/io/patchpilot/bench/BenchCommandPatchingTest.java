@@ -57,7 +57,15 @@ class BenchCommandPatchingTest {
                         4L,
                         "ssm:SendCommand",
                         4L),
-                PatchingBench.minimum(scope, 20));
-        assertEquals(8L, PatchingBench.minimum(scope, 51).get("ssm:SendCommand"));
+                PatchingBench.minimum(scope, 20, false));
+        assertEquals(8L, PatchingBench.minimum(scope, 51, false).get("ssm:SendCommand"));
+        // a window that includes its AutoScaling groups looks them up in every account-region, the hub's too
+        assertEquals(6L, PatchingBench.minimum(scope, 20, true).get("autoscaling:DescribeAutoScalingGroups"));
+    }
+
+    @Test
+    void median_of_an_odd_count_is_the_middle_one_and_of_an_even_count_the_mean_of_the_two_middle_ones() {
+        assertEquals(1.37, PatchingBench.median(List.of(2.40, 1.37, 1.10)));
+        assertEquals(1.5, PatchingBench.median(List.of(2.0, 1.0)));
     }
 }
