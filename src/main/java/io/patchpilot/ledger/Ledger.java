@@ -146,32 +146,15 @@ public final class Ledger {
             Map<String, AttributeValue> conditionValues,
             String counterSk,
             String counter) {
-        Map<String, String> names = new HashMap<>(conditionNames);
-        Map<String, AttributeValue> vals = new HashMap<>(conditionValues);
-        String set = setExpression(values, names, vals);
-        try {
-            aws.hub(DynamoDbClient.class)
-                    .transactWriteItems(t -> t.transactItems(
-                            TransactWriteItem.builder()
-                                    .update(u -> u.tableName(table)
-                                            .key(item(pk, sk))
-                                            .updateExpression(set)
-                                            .conditionExpression(condition)
-                                            .expressionAttributeNames(names)
-                                            .expressionAttributeValues(vals))
-                                    .build(),
-                            TransactWriteItem.builder()
-                                    .update(u -> u.tableName(table)
-                                            .key(item(pk, counterSk))
-                                            .updateExpression("ADD #c :one")
-                                            .expressionAttributeNames(Map.of("#c", counter))
-                                            .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1"))))
-                                    .build()));
-            return true;
-        } catch (TransactionCanceledException e) {
-            if (e.cancellationReasons().stream().anyMatch(r -> "ConditionalCheckFailed".equals(r.code()))) return false;
-            throw e;
-        }
+        return changeBothIf(
+                pk,
+                sk,
+                new Change(values, List.of(), Map.of()),
+                condition,
+                conditionNames,
+                conditionValues,
+                counterSk,
+                new Change(Map.of(), List.of(), Map.of(counter, 1L)));
     }
 
     /** One item's change: attributes set, attributes removed, numbers added to (each may be empty). */
