@@ -250,7 +250,7 @@ class TrinoServer:
                 with urllib.request.urlopen(self.url + "/v1/info", timeout=2) as r:
                     started = not json.load(r).get("starting", True)
                 # the coordinator answers before it has registered itself as a worker: a query then
-                # fails with NO_NODES_AVAILABLE, so ready means a query runs
+                # fails with NO_NODES_AVAILABLE, so ready means a node is listed active
                 if started and self._runs_a_query():
                     self.started_in = time.time() - t0
                     _log(f"Trino {VERSION} ready {self.url} (pid {self.proc.pid}, Java {java_home}, "
@@ -263,16 +263,21 @@ class TrinoServer:
         raise TrinoUnavailable(f"Trino did not start within {START_TIMEOUT:.0f} s")
 
     def _runs_a_query(self):
-        """True when `SELECT 1` finishes; False while Trino still has no node to run it on."""
-        request = urllib.request.Request(self.url + "/v1/statement", data=b"SELECT 1", method="POST",
+        """True when Trino's node manager lists an active node to run a scan on. `SELECT 1` alone ran
+        on the coordinator before it had registered itself as a worker, and the next query that read a
+        table failed with NO_NODES_AVAILABLE."""
+        query = b"SELECT count(*) FROM system.runtime.nodes WHERE state = 'active'"
+        request = urllib.request.Request(self.url + "/v1/statement", data=query, method="POST",
                                          headers={"X-Trino-User": "localaws"})
         with urllib.request.urlopen(request, timeout=10) as r:
             page = json.load(r)
+        rows = []
         while True:
             if "error" in page:
                 return False
+            rows.extend(page.get("data", []))
             if "nextUri" not in page:
-                return True
+                return bool(rows) and rows[0][0] > 0
             with urllib.request.urlopen(page["nextUri"], timeout=10) as r:
                 page = json.load(r)
 
